@@ -38,9 +38,17 @@ module.exports = {
       jsc: { parser: { syntax: 'ecmascript', importAttributes: true }, target: 'es2022' },
       module: { type: 'commonjs', importInterop: 'node' },
     });
-    return { code: code.replace(/\bimport\.meta\.url\b/g, 'require("node:url").pathToFileURL(__filename).href'), map };
+    return {
+      code: code.replace(/\bimport\.meta\.url\b/g, 'require("node:url").pathToFileURL(__filename).href'),
+      map,
+    };
   },
   getCacheKey(source, filename) {
-    return require('node:crypto').createHash('sha1').update('v1').update(filename).update(source).digest('hex');
+    return require('node:crypto')
+      .createHash('sha1')
+      .update('v1')
+      .update(filename)
+      .update(source)
+      .digest('hex');
   },
 };

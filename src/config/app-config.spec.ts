@@ -12,7 +12,12 @@ describe('loadConfig', () => {
 
   it('names every bad value in one clear message', () => {
     const attempt = () =>
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', ESCALATION_TIMEOUT: '30 minutes', RUN_WORKERS: 'maybe' });
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        ESCALATION_TIMEOUT: '30 minutes',
+        RUN_WORKERS: 'maybe',
+      });
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/PORT must be an integer/);
     expect(attempt).toThrow(/DATABASE_URL must use postgres:/);

@@ -66,7 +66,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const escalationTimeout = str('ESCALATION_TIMEOUT', 'PT30M');
   if (!ISO_DURATION.test(escalationTimeout)) {
-    problems.push(`ESCALATION_TIMEOUT must be an ISO-8601 duration such as PT30M, got "${escalationTimeout}"`);
+    problems.push(
+      `ESCALATION_TIMEOUT must be an ISO-8601 duration such as PT30M, got "${escalationTimeout}"`,
+    );
   }
   const queuePrefix = str('QUEUE_PREFIX', 'release-flow');
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(queuePrefix)) {
@@ -74,7 +76,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
 
   const config: AppConfig = {
-    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/release_flow', ['postgres:', 'postgresql:']),
+    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/release_flow', [
+      'postgres:',
+      'postgresql:',
+    ]),
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     port: int('PORT', 3000, 0, 65535),
     queuePrefix,

@@ -20,7 +20,10 @@ describe('EngineHost', () => {
   };
 
   it('given a started instance, when its state is stored without the source, then it resumes and routes on task output', async () => {
-    const started = await host.run(process, null, { type: 'start', variables: { escalationTimeout: 'PT1H' } });
+    const started = await host.run(process, null, {
+      type: 'start',
+      variables: { escalationTimeout: 'PT1H' },
+    });
     expect(started.state.definitions[0]).not.toHaveProperty('source');
     expect(started.waits.map((w) => [w.elementId, w.kind])).toEqual(
       expect.arrayContaining([
@@ -35,11 +38,19 @@ describe('EngineHost', () => {
     const approved = await host.run(
       process,
       JSON.parse(JSON.stringify(started.state)),
-      { type: 'complete', elementId: 'approve', executionId: approve.executionId, variables: { decision: 'approve' } },
+      {
+        type: 'complete',
+        elementId: 'approve',
+        executionId: approve.executionId,
+        variables: { decision: 'approve' },
+      },
       known,
     );
     expect(approved.variables).toMatchObject({ decision: 'approve', escalationTimeout: 'PT1H' });
-    expect(approved.steps.filter((s) => s.type === 'flow.take').map((s) => s.elementId)).toEqual(['f2', 'fyes']);
+    expect(approved.steps.filter((s) => s.type === 'flow.take').map((s) => s.elementId)).toEqual([
+      'f2',
+      'fyes',
+    ]);
     expect(approved.waits.map((w) => [w.elementId, w.kind])).toEqual([['work', 'service-task']]);
     expect(approved.steps.some((s) => s.type === 'activity.wait' && s.elementId === 'approve')).toBe(false);
 
@@ -56,24 +67,48 @@ describe('EngineHost', () => {
   });
 
   it('given an expired timer, when the instance is woken, then the timer fires and its branch runs', async () => {
-    const started = await host.run(process, null, { type: 'start', variables: { escalationTimeout: 'PT0.05S' } });
+    const started = await host.run(process, null, {
+      type: 'start',
+      variables: { escalationTimeout: 'PT0.05S' },
+    });
     await new Promise((resolve) => setTimeout(resolve, 80));
-    const woken = await host.run(process, started.state, { type: 'wake' }, new Set(started.waits.map((w) => w.executionId)));
+    const woken = await host.run(
+      process,
+      started.state,
+      { type: 'wake' },
+      new Set(started.waits.map((w) => w.executionId)),
+    );
     expect(woken.waits.map((w) => w.elementId).sort()).toEqual(['approve', 'escnotify']);
     expect(woken.steps.map((s) => `${s.type} ${s.elementId}`)).toContain('activity.end esc');
   });
 
   it('given a timer not yet due, when woken early, then it keeps waiting with its original expiry', async () => {
-    const started = await host.run(process, null, { type: 'start', variables: { escalationTimeout: 'PT1H' } });
-    const woken = await host.run(process, started.state, { type: 'wake' }, new Set(started.waits.map((w) => w.executionId)));
+    const started = await host.run(process, null, {
+      type: 'start',
+      variables: { escalationTimeout: 'PT1H' },
+    });
+    const woken = await host.run(
+      process,
+      started.state,
+      { type: 'wake' },
+      new Set(started.waits.map((w) => w.executionId)),
+    );
     expect(waitAt(woken, 'esc').expireAt).toEqual(waitAt(started, 'esc').expireAt);
     expect(woken.steps).toEqual([]);
   });
 
   it('refuses to complete an activity that is not waiting', async () => {
-    const started = await host.run(process, null, { type: 'start', variables: { escalationTimeout: 'PT1H' } });
+    const started = await host.run(process, null, {
+      type: 'start',
+      variables: { escalationTimeout: 'PT1H' },
+    });
     await expect(
-      host.run(process, started.state, { type: 'complete', elementId: 'work', executionId: 'work_x', variables: {} }),
+      host.run(process, started.state, {
+        type: 'complete',
+        elementId: 'work',
+        executionId: 'work_x',
+        variables: {},
+      }),
     ).rejects.toThrow(EngineRunError);
   });
 });

@@ -25,7 +25,8 @@ export interface EngineWait {
   readonly expireAt?: Date;
 }
 
-export type EngineStepType = 'activity.start' | 'activity.end' | 'activity.wait' | 'activity.timer' | 'flow.take';
+export type EngineStepType =
+  'activity.start' | 'activity.end' | 'activity.wait' | 'activity.timer' | 'flow.take';
 
 /** What the engine did during a run, in order: the raw material of the history. */
 export interface EngineStep {
@@ -55,7 +56,11 @@ interface ElementApi {
   id: string;
   type: string;
   executionId?: string;
-  content: Record<string, unknown> & { parent?: { executionId?: string }; expireAt?: unknown; output?: unknown };
+  content: Record<string, unknown> & {
+    parent?: { executionId?: string };
+    expireAt?: unknown;
+    output?: unknown;
+  };
 }
 
 interface RunningExecution {
@@ -139,7 +144,8 @@ export class EngineHost {
       const owner = api.content.parent?.executionId ?? api.executionId ?? '';
       const expireAt = api.content.expireAt ? new Date(api.content.expireAt as string) : undefined;
       if (expireAt && !Number.isNaN(expireAt.getTime())) expiries.set(owner, expireAt);
-      if (!knownWaits.has(owner)) steps.push({ type: 'activity.timer', elementId: api.id, executionId: owner, at: new Date() });
+      if (!knownWaits.has(owner))
+        steps.push({ type: 'activity.timer', elementId: api.id, executionId: owner, at: new Date() });
     });
     listener.on('activity.end', (api: ElementApi) => {
       record('activity.end')(api);
@@ -178,7 +184,11 @@ export class EngineHost {
           if (!waiting || waiting.id !== command.elementId) {
             throw new EngineRunError(`nothing waits at ${command.elementId} (${command.executionId})`);
           }
-          execution.signal({ id: command.elementId, executionId: command.executionId, variables: command.variables });
+          execution.signal({
+            id: command.elementId,
+            executionId: command.executionId,
+            variables: command.variables,
+          });
         }
       }
       await settle(engine);
@@ -210,7 +220,8 @@ export class EngineHost {
 
 function waitKind(type: string, jobType: string | undefined, hasTimer: boolean): WaitKind {
   if (type === 'bpmn:UserTask') return 'user-task';
-  if (jobType !== undefined && (type === 'bpmn:ServiceTask' || type === 'bpmn:SendTask')) return 'service-task';
+  if (jobType !== undefined && (type === 'bpmn:ServiceTask' || type === 'bpmn:SendTask'))
+    return 'service-task';
   if (hasTimer) return 'timer';
   return 'other';
 }
@@ -237,6 +248,7 @@ async function stopQuietly(engine: { state: string; stop(): Promise<unknown> | u
 
 function describeFailure(err: unknown): string {
   if (err instanceof Error) return err.message;
-  if (err && typeof err === 'object' && 'message' in err) return String((err as { message: unknown }).message);
+  if (err && typeof err === 'object' && 'message' in err)
+    return String((err as { message: unknown }).message);
   return String(err);
 }

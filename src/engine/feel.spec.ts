@@ -3,7 +3,9 @@ import { checkFeel, evaluateFeel, feelExpressions } from './feel';
 describe('FEEL expressions', () => {
   it('evaluates a gateway condition against process variables', () => {
     expect(evaluateFeel('=assessmentDecision = "approve"', { assessmentDecision: 'approve' })).toBe(true);
-    expect(evaluateFeel('=source = "document" or source = "project-info"', { source: 'software' })).toBe(false);
+    expect(evaluateFeel('=source = "document" or source = "project-info"', { source: 'software' })).toBe(
+      false,
+    );
   });
 
   it('reports syntax errors without evaluating', () => {
@@ -14,7 +16,9 @@ describe('FEEL expressions', () => {
 
   it('never evaluates JavaScript templates: they are returned as written', () => {
     const context = { environment: { variables: { x: 1 } } };
-    expect(feelExpressions.resolveExpression('${environment.variables.x}', context)).toBe('${environment.variables.x}');
+    expect(feelExpressions.resolveExpression('${environment.variables.x}', context)).toBe(
+      '${environment.variables.x}',
+    );
     expect(feelExpressions.resolveExpression('=x + 1', context)).toBe(2);
   });
 });

@@ -33,7 +33,9 @@ export function evaluateFeel(expression: string, variables: Record<string, unkno
   try {
     return evaluate(body, variables).value;
   } catch (err) {
-    throw new FeelError(`cannot evaluate FEEL "${body}": ${err instanceof Error ? err.message : String(err)}`);
+    throw new FeelError(
+      `cannot evaluate FEEL "${body}": ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 

@@ -73,14 +73,17 @@ async function readBpmn(xml: string): Promise<{ model: ProcessModel; parsed: Par
   try {
     parsed = await moddle.fromXML(xml);
   } catch (err) {
-    throw new BpmnParseError(`not a readable BPMN 2.0 document: ${err instanceof Error ? err.message : String(err)}`);
+    throw new BpmnParseError(
+      `not a readable BPMN 2.0 document: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const root = parsed.rootElement;
   if (root.$type !== 'bpmn:Definitions') throw new BpmnParseError('the root element is not bpmn:definitions');
 
   const rootElements = (root.rootElements as ModdleElement[] | undefined) ?? [];
   const processes = rootElements.filter((e) => e.$type === 'bpmn:Process' && e.isExecutable === true);
-  if (processes.length === 0) throw new BpmnParseError('the document has no executable process (isExecutable="true")');
+  if (processes.length === 0)
+    throw new BpmnParseError('the document has no executable process (isExecutable="true")');
   if (processes.length > 1) throw new BpmnParseError('the document has more than one executable process');
   const process = processes[0]!;
 
@@ -118,7 +121,13 @@ function collectTypes(element: unknown, types: Set<string>, seen: Set<unknown>):
   const typed = element as ModdleElement;
   if (typeof typed.$type === 'string') types.add(typed.$type);
   for (const [key, value] of Object.entries(typed)) {
-    if (key.startsWith('$') || key === 'sourceRef' || key === 'targetRef' || key.endsWith('Ref') || key === 'default') {
+    if (
+      key.startsWith('$') ||
+      key === 'sourceRef' ||
+      key === 'targetRef' ||
+      key.endsWith('Ref') ||
+      key === 'default'
+    ) {
       continue;
     }
     if (Array.isArray(value)) value.forEach((v) => collectTypes(v, types, seen));
@@ -150,7 +159,9 @@ function describe(element: ModdleElement): ElementInfo {
     if (typeof property.name === 'string') properties[property.name] = String(property.value ?? '');
   }
 
-  const eventDefinitions = ((element.eventDefinitions as ModdleElement[] | undefined) ?? []).map((d) => d.$type);
+  const eventDefinitions = ((element.eventDefinitions as ModdleElement[] | undefined) ?? []).map(
+    (d) => d.$type,
+  );
   const timerDefinition = ((element.eventDefinitions as ModdleElement[] | undefined) ?? []).find(
     (d) => d.$type === 'bpmn:TimerEventDefinition',
   );
@@ -177,7 +188,12 @@ function describe(element: ModdleElement): ElementInfo {
             .map((g) => g.trim())
             .filter(Boolean)
         : [],
-    formKey: typeof form?.formKey === 'string' ? form.formKey : typeof form?.formId === 'string' ? form.formId : undefined,
+    formKey:
+      typeof form?.formKey === 'string'
+        ? form.formKey
+        : typeof form?.formId === 'string'
+          ? form.formId
+          : undefined,
     jobType: typeof taskDefinition?.type === 'string' ? taskDefinition.type : undefined,
     retries: Number.isFinite(retries) ? retries : undefined,
     headers,

@@ -1,0 +1,87 @@
+import { checkFeel, isFeel } from '../engine/feel.js';
+import type { ProcessModel } from '../engine/process-model.js';
+import type { FieldError } from '../common/errors.js';
+
+/** Element types the engine host runs; anything else in a process is refused at deploy. */
+export const SUPPORTED_ELEMENT_TYPES: ReadonlySet<string> = new Set([
+  'bpmn:StartEvent',
+  'bpmn:EndEvent',
+  'bpmn:UserTask',
+  'bpmn:ServiceTask',
+  'bpmn:ExclusiveGateway',
+  'bpmn:ParallelGateway',
+  'bpmn:BoundaryEvent',
+  'bpmn:IntermediateCatchEvent',
+  'bpmn:SequenceFlow',
+]);
+
+/**
+ * The rules a definition must meet before it is stored. Errors name the element; warnings do not block.
+ * `hasHandler` tells which job types the workers can carry out.
+ */
+export function validateProcess(model: ProcessModel, hasHandler: (jobType: string) => boolean): FieldError[] {
+  const errors: FieldError[] = [];
+  const fail = (field: string, message: string) => errors.push({ field, message });
+
+  for (const type of model.elementTypes) {
+    if (type === 'bpmn:ScriptTask' || type === 'bpmn:Script') {
+      fail(type, 'script tasks are not allowed: deployed processes must not run code');
+    }
+  }
+
+  const outgoing = new Map<string, string[]>();
+  for (const element of model.elements.values()) {
+    if (element.type === 'bpmn:SequenceFlow' && element.sourceRef) {
+      outgoing.set(element.sourceRef, [...(outgoing.get(element.sourceRef) ?? []), element.id]);
+    }
+  }
+
+  for (const element of model.elements.values()) {
+    if (!SUPPORTED_ELEMENT_TYPES.has(element.type)) {
+      fail(element.id, `${element.type} is not supported by this engine`);
+      continue;
+    }
+    switch (element.type) {
+      case 'bpmn:UserTask':
+        if (element.candidateGroups.length === 0) fail(element.id, 'a user task needs a candidate group');
+        if (!element.formKey) fail(element.id, 'a user task needs a form key');
+        break;
+      case 'bpmn:ServiceTask':
+        if (!element.jobType) fail(element.id, 'a service task needs a job type (zeebe:taskDefinition type)');
+        else if (!hasHandler(element.jobType))
+          fail(element.id, `no handler is registered for job type "${element.jobType}"`);
+        break;
+      case 'bpmn:BoundaryEvent':
+      case 'bpmn:IntermediateCatchEvent':
+        if (!element.timer) fail(element.id, 'only timer events are supported here');
+        else if (isFeel(element.timer.expression)) {
+          const problem = checkFeel(element.timer.expression);
+          if (problem) fail(element.id, problem);
+        }
+        break;
+      case 'bpmn:SequenceFlow':
+        if (element.condition !== undefined) {
+          if (!isFeel(element.condition))
+            fail(element.id, 'a condition must be a FEEL expression starting with "="');
+          else {
+            const problem = checkFeel(element.condition);
+            if (problem) fail(element.id, problem);
+          }
+        }
+        break;
+      case 'bpmn:ExclusiveGateway': {
+        const flows = outgoing.get(element.id) ?? [];
+        if (flows.length > 1) {
+          for (const flowId of flows) {
+            const flow = model.elements.get(flowId);
+            if (flowId !== element.defaultFlow && flow?.condition === undefined) {
+              fail(flowId, `flow out of gateway ${element.id} needs a condition or must be its default flow`);
+            }
+          }
+        }
+        break;
+      }
+    }
+  }
+  return errors;
+}

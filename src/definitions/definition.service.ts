@@ -1,0 +1,132 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource, QueryFailedError } from 'typeorm';
+import { InvalidInputError, NotFoundError, PayloadTooLargeError } from '../common/errors.js';
+import {
+  BpmnParseError,
+  compileProcess,
+  parseProcess,
+  type CompiledProcess,
+} from '../engine/process-model.js';
+import { JobHandlerRegistry } from '../jobs/job-handler.js';
+import { validateProcess } from './definition-validator.js';
+import { ProcessDefinitionEntity } from './process-definition.entity.js';
+
+export const MAX_BPMN_BYTES = 2 * 1024 * 1024;
+
+export interface DeployResult {
+  readonly definition: ProcessDefinitionEntity;
+  /** false when identical content was deployed before: no new version. */
+  readonly created: boolean;
+  readonly warnings: readonly string[];
+}
+
+/** Deploys and versions process definitions; hands out each version parsed once. */
+@Injectable()
+export class DefinitionService {
+  private readonly logger = new Logger(DefinitionService.name);
+  private readonly compiled = new Map<string, Promise<CompiledProcess>>();
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
+  ) {}
+
+  async deploy(xml: string, deployedBy: string | null): Promise<DeployResult> {
+    if (Buffer.byteLength(xml, 'utf8') > MAX_BPMN_BYTES) {
+      throw new PayloadTooLargeError(`a BPMN file may be at most ${MAX_BPMN_BYTES} bytes`);
+    }
+    let model;
+    try {
+      model = await parseProcess(xml);
+    } catch (err) {
+      if (err instanceof BpmnParseError)
+        throw new InvalidInputError(err.message, [{ field: 'xml', message: err.message }]);
+      throw err;
+    }
+    const errors = validateProcess(model, (type) => this.handlers.has(type));
+    if (errors.length > 0) throw new InvalidInputError(`the process ${model.processId} is not valid`, errors);
+
+    return this.dataSource.transaction(async (manager) => {
+      // One deployment per process key at a time, so versions are gapless and identical content lands once.
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `process-definition:${model.processId}`,
+      ]);
+      const repository = manager.getRepository(ProcessDefinitionEntity);
+      const existing = await repository.findOneBy({ key: model.processId, checksum: model.checksum });
+      if (existing) return { definition: existing, created: false, warnings: model.warnings };
+
+      const latest = await repository.findOne({
+        where: { key: model.processId },
+        order: { version: 'DESC' },
+      });
+      const definition = repository.create({
+        key: model.processId,
+        version: (latest?.version ?? 0) + 1,
+        name: model.name,
+        checksum: model.checksum,
+        xml,
+        jobTypes: [...model.jobTypes].sort(),
+        deployedBy,
+      });
+      await repository.insert(definition);
+      return { definition, created: true, warnings: model.warnings };
+    });
+  }
+
+  /** Deploy every .bpmn file of a folder whose content changed (the shipped flows, on start). */
+  async deployDirectory(dir: string): Promise<ProcessDefinitionEntity[]> {
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.bpmn')).sort();
+    const deployed: ProcessDefinitionEntity[] = [];
+    for (const file of files) {
+      const result = await this.deploy(await readFile(join(dir, file), 'utf8'), 'system');
+      if (result.created) {
+        this.logger.log(
+          `deployed ${result.definition.key} version ${result.definition.version} from ${file}`,
+        );
+      }
+      deployed.push(result.definition);
+    }
+    return deployed;
+  }
+
+  async latest(key: string): Promise<ProcessDefinitionEntity> {
+    const definition = await this.dataSource
+      .getRepository(ProcessDefinitionEntity)
+      .findOne({ where: { key }, order: { version: 'DESC' } });
+    if (!definition) throw new NotFoundError(`no process definition "${key}" is deployed`);
+    return definition;
+  }
+
+  async list(): Promise<ProcessDefinitionEntity[]> {
+    return this.dataSource.query(
+      `SELECT DISTINCT ON (process_key) id, process_key AS key, version, name, checksum, job_types AS "jobTypes",
+              deployed_by AS "deployedBy", deployed_at AS "deployedAt"
+         FROM process_definition ORDER BY process_key, version DESC`,
+    );
+  }
+
+  /** The parsed process of a definition version, cached: versions never change once stored. */
+  compiledFor(definitionId: string): Promise<CompiledProcess> {
+    let compiled = this.compiled.get(definitionId);
+    if (!compiled) {
+      compiled = this.dataSource
+        .getRepository(ProcessDefinitionEntity)
+        .findOneBy({ id: definitionId })
+        .then((definition) => {
+          if (!definition) throw new NotFoundError(`process definition ${definitionId} does not exist`);
+          return compileProcess(definition.xml);
+        });
+      compiled.catch(() => this.compiled.delete(definitionId));
+      this.compiled.set(definitionId, compiled);
+    }
+    return compiled;
+  }
+}
+
+export function isUniqueViolation(err: unknown): boolean {
+  return (
+    err instanceof QueryFailedError && (err.driverError as { code?: string } | undefined)?.code === '23505'
+  );
+}

@@ -1,0 +1,15 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { DefinitionService } from './definition.service.js';
+
+@ApiTags('process-definitions')
+@Controller('api/process-definitions')
+export class ProcessDefinitionsController {
+  constructor(@Inject(DefinitionService) private readonly definitions: DefinitionService) {}
+
+  /** The latest version of each process. */
+  @Get()
+  async list() {
+    return this.definitions.list();
+  }
+}

@@ -1,0 +1,24 @@
+import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DefinitionService } from './definition.service.js';
+import { ProcessDefinitionsController } from './definitions.controller.js';
+
+/** Deploys the shipped flows on start when they changed; a flow that does not validate stops the start. */
+@Injectable()
+class ShippedProcessesDeployer implements OnModuleInit {
+  constructor(
+    @Inject(DefinitionService) private readonly definitions: DefinitionService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.definitions.deployDirectory(this.config.processesDir);
+  }
+}
+
+@Module({
+  controllers: [ProcessDefinitionsController],
+  providers: [DefinitionService, ShippedProcessesDeployer],
+  exports: [DefinitionService],
+})
+export class DefinitionsModule {}

@@ -1,0 +1,32 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+/** One deployed version of a process; its XML is stored here once and shared by all its instances. */
+@Entity('process_definition')
+export class ProcessDefinitionEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'process_key', type: 'varchar', length: 255 })
+  key!: string;
+
+  @Column({ type: 'int' })
+  version!: number;
+
+  @Column({ type: 'varchar', length: 255 })
+  name!: string;
+
+  @Column({ type: 'char', length: 64 })
+  checksum!: string;
+
+  @Column({ type: 'text' })
+  xml!: string;
+
+  @Column({ name: 'job_types', type: 'text', array: true, default: () => "'{}'" })
+  jobTypes!: string[];
+
+  @Column({ name: 'deployed_by', type: 'varchar', length: 255, nullable: true })
+  deployedBy!: string | null;
+
+  @Column({ name: 'deployed_at', type: 'timestamptz', default: () => 'now()' })
+  deployedAt!: Date;
+}

@@ -1,0 +1,22 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { json } from 'express';
+import { ErrorFilter } from './error.filter.js';
+import { validationPipe } from './validation.js';
+
+/** HTTP concerns shared by main.ts and the e2e tests. */
+export function configureApp(app: INestApplication): void {
+  app.use(json({ limit: '1mb' }));
+  app.useGlobalPipes(validationPipe);
+  app.useGlobalFilters(new ErrorFilter());
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Release flow')
+      .setDescription('Release management: the release procedure run as BPMN flows')
+      .setVersion('0.1.0')
+      .build(),
+  );
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+}

@@ -1,0 +1,126 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { NotFoundError } from '../common/errors.js';
+import { UserTaskEntity } from '../tasks/user-task.entity.js';
+import { HistoryEventEntity } from './history-event.entity.js';
+import { IncidentEntity, type IncidentStatus } from './incident.entity.js';
+import { JobEntity } from './job.entity.js';
+import { ProcessInstanceEntity } from './process-instance.entity.js';
+import { ProcessDefinitionEntity } from '../definitions/process-definition.entity.js';
+
+export interface ActiveActivity {
+  readonly elementId: string;
+  readonly executionId: string;
+  readonly kind: 'user-task' | 'service-task' | 'timer';
+  readonly name: string | null;
+  readonly since: Date;
+  readonly dueAt?: Date | null;
+  readonly jobType?: string;
+}
+
+export interface InstanceView {
+  readonly id: string;
+  readonly processKey: string;
+  readonly version: number;
+  readonly businessKey: string | null;
+  readonly status: string;
+  readonly endStatus: string | null;
+  readonly startedAt: Date;
+  readonly endedAt: Date | null;
+  readonly variables: Record<string, unknown>;
+  readonly activeActivities: ActiveActivity[];
+  readonly completedActivities: string[];
+  readonly takenFlows: string[];
+  readonly openTasks: UserTaskEntity[];
+  readonly incidents: IncidentEntity[];
+  readonly history: HistoryEventEntity[];
+}
+
+/** Read side of instances: what operators and the instance view see. */
+@Injectable()
+export class InstanceQueryService {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  async view(instanceId: string): Promise<InstanceView> {
+    const instance = await this.dataSource.getRepository(ProcessInstanceEntity).findOneBy({ id: instanceId });
+    if (!instance) throw new NotFoundError(`process instance ${instanceId} does not exist`);
+    const [definition, openTasks, pendingJobs, incidents, history] = await Promise.all([
+      this.dataSource.getRepository(ProcessDefinitionEntity).findOneByOrFail({ id: instance.definitionId }),
+      this.dataSource
+        .getRepository(UserTaskEntity)
+        .find({ where: { instanceId, status: 'open' }, order: { createdAt: 'ASC' } }),
+      this.dataSource
+        .getRepository(JobEntity)
+        .find({ where: { instanceId, status: 'pending' }, order: { createdAt: 'ASC' } }),
+      this.dataSource
+        .getRepository(IncidentEntity)
+        .find({ where: { instanceId }, order: { createdAt: 'ASC' } }),
+      this.history(instanceId),
+    ]);
+    const names = new Map(history.filter((h) => h.elementId).map((h) => [h.elementId!, h.elementName]));
+    const activeActivities: ActiveActivity[] = [
+      ...openTasks.map((t) => ({
+        elementId: t.elementId,
+        executionId: t.executionId,
+        kind: 'user-task' as const,
+        name: t.name,
+        since: t.createdAt,
+        dueAt: t.dueAt,
+      })),
+      ...pendingJobs.map((j) => ({
+        elementId: j.elementId,
+        executionId: j.executionId,
+        kind: j.kind,
+        name: names.get(j.elementId) ?? null,
+        since: j.createdAt,
+        dueAt: j.dueAt,
+        jobType: j.kind === 'service-task' ? j.jobType : undefined,
+      })),
+    ];
+    // Failed jobs (incidents) still hold their activity.
+    for (const incident of incidents.filter((i) => i.status === 'open')) {
+      const job = await this.dataSource.getRepository(JobEntity).findOneBy({ id: incident.jobId });
+      if (job) {
+        activeActivities.push({
+          elementId: job.elementId,
+          executionId: job.executionId,
+          kind: 'service-task',
+          name: names.get(job.elementId) ?? null,
+          since: job.createdAt,
+          jobType: job.jobType,
+        });
+      }
+    }
+    return {
+      id: instance.id,
+      processKey: instance.processKey,
+      version: definition.version,
+      businessKey: instance.businessKey,
+      status: instance.status,
+      endStatus: instance.endStatus,
+      startedAt: instance.startedAt,
+      endedAt: instance.endedAt,
+      variables: instance.variables,
+      activeActivities,
+      completedActivities: [
+        ...new Set(history.filter((h) => h.type === 'activity.end').map((h) => h.elementId!)),
+      ],
+      takenFlows: [...new Set(history.filter((h) => h.type === 'flow.take').map((h) => h.elementId!))],
+      openTasks,
+      incidents,
+      history,
+    };
+  }
+
+  async history(instanceId: string): Promise<HistoryEventEntity[]> {
+    return this.dataSource
+      .getRepository(HistoryEventEntity)
+      .find({ where: { instanceId }, order: { id: 'ASC' } });
+  }
+
+  async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {
+    return this.dataSource
+      .getRepository(IncidentEntity)
+      .find({ where: state ? { status: state } : {}, order: { createdAt: 'DESC' }, take: 500 });
+  }
+}

@@ -1,0 +1,424 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors.js';
+import { FaultInjector } from '../common/fault-injector.js';
+import { assertSize, assertVariables } from '../common/json-variables.js';
+import { DefinitionService } from '../definitions/definition.service.js';
+import { EngineHost, EngineRunError, type EngineCommand, type EngineRun } from '../engine/engine-host.js';
+import type { CompiledProcess } from '../engine/process-model.js';
+import { UserTaskEntity } from '../tasks/user-task.entity.js';
+import { IncidentEntity } from './incident.entity.js';
+import type { InstanceListener } from './instance-listener.js';
+import { InstanceRepository, type HistoryRecord } from './instance.repository.js';
+import { JobEntity } from './job.entity.js';
+import { OutboxRelay } from './outbox-relay.js';
+import { ProcessInstanceEntity } from './process-instance.entity.js';
+
+export interface StartOptions {
+  readonly businessKey?: string | null;
+  readonly actor?: string | null;
+}
+
+/**
+ * Advances process instances. Every change follows one path: lock the instance row, rebuild the engine from
+ * the stored state, apply one command, run to the next wait, and save state, tasks, jobs, outbox and history
+ * in the same transaction. After commit the outbox relay puts the new jobs on their queues.
+ */
+@Injectable()
+export class InstanceService {
+  private readonly listeners: InstanceListener[] = [];
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(DefinitionService) private readonly definitions: DefinitionService,
+    @Inject(InstanceRepository) private readonly repository: InstanceRepository,
+    @Inject(EngineHost) private readonly engine: EngineHost,
+    @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FaultInjector) private readonly faults: FaultInjector,
+  ) {}
+
+  /** Records that follow their instance (a release's status) register here. */
+  addListener(listener: InstanceListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Run work in a transaction; after commit, hand the outbox to the relay. */
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.dataSource.transaction(work);
+    this.faults.crashIfArmed('after-commit');
+    this.relay.kick();
+    return result;
+  }
+
+  /** Start an instance of the latest version of a process, inside the caller's transaction. */
+  async startIn(
+    manager: EntityManager,
+    processKey: string,
+    variables: Record<string, unknown>,
+    options: StartOptions = {},
+  ): Promise<ProcessInstanceEntity> {
+    const input = assertVariables(variables, this.config.variablesMaxBytes, 'variables');
+    const definition = await this.definitions.latest(processKey);
+    const instance = Object.assign(new ProcessInstanceEntity(), {
+      id: randomUUID(),
+      definitionId: definition.id,
+      processKey,
+      businessKey: options.businessKey ?? null,
+      status: 'running',
+      endStatus: null,
+      engineState: null,
+      variables: input,
+      revision: 0,
+      endedAt: null,
+    } satisfies Partial<ProcessInstanceEntity>);
+    await this.repository.insertInstance(manager, instance);
+    await this.repository.appendHistory(manager, instance.id, [
+      {
+        type: 'instance.started',
+        actor: options.actor,
+        data: { processKey, version: definition.version, variables: input },
+      },
+    ]);
+    await this.advance(manager, instance, { type: 'start', variables: input }, options.actor ?? null);
+    return instance;
+  }
+
+  async start(processKey: string, variables: Record<string, unknown>, options: StartOptions = {}) {
+    return this.transaction((manager) => this.startIn(manager, processKey, variables, options));
+  }
+
+  /** Complete an open user task with its output; exactly one of two concurrent completions succeeds. */
+  async completeTask(taskId: string, data: unknown, actor: string | null): Promise<UserTaskEntity> {
+    const variables = assertVariables(data, this.config.variablesMaxBytes, 'data');
+    const found = await this.dataSource.getRepository(UserTaskEntity).findOneBy({ id: taskId });
+    if (!found) throw new NotFoundError(`task ${taskId} does not exist`);
+
+    return this.transaction(async (manager) => {
+      const instance = await this.lockRunning(manager, found.instanceId);
+      const task = await manager.getRepository(UserTaskEntity).findOneByOrFail({ id: taskId });
+      if (task.status !== 'open') throw new ConflictError(`task ${taskId} is already ${task.status}`);
+
+      task.status = 'completed';
+      task.output = variables;
+      task.completedBy = actor;
+      task.completedAt = new Date();
+      await manager.getRepository(UserTaskEntity).save(task);
+      await this.repository.appendHistory(manager, instance.id, [
+        {
+          type: 'task.completed',
+          elementId: task.elementId,
+          elementName: task.name,
+          executionId: task.executionId,
+          actor,
+          data: { taskId: task.id, formKey: task.formKey, output: variables },
+        },
+      ]);
+      await this.advance(
+        manager,
+        instance,
+        { type: 'complete', elementId: task.elementId, executionId: task.executionId, variables },
+        actor,
+      );
+      return task;
+    });
+  }
+
+  /** A worker finished a job: record it and continue the instance. A second report of the same job changes nothing. */
+  async completeJob(
+    jobId: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<'completed' | 'duplicate'> {
+    const found = await this.findJob(jobId);
+    return this.transaction(async (manager) => {
+      const instance = await this.repository.lock(manager, found.instanceId);
+      const job = await this.repository.findJob(manager, jobId);
+      if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
+
+      assertSize(variables, this.config.variablesMaxBytes, 'job result');
+      job.status = 'completed';
+      job.result = { variables };
+      job.completedAt = new Date();
+      job.attempts += 1;
+      await this.repository.saveJob(manager, job);
+      await this.repository.appendHistory(manager, instance.id, [
+        {
+          type: 'job.completed',
+          elementId: job.elementId,
+          executionId: job.executionId,
+          data: { jobId: job.id, jobType: job.jobType, attempts: job.attempts, variables },
+        },
+      ]);
+      await this.advance(
+        manager,
+        instance,
+        { type: 'complete', elementId: job.elementId, executionId: job.executionId, variables },
+        null,
+      );
+      return 'completed';
+    });
+  }
+
+  /** A job attempt failed. When retries have run out the job becomes an incident and the instance waits. */
+  async failJob(jobId: string, error: string, attemptsMade: number, final: boolean): Promise<void> {
+    const found = await this.findJob(jobId);
+    await this.transaction(async (manager) => {
+      const instance = await this.repository.lock(manager, found.instanceId);
+      const job = await this.repository.findJob(manager, jobId);
+      if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return;
+
+      job.attempts = attemptsMade;
+      job.error = error.slice(0, 4000);
+      const history: HistoryRecord[] = [
+        {
+          type: 'job.failed',
+          elementId: job.elementId,
+          executionId: job.executionId,
+          data: { jobId: job.id, jobType: job.jobType, attempt: attemptsMade, error: job.error },
+        },
+      ];
+      if (final) {
+        job.status = 'failed';
+        const incident = await this.repository.insertIncident(manager, {
+          instanceId: instance.id,
+          jobId: job.id,
+          elementId: job.elementId,
+          jobType: job.jobType,
+          error: job.error,
+          attempts: attemptsMade,
+          status: 'open',
+          resolvedAt: null,
+          resolvedBy: null,
+          comment: null,
+        });
+        history.push({
+          type: 'incident.created',
+          elementId: job.elementId,
+          executionId: job.executionId,
+          data: { incidentId: incident.id, jobType: job.jobType, error: job.error },
+        });
+      }
+      await this.repository.saveJob(manager, job);
+      await this.repository.appendHistory(manager, instance.id, history);
+    });
+  }
+
+  /** A timer's delayed job arrived: wake the instance so the engine completes every expired timer. */
+  async fireTimer(jobId: string): Promise<'fired' | 'early' | 'duplicate'> {
+    const found = await this.findJob(jobId);
+    return this.transaction(async (manager) => {
+      const instance = await this.repository.lock(manager, found.instanceId);
+      const job = await this.repository.findJob(manager, jobId);
+      if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
+
+      const run = await this.advance(manager, instance, { type: 'wake' }, null);
+      const stillWaiting = run.waits.find((w) => w.executionId === job.executionId);
+      if (stillWaiting) {
+        // Delivered before the engine's expiry (clock skew): queue the wake-up again for the rest of the time.
+        job.dueAt = stillWaiting.expireAt ?? job.dueAt;
+        await this.repository.saveJob(manager, job);
+        await this.repository.enqueue(manager, job);
+        return 'early';
+      }
+      return 'fired';
+    });
+  }
+
+  /** Put an incident's job back on its queue with fresh retries. */
+  async retryIncident(incidentId: string, actor: string | null): Promise<IncidentEntity> {
+    const found = await this.dataSource.getRepository(IncidentEntity).findOneBy({ id: incidentId });
+    if (!found) throw new NotFoundError(`incident ${incidentId} does not exist`);
+    return this.transaction(async (manager) => {
+      const instance = await this.lockRunning(manager, found.instanceId);
+      const incident = await this.repository.findIncident(manager, incidentId);
+      if (!incident || incident.status !== 'open')
+        throw new ConflictError(`incident ${incidentId} is already resolved`);
+      const job = await this.repository.findJob(manager, incident.jobId);
+      if (!job) throw new NotFoundError(`job ${incident.jobId} does not exist`);
+
+      incident.status = 'resolved';
+      incident.resolvedAt = new Date();
+      incident.resolvedBy = actor;
+      incident.comment = 'retried';
+      await this.repository.saveIncident(manager, incident);
+      job.status = 'pending';
+      job.attempts = 0;
+      job.error = null;
+      await this.repository.saveJob(manager, job);
+      await this.repository.enqueue(manager, job);
+      await this.repository.appendHistory(manager, instance.id, [
+        {
+          type: 'incident.retried',
+          elementId: job.elementId,
+          executionId: job.executionId,
+          actor,
+          data: { incidentId: incident.id, jobId: job.id, jobType: job.jobType },
+        },
+      ]);
+      return incident;
+    });
+  }
+
+  /** Stop a running instance: open tasks and pending jobs are withdrawn; its history stays. */
+  async cancelIn(
+    manager: EntityManager,
+    instanceId: string,
+    reason: string,
+    actor: string | null,
+  ): Promise<void> {
+    const instance = await this.lockRunning(manager, instanceId);
+    const tasks = await this.repository.openTasks(manager, instanceId);
+    const jobs = await this.repository.pendingJobs(manager, instanceId);
+    await this.repository.closeTasks(
+      manager,
+      tasks.map((t) => t.id),
+      'cancelled',
+    );
+    await this.repository.finishJobs(
+      manager,
+      jobs.map((j) => j.id),
+      'cancelled',
+    );
+    await this.repository.resolveOpenIncidents(manager, instanceId, `instance cancelled: ${reason}`, actor);
+    instance.status = 'cancelled';
+    instance.endStatus = 'cancelled';
+    instance.endedAt = new Date();
+    instance.revision += 1;
+    await this.repository.saveInstance(manager, instance);
+    await this.repository.appendHistory(manager, instanceId, [
+      { type: 'instance.cancelled', actor, data: { reason } },
+    ]);
+    for (const listener of this.listeners) await listener.onInstanceSaved(manager, instance);
+  }
+
+  private async findJob(jobId: string): Promise<JobEntity> {
+    const job = await this.dataSource.getRepository(JobEntity).findOneBy({ id: jobId });
+    if (!job) throw new NotFoundError(`job ${jobId} does not exist`);
+    return job;
+  }
+
+  private async lockRunning(manager: EntityManager, instanceId: string): Promise<ProcessInstanceEntity> {
+    const instance = await this.repository.lock(manager, instanceId);
+    if (!instance) throw new NotFoundError(`process instance ${instanceId} does not exist`);
+    if (instance.status !== 'running')
+      throw new ConflictError(`process instance ${instanceId} is ${instance.status}`);
+    return instance;
+  }
+
+  /** Apply one command to a locked instance and save everything that follows from it. */
+  private async advance(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    command: EngineCommand,
+    actor: string | null,
+  ): Promise<EngineRun> {
+    const process = await this.definitions.compiledFor(instance.definitionId);
+    const openTasks = await this.repository.openTasks(manager, instance.id);
+    const pendingJobs = await this.repository.pendingJobs(manager, instance.id);
+    const known = new Set([...openTasks.map((t) => t.executionId), ...pendingJobs.map((j) => j.executionId)]);
+    if (command.type === 'complete') known.add(command.executionId);
+
+    let run: EngineRun;
+    try {
+      run = await this.engine.run(process, instance.engineState as never, command, known);
+    } catch (err) {
+      if (err instanceof EngineRunError)
+        throw new UnprocessableError(`the process cannot go on: ${err.message}`);
+      throw err;
+    }
+    assertSize(run.variables, this.config.variablesMaxBytes, 'process variables');
+
+    const waiting = new Set(run.waits.map((w) => w.executionId));
+    const ended = new Set(run.steps.filter((s) => s.type === 'activity.end').map((s) => s.executionId));
+
+    await this.repository.closeTasks(
+      manager,
+      openTasks.filter((t) => !waiting.has(t.executionId)).map((t) => t.id),
+      'cancelled',
+    );
+    const gone = pendingJobs.filter((j) => !waiting.has(j.executionId));
+    await this.repository.finishJobs(
+      manager,
+      gone.filter((j) => ended.has(j.executionId)).map((j) => j.id),
+      'completed',
+    );
+    await this.repository.finishJobs(
+      manager,
+      gone.filter((j) => !ended.has(j.executionId)).map((j) => j.id),
+      'cancelled',
+    );
+
+    for (const wait of run.waits) {
+      if (known.has(wait.executionId)) continue;
+      const element = process.elements.get(wait.elementId);
+      if (wait.kind === 'user-task') {
+        await this.repository.insertTask(manager, {
+          instanceId: instance.id,
+          processKey: instance.processKey,
+          businessKey: instance.businessKey,
+          elementId: wait.elementId,
+          executionId: wait.executionId,
+          name: element?.name ?? null,
+          candidateGroups: [...(element?.candidateGroups ?? [])],
+          formKey: element?.formKey ?? null,
+          assignee: null,
+          status: 'open',
+          priority: element?.priority ?? 50,
+          dueAt: null,
+          output: null,
+          completedBy: null,
+          completedAt: null,
+        });
+      } else if (wait.kind === 'service-task' && element?.jobType) {
+        await this.repository.insertJob(manager, instance.id, {
+          kind: 'service-task',
+          jobType: element.jobType,
+          elementId: wait.elementId,
+          executionId: wait.executionId,
+          headers: { ...element.headers },
+          maxAttempts: element.retries && element.retries > 0 ? element.retries : this.config.jobAttempts,
+          dueAt: null,
+        });
+      } else if (wait.kind === 'timer') {
+        await this.repository.insertJob(manager, instance.id, {
+          kind: 'timer',
+          jobType: 'timer',
+          elementId: wait.elementId,
+          executionId: wait.executionId,
+          headers: {},
+          maxAttempts: this.config.jobAttempts,
+          dueAt: wait.expireAt ?? new Date(),
+        });
+      }
+    }
+
+    await this.repository.appendHistory(manager, instance.id, this.historyOf(process, run, actor));
+
+    instance.engineState = run.state;
+    instance.variables = run.variables;
+    instance.revision += 1;
+    if (run.finished) {
+      instance.status = 'completed';
+      instance.endStatus = run.endStatus ?? null;
+      instance.endedAt = new Date();
+    }
+    await this.repository.saveInstance(manager, instance);
+    for (const listener of this.listeners) await listener.onInstanceSaved(manager, instance);
+    return run;
+  }
+
+  private historyOf(process: CompiledProcess, run: EngineRun, actor: string | null): HistoryRecord[] {
+    const records: HistoryRecord[] = run.steps.map((step) => ({
+      type: step.type,
+      elementId: step.elementId,
+      elementName: process.elements.get(step.elementId)?.name ?? null,
+      executionId: step.executionId ?? null,
+    }));
+    if (run.finished) {
+      records.push({ type: 'instance.completed', actor, data: { endStatus: run.endStatus ?? null } });
+    }
+    return records;
+  }
+}

@@ -1,0 +1,46 @@
+import type { JsonObject } from '../common/json.js';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type InstanceStatus = 'running' | 'completed' | 'cancelled';
+
+@Entity('process_instance')
+export class ProcessInstanceEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'definition_id', type: 'uuid' })
+  definitionId!: string;
+
+  @Column({ name: 'process_key', type: 'varchar', length: 255 })
+  processKey!: string;
+
+  @Column({ name: 'business_key', type: 'varchar', length: 255, nullable: true })
+  businessKey!: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: InstanceStatus;
+
+  /** The releaseStatus of the end event it finished at (closed, rejected, rolled-back), or cancelled. */
+  @Column({ name: 'end_status', type: 'varchar', length: 32, nullable: true })
+  endStatus!: string | null;
+
+  /** bpmn-engine state without the definition source. */
+  @Column({ name: 'engine_state', type: 'jsonb', nullable: true })
+  engineState!: JsonObject | null;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  variables!: JsonObject;
+
+  /** Incremented on every saved run: the history and the tests can see each change once. */
+  @Column({ type: 'int', default: 0 })
+  revision!: number;
+
+  @Column({ name: 'started_at', type: 'timestamptz', default: () => 'now()' })
+  startedAt!: Date;
+
+  @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
+  endedAt!: Date | null;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,60 @@
+import type { EntityManager } from 'typeorm';
+
+/** What a handler gets to do one service-task job. */
+export interface JobContext {
+  /** The job's id: the idempotency key of whatever the handler does. */
+  readonly jobId: string;
+  readonly jobType: string;
+  readonly instanceId: string;
+  readonly businessKey: string | null;
+  readonly elementId: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly variables: Readonly<Record<string, unknown>>;
+  /** 1 on the first try. */
+  readonly attempt: number;
+}
+
+/** What a handler hands back: variables merged into the process (Camunda 8 semantics). */
+export interface JobResult {
+  readonly variables?: Record<string, unknown>;
+}
+
+/** One service-task type. A handler must be idempotent: run twice for one job, it changes nothing the second time. */
+export interface JobHandler {
+  readonly jobType: string;
+  handle(context: JobContext, manager: EntityManager): Promise<JobResult>;
+}
+
+/** Nest multi-provider token: every handler module adds its handlers here. */
+export const JOB_HANDLERS = Symbol('JOB_HANDLERS');
+
+/** The handlers by job type, checked once: no type without a handler, none with two. */
+export class JobHandlerRegistry {
+  private readonly handlers = new Map<string, JobHandler>();
+
+  constructor(handlers: readonly JobHandler[]) {
+    for (const handler of handlers) {
+      if (!/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/.test(handler.jobType)) {
+        throw new Error(
+          `job type "${handler.jobType}" is not a valid name (lower case words joined by dots)`,
+        );
+      }
+      if (this.handlers.has(handler.jobType)) {
+        throw new Error(`two handlers are registered for job type "${handler.jobType}"`);
+      }
+      this.handlers.set(handler.jobType, handler);
+    }
+  }
+
+  get(jobType: string): JobHandler | undefined {
+    return this.handlers.get(jobType);
+  }
+
+  has(jobType: string): boolean {
+    return this.handlers.has(jobType);
+  }
+
+  get jobTypes(): string[] {
+    return [...this.handlers.keys()].sort();
+  }
+}

@@ -1,0 +1,16 @@
+/** The message a queue carries: only the job's id; the job itself lives in PostgreSQL. */
+export interface QueueMessage {
+  readonly jobId: string;
+}
+
+export interface EnqueueOptions {
+  readonly delayMs: number;
+  readonly attempts: number;
+}
+
+/** Where the outbox relay puts jobs. Adding the same message id twice adds it once. */
+export interface JobQueuePort {
+  enqueue(queue: string, messageId: string, message: QueueMessage, options: EnqueueOptions): Promise<void>;
+}
+
+export const JOB_QUEUE = Symbol('JOB_QUEUE');

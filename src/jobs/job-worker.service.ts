@@ -1,0 +1,113 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { FaultInjector } from '../common/fault-injector.js';
+import { JobEntity } from '../instances/job.entity.js';
+import { TIMER_QUEUE } from '../instances/instance.repository.js';
+import { InstanceService } from '../instances/instance.service.js';
+import { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
+import { JobHandlerRegistry } from './job-handler.js';
+import type { QueueMessage } from './job-queue.port.js';
+
+/**
+ * Runs queued jobs: a handler per job type does the work, the result is fed back to the instance.
+ * Each attempt is checked against PostgreSQL first, so a message delivered twice is done once.
+ */
+@Injectable()
+export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(JobWorkerService.name);
+  private readonly workers: Worker[] = [];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
+    @Inject(InstanceService) private readonly instances: InstanceService,
+    @Inject(FaultInjector) private readonly faults: FaultInjector,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.runWorkers) return;
+    const url = new URL(this.config.redisUrl);
+    const connection = {
+      host: url.hostname,
+      port: Number(url.port || 6379),
+      username: url.username ? decodeURIComponent(url.username) : undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
+      tls: url.protocol === 'rediss:' ? {} : undefined,
+      maxRetriesPerRequest: null,
+    };
+    const options = {
+      connection,
+      prefix: this.config.queuePrefix,
+      concurrency: this.config.workerConcurrency,
+      lockDuration: this.config.jobLockMs,
+      stalledInterval: this.config.jobLockMs,
+      maxStalledCount: 3,
+    };
+    for (const jobType of this.handlers.jobTypes) {
+      this.workers.push(
+        this.watch(new Worker<QueueMessage>(jobType, (job) => this.runServiceJob(job), options)),
+      );
+    }
+    this.workers.push(
+      this.watch(
+        new Worker<QueueMessage>(TIMER_QUEUE, (job) => this.instances.fireTimer(job.data.jobId), options),
+      ),
+    );
+    this.logger.log(`workers started for ${[...this.handlers.jobTypes, TIMER_QUEUE].join(', ')}`);
+  }
+
+  /** Lets in-flight jobs finish, then closes the queues' connections. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+    this.workers.length = 0;
+  }
+
+  private watch(worker: Worker): Worker {
+    worker.on('error', (err) => this.logger.warn(`worker ${worker.name}: ${err.message}`));
+    return worker;
+  }
+
+  private async runServiceJob(message: Job<QueueMessage>): Promise<string> {
+    const job = await this.dataSource.getRepository(JobEntity).findOneBy({ id: message.data.jobId });
+    if (!job || job.status !== 'pending') return 'skipped: already done';
+    const instance = await this.dataSource
+      .getRepository(ProcessInstanceEntity)
+      .findOneBy({ id: job.instanceId });
+    if (!instance || instance.status !== 'running') return 'skipped: instance not running';
+    const handler = this.handlers.get(job.jobType);
+    if (!handler) throw new UnrecoverableError(`no handler for job type ${job.jobType}`);
+
+    const attempt = message.attemptsMade + 1;
+    try {
+      const result = await handler.handle(
+        {
+          jobId: job.id,
+          jobType: job.jobType,
+          instanceId: job.instanceId,
+          businessKey: instance.businessKey,
+          elementId: job.elementId,
+          headers: job.headers,
+          variables: instance.variables,
+          attempt,
+        },
+        this.dataSource.manager,
+      );
+      this.faults.crashIfArmed('in-job', job.jobType);
+      return await this.instances.completeJob(job.id, result.variables ?? {});
+    } catch (err) {
+      const final = attempt >= (message.opts.attempts ?? 1) || err instanceof UnrecoverableError;
+      await this.instances.failJob(job.id, err instanceof Error ? err.message : String(err), attempt, final);
+      throw err;
+    }
+  }
+}

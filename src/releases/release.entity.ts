@@ -1,0 +1,52 @@
+import type { JsonObject } from '../common/json.js';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export const RELEASE_CLASSES = ['standard', 'emergency', 'major'] as const;
+export type ReleaseClass = (typeof RELEASE_CLASSES)[number];
+
+export const RELEASE_SOURCES = ['hardware', 'software', 'project-info', 'document', 'other'] as const;
+export type ReleaseSource = (typeof RELEASE_SOURCES)[number];
+
+/** in-progress while its flow runs; then the status its end event sets, or cancelled. */
+export type ReleaseStatus = 'in-progress' | 'closed' | 'rejected' | 'rolled-back' | 'cancelled';
+
+@Entity('release')
+export class ReleaseEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  /** REL-<year>-<sequence>, sequential per year and never reused. */
+  @Column({ type: 'varchar', length: 32, unique: true })
+  number!: string;
+
+  @Column({ name: 'class', type: 'varchar', length: 16 })
+  releaseClass!: ReleaseClass;
+
+  @Column({ type: 'varchar', length: 16 })
+  source!: ReleaseSource;
+
+  @Column({ type: 'varchar', length: 200 })
+  title!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: ReleaseStatus;
+
+  @Column({ name: 'instance_id', type: 'uuid', nullable: true })
+  instanceId!: string | null;
+
+  /** The release request form as filed. */
+  @Column({ type: 'jsonb' })
+  request!: JsonObject;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 255, nullable: true })
+  createdBy!: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt!: Date;
+
+  @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
+  closedAt!: Date | null;
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors.js';
+import { InstanceService } from '../instances/instance.service.js';
+import type { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
+import type { ReleaseRequestDto } from './release.dto.js';
+import { ReleaseEntity, type ReleaseClass, type ReleaseStatus } from './release.entity.js';
+
+/** The flow each class of release runs (release-procedure: the three flows). */
+export const PROCESS_OF_CLASS: Readonly<Record<ReleaseClass, string>> = {
+  standard: 'standard-release',
+  emergency: 'emergency-release',
+  major: 'major-release',
+};
+
+const FINAL_STATUSES: ReadonlySet<string> = new Set(['closed', 'rejected', 'rolled-back', 'cancelled']);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class ReleaseService implements OnModuleInit {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(InstanceService) private readonly instances: InstanceService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.instances.addListener({
+      onInstanceSaved: (manager, instance) => this.followInstance(manager, instance),
+    });
+  }
+
+  /** File a release: number it, store the request, and start the flow of its class, all in one transaction. */
+  async file(
+    releaseClass: ReleaseClass,
+    request: ReleaseRequestDto,
+    actor: string | null,
+  ): Promise<ReleaseEntity> {
+    if (releaseClass !== 'emergency' && !request.rollbackPlan?.trim()) {
+      throw new InvalidInputError('a standard or major release needs a rollback plan', [
+        { field: 'request.rollbackPlan', message: 'is required for standard and major releases' },
+      ]);
+    }
+    return this.instances.transaction(async (manager) => {
+      const now = new Date();
+      const release = manager.getRepository(ReleaseEntity).create({
+        id: randomUUID(),
+        number: await this.nextNumber(manager, now.getUTCFullYear()),
+        releaseClass,
+        source: request.source,
+        title: request.title,
+        status: 'in-progress',
+        instanceId: null,
+        request: { ...request },
+        createdBy: actor,
+        closedAt: null,
+      });
+      await manager.getRepository(ReleaseEntity).insert(release);
+      const variables: Record<string, unknown> = {
+        releaseId: release.id,
+        releaseNumber: release.number,
+        releaseClass,
+        source: request.source,
+        title: request.title,
+      };
+      if (releaseClass === 'emergency') variables.escalationTimeout = this.config.escalationTimeout;
+      const instance = await this.instances.startIn(manager, PROCESS_OF_CLASS[releaseClass], variables, {
+        businessKey: release.id,
+        actor,
+      });
+      release.instanceId = instance.id;
+      await manager.getRepository(ReleaseEntity).update({ id: release.id }, { instanceId: instance.id });
+      const saved = await manager.getRepository(ReleaseEntity).findOneByOrFail({ id: release.id });
+      return saved;
+    });
+  }
+
+  async find(idOrNumber: string): Promise<ReleaseEntity> {
+    const repository = this.dataSource.getRepository(ReleaseEntity);
+    const release = UUID.test(idOrNumber)
+      ? await repository.findOneBy({ id: idOrNumber })
+      : await repository.findOneBy({ number: idOrNumber.toUpperCase() });
+    if (!release) throw new NotFoundError(`release ${idOrNumber} does not exist`);
+    return release;
+  }
+
+  async cancel(idOrNumber: string, reason: string, actor: string | null): Promise<ReleaseEntity> {
+    const release = await this.find(idOrNumber);
+    if (release.status !== 'in-progress' || !release.instanceId) {
+      throw new ConflictError(`release ${release.number} is ${release.status}`);
+    }
+    const instanceId = release.instanceId;
+    await this.instances.transaction((manager) =>
+      this.instances.cancelIn(manager, instanceId, reason, actor),
+    );
+    return this.find(release.id);
+  }
+
+  /** REL-<year>-<nnnn>: one counter row per year, incremented under its row lock, so numbers never repeat. */
+  private async nextNumber(manager: EntityManager, year: number): Promise<string> {
+    const rows: Array<{ last_value: number }> = await manager.query(
+      `INSERT INTO release_number_counter (year, last_value) VALUES ($1, 1)
+       ON CONFLICT (year) DO UPDATE SET last_value = release_number_counter.last_value + 1
+       RETURNING last_value`,
+      [year],
+    );
+    return `REL-${year}-${String(rows[0]!.last_value).padStart(4, '0')}`;
+  }
+
+  /** A release's status follows its process: when the process ends, the release takes its end status. */
+  private async followInstance(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void> {
+    if (!instance.businessKey || instance.status === 'running') return;
+    const status = (
+      instance.endStatus && FINAL_STATUSES.has(instance.endStatus) ? instance.endStatus : 'closed'
+    ) as ReleaseStatus;
+    await manager
+      .getRepository(ReleaseEntity)
+      .update(
+        { id: instance.businessKey, instanceId: instance.id },
+        { status, closedAt: new Date(), updatedAt: new Date() },
+      );
+  }
+}

@@ -1,0 +1,43 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { InstanceQueryService } from '../instances/instance-query.service.js';
+import { CancelReleaseDto, FileReleaseDto } from './release.dto.js';
+import { ReleaseService } from './release.service.js';
+
+@ApiTags('releases')
+@Controller('api/releases')
+export class ReleasesController {
+  constructor(
+    @Inject(ReleaseService) private readonly releases: ReleaseService,
+    @Inject(InstanceQueryService) private readonly instances: InstanceQueryService,
+  ) {}
+
+  @Post()
+  async file(@Body() body: FileReleaseDto) {
+    return this.releases.file(body.class, body.request, null);
+  }
+
+  @Get(':idOrNumber')
+  async get(@Param('idOrNumber') idOrNumber: string) {
+    const release = await this.releases.find(idOrNumber);
+    const instance = release.instanceId ? await this.instances.view(release.instanceId) : null;
+    return {
+      ...release,
+      currentSteps: instance?.activeActivities ?? [],
+      openTasks: instance?.openTasks ?? [],
+      incidents: instance?.incidents.filter((i) => i.status === 'open') ?? [],
+    };
+  }
+
+  @Get(':idOrNumber/history')
+  async history(@Param('idOrNumber') idOrNumber: string) {
+    const release = await this.releases.find(idOrNumber);
+    return release.instanceId ? this.instances.history(release.instanceId) : [];
+  }
+
+  @Post(':idOrNumber/cancel')
+  @HttpCode(200)
+  async cancel(@Param('idOrNumber') idOrNumber: string, @Body() body: CancelReleaseDto) {
+    return this.releases.cancel(idOrNumber, body.reason, null);
+  }
+}

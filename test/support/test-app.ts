@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { App } from 'supertest/types';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { AppModule } from '../../src/app.module';
+import { loadConfig, type AppConfig } from '../../src/config/app-config';
+import { configureApp } from '../../src/http/configure-app';
+import type { JobHandler } from '../../src/jobs/job-handler';
+import { dropTestResources, newTestResources, REDIS_URL, type TestResources } from './test-env';
+
+export const PROJECT_ROOT = join(__dirname, '..', '..');
+
+export interface TestApp {
+  readonly app: INestApplication;
+  readonly config: AppConfig;
+  readonly dataSource: DataSource;
+  readonly resources: TestResources;
+  http(): ReturnType<typeof request>;
+  get<T>(token: unknown): T;
+  /** Close the app (keeping the database), e.g. to restart it on the same data. */
+  stop(): Promise<void>;
+  /** Close the app and drop its database and queues. */
+  close(): Promise<void>;
+}
+
+/** Environment for a test app: fast retries and polling so scenarios run in seconds. */
+export function testEnv(
+  resources: TestResources,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: resources.databaseUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: resources.queuePrefix,
+    PROCESSES_DIR: join(PROJECT_ROOT, 'processes'),
+    JOB_BACKOFF_MS: '20',
+    OUTBOX_POLL_MS: '200',
+    JOB_LOCK_MS: '2000',
+    WORKER_CONCURRENCY: '4',
+    ...overrides,
+  };
+}
+
+/** The whole service in this process (API and workers) on its own database and queue prefix. */
+export async function startTestApp(
+  overrides: Record<string, string> = {},
+  resources: TestResources = newTestResources(),
+  jobHandlers: readonly JobHandler[] = [],
+): Promise<TestApp> {
+  const config = loadConfig(testEnv(resources, overrides));
+  const app = await NestFactory.create(AppModule.forRoot(config, jobHandlers), {
+    bodyParser: false,
+    logger: ['error', 'warn'],
+  });
+  configureApp(app);
+  await app.init();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await app.close();
+  };
+  return {
+    app,
+    config,
+    resources,
+    dataSource: app.get(DataSource),
+    http: () => request(app.getHttpServer() as App),
+    get: <T>(token: unknown) => app.get(token as never) as T,
+    stop,
+    close: async () => {
+      await stop();
+      await dropTestResources(resources);
+    },
+  };
+}

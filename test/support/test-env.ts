@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
+
+export const POSTGRES_ADMIN_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A fresh database and queue prefix per test file, so files never see each other's data. */
+export interface TestResources {
+  readonly databaseName: string;
+  readonly databaseUrl: string;
+  readonly queuePrefix: string;
+}
+
+export function newTestResources(): TestResources {
+  const suffix = randomBytes(5).toString('hex');
+  const databaseName = `release_test_${suffix}`;
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${databaseName}`;
+  return { databaseName, databaseUrl: url.toString(), queuePrefix: `test-${suffix}` };
+}
+
+export async function dropTestResources(resources: TestResources): Promise<void> {
+  const client = new Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${resources.databaseName}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${resources.queuePrefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Poll until the check passes; fail with what was last seen. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  { timeoutMs = 15_000, intervalMs = 50, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+      last = value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(
+    `timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`,
+  );
+}
