@@ -17,7 +17,7 @@ export const validationPipe = new ValidationPipe({
   exceptionFactory: (errors) => {
     const details = flatten(errors);
     return new InvalidInputError(
-      `invalid input: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
+      `invalid input: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
       details,
     );
   },
