@@ -46,7 +46,10 @@ export class DefinitionService {
       throw err;
     }
     const errors = validateProcess(model, (type) => this.handlers.has(type));
-    if (errors.length > 0) throw new InvalidInputError(`the process ${model.processId} is not valid`, errors);
+    if (errors.length > 0) {
+      const reasons = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+      throw new InvalidInputError(`the process ${model.processId} is not valid: ${reasons}`, errors);
+    }
 
     return this.dataSource.transaction(async (manager) => {
       // One deployment per process key at a time, so versions are gapless and identical content lands once.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { ConflictError, NotFoundError, UnprocessableError } from '../common/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../common/errors.js';
 import { FaultInjector } from '../common/fault-injector.js';
 import { assertSize, assertVariables } from '../common/json-variables.js';
 import { DefinitionService } from '../definitions/definition.service.js';
@@ -19,6 +19,8 @@ import { ProcessInstanceEntity } from './process-instance.entity.js';
 export interface StartOptions {
   readonly businessKey?: string | null;
   readonly actor?: string | null;
+  /** Start variables that tasks and jobs may not overwrite. */
+  readonly readOnlyVariables?: readonly string[];
 }
 
 /**
@@ -71,6 +73,7 @@ export class InstanceService {
       endStatus: null,
       engineState: null,
       variables: input,
+      readOnlyVariables: [...(options.readOnlyVariables ?? [])],
       revision: 0,
       endedAt: null,
     } satisfies Partial<ProcessInstanceEntity>);
@@ -100,6 +103,7 @@ export class InstanceService {
       const instance = await this.lockRunning(manager, found.instanceId);
       const task = await manager.getRepository(UserTaskEntity).findOneByOrFail({ id: taskId });
       if (task.status !== 'open') throw new ConflictError(`task ${taskId} is already ${task.status}`);
+      assertWritable(instance, variables, 'data');
 
       task.status = 'completed';
       task.output = variables;
@@ -138,6 +142,7 @@ export class InstanceService {
       if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
 
       assertSize(variables, this.config.variablesMaxBytes, 'job result');
+      assertWritable(instance, variables, 'job result');
       job.status = 'completed';
       job.result = { variables };
       job.completedAt = new Date();
@@ -394,31 +399,39 @@ export class InstanceService {
       }
     }
 
-    await this.repository.appendHistory(manager, instance.id, this.historyOf(process, run, actor));
-
+    const history = this.historyOf(process, run);
     instance.engineState = run.state;
     instance.variables = run.variables;
     instance.revision += 1;
+    // A side branch (an escalation) may end after the main path: the status of the end event reached keeps.
+    if (run.endStatus) instance.endStatus = run.endStatus;
     if (run.finished) {
       instance.status = 'completed';
-      instance.endStatus = run.endStatus ?? null;
       instance.endedAt = new Date();
+      history.push({ type: 'instance.completed', actor, data: { endStatus: instance.endStatus } });
     }
+    await this.repository.appendHistory(manager, instance.id, history);
     await this.repository.saveInstance(manager, instance);
     for (const listener of this.listeners) await listener.onInstanceSaved(manager, instance);
     return run;
   }
 
-  private historyOf(process: CompiledProcess, run: EngineRun, actor: string | null): HistoryRecord[] {
-    const records: HistoryRecord[] = run.steps.map((step) => ({
+  private historyOf(process: CompiledProcess, run: EngineRun): HistoryRecord[] {
+    return run.steps.map((step) => ({
       type: step.type,
       elementId: step.elementId,
       elementName: process.elements.get(step.elementId)?.name ?? null,
       executionId: step.executionId ?? null,
     }));
-    if (run.finished) {
-      records.push({ type: 'instance.completed', actor, data: { endStatus: run.endStatus ?? null } });
-    }
-    return records;
+  }
+}
+
+function assertWritable(instance: ProcessInstanceEntity, variables: Record<string, unknown>, what: string): void {
+  const locked = Object.keys(variables).filter((key) => instance.readOnlyVariables.includes(key));
+  if (locked.length > 0) {
+    throw new InvalidInputError(
+      `${what} may not change ${locked.join(', ')}: set from the record when the process started`,
+      locked.map((key) => ({ field: `${what}.${key}`, message: 'is read-only' })),
+    );
   }
 }

@@ -31,6 +31,10 @@ export class ProcessInstanceEntity {
   @Column({ type: 'jsonb', default: () => "'{}'" })
   variables!: JsonObject;
 
+  /** Variables set at start from the record (release number, class, ...): tasks and jobs may not change them. */
+  @Column({ name: 'read_only_variables', type: 'text', array: true, default: () => "'{}'" })
+  readOnlyVariables!: string[];
+
   /** Incremented on every saved run: the history and the tests can see each change once. */
   @Column({ type: 'int', default: 0 })
   revision!: number;

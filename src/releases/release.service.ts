@@ -69,6 +69,7 @@ export class ReleaseService implements OnModuleInit {
       const instance = await this.instances.startIn(manager, PROCESS_OF_CLASS[releaseClass], variables, {
         businessKey: release.id,
         actor,
+        readOnlyVariables: Object.keys(variables),
       });
       release.instanceId = instance.id;
       await manager.getRepository(ReleaseEntity).update({ id: release.id }, { instanceId: instance.id });

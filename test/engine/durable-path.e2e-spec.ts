@@ -29,7 +29,8 @@ describe('the durable path: PostgreSQL state, outbox, BullMQ, workers', () => {
   });
   afterAll(() => t.close());
 
-  const instanceRow = (id: string) => t.dataSource.getRepository(ProcessInstanceEntity).findOneByOrFail({ id });
+  const instanceRow = (id: string) =>
+    t.dataSource.getRepository(ProcessInstanceEntity).findOneByOrFail({ id });
   const completed = (id: string) =>
     eventually(async () => ((await instanceRow(id)).status === 'completed' ? instanceRow(id) : undefined), {
       what: `instance ${id} to complete`,
@@ -40,16 +41,22 @@ describe('the durable path: PostgreSQL state, outbox, BullMQ, workers', () => {
     const done = await completed(instance.id);
 
     expect(done.endStatus).toBe('closed');
-    const effects = await t.dataSource.query('SELECT job_type, element_id FROM job_effect WHERE instance_id = $1', [
-      instance.id,
-    ]);
+    const effects = await t.dataSource.query(
+      'SELECT job_type, element_id FROM job_effect WHERE instance_id = $1',
+      [instance.id],
+    );
     expect(effects).toEqual([{ job_type: 'notify', element_id: 'work' }]);
-    const unrelayed = await t.dataSource.query('SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL');
+    const unrelayed = await t.dataSource.query(
+      'SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL',
+    );
     expect(unrelayed[0].n).toBe(0);
-    const history = await t.dataSource.query('SELECT type, element_id FROM history_event WHERE instance_id = $1 ORDER BY id', [
-      instance.id,
-    ]);
-    expect(history.map((h: { type: string; element_id: string | null }) => `${h.type}:${h.element_id ?? ''}`)).toEqual([
+    const history = await t.dataSource.query(
+      'SELECT type, element_id FROM history_event WHERE instance_id = $1 ORDER BY id',
+      [instance.id],
+    );
+    expect(
+      history.map((h: { type: string; element_id: string | null }) => `${h.type}:${h.element_id ?? ''}`),
+    ).toEqual([
       'instance.started:',
       'activity.start:start',
       'activity.end:start',
@@ -69,7 +76,9 @@ describe('the durable path: PostgreSQL state, outbox, BullMQ, workers', () => {
     const instance = await instances.start('one-service-task', {});
     const row = await instanceRow(instance.id);
     expect(JSON.stringify(row.engineState)).not.toContain('"source"');
-    const again = await t.get<DefinitionService>(DefinitionService).deployDirectory(join(__dirname, 'fixtures'));
+    const again = await t
+      .get<DefinitionService>(DefinitionService)
+      .deployDirectory(join(__dirname, 'fixtures'));
     expect(again.find((d) => d.key === 'one-service-task')?.version).toBe(1);
     await completed(instance.id);
   });
@@ -80,15 +89,25 @@ describe('the durable path: PostgreSQL state, outbox, BullMQ, workers', () => {
     const instance = await instances.start('flaky-service-task', {});
 
     const incident = await eventually(
-      async () => (await t.http().get('/api/incidents?state=open')).body.find((i: { instanceId: string }) => i.instanceId === instance.id),
+      async () =>
+        (await t.http().get('/api/incidents?state=open')).body.find(
+          (i: { instanceId: string }) => i.instanceId === instance.id,
+        ),
       { what: 'an open incident' },
     );
-    expect(incident).toMatchObject({ jobType: 'test.flaky', elementId: 'work', attempts: 3, error: 'the peer is down' });
+    expect(incident).toMatchObject({
+      jobType: 'test.flaky',
+      elementId: 'work',
+      attempts: 3,
+      error: 'the peer is down',
+    });
     expect(flaky.calls).toBe(3);
     const view = await t.http().get(`/api/process-instances/${instance.id}`).expect(200);
     expect(view.body.status).toBe('running');
     expect(view.body.incidents).toHaveLength(1);
-    expect(view.body.activeActivities).toEqual([expect.objectContaining({ elementId: 'work', kind: 'service-task' })]);
+    expect(view.body.activeActivities).toEqual([
+      expect.objectContaining({ elementId: 'work', kind: 'service-task' }),
+    ]);
 
     flaky.succeed = true;
     await t.http().post(`/api/incidents/${incident.id}/retry`).expect(200);

@@ -55,7 +55,12 @@ export async function startTestApp(
     logger: ['error', 'warn'],
   });
   configureApp(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    throw err;
+  }
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

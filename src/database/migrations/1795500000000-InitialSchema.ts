@@ -28,6 +28,7 @@ export class InitialSchema1795500000000 implements MigrationInterface {
         end_status varchar(32),
         engine_state jsonb,
         variables jsonb NOT NULL DEFAULT '{}',
+        read_only_variables text[] NOT NULL DEFAULT '{}',
         revision int NOT NULL DEFAULT 0,
         started_at timestamptz NOT NULL DEFAULT now(),
         ended_at timestamptz,

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mkdtempSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { DefinitionService } from '../../src/definitions/definition.service';
+import { InvalidInputError } from '../../src/common/errors';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { dropTestResources, newTestResources } from '../support/test-env';
+
+const fixture = (name: string) => join(__dirname, 'fixtures', name);
+
+describe('definitions the workers cannot run', () => {
+  it('given a shipped process with a job type no handler carries out, the service refuses to start and names it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'processes-'));
+    copyFileSync(fixture('unknown-job-type.bpmn'), join(dir, 'unknown-job-type.bpmn'));
+    const resources = newTestResources();
+    try {
+      await expect(startTestApp({ PROCESSES_DIR: dir }, resources)).rejects.toThrow(
+        /no handler is registered for job type "teleport.package"/,
+      );
+    } finally {
+      await dropTestResources(resources);
+    }
+  });
+
+  describe('deploying', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await startTestApp();
+    });
+    afterAll(() => t.close());
+
+    it.each([
+      ['unknown-job-type.bpmn', /teleport.package/],
+      ['script-task.bpmn', /script tasks are not allowed/],
+    ])('refuses %s and stores nothing', async (file, reason) => {
+      const before = await t.dataSource.query('SELECT count(*)::int AS n FROM process_definition');
+      const attempt = t
+        .get<DefinitionService>(DefinitionService)
+        .deploy(readFileSync(fixture(file), 'utf8'), 'test');
+      await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(attempt).rejects.toMatchObject({
+        details: expect.arrayContaining([
+          expect.objectContaining({ message: expect.stringMatching(reason) }),
+        ]),
+      });
+      const after = await t.dataSource.query('SELECT count(*)::int AS n FROM process_definition');
+      expect(after[0].n).toBe(before[0].n);
+    });
+  });
+});

@@ -1,0 +1,381 @@
+import { startTestApp, type TestApp } from '../support/test-app';
+import { FlowDriver, inOrder, offer, sequenceFlowsOf, type Release } from './flow-driver';
+
+/**
+ * Emergency release (紧急发布, figure 5.3-2): every path of processes/emergency-release.bpmn, driven through
+ * the HTTP API with the real workers, PostgreSQL and Redis. The escalation timer runs in an app of its own
+ * with a short ESCALATION_TIMEOUT.
+ */
+describe('emergency release flow', () => {
+  const flowsTaken = new Set<string>();
+
+  const APPROVE = offer('approve-emergency', 'project-manager', 'emergency-approval');
+  const BUILD = offer('build-package', 'project-team', 'build-record');
+  const INSTALL = offer('install-release', 'project-team', 'installation-record');
+  const VERIFY = offer('verify-release', 'test-team', 'verification-record');
+  const ROLLBACK_CAUSE = offer('record-rollback-cause', 'project-manager', 'rollback-record');
+  const DOCUMENT = offer('write-documentation', 'project-manager', 'emergency-documentation');
+  const TEST_REPORT = offer('complete-test-report', 'test-team', 'test-report');
+  const REVIEW = offer('post-implementation-review', 'project-manager', 'post-implementation-review');
+
+  const APPROVED = ['start', 'notify-approval-needed', 'approve-emergency', 'approval-decision'];
+  const INSTALLED = [
+    'build-merge',
+    'build-package',
+    'archive-package',
+    'verify-package',
+    'install-release',
+    'verify-release',
+    'verification-result',
+  ];
+  const ROLLED_BACK = ['rollback-release', 'record-rollback-cause', 're-execute'];
+  const AFTER_THE_FACT = ['write-documentation', 'complete-test-report', 'update-cmdb'];
+  const CLOSED = [
+    'after-the-fact-join',
+    'post-implementation-review',
+    'generate-release-report',
+    'notify-closed',
+    'end-closed',
+  ];
+
+  const INSTALL_JOBS = ['psl.archive:archive-package', 'psl.verify:verify-package'];
+  const CLOSE_JOBS = [
+    'notify:notify-distribution',
+    'cmdb.sync:update-cmdb',
+    'report.generate:generate-release-report',
+    'notify:notify-closed',
+  ];
+
+  /**
+   * The path with the parallel after-the-fact branches checked as a set: the CMDB job and the two tasks
+   * finish in whichever order the worker and the people get to them.
+   */
+  function expectClosedPath(path: string[], before: string[]): void {
+    const head = [...before, 'notify-distribution', 'after-the-fact'];
+    expect(path.slice(0, head.length)).toEqual(head);
+    expect([...path.slice(head.length, head.length + 3)].sort()).toEqual([...AFTER_THE_FACT].sort());
+    expect(path.slice(head.length + 3)).toEqual(CLOSED);
+  }
+
+  /** Documentation, test report and post-implementation review, after the fact. */
+  async function finishAfterTheFact(flow: FlowDriver, release: Release): Promise<void> {
+    const documentation = await flow.waitForTask(release.id, 'write-documentation');
+    const testReport = await flow.waitForTask(release.id, 'complete-test-report');
+    await flow.complete(documentation, { documentation: 'runbook updated' });
+    await flow.complete(testReport, { testResult: 'pass', defects: [] });
+    await flow.step(release.id, 'post-implementation-review', {
+      lessons: 'certificate expiry monitoring added',
+    });
+  }
+
+  async function timerJobs(
+    t: TestApp,
+    instanceId: string,
+  ): Promise<Array<{ element_id: string; status: string }>> {
+    return t.dataSource.query(
+      `SELECT element_id, status FROM job WHERE instance_id = $1 AND kind = 'timer'`,
+      [instanceId],
+    );
+  }
+
+  describe('with the default escalation timeout (PT30M)', () => {
+    let t: TestApp;
+    let flow: FlowDriver;
+
+    beforeAll(async () => {
+      t = await startTestApp();
+      flow = new FlowDriver(t, flowsTaken);
+    });
+    afterAll(() => t.close());
+
+    it('given an approved emergency, when install and verification pass, then the after-the-fact branches and the post-implementation review run before it closes', async () => {
+      const release = await flow.fileRelease('emergency');
+      expect(release).toMatchObject({ releaseClass: 'emergency', status: 'in-progress' });
+
+      const approval = await flow.waitForTask(release.id, 'approve-emergency');
+      const waiting = await flow.instance(release.instanceId);
+      expect(waiting.variables).toMatchObject({ releaseClass: 'emergency', escalationTimeout: 'PT30M' });
+      expect(waiting.activeActivities).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ elementId: 'approve-emergency', kind: 'user-task' }),
+          expect.objectContaining({ kind: 'timer' }),
+        ]),
+      );
+      await flow.complete(approval, { approvalDecision: 'approve' });
+      // The decision came in time: the escalation timer is withdrawn, nobody is escalated to.
+      expect(await timerJobs(t, release.instanceId)).toEqual([
+        { element_id: 'escalation-timer', status: 'cancelled' },
+      ]);
+
+      await flow.step(release.id, 'build-package', { packageName: 'gateway-cert-2026.tar.gz' });
+      await flow.step(release.id, 'install-release', { installResult: 'success', smokeTest: 'pass' });
+      await flow.step(release.id, 'verify-release', { verificationResult: 'pass' });
+
+      // Three branches after the fact; the review waits for all of them.
+      const documentation = await flow.waitForTask(release.id, 'write-documentation');
+      const testReport = await flow.waitForTask(release.id, 'complete-test-report');
+      await flow.complete(documentation, { documentation: 'runbook updated' });
+      expect((await flow.openTasks(release.id)).map((task) => task.elementId)).toEqual([
+        'complete-test-report',
+      ]);
+      await flow.complete(testReport, { testResult: 'pass' });
+
+      // It cannot close without its post-implementation review.
+      const review = await flow.waitForTask(release.id, 'post-implementation-review');
+      const reviewing = await flow.instance(release.instanceId);
+      expect(reviewing.status).toBe('running');
+      expect(reviewing.endStatus).toBeNull();
+      expect(reviewing.activeActivities).toEqual([
+        expect.objectContaining({ elementId: 'post-implementation-review', kind: 'user-task' }),
+      ]);
+      expect(reviewing.completedActivities).toEqual(expect.arrayContaining(AFTER_THE_FACT));
+      expect(reviewing.completedActivities).not.toContain('generate-release-report');
+      expect(reviewing.completedActivities).not.toContain('end-closed');
+      expect((await flow.release(release.id)).status).toBe('in-progress');
+      expect(await flow.jobsRun(release.instanceId)).not.toContain('report.generate:generate-release-report');
+      await flow.complete(review, { lessons: 'certificate expiry monitoring added' });
+
+      const { release: ended, instance } = await flow.waitForEnd(release.id);
+      expect(instance.endStatus).toBe('closed');
+      expect(ended.status).toBe('closed');
+      const path = await flow.pathTaken(release.instanceId);
+      expectClosedPath(path, [...APPROVED, ...INSTALLED]);
+      expect(path).not.toContain('notify-escalation');
+      expect(flow.offered(release.id)).toEqual([
+        APPROVE,
+        BUILD,
+        INSTALL,
+        VERIFY,
+        DOCUMENT,
+        TEST_REPORT,
+        REVIEW,
+      ]);
+      expect(await flow.jobs(release.instanceId)).toEqual([
+        { jobType: 'notify', elementId: 'notify-approval-needed', headers: { template: 'approval-needed' } },
+        { jobType: 'psl.archive', elementId: 'archive-package', headers: {} },
+        { jobType: 'psl.verify', elementId: 'verify-package', headers: {} },
+        { jobType: 'notify', elementId: 'notify-distribution', headers: { template: 'released' } },
+        { jobType: 'cmdb.sync', elementId: 'update-cmdb', headers: { action: 'install' } },
+        {
+          jobType: 'report.generate',
+          elementId: 'generate-release-report',
+          headers: { kind: 'release-report' },
+        },
+        { jobType: 'notify', elementId: 'notify-closed', headers: { template: 'closed' } },
+      ]);
+    });
+
+    it('given an emergency request, when the project manager rejects it, then the applicant is notified, the timer is withdrawn and it ends rejected', async () => {
+      const release = await flow.fileRelease('emergency');
+      await flow.step(release.id, 'approve-emergency', {
+        approvalDecision: 'reject',
+        reason: 'not an emergency',
+      });
+
+      const { release: ended, instance } = await flow.waitForEnd(release.id);
+      expect(instance.endStatus).toBe('rejected');
+      expect(ended.status).toBe('rejected');
+      expect(await flow.pathTaken(release.instanceId)).toEqual([
+        ...APPROVED,
+        'notify-rejected',
+        'end-rejected',
+      ]);
+      expect(flow.offered(release.id)).toEqual([APPROVE]);
+      expect(await flow.notifications(release.instanceId)).toEqual(['approval-needed', 'rejected']);
+      expect(await flow.jobsRun(release.instanceId)).toEqual([
+        'notify:notify-approval-needed',
+        'notify:notify-rejected',
+      ]);
+      expect(await timerJobs(t, release.instanceId)).toEqual([
+        { element_id: 'escalation-timer', status: 'cancelled' },
+      ]);
+      expect(await flow.openTasks(release.id)).toEqual([]);
+    });
+
+    it('given a failed verification, when the project manager re-executes, then it is rolled back at once, rebuilt, reinstalled, verified and closed', async () => {
+      const release = await flow.fileRelease('emergency');
+      await flow.step(release.id, 'approve-emergency', { approvalDecision: 'approve' });
+      await flow.step(release.id, 'build-package', { packageName: 'b1' });
+      await flow.step(release.id, 'install-release', { installResult: 'success' });
+      await flow.step(release.id, 'verify-release', {
+        verificationResult: 'fail',
+        finding: 'TLS handshake fails',
+      });
+      await flow.step(release.id, 'record-rollback-cause', {
+        cause: 'wrong certificate chain',
+        reExecute: true,
+      });
+      await flow.step(release.id, 'build-package', { packageName: 'b2' });
+      await flow.step(release.id, 'install-release', { installResult: 'success' });
+      await flow.step(release.id, 'verify-release', { verificationResult: 'pass' });
+      await finishAfterTheFact(flow, release);
+
+      const { release: ended, instance } = await flow.waitForEnd(release.id);
+      expect(instance.endStatus).toBe('closed');
+      expect(ended.status).toBe('closed');
+      expectClosedPath(await flow.pathTaken(release.instanceId), [
+        ...APPROVED,
+        ...INSTALLED,
+        ...ROLLED_BACK,
+        ...INSTALLED,
+      ]);
+      expect(flow.offered(release.id)).toEqual([
+        APPROVE,
+        BUILD,
+        INSTALL,
+        VERIFY,
+        ROLLBACK_CAUSE,
+        BUILD,
+        INSTALL,
+        VERIFY,
+        DOCUMENT,
+        TEST_REPORT,
+        REVIEW,
+      ]);
+      expect(await flow.jobsRun(release.instanceId)).toEqual([
+        'notify:notify-approval-needed',
+        ...INSTALL_JOBS,
+        'release.rollback:rollback-release',
+        ...INSTALL_JOBS,
+        ...CLOSE_JOBS,
+      ]);
+      expect(instance.takenFlows).toContain('flow-re-execute-to-build-merge');
+    });
+
+    it('given a failed installation, when the project manager does not re-execute, then it is rolled back and ends rolled-back without distribution or CMDB update', async () => {
+      const release = await flow.fileRelease('emergency');
+      await flow.step(release.id, 'approve-emergency', { approvalDecision: 'approve' });
+      await flow.step(release.id, 'build-package', { packageName: 'b1' });
+      await flow.step(release.id, 'install-release', {
+        installResult: 'failure',
+        error: 'service does not start',
+      });
+      // The flow has no gateway right after install: the failed installation is routed at verification-result,
+      // so the test team is still offered verify-release. Completing it without a verdict rolls back.
+      await flow.step(release.id, 'verify-release', {});
+      await flow.step(release.id, 'record-rollback-cause', {
+        cause: 'service does not start',
+        reExecute: false,
+      });
+
+      const { release: ended, instance } = await flow.waitForEnd(release.id);
+      expect(instance.endStatus).toBe('rolled-back');
+      expect(ended.status).toBe('rolled-back');
+      expect(await flow.pathTaken(release.instanceId)).toEqual([
+        ...APPROVED,
+        ...INSTALLED,
+        ...ROLLED_BACK,
+        'notify-rolled-back',
+        'end-rolled-back',
+      ]);
+      expect(flow.offered(release.id)).toEqual([APPROVE, BUILD, INSTALL, VERIFY, ROLLBACK_CAUSE]);
+      expect(await flow.jobs(release.instanceId)).toEqual([
+        { jobType: 'notify', elementId: 'notify-approval-needed', headers: { template: 'approval-needed' } },
+        { jobType: 'psl.archive', elementId: 'archive-package', headers: {} },
+        { jobType: 'psl.verify', elementId: 'verify-package', headers: {} },
+        { jobType: 'release.rollback', elementId: 'rollback-release', headers: {} },
+        { jobType: 'notify', elementId: 'notify-rolled-back', headers: { template: 'rollback' } },
+      ]);
+      expect(instance.takenFlows).toContain('flow-verification-result-to-rollback-release');
+    });
+  });
+
+  describe('with a short escalation timeout (PT0.3S)', () => {
+    let t: TestApp;
+    let flow: FlowDriver;
+
+    beforeAll(async () => {
+      t = await startTestApp({ ESCALATION_TIMEOUT: 'PT0.3S' });
+      flow = new FlowDriver(t, flowsTaken);
+    });
+    afterAll(() => t.close());
+
+    it('given an undecided approval, when the escalation timer expires, then the escalation is notified, the approval stays open (non-interrupting), and the release still closes', async () => {
+      const release = await flow.fileRelease('emergency');
+      const approval = await flow.waitForTask(release.id, 'approve-emergency');
+      expect((await flow.instance(release.instanceId)).variables).toMatchObject({
+        escalationTimeout: 'PT0.3S',
+      });
+
+      // The timer is the subject: wait for the escalation it triggers, then for its branch to end.
+      const escalation = await flow.waitForJob(release.instanceId, 'notify', { template: 'escalation' });
+      expect(escalation.elementId).toBe('notify-escalation');
+      await flow.waitForActivity(release.instanceId, 'end-escalated');
+
+      const escalated = await flow.instance(release.instanceId);
+      expect(escalated.status).toBe('running');
+      expect(escalated.activeActivities).toEqual([
+        expect.objectContaining({ elementId: 'approve-emergency', kind: 'user-task' }),
+      ]);
+      expect(escalated.openTasks.map((task) => task.id)).toEqual([approval.id]);
+      const still = await t.http().get(`/api/tasks/${approval.id}`).expect(200);
+      expect(still.body).toMatchObject({ status: 'open', elementId: 'approve-emergency' });
+      expect(
+        (await flow.inbox({ candidateGroup: 'project-manager', releaseId: release.id })).map(
+          (task) => task.id,
+        ),
+      ).toEqual([approval.id]);
+      expect((await flow.release(release.id)).status).toBe('in-progress');
+
+      await flow.complete(approval, { approvalDecision: 'approve' });
+      await flow.step(release.id, 'build-package', { packageName: 'b1' });
+      await flow.step(release.id, 'install-release', { installResult: 'success' });
+      await flow.step(release.id, 'verify-release', { verificationResult: 'pass' });
+      await finishAfterTheFact(flow, release);
+
+      const { release: ended, instance } = await flow.waitForEnd(release.id);
+      // The escalation branch's end event carries no status: the release's own end decides it.
+      expect(instance.endStatus).toBe('closed');
+      expect(ended.status).toBe('closed');
+      const path = await flow.pathTaken(release.instanceId);
+      expect(path.slice(0, 5)).toEqual([
+        'start',
+        'notify-approval-needed',
+        'escalation-timer',
+        'notify-escalation',
+        'end-escalated',
+      ]);
+      expectClosedPath(path.slice(5), ['approve-emergency', 'approval-decision', ...INSTALLED]);
+      expect(flow.offered(release.id)).toEqual([
+        APPROVE,
+        BUILD,
+        INSTALL,
+        VERIFY,
+        DOCUMENT,
+        TEST_REPORT,
+        REVIEW,
+      ]);
+      // Escalated once, not once per timeout.
+      expect(await flow.notifications(release.instanceId)).toEqual([
+        'approval-needed',
+        'escalation',
+        'released',
+        'closed',
+      ]);
+      expect(await flow.jobsRun(release.instanceId)).toEqual([
+        'notify:notify-approval-needed',
+        'notify:notify-escalation',
+        ...INSTALL_JOBS,
+        ...CLOSE_JOBS,
+      ]);
+      expect(await timerJobs(t, release.instanceId)).toEqual([
+        { element_id: 'escalation-timer', status: 'completed' },
+      ]);
+      expect(
+        inOrder(
+          instance.history.map((h) => `${h.type}:${h.elementId ?? ''}`),
+          [
+            'activity.timer:escalation-timer',
+            'job.completed:notify-escalation',
+            'task.completed:approve-emergency',
+          ],
+        ),
+      ).toBe(true);
+    });
+  });
+
+  it('the scenarios above walk every sequence flow of emergency-release.bpmn', () => {
+    const missing = sequenceFlowsOf('emergency-release').filter((f) => !flowsTaken.has(f));
+    expect(missing).toEqual([]);
+  });
+});

@@ -1,0 +1,73 @@
+import { InstanceService } from '../../src/instances/instance.service';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { eventually } from '../support/test-env';
+import { FlowDriver, type Release } from './flow-driver';
+
+/**
+ * Regression: the end status reached on the main path was lost when a side branch (the escalation) ended
+ * later, and a rejected emergency release was reported closed.
+ *
+ * The workers are off here (RUN_WORKERS=false): the test completes jobs and fires the timer itself, so it
+ * can hold the escalation notification back while the main path ends.
+ */
+describe('an end status reached while a side branch still runs', () => {
+  let t: TestApp;
+  let flow: FlowDriver;
+  let instances: InstanceService;
+
+  beforeAll(async () => {
+    t = await startTestApp({ RUN_WORKERS: 'false', ESCALATION_TIMEOUT: 'PT0.1S' });
+    flow = new FlowDriver(t);
+    instances = t.get<InstanceService>(InstanceService);
+  });
+  afterAll(() => t.close());
+
+  const pendingJob = (instanceId: string, elementId: string) =>
+    eventually(
+      async () => {
+        const rows: Array<{ id: string }> = await t.dataSource.query(
+          `SELECT id FROM job WHERE instance_id = $1 AND element_id = $2 AND status = 'pending'`,
+          [instanceId, elementId],
+        );
+        return rows[0]?.id;
+      },
+      { what: `a pending job at ${elementId}` },
+    );
+
+  describe('when the escalation notification completes after the rejection', () => {
+    let release: Release;
+
+    it('given an escalation whose notification is still pending, when the emergency is rejected and then the notification completes, then the instance ends after end-rejected', async () => {
+      release = await flow.fileRelease('emergency');
+      await instances.completeJob(await pendingJob(release.instanceId, 'notify-approval-needed'));
+      const approval = await flow.waitForTask(release.id, 'approve-emergency');
+      const timer = await pendingJob(release.instanceId, 'escalation-timer');
+      // The timer is the subject: fire it once it is due (an early wake-up is re-queued and reported 'early').
+      await eventually(async () => (await instances.fireTimer(timer)) === 'fired', {
+        what: 'the escalation timer',
+      });
+      const escalation = await pendingJob(release.instanceId, 'notify-escalation');
+
+      await flow.complete(approval, { approvalDecision: 'reject' });
+      await instances.completeJob(await pendingJob(release.instanceId, 'notify-rejected'));
+      const rejected = await flow.instance(release.instanceId);
+      expect(rejected.completedActivities).toContain('end-rejected');
+      expect(rejected.status).toBe('running'); // the escalation branch still holds a token
+
+      await instances.completeJob(escalation);
+      const { instance } = await flow.waitForEnd(release.id);
+      expect(instance.status).toBe('completed');
+      expect((await flow.pathTaken(release.instanceId)).slice(-3)).toEqual([
+        'end-rejected',
+        'notify-escalation',
+        'end-escalated',
+      ]);
+    });
+
+    it('then the instance and the release still end rejected', async () => {
+      const { release: ended, instance } = await flow.waitForEnd(release.id);
+      expect(instance.endStatus).toBe('rejected');
+      expect(ended.status).toBe('rejected');
+    });
+  });
+});
