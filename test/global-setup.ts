@@ -10,6 +10,7 @@ export default async function globalSetup(): Promise<void> {
   } catch (err) {
     throw new Error(
       `PostgreSQL is not reachable at ${POSTGRES_ADMIN_URL} (${String(err)}): run bash .ci/run, or start it`,
+      { cause: err },
     );
   }
   try {
