@@ -9,6 +9,8 @@ import { JobEffectEntity } from '../jobs/job-effect.entity.js';
 import { ReleaseEntity } from '../releases/release.entity.js';
 import { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { InitialSchema1795500000000 } from './migrations/1795500000000-InitialSchema.js';
+import { UsersAndInbox1795550000000 } from './migrations/1795550000000-UsersAndInbox.js';
+import { UserEntity } from '../users/user.entity.js';
 
 export const entities = [
   ProcessDefinitionEntity,
@@ -20,9 +22,10 @@ export const entities = [
   UserTaskEntity,
   ReleaseEntity,
   JobEffectEntity,
+  UserEntity,
 ];
 
-export const migrations = [InitialSchema1795500000000];
+export const migrations = [InitialSchema1795500000000, UsersAndInbox1795550000000];
 
 export function createDataSource(databaseUrl: string, poolSize = 10): DataSource {
   return new DataSource({

@@ -134,6 +134,7 @@ export class InstanceService {
   async completeJob(
     jobId: string,
     variables: Record<string, unknown> = {},
+    outcome: Record<string, unknown> = {},
   ): Promise<'completed' | 'duplicate'> {
     const found = await this.findJob(jobId);
     return this.transaction(async (manager) => {
@@ -141,10 +142,10 @@ export class InstanceService {
       const job = await this.repository.findJob(manager, jobId);
       if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
 
-      assertSize(variables, this.config.variablesMaxBytes, 'job result');
+      assertSize({ variables, outcome }, this.config.variablesMaxBytes, 'job result');
       assertWritable(instance, variables, 'job result');
       job.status = 'completed';
-      job.result = { variables };
+      job.result = { variables, outcome };
       job.completedAt = new Date();
       job.attempts += 1;
       await this.repository.saveJob(manager, job);
@@ -153,7 +154,7 @@ export class InstanceService {
           type: 'job.completed',
           elementId: job.elementId,
           executionId: job.executionId,
-          data: { jobId: job.id, jobType: job.jobType, attempts: job.attempts, variables },
+          data: { jobId: job.id, jobType: job.jobType, attempts: job.attempts, variables, outcome },
         },
       ]);
       await this.advance(
@@ -369,6 +370,7 @@ export class InstanceService {
           candidateGroups: [...(element?.candidateGroups ?? [])],
           formKey: element?.formKey ?? null,
           assignee: null,
+          claimedAt: null,
           status: 'open',
           priority: element?.priority ?? 50,
           dueAt: null,

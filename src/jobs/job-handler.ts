@@ -14,9 +14,11 @@ export interface JobContext {
   readonly attempt: number;
 }
 
-/** What a handler hands back: variables merged into the process (Camunda 8 semantics). */
+/** What a handler hands back: variables merged into the process (Camunda 8 semantics), and its outcome for the history. */
 export interface JobResult {
   readonly variables?: Record<string, unknown>;
+  /** What the handler did (mails sent, versions changed, checksum found, ...): recorded in the release's history. */
+  readonly outcome?: Record<string, unknown>;
 }
 
 /** One service-task type. A handler must be idempotent: run twice for one job, it changes nothing the second time. */

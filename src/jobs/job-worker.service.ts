@@ -103,7 +103,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
         this.dataSource.manager,
       );
       this.faults.crashIfArmed('in-job', job.jobType);
-      return await this.instances.completeJob(job.id, result.variables ?? {});
+      return await this.instances.completeJob(job.id, result.variables ?? {}, result.outcome ?? {});
     } catch (err) {
       const final = attempt >= (message.opts.attempts ?? 1) || err instanceof UnrecoverableError;
       await this.instances.failJob(job.id, err instanceof Error ? err.message : String(err), attempt, final);

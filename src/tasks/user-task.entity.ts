@@ -36,6 +36,9 @@ export class UserTaskEntity {
   @Column({ type: 'varchar', length: 255, nullable: true })
   assignee!: string | null;
 
+  @Column({ name: 'claimed_at', type: 'timestamptz', nullable: true })
+  claimedAt!: Date | null;
+
   @Column({ type: 'varchar', length: 16 })
   status!: UserTaskStatus;
 
