@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from './config/app-config.js';
+import { AuthModule } from './auth/auth.module.js';
 import { CoreModule } from './core.module.js';
 import { DefinitionsModule } from './definitions/definitions.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -19,6 +20,7 @@ export class AppModule {
       imports: [
         CoreModule.forRoot(config),
         JobHandlersModule.forRoot(jobHandlers),
+        AuthModule,
         DefinitionsModule,
         InstancesModule,
         ReleasesModule,

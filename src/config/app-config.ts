@@ -18,6 +18,13 @@ export interface AppConfig {
   readonly processesDir: string;
   /** Fault-injection points for crash tests (comma separated); empty in production. */
   readonly faultInjection: readonly string[];
+  /** Signs access tokens. Unset: a random one per process (tokens die with it; set it for several API processes). */
+  readonly jwtSecret: string | undefined;
+  readonly jwtTtlSeconds: number;
+  /** The first administrator, created on first start when there is no user yet. */
+  readonly adminUsername: string;
+  /** Unset: a random password is generated and printed once. */
+  readonly adminPassword: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -96,7 +103,23 @@ export function loadConfig(env: Env = process.env): AppConfig {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    jwtSecret: env.JWT_SECRET || undefined,
+    jwtTtlSeconds: int('JWT_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
+    adminUsername: str('ADMIN_USERNAME', 'admin'),
+    adminPassword: env.ADMIN_PASSWORD || undefined,
   };
+
+  if (config.jwtSecret !== undefined && config.jwtSecret.length < 32) {
+    problems.push('JWT_SECRET must be at least 32 characters');
+  }
+  if (config.adminPassword !== undefined && config.adminPassword.length < 8) {
+    problems.push('ADMIN_PASSWORD must be at least 8 characters');
+  }
+  if (!/^[a-z0-9][a-z0-9._-]{1,63}$/.test(config.adminUsername)) {
+    problems.push(
+      `ADMIN_USERNAME must be 2-64 lower-case letters, digits, ".", "_" or "-", got "${config.adminUsername}"`,
+    );
+  }
 
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);

@@ -1,8 +1,9 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DefinitionService } from './definition.service.js';
 
 @ApiTags('process-definitions')
+@ApiBearerAuth()
 @Controller('api/process-definitions')
 export class ProcessDefinitionsController {
   constructor(@Inject(DefinitionService) private readonly definitions: DefinitionService) {}

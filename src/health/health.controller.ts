@@ -2,9 +2,11 @@ import { Controller, Get, HttpException, HttpStatus, Inject } from '@nestjs/comm
 import { ApiTags } from '@nestjs/swagger';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
+import { Public } from '../auth/auth.decorators.js';
 import { REDIS } from '../jobs/redis.js';
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

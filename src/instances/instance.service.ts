@@ -428,7 +428,11 @@ export class InstanceService {
   }
 }
 
-function assertWritable(instance: ProcessInstanceEntity, variables: Record<string, unknown>, what: string): void {
+function assertWritable(
+  instance: ProcessInstanceEntity,
+  variables: Record<string, unknown>,
+  what: string,
+): void {
   const locked = Object.keys(variables).filter((key) => instance.readOnlyVariables.includes(key));
   if (locked.length > 0) {
     throw new InvalidInputError(

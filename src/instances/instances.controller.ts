@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { IsIn, IsOptional } from 'class-validator';
 import { InstanceQueryService } from './instance-query.service.js';
 import { InstanceService } from './instance.service.js';
@@ -11,6 +12,7 @@ class IncidentQueryDto {
 }
 
 @ApiTags('process-instances')
+@ApiBearerAuth()
 @Controller('api/process-instances')
 export class ProcessInstancesController {
   constructor(@Inject(InstanceQueryService) private readonly query: InstanceQueryService) {}
@@ -22,6 +24,7 @@ export class ProcessInstancesController {
 }
 
 @ApiTags('incidents')
+@ApiBearerAuth()
 @Controller('api/incidents')
 export class IncidentsController {
   constructor(
@@ -30,13 +33,15 @@ export class IncidentsController {
   ) {}
 
   @Get()
+  @Roles('admin', 'project-manager')
   async list(@Query() filter: IncidentQueryDto) {
     return this.query.incidents(filter.state);
   }
 
   @Post(':id/retry')
   @HttpCode(200)
-  async retry(@Param('id', new ParseUUIDPipe()) id: string) {
-    return this.instances.retryIncident(id, null);
+  @Roles('admin')
+  async retry(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string) {
+    return this.instances.retryIncident(id, user.username);
   }
 }

@@ -17,6 +17,6 @@ import { OutboxRelay } from './outbox-relay.js';
     InstanceQueryService,
     OutboxRelay,
   ],
-  exports: [InstanceService, InstanceQueryService, OutboxRelay],
+  exports: [InstanceService, InstanceQueryService, InstanceRepository, OutboxRelay],
 })
 export class InstancesModule {}

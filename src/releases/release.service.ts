@@ -69,7 +69,7 @@ export class ReleaseService implements OnModuleInit {
       const instance = await this.instances.startIn(manager, PROCESS_OF_CLASS[releaseClass], variables, {
         businessKey: release.id,
         actor,
-        readOnlyVariables: Object.keys(variables),
+        readOnlyVariables: ['releaseId', 'releaseNumber', 'releaseClass', 'escalationTimeout'],
       });
       release.instanceId = instance.id;
       await manager.getRepository(ReleaseEntity).update({ id: release.id }, { instanceId: instance.id });
@@ -110,9 +110,26 @@ export class ReleaseService implements OnModuleInit {
     return `REL-${year}-${String(rows[0]!.last_value).padStart(4, '0')}`;
   }
 
-  /** A release's status follows its process: when the process ends, the release takes its end status. */
+  /**
+   * A release follows its process: a reworked request's title and source, and at the end the end status.
+   */
   private async followInstance(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void> {
-    if (!instance.businessKey || instance.status === 'running') return;
+    if (!instance.businessKey) return;
+    const { title, source } = instance.variables as { title?: string; source?: string };
+    if (title && source) {
+      await manager
+        .getRepository(ReleaseEntity)
+        .createQueryBuilder()
+        .update()
+        .set({ title, source: source as ReleaseEntity['source'], updatedAt: new Date() })
+        .where('id = :id AND (title <> :title OR source <> :source)', {
+          id: instance.businessKey,
+          title,
+          source,
+        })
+        .execute();
+    }
+    if (instance.status === 'running') return;
     const status = (
       instance.endStatus && FINAL_STATUSES.has(instance.endStatus) ? instance.endStatus : 'closed'
     ) as ReleaseStatus;

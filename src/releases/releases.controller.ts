@@ -1,10 +1,12 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { InstanceQueryService } from '../instances/instance-query.service.js';
 import { CancelReleaseDto, FileReleaseDto } from './release.dto.js';
 import { ReleaseService } from './release.service.js';
 
 @ApiTags('releases')
+@ApiBearerAuth()
 @Controller('api/releases')
 export class ReleasesController {
   constructor(
@@ -13,8 +15,9 @@ export class ReleasesController {
   ) {}
 
   @Post()
-  async file(@Body() body: FileReleaseDto) {
-    return this.releases.file(body.class, body.request, null);
+  @Roles('applicant', 'project-manager')
+  async file(@CurrentUser() user: AuthUser, @Body() body: FileReleaseDto) {
+    return this.releases.file(body.class, body.request, user.username);
   }
 
   @Get(':idOrNumber')
@@ -37,7 +40,12 @@ export class ReleasesController {
 
   @Post(':idOrNumber/cancel')
   @HttpCode(200)
-  async cancel(@Param('idOrNumber') idOrNumber: string, @Body() body: CancelReleaseDto) {
-    return this.releases.cancel(idOrNumber, body.reason, null);
+  @Roles('project-manager', 'admin')
+  async cancel(
+    @CurrentUser() user: AuthUser,
+    @Param('idOrNumber') idOrNumber: string,
+    @Body() body: CancelReleaseDto,
+  ) {
+    return this.releases.cancel(idOrNumber, body.reason, user.username);
   }
 }

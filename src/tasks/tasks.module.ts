@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FormService } from '../forms/form.service.js';
 import { InstancesModule } from '../instances/instances.module.js';
 import { TasksController } from './tasks.controller.js';
 import { TaskService } from './task.service.js';
@@ -6,6 +7,6 @@ import { TaskService } from './task.service.js';
 @Module({
   imports: [InstancesModule],
   controllers: [TasksController],
-  providers: [TaskService],
+  providers: [TaskService, FormService],
 })
 export class TasksModule {}

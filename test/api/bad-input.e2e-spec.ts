@@ -10,7 +10,7 @@ describe('bad input', () => {
   beforeAll(async () => {
     t = await startTestApp();
     await t.app.listen(0, '127.0.0.1');
-    driver = new ReleaseDriver(await t.app.getUrl());
+    driver = new ReleaseDriver(await t.app.getUrl(), t.tokens);
   });
   afterAll(() => t.close());
 
@@ -31,9 +31,12 @@ describe('bad input', () => {
     body: unknown,
     status: number,
     message: RegExp,
+    as = path.startsWith('/api/releases') && method === 'POST' && !path.endsWith('/cancel')
+      ? 'applicant'
+      : 'project-manager',
   ): Promise<{ status: number; body: any }> => {
     const before = await snapshot();
-    const response = await driver.call(method, path, body);
+    const response = await driver.call(method, path, body, as);
     expect(response.status).toBe(status);
     expect(response.body).toMatchObject({ statusCode: status, message: expect.stringMatching(message) });
     expect(await snapshot()).toEqual(before);
@@ -126,32 +129,50 @@ describe('bad input', () => {
       await expectRefused('POST', `/api/tasks/${task.id}/complete`, { data: { note: big } }, 413, /limit/);
     });
 
+    it('refuses a body without a token with 401', async () => {
+      const response = await fetch(`${await t.app.getUrl()}/api/tasks/${task.id}/complete`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ data: {} }),
+      });
+      expect(response.status).toBe(401);
+    });
+
     it('completes once; a second completion gets 409 and changes nothing', async () => {
-      const first = await driver.call('POST', `/api/tasks/${task.id}/complete`, {
-        data: { assessmentDecision: 'reject' },
+      const first = await driver.complete(task as never, {
+        assessmentDecision: 'reject',
+        impactAssessment: 'none',
       });
       expect(first.status).toBe(200);
       await expectRefused(
         'POST',
         `/api/tasks/${task.id}/complete`,
-        { data: { assessmentDecision: 'approve' } },
+        { data: { assessmentDecision: 'approve', impactAssessment: 'none' } },
         409,
         /already completed/,
       );
-      const stored = await driver.call('GET', `/api/tasks/${task.id}`);
-      expect(stored.body.output).toEqual({ assessmentDecision: 'reject' });
+      const stored = await driver.call('GET', `/api/tasks/${task.id}`, undefined, 'project-manager');
+      expect(stored.body.output).toEqual({ assessmentDecision: 'reject', impactAssessment: 'none' });
     });
   });
 
   it('cancels a running release once; a second cancel gets 409', async () => {
     const release = await driver.file('standard');
     await driver.openTask(release.id, 'assess-request');
-    const cancelled = await driver.call('POST', `/api/releases/${release.id}/cancel`, {
-      reason: 'superseded',
-    });
+    const cancelled = await driver.call(
+      'POST',
+      `/api/releases/${release.id}/cancel`,
+      { reason: 'superseded' },
+      'project-manager',
+    );
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
-    const tasks = await driver.call('GET', `/api/tasks?releaseId=${release.id}`);
+    const tasks = await driver.call(
+      'GET',
+      `/api/tasks?releaseId=${release.id}`,
+      undefined,
+      'project-manager',
+    );
     expect(tasks.body.items).toEqual([]);
     await expectRefused('POST', `/api/releases/${release.id}/cancel`, { reason: 'again' }, 409, /cancelled/);
     await expectRefused('POST', `/api/releases/${release.id}/cancel`, {}, 400, /reason/);

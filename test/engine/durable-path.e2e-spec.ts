@@ -90,7 +90,7 @@ describe('the durable path: PostgreSQL state, outbox, BullMQ, workers', () => {
 
     const incident = await eventually(
       async () =>
-        (await t.http().get('/api/incidents?state=open')).body.find(
+        (await t.as('admin').get('/api/incidents?state=open')).body.find(
           (i: { instanceId: string }) => i.instanceId === instance.id,
         ),
       { what: 'an open incident' },
@@ -102,7 +102,7 @@ describe('the durable path: PostgreSQL state, outbox, BullMQ, workers', () => {
       error: 'the peer is down',
     });
     expect(flaky.calls).toBe(3);
-    const view = await t.http().get(`/api/process-instances/${instance.id}`).expect(200);
+    const view = await t.as('admin').get(`/api/process-instances/${instance.id}`).expect(200);
     expect(view.body.status).toBe('running');
     expect(view.body.incidents).toHaveLength(1);
     expect(view.body.activeActivities).toEqual([
@@ -110,10 +110,10 @@ describe('the durable path: PostgreSQL state, outbox, BullMQ, workers', () => {
     ]);
 
     flaky.succeed = true;
-    await t.http().post(`/api/incidents/${incident.id}/retry`).expect(200);
+    await t.as('admin').post(`/api/incidents/${incident.id}/retry`).expect(200);
     const done = await completed(instance.id);
     expect(done.variables).toMatchObject({ flakyDone: true });
-    await t.http().post(`/api/incidents/${incident.id}/retry`).expect(409);
+    await t.as('admin').post(`/api/incidents/${incident.id}/retry`).expect(409);
   });
 
   it('given a timer, when it expires, then a delayed job wakes the instance', async () => {

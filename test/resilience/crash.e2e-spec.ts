@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { spawnService, type ChildService } from '../support/child-service';
 import { EMERGENCY_HAPPY_PATH, ReleaseDriver } from '../support/release-driver';
 import { dropTestResources, eventually, newTestResources, type TestResources } from '../support/test-env';
+import { seedUsersOverHttp } from '../support/users';
 
 /**
  * Real child processes of the built service, killed with SIGKILL at the worst moments. Nothing may be lost,
@@ -52,9 +53,10 @@ describe('crash recovery', () => {
 
   it('given the API dies after committing a new release and before relaying its job, when it restarts, the job runs and the release ends', async () => {
     const doomed = await start({ env: { FAULT_INJECTION: 'after-commit' } });
+    const tokens = await seedUsersOverHttp(doomed.url);
     const filing = fetch(`${doomed.url}/api/releases`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.applicant}` },
       body: JSON.stringify({ class: 'emergency', request: { title: 'Hotfix login', source: 'software' } }),
     }).catch((err: unknown) => err);
     expect(await doomed.exited).toEqual({ code: null, signal: 'SIGKILL' });
@@ -66,7 +68,7 @@ describe('crash recovery', () => {
     expect(stranded.n).toBe(1);
 
     const revived = await start({});
-    const driver = new ReleaseDriver(revived.url);
+    const driver = new ReleaseDriver(revived.url, tokens);
     await eventually(async () => (await scalar('SELECT count(*)::int AS n FROM job_effect')).n === 1, {
       what: 'the stranded notify job to run',
     });
@@ -77,7 +79,7 @@ describe('crash recovery', () => {
   it('given a worker dies in the middle of its jobs, when another worker takes over, each job takes effect once and every release ends', async () => {
     const api = await start({ env: { RUN_WORKERS: 'false' } });
     const doomedWorker = await start({ entry: 'worker', env: { FAULT_INJECTION: 'in-job:notify' } });
-    const driver = new ReleaseDriver(api.url);
+    const driver = new ReleaseDriver(api.url, await seedUsersOverHttp(api.url));
     const releases = await Promise.all(
       [1, 2, 3].map((n) => driver.file('emergency', { title: `Hotfix ${n}` })),
     );
@@ -99,15 +101,16 @@ describe('crash recovery', () => {
 
   it('given two API processes, when both complete the same task at once, exactly one succeeds and the other gets 409', async () => {
     const [first, second] = [await start({}), await start({ env: { RUN_WORKERS: 'false' } })];
-    const release = await new ReleaseDriver(first.url).file('standard');
-    const task = await new ReleaseDriver(first.url).openTask(release.id, 'assess-request');
+    const tokens = await seedUsersOverHttp(first.url);
+    const release = await new ReleaseDriver(first.url, tokens).file('standard');
+    const task = await new ReleaseDriver(first.url, tokens).openTask(release.id, 'assess-request');
     await connectDb();
     const before = await scalar('SELECT revision FROM process_instance WHERE id = $1', [release.instanceId]);
 
     const results = await Promise.all(
       [first, second].map((service) =>
-        new ReleaseDriver(service.url).call('POST', `/api/tasks/${task.id}/complete`, {
-          data: { assessmentDecision: service === first ? 'approve' : 'reject' },
+        new ReleaseDriver(service.url, tokens).complete(task, {
+          assessmentDecision: service === first ? 'approve' : 'reject',
         }),
       ),
     );

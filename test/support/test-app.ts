@@ -9,15 +9,29 @@ import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import { configureApp } from '../../src/http/configure-app';
 import type { JobHandler } from '../../src/jobs/job-handler';
 import { dropTestResources, newTestResources, REDIS_URL, type TestResources } from './test-env';
+import { seedUsers, TEST_ADMIN_PASSWORD, TEST_JWT_SECRET, type Tokens } from './users';
+import { TokenService } from '../../src/auth/token.service';
+import { UserService } from '../../src/users/user.service';
 
 export const PROJECT_ROOT = join(__dirname, '..', '..');
+
+export interface AuthorisedRequest {
+  get(url: string): request.Test;
+  post(url: string): request.Test;
+  patch(url: string): request.Test;
+}
 
 export interface TestApp {
   readonly app: INestApplication;
   readonly config: AppConfig;
   readonly dataSource: DataSource;
   readonly resources: TestResources;
+  /** Supertest against the app, unauthenticated. */
   http(): ReturnType<typeof request>;
+  /** Supertest with the bearer token of a user (one user per role, named after it; see users.ts). */
+  as(username: string): AuthorisedRequest;
+  /** Bearer tokens by username. */
+  readonly tokens: Tokens;
   get<T>(token: unknown): T;
   /** Close the app (keeping the database), e.g. to restart it on the same data. */
   stop(): Promise<void>;
@@ -39,6 +53,8 @@ export function testEnv(
     OUTBOX_POLL_MS: '200',
     JOB_LOCK_MS: '2000',
     WORKER_CONCURRENCY: '4',
+    JWT_SECRET: TEST_JWT_SECRET,
+    ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     ...overrides,
   };
 }
@@ -61,6 +77,8 @@ export async function startTestApp(
     await app.close().catch(() => undefined);
     throw err;
   }
+  const tokens = await seedUsers(app.get(UserService), app.get(TokenService));
+  const http = () => request(app.getHttpServer() as App);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -72,7 +90,18 @@ export async function startTestApp(
     config,
     resources,
     dataSource: app.get(DataSource),
-    http: () => request(app.getHttpServer() as App),
+    http,
+    tokens,
+    as: (username: string) => {
+      const token = tokens[username];
+      if (!token) throw new Error(`no test user "${username}"`);
+      const auth = `Bearer ${token}`;
+      return {
+        get: (url: string) => http().get(url).set('Authorization', auth),
+        post: (url: string) => http().post(url).set('Authorization', auth),
+        patch: (url: string) => http().patch(url).set('Authorization', auth),
+      };
+    },
     get: <T>(token: unknown) => app.get(token as never) as T,
     stop,
     close: async () => {

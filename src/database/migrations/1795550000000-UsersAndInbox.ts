@@ -18,7 +18,9 @@ export class UsersAndInbox1795550000000 implements MigrationInterface {
       )`);
     await queryRunner.query(`CREATE INDEX ix_app_user_roles ON app_user USING gin (roles)`);
     await queryRunner.query(`ALTER TABLE user_task ADD COLUMN claimed_at timestamptz`);
-    await queryRunner.query(`CREATE INDEX ix_user_task_assignee ON user_task (assignee) WHERE status = 'open'`);
+    await queryRunner.query(
+      `CREATE INDEX ix_user_task_assignee ON user_task (assignee) WHERE status = 'open'`,
+    );
     await queryRunner.query(`CREATE INDEX ix_user_task_business_key ON user_task (business_key)`);
     await queryRunner.query(`CREATE INDEX ix_history_event_actor ON history_event (actor)`);
   }

@@ -1,0 +1,14 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { UserService } from '../users/user.service.js';
+import { AuthController, UsersController } from './auth.controller.js';
+import { AuthGuard } from './auth.guard.js';
+import { TokenService } from './token.service.js';
+
+@Global()
+@Module({
+  controllers: [AuthController, UsersController],
+  providers: [UserService, TokenService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [UserService, TokenService],
+})
+export class AuthModule {}

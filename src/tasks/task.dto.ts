@@ -1,0 +1,100 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { RELEASE_CLASSES } from '../releases/release.entity.js';
+
+export const TASK_SORTS = ['dueAt', '-dueAt', 'priority', '-priority', 'createdAt', '-createdAt'] as const;
+
+export class TaskQueryDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  candidateGroup?: string;
+
+  @ApiPropertyOptional({ description: '"me" or a username' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  assignee?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsUUID()
+  releaseId?: string;
+
+  @ApiPropertyOptional({ enum: RELEASE_CLASSES })
+  @IsOptional()
+  @IsIn(RELEASE_CLASSES)
+  class?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  processKey?: string;
+
+  @ApiPropertyOptional({ enum: ['open', 'completed', 'cancelled'] })
+  @IsOptional()
+  @IsIn(['open', 'completed', 'cancelled'])
+  status?: 'open' | 'completed' | 'cancelled';
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsISO8601()
+  dueBefore?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsISO8601()
+  createdFrom?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsISO8601()
+  createdTo?: string;
+
+  @ApiPropertyOptional({ enum: TASK_SORTS, default: 'createdAt' })
+  @IsOptional()
+  @IsIn(TASK_SORTS)
+  sort: (typeof TASK_SORTS)[number] = 'createdAt';
+
+  @ApiPropertyOptional({ default: 1 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  page = 1;
+
+  @ApiPropertyOptional({ default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  pageSize = 50;
+}
+
+export class CompleteTaskDto {
+  @ApiProperty({ description: "the form's fields; merged into the process variables" })
+  @IsObject()
+  data!: Record<string, unknown>;
+}
+
+export class AssignTaskDto {
+  @ApiProperty({ description: 'username of a user in one of the task’s candidate groups' })
+  @Matches(/^[a-z0-9][a-z0-9._-]{1,63}$/)
+  assignee!: string;
+}
