@@ -34,9 +34,12 @@ export default async function globalSetup(): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new Error(`Redis is not reachable at ${REDIS_URL} (${String(err)}): run bash .ci/run, or start it`, {
-      cause: err,
-    });
+    throw new Error(
+      `Redis is not reachable at ${REDIS_URL} (${String(err)}): run bash .ci/run, or start it`,
+      {
+        cause: err,
+      },
+    );
   } finally {
     redis.disconnect();
   }
