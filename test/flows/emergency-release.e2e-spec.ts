@@ -64,7 +64,7 @@ describe('emergency release flow', () => {
     await flow.complete(documentation, { documentation: 'runbook updated' });
     await flow.complete(testReport, { testResult: 'pass', defects: [] });
     await flow.step(release.id, 'post-implementation-review', {
-      lessons: 'certificate expiry monitoring added',
+      lessonsLearned: 'certificate expiry monitoring added',
     });
   }
 
@@ -133,7 +133,7 @@ describe('emergency release flow', () => {
       expect(reviewing.completedActivities).not.toContain('end-closed');
       expect((await flow.release(release.id)).status).toBe('in-progress');
       expect(await flow.jobsRun(release.instanceId)).not.toContain('report.generate:generate-release-report');
-      await flow.complete(review, { lessons: 'certificate expiry monitoring added' });
+      await flow.complete(review, { lessonsLearned: 'certificate expiry monitoring added' });
 
       const { release: ended, instance } = await flow.waitForEnd(release.id);
       expect(instance.endStatus).toBe('closed');
@@ -169,7 +169,7 @@ describe('emergency release flow', () => {
       const release = await flow.fileRelease('emergency');
       await flow.step(release.id, 'approve-emergency', {
         approvalDecision: 'reject',
-        reason: 'not an emergency',
+        comment: 'not an emergency',
       });
 
       const { release: ended, instance } = await flow.waitForEnd(release.id);
@@ -202,7 +202,7 @@ describe('emergency release flow', () => {
         finding: 'TLS handshake fails',
       });
       await flow.step(release.id, 'record-rollback-cause', {
-        cause: 'wrong certificate chain',
+        rollbackCause: 'wrong certificate chain',
         reExecute: true,
       });
       await flow.step(release.id, 'build-package', { packageName: 'b2' });
@@ -254,7 +254,7 @@ describe('emergency release flow', () => {
       // so the test team is still offered verify-release. Completing it without a verdict rolls back.
       await flow.step(release.id, 'verify-release', {});
       await flow.step(release.id, 'record-rollback-cause', {
-        cause: 'service does not start',
+        rollbackCause: 'service does not start',
         reExecute: false,
       });
 
@@ -308,7 +308,7 @@ describe('emergency release flow', () => {
         expect.objectContaining({ elementId: 'approve-emergency', kind: 'user-task' }),
       ]);
       expect(escalated.openTasks.map((task) => task.id)).toEqual([approval.id]);
-      const still = await t.http().get(`/api/tasks/${approval.id}`).expect(200);
+      const still = await t.as('project-manager').get(`/api/tasks/${approval.id}`).expect(200);
       expect(still.body).toMatchObject({ status: 'open', elementId: 'approve-emergency' });
       expect(
         (await flow.inbox({ candidateGroup: 'project-manager', releaseId: release.id })).map(

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, type TestApp } from '../support/test-app';
+import { formDataFor } from '../support/form-samples';
 import { eventually } from '../support/test-env';
 
 /**
  * Drives release flows through the public HTTP API the way the people in the procedure would: file a
  * request, wait for a task to reach a group's inbox, complete it with form data; then read back what the
- * instance did (path, jobs, offered tasks) for the scenario's assertions.
+ * instance did (path, jobs, offered tasks) for the scenario's assertions. Each step is taken by the test user
+ * of the role that does it (users are named after their role); forms are filled with valid sample values
+ * for the fields a scenario does not name, and notes the form has no field for are left out.
  */
 
 export type ReleaseClass = 'standard' | 'emergency' | 'major';
@@ -135,7 +138,7 @@ export class FlowDriver {
   /** The applicant files a release request (start form); the flow of its class starts. */
   async fileRelease(cls: ReleaseClass, overrides: Partial<ReleaseRequest> = {}): Promise<Release> {
     const res = await this.t
-      .http()
+      .as('applicant')
       .post('/api/releases')
       .send({ class: cls, request: { ...DEFAULT_REQUEST[cls], ...overrides } });
     if (res.status !== 201)
@@ -158,7 +161,7 @@ export class FlowDriver {
     );
     // The task is in the inbox of each of its candidate groups.
     for (const group of task.candidateGroups) {
-      const inbox = await this.inbox({ candidateGroup: group, releaseId });
+      const inbox = await this.inbox({ candidateGroup: group, releaseId }, group);
       if (!inbox.some((t) => t.id === task.id)) throw new Error(`${elementId} is not in the ${group} inbox`);
     }
     this.offers
@@ -169,7 +172,10 @@ export class FlowDriver {
 
   /** Complete a task with its form data (merged into the process variables). */
   async complete(task: Task, data: Record<string, unknown> = {}): Promise<void> {
-    const res = await this.t.http().post(`/api/tasks/${task.id}/complete`).send({ data });
+    const res = await this.t
+      .as(task.candidateGroups[0]!)
+      .post(`/api/tasks/${task.id}/complete`)
+      .send({ data: formDataFor(task.formKey, data) });
     if (res.status !== 200)
       throw new Error(`completing ${task.elementId} failed: ${res.status} ${JSON.stringify(res.body)}`);
   }
@@ -185,9 +191,13 @@ export class FlowDriver {
     return this.inbox({ releaseId });
   }
 
-  async inbox(query: { candidateGroup?: string; releaseId?: string; processKey?: string }): Promise<Task[]> {
+  /** The inbox as `as` sees it (the project manager sees every task). */
+  async inbox(
+    query: { candidateGroup?: string; releaseId?: string; processKey?: string },
+    as = 'project-manager',
+  ): Promise<Task[]> {
     const res = await this.t
-      .http()
+      .as(as)
       .get('/api/tasks')
       .query({ ...query, pageSize: 200 })
       .expect(200);
@@ -195,11 +205,13 @@ export class FlowDriver {
   }
 
   async release(releaseId: string): Promise<ReleaseView> {
-    return (await this.t.http().get(`/api/releases/${releaseId}`).expect(200)).body as ReleaseView;
+    return (await this.t.as('project-manager').get(`/api/releases/${releaseId}`).expect(200))
+      .body as ReleaseView;
   }
 
   async instance(instanceId: string): Promise<InstanceView> {
-    return (await this.t.http().get(`/api/process-instances/${instanceId}`).expect(200)).body as InstanceView;
+    return (await this.t.as('project-manager').get(`/api/process-instances/${instanceId}`).expect(200))
+      .body as InstanceView;
   }
 
   /** Wait until the release's flow has ended; returns both the release and its instance. */

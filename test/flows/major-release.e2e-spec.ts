@@ -85,8 +85,8 @@ describe('major release flow', () => {
 
   async function approveAndPlan(release: Release): Promise<void> {
     await flow.step(release.id, 'assess-request', { assessmentDecision: 'approve' });
-    await flow.step(release.id, 'define-strategy', { numberingRule: 'YYYY.N', releaseType: 'full' });
-    await flow.step(release.id, 'plan-release', { plannedAt: '2026-12-20T22:00:00Z' });
+    await flow.step(release.id, 'define-strategy', { namingRule: 'YYYY.N', releaseType: 'full' });
+    await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-20T22:00:00Z' });
     await flow.step(release.id, 'review-plan', { planApproved: true });
     await flow.step(release.id, 'allocate-version', { versionNumber: '2026.1' });
   }
@@ -95,16 +95,16 @@ describe('major release flow', () => {
   async function buildTestVerify(release: Release, verificationResult: 'pass' | 'fail'): Promise<void> {
     await flow.step(release.id, 'build-package', { packageName: 'erp-2026.1.tar.gz' });
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
-    await flow.step(release.id, 'user-verification', { verificationResult, externalReport: 'UAT-2026-01' });
+    await flow.step(release.id, 'user-verification', { verificationResult, findings: 'UAT-2026-01' });
   }
 
   async function deployAndClose(release: Release): Promise<void> {
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.step(release.id, 'install-release', { installResult: 'success' });
-    await flow.step(release.id, 'check-configuration', { configurationOk: true });
+    await flow.step(release.id, 'check-configuration', { configurationVerified: true });
     await flow.step(release.id, 'write-release-report', { summary: 'done' });
     await flow.step(release.id, 'write-assessment-report', { assessment: 'met all acceptance criteria' });
-    await flow.step(release.id, 'archive-release', { archived: true });
+    await flow.step(release.id, 'archive-release', { archiveLocation: 'PSL shelf 3' });
   }
 
   async function expectEnd(release: Release, status: string) {
@@ -122,14 +122,14 @@ describe('major release flow', () => {
     await buildTestVerify(release, 'pass');
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.step(release.id, 'install-release', { installResult: 'success' });
-    await flow.step(release.id, 'check-configuration', { configurationOk: true });
+    await flow.step(release.id, 'check-configuration', { configurationVerified: true });
     await flow.step(release.id, 'write-release-report', { summary: 'done' });
     // Closing needs the assessment report too: the release is still open after the release report.
     const assessment = await flow.waitForTask(release.id, 'write-assessment-report');
     expect((await flow.release(release.id)).status).toBe('in-progress');
     expect(await flow.jobsRun(release.instanceId)).toContain('report.generate:generate-assessment-report');
     await flow.complete(assessment, { assessment: 'met all acceptance criteria' });
-    await flow.step(release.id, 'archive-release', { archived: true });
+    await flow.step(release.id, 'archive-release', { archiveLocation: 'PSL shelf 3' });
 
     const { instance } = await expectEnd(release, 'closed');
     expect(await flow.pathTaken(release.instanceId)).toEqual([
@@ -169,10 +169,10 @@ describe('major release flow', () => {
   it('given a plan the review rejects, when the project manager revises it and the review approves, then the flow goes on to closed', async () => {
     const release = await flow.fileRelease('major');
     await flow.step(release.id, 'assess-request', { assessmentDecision: 'approve' });
-    await flow.step(release.id, 'define-strategy', { numberingRule: 'YYYY.N' });
-    await flow.step(release.id, 'plan-release', { plannedAt: '2026-12-20T22:00:00Z' });
+    await flow.step(release.id, 'define-strategy', { namingRule: 'YYYY.N' });
+    await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-20T22:00:00Z' });
     await flow.step(release.id, 'review-plan', { planApproved: false, comment: 'no downtime window' });
-    await flow.step(release.id, 'plan-release', { plannedAt: '2026-12-27T02:00:00Z' });
+    await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-27T02:00:00Z' });
     await flow.step(release.id, 'review-plan', { planApproved: true });
     await flow.step(release.id, 'allocate-version', { versionNumber: '2026.1' });
     await buildTestVerify(release, 'pass');
@@ -216,7 +216,10 @@ describe('major release flow', () => {
     const release = await flow.fileRelease('major');
     await approveAndPlan(release);
     await buildTestVerify(release, 'fail');
-    await flow.step(release.id, 'record-rollback-cause', { cause: 'report layout broken', reExecute: true });
+    await flow.step(release.id, 'record-rollback-cause', {
+      rollbackCause: 'report layout broken',
+      reExecute: true,
+    });
     await buildTestVerify(release, 'pass');
     await deployAndClose(release);
 
@@ -253,7 +256,7 @@ describe('major release flow', () => {
     await approveAndPlan(release);
     await buildTestVerify(release, 'fail');
     await flow.step(release.id, 'record-rollback-cause', {
-      cause: 'users refuse the new UI',
+      rollbackCause: 'users refuse the new UI',
       reExecute: false,
     });
 
@@ -285,7 +288,10 @@ describe('major release flow', () => {
       installResult: 'failure',
       error: 'migration timed out',
     });
-    await flow.step(release.id, 'record-rollback-cause', { cause: 'migration timed out', reExecute: true });
+    await flow.step(release.id, 'record-rollback-cause', {
+      rollbackCause: 'migration timed out',
+      reExecute: true,
+    });
     await buildTestVerify(release, 'pass');
     await deployAndClose(release);
 
@@ -344,7 +350,10 @@ describe('major release flow', () => {
     await flow.step(release.id, 'rework-request', { scope: 'ERP finance modules only' });
     await approveAndPlan(release);
     await flow.step(release.id, 'build-package', { packageName: 'b1' });
-    await flow.step(release.id, 'test-release', { testResult: 'fail', defects: ['BUG-9'] });
+    await flow.step(release.id, 'test-release', {
+      testResult: 'fail',
+      defects: [{ id: 'BUG-9', severity: 'major', description: 'totals off by one' }],
+    });
     await buildTestVerify(release, 'pass');
     await deployAndClose(release);
 

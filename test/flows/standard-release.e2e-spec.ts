@@ -66,9 +66,9 @@ describe('standard release flow', () => {
 
   /** assess (approve) → strategy (unless shortcut) → plan → version. */
   async function approveAndPlan(release: Release, withStrategy = true): Promise<void> {
-    await flow.step(release.id, 'assess-request', { assessmentDecision: 'approve', impact: 'low' });
+    await flow.step(release.id, 'assess-request', { assessmentDecision: 'approve', impactAssessment: 'low' });
     if (withStrategy)
-      await flow.step(release.id, 'define-strategy', { numberingRule: 'semver', releaseType: 'full' });
+      await flow.step(release.id, 'define-strategy', { namingRule: 'semver', releaseType: 'full' });
     await flow.step(release.id, 'plan-release', {
       plannedAt: '2026-12-01T20:00:00Z',
       distributionScope: 'finance',
@@ -84,9 +84,9 @@ describe('standard release flow', () => {
   async function deployAndClose(release: Release): Promise<void> {
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.step(release.id, 'install-release', { installResult: 'success' });
-    await flow.step(release.id, 'check-configuration', { configurationOk: true });
+    await flow.step(release.id, 'check-configuration', { configurationVerified: true });
     await flow.step(release.id, 'write-release-report', { summary: 'installed as planned' });
-    await flow.step(release.id, 'archive-release', { archived: true });
+    await flow.step(release.id, 'archive-release', { archiveLocation: 'PSL shelf 3' });
   }
 
   it('given a software release, when every step passes, then it goes through strategy, build, test, deployment and CMDB to closed', async () => {
@@ -106,10 +106,14 @@ describe('standard release flow', () => {
     });
     await flow.complete(assess, { assessmentDecision: 'approve' });
     // A task is done once.
-    await t.http().post(`/api/tasks/${assess.id}/complete`).send({ data: {} }).expect(409);
+    await t
+      .as('project-manager')
+      .post(`/api/tasks/${assess.id}/complete`)
+      .send({ data: { assessmentDecision: 'approve', impactAssessment: 'none' } })
+      .expect(409);
 
-    await flow.step(release.id, 'define-strategy', { numberingRule: 'semver' });
-    await flow.step(release.id, 'plan-release', { plannedAt: '2026-12-01T20:00:00Z' });
+    await flow.step(release.id, 'define-strategy', { namingRule: 'semver' });
+    await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-01T20:00:00Z' });
     await flow.step(release.id, 'allocate-version', { versionNumber: '4.2.0' });
     await build(release);
     await flow.step(release.id, 'test-release', { testResult: 'pass', defects: [] });
@@ -190,7 +194,7 @@ describe('standard release flow', () => {
     const release = await flow.fileRelease('standard');
     await flow.step(release.id, 'assess-request', {
       assessmentDecision: 'reject',
-      reason: 'conflicts with CHG-17',
+      comment: 'conflicts with CHG-17',
     });
 
     const { release: ended, instance } = await flow.waitForEnd(release.id);
@@ -214,7 +218,11 @@ describe('standard release flow', () => {
       assessmentDecision: 'rework',
       comment: 'add the rollback steps',
     });
-    await flow.step(release.id, 'rework-request', { rollbackPlan: 'redeploy 4.1, restore snapshot' });
+    await flow.step(release.id, 'rework-request', {
+      title: 'Billing service 4.2, with rollback steps',
+      rollbackPlan: 'redeploy 4.1, restore snapshot',
+      revisionNote: 'rollback steps added',
+    });
     await approveAndPlan(release);
     await build(release);
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
@@ -256,8 +264,10 @@ describe('standard release flow', () => {
     ]);
     expect(instance.variables).toMatchObject({
       assessmentDecision: 'approve',
-      rollbackPlan: 'redeploy 4.1, restore snapshot',
+      revisionNote: 'rollback steps added',
     });
+    // The release record follows the reworked request.
+    expect(ended.title).toBe('Billing service 4.2, with rollback steps');
   });
 
   it.each(['document', 'project-info'] as const)(
@@ -304,7 +314,10 @@ describe('standard release flow', () => {
     const release = await flow.fileRelease('standard', { source: 'hardware' });
     await approveAndPlan(release);
     await build(release, 1);
-    await flow.step(release.id, 'test-release', { testResult: 'fail', defects: ['BUG-1: login times out'] });
+    await flow.step(release.id, 'test-release', {
+      testResult: 'fail',
+      defects: [{ id: 'BUG-1', severity: 'major', description: 'login times out' }],
+    });
     await build(release, 2);
     await flow.step(release.id, 'test-release', { testResult: 'pass', defects: [] });
     await deployAndClose(release);
@@ -363,7 +376,7 @@ describe('standard release flow', () => {
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
     await flow.step(release.id, 'authorise-deployment', {
       deploymentDecision: 'reject',
-      reason: 'change freeze',
+      comment: 'change freeze',
     });
 
     const { release: ended, instance } = await flow.waitForEnd(release.id);
@@ -397,7 +410,10 @@ describe('standard release flow', () => {
       installResult: 'failure',
       error: 'disk full on node 2',
     });
-    await flow.step(release.id, 'record-rollback-cause', { cause: 'disk full on node 2', reExecute: true });
+    await flow.step(release.id, 'record-rollback-cause', {
+      rollbackCause: 'disk full on node 2',
+      reExecute: true,
+    });
     await build(release, 2);
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
     await deployAndClose(release);
@@ -454,7 +470,7 @@ describe('standard release flow', () => {
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.step(release.id, 'install-release', { installResult: 'failure' });
     await flow.step(release.id, 'record-rollback-cause', {
-      cause: 'vendor patch withdrawn',
+      rollbackCause: 'vendor patch withdrawn',
       reExecute: false,
     });
 
