@@ -3,6 +3,7 @@ import type { AppConfig } from './config/app-config.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CoreModule } from './core.module.js';
 import { DefinitionsModule } from './definitions/definitions.module.js';
+import { FormsModule } from './forms/forms.module.js';
 import { HealthController } from './health/health.controller.js';
 import { InstancesModule } from './instances/instances.module.js';
 import type { JobHandler } from './jobs/job-handler.js';
@@ -21,6 +22,7 @@ export class AppModule {
         CoreModule.forRoot(config),
         JobHandlersModule.forRoot(jobHandlers),
         AuthModule,
+        FormsModule,
         DefinitionsModule,
         InstancesModule,
         ReleasesModule,

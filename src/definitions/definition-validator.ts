@@ -19,7 +19,11 @@ export const SUPPORTED_ELEMENT_TYPES: ReadonlySet<string> = new Set([
  * The rules a definition must meet before it is stored. Errors name the element; warnings do not block.
  * `hasHandler` tells which job types the workers can carry out.
  */
-export function validateProcess(model: ProcessModel, hasHandler: (jobType: string) => boolean): FieldError[] {
+export function validateProcess(
+  model: ProcessModel,
+  hasHandler: (jobType: string) => boolean,
+  hasForm: (formKey: string) => boolean = () => true,
+): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
 
@@ -45,6 +49,7 @@ export function validateProcess(model: ProcessModel, hasHandler: (jobType: strin
       case 'bpmn:UserTask':
         if (element.candidateGroups.length === 0) fail(element.id, 'a user task needs a candidate group');
         if (!element.formKey) fail(element.id, 'a user task needs a form key');
+        else if (!hasForm(element.formKey)) fail(element.id, `form "${element.formKey}" does not exist`);
         break;
       case 'bpmn:ServiceTask':
         if (!element.jobType) fail(element.id, 'a service task needs a job type (zeebe:taskDefinition type)');

@@ -9,6 +9,7 @@ import {
   parseProcess,
   type CompiledProcess,
 } from '../engine/process-model.js';
+import { FormService } from '../forms/form.service.js';
 import { JobHandlerRegistry } from '../jobs/job-handler.js';
 import { validateProcess } from './definition-validator.js';
 import { ProcessDefinitionEntity } from './process-definition.entity.js';
@@ -31,6 +32,7 @@ export class DefinitionService {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
+    @Inject(FormService) private readonly forms: FormService,
   ) {}
 
   async deploy(xml: string, deployedBy: string | null): Promise<DeployResult> {
@@ -45,7 +47,11 @@ export class DefinitionService {
         throw new InvalidInputError(err.message, [{ field: 'xml', message: err.message }]);
       throw err;
     }
-    const errors = validateProcess(model, (type) => this.handlers.has(type));
+    const errors = validateProcess(
+      model,
+      (type) => this.handlers.has(type),
+      (key) => this.forms.has(key),
+    );
     if (errors.length > 0) {
       const reasons = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
       throw new InvalidInputError(`the process ${model.processId} is not valid: ${reasons}`, errors);

@@ -8,6 +8,7 @@ import { assertSize, assertVariables } from '../common/json-variables.js';
 import { DefinitionService } from '../definitions/definition.service.js';
 import { EngineHost, EngineRunError, type EngineCommand, type EngineRun } from '../engine/engine-host.js';
 import type { CompiledProcess } from '../engine/process-model.js';
+import { taskDueAt, taskPriority } from '../tasks/task-schedule.js';
 import { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import type { InstanceListener } from './instance-listener.js';
@@ -372,8 +373,8 @@ export class InstanceService {
           assignee: null,
           claimedAt: null,
           status: 'open',
-          priority: element?.priority ?? 50,
-          dueAt: null,
+          priority: taskPriority(element, instance.processKey),
+          dueAt: taskDueAt(element, instance.processKey, run.variables, new Date()),
           output: null,
           completedBy: null,
           completedAt: null,

@@ -49,4 +49,19 @@ export class ReleaseEntity {
 
   @Column({ name: 'closed_at', type: 'timestamptz', nullable: true })
   closedAt!: Date | null;
+
+  /** 版本号 VN, allocated by the network engineer by the strategy's rule. */
+  @Column({ name: 'version_number', type: 'varchar', length: 64, nullable: true })
+  versionNumber!: string | null;
+
+  /** When it is planned to be installed: the plan's end (or start), else the request's planned time. */
+  @Column({ name: 'planned_at', type: 'timestamptz', nullable: true })
+  plannedAt!: Date | null;
+
+  /** When its installation first succeeded. */
+  @Column({ name: 'installed_at', type: 'timestamptz', nullable: true })
+  installedAt!: Date | null;
+
+  @Column({ name: 'rolled_back', type: 'boolean', default: false })
+  rolledBack!: boolean;
 }

@@ -56,6 +56,10 @@ export class ReleaseService implements OnModuleInit {
         request: { ...request },
         createdBy: actor,
         closedAt: null,
+        versionNumber: null,
+        plannedAt: request.plannedAt ? new Date(request.plannedAt) : null,
+        installedAt: null,
+        rolledBack: false,
       });
       await manager.getRepository(ReleaseEntity).insert(release);
       const variables: Record<string, unknown> = {
@@ -111,33 +115,36 @@ export class ReleaseService implements OnModuleInit {
   }
 
   /**
-   * A release follows its process: a reworked request's title and source, and at the end the end status.
+   * A release follows its process: the reworked request's title and source, the version number allocated,
+   * the planned and actual install times, whether it was ever rolled back, and at the end its end status.
    */
   private async followInstance(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void> {
     if (!instance.businessKey) return;
-    const { title, source } = instance.variables as { title?: string; source?: string };
-    if (title && source) {
-      await manager
-        .getRepository(ReleaseEntity)
-        .createQueryBuilder()
-        .update()
-        .set({ title, source: source as ReleaseEntity['source'], updatedAt: new Date() })
-        .where('id = :id AND (title <> :title OR source <> :source)', {
-          id: instance.businessKey,
-          title,
-          source,
-        })
-        .execute();
+    const release = await manager
+      .getRepository(ReleaseEntity)
+      .findOneBy({ id: instance.businessKey, instanceId: instance.id });
+    if (!release) return;
+    const v = instance.variables as Record<string, unknown>;
+    const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value : undefined);
+    const changes: Partial<ReleaseEntity> = {};
+    if (text(v.title) && v.title !== release.title) changes.title = v.title as string;
+    if (text(v.source) && v.source !== release.source) changes.source = v.source as ReleaseEntity['source'];
+    if (text(v.versionNumber) && v.versionNumber !== release.versionNumber)
+      changes.versionNumber = v.versionNumber as string;
+    const planned = text(v.plannedEnd) ?? text(v.plannedStart);
+    if (planned && new Date(planned).getTime() !== release.plannedAt?.getTime())
+      changes.plannedAt = new Date(planned);
+    if (v.installResult === 'success' && !release.installedAt) changes.installedAt = new Date();
+    if (text(v.rollbackCause) && !release.rolledBack) changes.rolledBack = true;
+    if (instance.status !== 'running' && release.status === 'in-progress') {
+      changes.status = (
+        instance.endStatus && FINAL_STATUSES.has(instance.endStatus) ? instance.endStatus : 'closed'
+      ) as ReleaseStatus;
+      changes.closedAt = new Date();
     }
-    if (instance.status === 'running') return;
-    const status = (
-      instance.endStatus && FINAL_STATUSES.has(instance.endStatus) ? instance.endStatus : 'closed'
-    ) as ReleaseStatus;
+    if (Object.keys(changes).length === 0) return;
     await manager
       .getRepository(ReleaseEntity)
-      .update(
-        { id: instance.businessKey, instanceId: instance.id },
-        { status, closedAt: new Date(), updatedAt: new Date() },
-      );
+      .update({ id: release.id }, { ...changes, updatedAt: new Date() });
   }
 }

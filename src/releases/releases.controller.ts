@@ -1,8 +1,11 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { InstanceQueryService } from '../instances/instance-query.service.js';
 import { CancelReleaseDto, FileReleaseDto } from './release.dto.js';
+import { ReleaseQueryDto, StatisticsQueryDto } from './release-query.dto.js';
+import { ReleaseQueryService, statisticsCsv } from './release-query.service.js';
 import { ReleaseService } from './release.service.js';
 
 @ApiTags('releases')
@@ -12,7 +15,13 @@ export class ReleasesController {
   constructor(
     @Inject(ReleaseService) private readonly releases: ReleaseService,
     @Inject(InstanceQueryService) private readonly instances: InstanceQueryService,
+    @Inject(ReleaseQueryService) private readonly query: ReleaseQueryService,
   ) {}
+
+  @Get()
+  async list(@Query() filter: ReleaseQueryDto) {
+    return this.query.search(filter);
+  }
 
   @Post()
   @Roles('applicant', 'project-manager')
@@ -47,5 +56,29 @@ export class ReleasesController {
     @Body() body: CancelReleaseDto,
   ) {
     return this.releases.cancel(idOrNumber, body.reason, user.username);
+  }
+}
+
+@ApiTags('statistics')
+@ApiBearerAuth()
+@Controller('api/statistics')
+export class StatisticsController {
+  constructor(@Inject(ReleaseQueryService) private readonly query: ReleaseQueryService) {}
+
+  /** 发布信息统计: JSON, or CSV with `Accept: text/csv`. */
+  @Get('releases')
+  @Roles('project-manager', 'admin')
+  async releases(
+    @Query() filter: StatisticsQueryDto,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const statistics = await this.query.statistics(filter);
+    if (accept?.includes('text/csv')) {
+      response.setHeader('content-type', 'text/csv; charset=utf-8');
+      response.setHeader('content-disposition', 'attachment; filename="release-statistics.csv"');
+      return statisticsCsv(statistics);
+    }
+    return statistics;
   }
 }

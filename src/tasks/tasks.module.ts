@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { FormService } from '../forms/form.service.js';
 import { InstancesModule } from '../instances/instances.module.js';
 import { TasksController } from './tasks.controller.js';
 import { TaskService } from './task.service.js';
@@ -7,6 +6,6 @@ import { TaskService } from './task.service.js';
 @Module({
   imports: [InstancesModule],
   controllers: [TasksController],
-  providers: [TaskService, FormService],
+  providers: [TaskService],
 })
 export class TasksModule {}
