@@ -10,11 +10,12 @@ import {
   Post,
   UnauthorizedException,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CreateUserDto, LoginDto, UpdateUserDto } from '../users/user.dto.js';
 import { UserService } from '../users/user.service.js';
 import { CurrentUser, Public, Roles, type AuthUser } from './auth.decorators.js';
 import { TokenService } from './token.service.js';
+import { ApiErrors, ErrorResponseDto } from '../http/api-errors.js';
 
 @ApiTags('auth')
 @Controller('api')
@@ -25,6 +26,9 @@ export class AuthController {
   ) {}
 
   @Public()
+  @ApiResponse({ status: 200, description: 'signed in: a bearer token with its lifetime in seconds' })
+  @ApiResponse({ status: 401, description: 'wrong username or password', type: ErrorResponseDto })
+  @ApiResponse({ status: 400, description: 'invalid input', type: ErrorResponseDto })
   @Post('auth/login')
   @HttpCode(200)
   async login(@Body() body: LoginDto) {
@@ -37,6 +41,7 @@ export class AuthController {
   }
 
   @ApiBearerAuth()
+  @ApiErrors()
   @Get('me')
   me(@CurrentUser() user: AuthUser) {
     return user;
@@ -50,16 +55,19 @@ export class AuthController {
 export class UsersController {
   constructor(@Inject(UserService) private readonly users: UserService) {}
 
+  @ApiErrors(403)
   @Get()
   async list() {
     return this.users.list();
   }
 
+  @ApiErrors(400, 403, 409)
   @Post()
   async create(@Body() body: CreateUserDto) {
     return this.users.create(body);
   }
 
+  @ApiErrors(400, 403, 404)
   @Patch(':id')
   async update(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: UpdateUserDto) {
     return this.users.update(id, body);

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DefinitionService } from './definition.service.js';
+import { ApiErrors } from '../http/api-errors.js';
 
 @ApiTags('process-definitions')
 @ApiBearerAuth()
@@ -9,6 +10,7 @@ export class ProcessDefinitionsController {
   constructor(@Inject(DefinitionService) private readonly definitions: DefinitionService) {}
 
   /** The latest version of each process. */
+  @ApiErrors()
   @Get()
   async list() {
     return this.definitions.list();

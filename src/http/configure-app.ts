@@ -16,6 +16,7 @@ export function configureApp(app: INestApplication): void {
       .setTitle('Release flow')
       .setDescription('Release management: the release procedure run as BPMN flows')
       .setVersion('0.1.0')
+      .addBearerAuth()
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });

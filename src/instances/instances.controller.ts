@@ -4,6 +4,7 @@ import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { IsIn, IsOptional } from 'class-validator';
 import { InstanceQueryService } from './instance-query.service.js';
 import { InstanceService } from './instance.service.js';
+import { ApiErrors } from '../http/api-errors.js';
 
 class IncidentQueryDto {
   @IsOptional()
@@ -17,6 +18,7 @@ class IncidentQueryDto {
 export class ProcessInstancesController {
   constructor(@Inject(InstanceQueryService) private readonly query: InstanceQueryService) {}
 
+  @ApiErrors(400, 404)
   @Get(':id')
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.query.view(id);
@@ -32,12 +34,14 @@ export class IncidentsController {
     @Inject(InstanceService) private readonly instances: InstanceService,
   ) {}
 
+  @ApiErrors(400, 403)
   @Get()
   @Roles('admin', 'project-manager')
   async list(@Query() filter: IncidentQueryDto) {
     return this.query.incidents(filter.state);
   }
 
+  @ApiErrors(400, 403, 404, 409)
   @Post(':id/retry')
   @HttpCode(200)
   @Roles('admin')

@@ -7,6 +7,7 @@ import { CancelReleaseDto, FileReleaseDto } from './release.dto.js';
 import { ReleaseQueryDto, StatisticsQueryDto } from './release-query.dto.js';
 import { ReleaseQueryService, statisticsCsv } from './release-query.service.js';
 import { ReleaseService } from './release.service.js';
+import { ApiErrors } from '../http/api-errors.js';
 
 @ApiTags('releases')
 @ApiBearerAuth()
@@ -18,17 +19,20 @@ export class ReleasesController {
     @Inject(ReleaseQueryService) private readonly query: ReleaseQueryService,
   ) {}
 
+  @ApiErrors(400)
   @Get()
   async list(@Query() filter: ReleaseQueryDto) {
     return this.query.search(filter);
   }
 
+  @ApiErrors(400, 403, 413)
   @Post()
   @Roles('applicant', 'project-manager')
   async file(@CurrentUser() user: AuthUser, @Body() body: FileReleaseDto) {
     return this.releases.file(body.class, body.request, user.username);
   }
 
+  @ApiErrors(404)
   @Get(':idOrNumber')
   async get(@Param('idOrNumber') idOrNumber: string) {
     const release = await this.releases.find(idOrNumber);
@@ -41,12 +45,14 @@ export class ReleasesController {
     };
   }
 
+  @ApiErrors(404)
   @Get(':idOrNumber/history')
   async history(@Param('idOrNumber') idOrNumber: string) {
     const release = await this.releases.find(idOrNumber);
     return release.instanceId ? this.instances.history(release.instanceId) : [];
   }
 
+  @ApiErrors(400, 403, 404, 409)
   @Post(':idOrNumber/cancel')
   @HttpCode(200)
   @Roles('project-manager', 'admin')
@@ -66,6 +72,7 @@ export class StatisticsController {
   constructor(@Inject(ReleaseQueryService) private readonly query: ReleaseQueryService) {}
 
   /** 发布信息统计: JSON, or CSV with `Accept: text/csv`. */
+  @ApiErrors(400, 403)
   @Get('releases')
   @Roles('project-manager', 'admin')
   async releases(

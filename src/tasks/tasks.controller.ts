@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { AssignTaskDto, CompleteTaskDto, TaskQueryDto } from './task.dto.js';
 import { TaskService } from './task.service.js';
+import { ApiErrors } from '../http/api-errors.js';
 
 @ApiTags('tasks')
 @ApiBearerAuth()
@@ -10,28 +11,33 @@ import { TaskService } from './task.service.js';
 export class TasksController {
   constructor(@Inject(TaskService) private readonly tasks: TaskService) {}
 
+  @ApiErrors(400)
   @Get()
   async list(@CurrentUser() user: AuthUser, @Query() query: TaskQueryDto) {
     return this.tasks.list(user, query);
   }
 
+  @ApiErrors(400, 403, 404)
   @Get(':id')
   async get(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string) {
     return this.tasks.get(user, id);
   }
 
+  @ApiErrors(400, 403, 404, 409)
   @Post(':id/claim')
   @HttpCode(200)
   async claim(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string) {
     return this.tasks.claim(user, id);
   }
 
+  @ApiErrors(400, 403, 404, 409)
   @Post(':id/unclaim')
   @HttpCode(200)
   async unclaim(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string) {
     return this.tasks.unclaim(user, id);
   }
 
+  @ApiErrors(400, 403, 404, 409)
   @Post(':id/assign')
   @HttpCode(200)
   @Roles('project-manager', 'admin')
@@ -43,6 +49,7 @@ export class TasksController {
     return this.tasks.assign(user, id, body.assignee);
   }
 
+  @ApiErrors(400, 403, 404, 409, 413, 422)
   @Post(':id/complete')
   @HttpCode(200)
   async complete(
