@@ -1,4 +1,5 @@
-import { applyDecorators } from '@nestjs/common';
+import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants.js';
+import { RequestMethod } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
 
 export class FieldErrorDto {
@@ -34,11 +35,24 @@ const MEANING: Readonly<Record<number, string>> = {
   422: 'the process cannot go on with this input',
 };
 
-/** Documents the error responses of an endpoint; 401 is implied for every endpoint that is not public. */
-export function ApiErrors(...statuses: number[]) {
-  return applyDecorators(
-    ...[401, ...statuses].map((status) =>
-      ApiResponse({ status, description: MEANING[status] ?? 'error', type: ErrorResponseDto }),
-    ),
-  );
+/**
+ * Documents the responses of an endpoint: its success (from its route and @HttpCode, which must be applied
+ * first, i.e. written below) and its errors; 401 is implied for every endpoint that is not public.
+ */
+export function ApiErrors(...statuses: number[]): MethodDecorator {
+  return (target, key, descriptor) => {
+    const handler = descriptor.value as object;
+    const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
+    const code =
+      (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ??
+      (method === RequestMethod.POST ? 201 : 200);
+    ApiResponse({ status: code, description: 'success' })(target, key, descriptor);
+    for (const status of [401, ...statuses]) {
+      ApiResponse({ status, description: MEANING[status] ?? 'error', type: ErrorResponseDto })(
+        target,
+        key,
+        descriptor,
+      );
+    }
+  };
 }
