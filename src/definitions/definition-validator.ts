@@ -10,6 +10,7 @@ export const SUPPORTED_ELEMENT_TYPES: ReadonlySet<string> = new Set([
   'bpmn:ServiceTask',
   'bpmn:ExclusiveGateway',
   'bpmn:ParallelGateway',
+  'bpmn:InclusiveGateway',
   'bpmn:BoundaryEvent',
   'bpmn:IntermediateCatchEvent',
   'bpmn:SequenceFlow',
@@ -34,11 +35,26 @@ export function validateProcess(
   }
 
   const outgoing = new Map<string, string[]>();
+  const incoming = new Map<string, number>();
   for (const element of model.elements.values()) {
     if (element.type === 'bpmn:SequenceFlow' && element.sourceRef) {
       outgoing.set(element.sourceRef, [...(outgoing.get(element.sourceRef) ?? []), element.id]);
     }
+    if (element.type === 'bpmn:SequenceFlow' && element.targetRef) {
+      incoming.set(element.targetRef, (incoming.get(element.targetRef) ?? 0) + 1);
+    }
   }
+
+  /** Every path out of a deciding gateway needs a condition, unless it is the default. */
+  const checkGatewayFlows = (gatewayId: string, defaultFlow: string | undefined) => {
+    const flows = outgoing.get(gatewayId) ?? [];
+    if (flows.length < 2) return;
+    for (const flowId of flows) {
+      if (flowId !== defaultFlow && model.elements.get(flowId)?.condition === undefined) {
+        fail(flowId, `flow out of gateway ${gatewayId} needs a condition or must be its default flow`);
+      }
+    }
+  };
 
   for (const element of model.elements.values()) {
     if (!SUPPORTED_ELEMENT_TYPES.has(element.type)) {
@@ -74,18 +90,18 @@ export function validateProcess(
           }
         }
         break;
-      case 'bpmn:ExclusiveGateway': {
-        const flows = outgoing.get(element.id) ?? [];
-        if (flows.length > 1) {
-          for (const flowId of flows) {
-            const flow = model.elements.get(flowId);
-            if (flowId !== element.defaultFlow && flow?.condition === undefined) {
-              fail(flowId, `flow out of gateway ${element.id} needs a condition or must be its default flow`);
-            }
-          }
+      case 'bpmn:InclusiveGateway':
+        if ((incoming.get(element.id) ?? 0) > 1) {
+          fail(
+            element.id,
+            'an inclusive gateway may split but not join: the engine does not implement the inclusive join',
+          );
         }
+        checkGatewayFlows(element.id, element.defaultFlow);
         break;
-      }
+      case 'bpmn:ExclusiveGateway':
+        checkGatewayFlows(element.id, element.defaultFlow);
+        break;
     }
   }
   return errors;

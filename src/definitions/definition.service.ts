@@ -2,13 +2,15 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, QueryFailedError } from 'typeorm';
-import { InvalidInputError, NotFoundError, PayloadTooLargeError } from '../common/errors.js';
+import { InvalidInputError, NotFoundError, PayloadTooLargeError, type FieldError } from '../common/errors.js';
 import {
   BpmnParseError,
   compileProcess,
   parseProcess,
   type CompiledProcess,
+  type ProcessModel,
 } from '../engine/process-model.js';
+import { lintWarnings } from './bpmn-lint.js';
 import { FormService } from '../forms/form.service.js';
 import { JobHandlerRegistry } from '../jobs/job-handler.js';
 import { validateProcess } from './definition-validator.js';
@@ -20,8 +22,30 @@ export interface DeployResult {
   readonly definition: ProcessDefinitionEntity;
   /** false when identical content was deployed before: no new version. */
   readonly created: boolean;
-  readonly warnings: readonly string[];
+  readonly warnings: readonly FieldError[];
 }
+
+export interface ValidationResult {
+  readonly valid: boolean;
+  readonly processId?: string;
+  readonly errors: readonly FieldError[];
+  readonly warnings: readonly FieldError[];
+}
+
+export interface DefinitionVersion {
+  readonly id: string;
+  readonly key: string;
+  readonly version: number;
+  readonly name: string;
+  readonly checksum: string;
+  readonly deployedBy: string | null;
+  readonly deployedAt: Date;
+  readonly runningInstances: number;
+  readonly instances: number;
+}
+
+/** More flow elements than any release flow needs; keeps a hostile file from costing a lot to run. */
+export const MAX_ELEMENTS = 2000;
 
 /** Deploys and versions process definitions; hands out each version parsed once. */
 @Injectable()
@@ -35,17 +59,39 @@ export class DefinitionService {
     @Inject(FormService) private readonly forms: FormService,
   ) {}
 
-  async deploy(xml: string, deployedBy: string | null): Promise<DeployResult> {
+  /** Dry run: everything deploy checks, nothing stored. */
+  async validate(xml: string): Promise<ValidationResult> {
+    try {
+      const { model, warnings } = await this.check(xml);
+      return { valid: true, processId: model.processId, errors: [], warnings };
+    } catch (err) {
+      if (err instanceof InvalidInputError)
+        return { valid: false, errors: [...(err.details ?? [])], warnings: [] };
+      throw err;
+    }
+  }
+
+  /** Parse and apply every rule; throws 400 listing each error by element id. */
+  private async check(xml: string): Promise<{ model: ProcessModel; warnings: FieldError[] }> {
     if (Buffer.byteLength(xml, 'utf8') > MAX_BPMN_BYTES) {
       throw new PayloadTooLargeError(`a BPMN file may be at most ${MAX_BPMN_BYTES} bytes`);
     }
-    let model;
+    // No document type declarations: they are the door to entity expansion and external entities.
+    if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
+      const message = 'document type declarations and entities are not allowed';
+      throw new InvalidInputError(message, [{ field: 'xml', message }]);
+    }
+    let model: ProcessModel;
     try {
       model = await parseProcess(xml);
     } catch (err) {
       if (err instanceof BpmnParseError)
         throw new InvalidInputError(err.message, [{ field: 'xml', message: err.message }]);
       throw err;
+    }
+    if (model.elements.size > MAX_ELEMENTS) {
+      const message = `a process may have at most ${MAX_ELEMENTS} elements, this one has ${model.elements.size}`;
+      throw new InvalidInputError(message, [{ field: model.processId, message }]);
     }
     const errors = validateProcess(
       model,
@@ -56,7 +102,15 @@ export class DefinitionService {
       const reasons = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
       throw new InvalidInputError(`the process ${model.processId} is not valid: ${reasons}`, errors);
     }
+    const warnings = [
+      ...model.warnings.map((message) => ({ field: 'xml', message })),
+      ...(await lintWarnings(model.moddleRoot)),
+    ];
+    return { model, warnings };
+  }
 
+  async deploy(xml: string, deployedBy: string | null): Promise<DeployResult> {
+    const { model, warnings } = await this.check(xml);
     return this.dataSource.transaction(async (manager) => {
       // One deployment per process key at a time, so versions are gapless and identical content lands once.
       await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
@@ -64,7 +118,7 @@ export class DefinitionService {
       ]);
       const repository = manager.getRepository(ProcessDefinitionEntity);
       const existing = await repository.findOneBy({ key: model.processId, checksum: model.checksum });
-      if (existing) return { definition: existing, created: false, warnings: model.warnings };
+      if (existing) return { definition: existing, created: false, warnings };
 
       const latest = await repository.findOne({
         where: { key: model.processId },
@@ -80,7 +134,7 @@ export class DefinitionService {
         deployedBy,
       });
       await repository.insert(definition);
-      return { definition, created: true, warnings: model.warnings };
+      return { definition, created: true, warnings };
     });
   }
 
@@ -114,6 +168,29 @@ export class DefinitionService {
               deployed_by AS "deployedBy", deployed_at AS "deployedAt"
          FROM process_definition ORDER BY process_key, version DESC`,
     );
+  }
+
+  async versions(key: string): Promise<DefinitionVersion[]> {
+    const rows: DefinitionVersion[] = await this.dataSource.query(
+      `SELECT d.id, d.process_key AS key, d.version, d.name, d.checksum, d.deployed_by AS "deployedBy",
+              d.deployed_at AS "deployedAt",
+              count(i.id) FILTER (WHERE i.status = 'running')::int AS "runningInstances",
+              count(i.id)::int AS instances
+         FROM process_definition d LEFT JOIN process_instance i ON i.definition_id = d.id
+        WHERE d.process_key = $1
+        GROUP BY d.id ORDER BY d.version DESC`,
+      [key],
+    );
+    if (rows.length === 0) throw new NotFoundError(`no process definition "${key}" is deployed`);
+    return rows;
+  }
+
+  async version(key: string, version: number): Promise<ProcessDefinitionEntity> {
+    const definition = await this.dataSource
+      .getRepository(ProcessDefinitionEntity)
+      .findOneBy({ key, version });
+    if (!definition) throw new NotFoundError(`process definition "${key}" has no version ${version}`);
+    return definition;
   }
 
   /** The parsed process of a definition version, cached: versions never change once stored. */

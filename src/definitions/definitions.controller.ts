@@ -1,7 +1,28 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { DefinitionService } from './definition.service.js';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  Param,
+  ParseIntPipe,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../http/api-errors.js';
+import { readBpmnUpload } from './bpmn-upload.js';
+import { DefinitionService } from './definition.service.js';
+
+const BPMN_BODY = {
+  description:
+    'BPMN 2.0 XML as the body (application/xml), or a multipart form with the file in a field "file"',
+  schema: { type: 'string', format: 'binary' },
+};
 
 @ApiTags('process-definitions')
 @ApiBearerAuth()
@@ -14,5 +35,47 @@ export class ProcessDefinitionsController {
   @Get()
   async list() {
     return this.definitions.list();
+  }
+
+  @ApiErrors(404)
+  @Get(':key/versions')
+  async versions(@Param('key') key: string) {
+    return this.definitions.versions(key);
+  }
+
+  @ApiErrors(400, 404)
+  @Get(':key/versions/:version/xml')
+  @Header('content-type', 'application/xml; charset=utf-8')
+  async xml(@Param('key') key: string, @Param('version', ParseIntPipe) version: number) {
+    return (await this.definitions.version(key, version)).xml;
+  }
+
+  /** Deploy: a changed file becomes the next version of its process key; identical content is not a new version. */
+  @ApiErrors(400, 403, 413)
+  @Post()
+  @Roles('process-designer', 'admin')
+  @ApiConsumes('application/xml', 'multipart/form-data')
+  @ApiBody(BPMN_BODY)
+  async deploy(
+    @CurrentUser() user: AuthUser,
+    @Req() request: Request,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.definitions.deploy(await readBpmnUpload(request, body), user.username);
+    response.status(result.created ? 201 : 200);
+    const { xml: _xml, ...definition } = result.definition;
+    return { ...definition, created: result.created, warnings: result.warnings };
+  }
+
+  /** Dry run: the errors and warnings a deployment would meet; nothing is stored. */
+  @ApiErrors(400, 403, 413)
+  @Post('validate')
+  @HttpCode(200)
+  @Roles('process-designer', 'admin')
+  @ApiConsumes('application/xml', 'multipart/form-data')
+  @ApiBody(BPMN_BODY)
+  async validate(@Req() request: Request, @Body() body: unknown) {
+    return this.definitions.validate(await readBpmnUpload(request, body));
   }
 }

@@ -1,12 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json } from 'express';
+import { json, text } from 'express';
+import { MAX_BPMN_BYTES } from '../definitions/definition.service.js';
 import { ErrorFilter } from './error.filter.js';
 import { validationPipe } from './validation.js';
 
 /** HTTP concerns shared by main.ts and the e2e tests. */
 export function configureApp(app: INestApplication): void {
   app.use(json({ limit: '1mb' }));
+  app.use(text({ type: ['application/xml', 'text/xml', 'application/bpmn+xml'], limit: MAX_BPMN_BYTES }));
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();

@@ -1,0 +1,20 @@
+import type { ModdleElement } from 'bpmn-moddle';
+import { Linter } from 'bpmnlint';
+import NodeResolver from 'bpmnlint/lib/resolver/node-resolver';
+import type { FieldError } from '../common/errors.js';
+
+interface LintReport {
+  id?: string;
+  message: string;
+  category?: string;
+}
+
+const linter = new Linter({ config: { extends: 'bpmnlint:recommended' }, resolver: new NodeResolver() });
+
+/** bpmnlint's recommended rules, as warnings: they never block a deployment. */
+export async function lintWarnings(root: ModdleElement): Promise<FieldError[]> {
+  const reports = (await linter.lint(root)) as Record<string, LintReport[]>;
+  return Object.entries(reports).flatMap(([rule, items]) =>
+    items.map((item) => ({ field: item.id ?? '(process)', message: `${rule}: ${item.message}` })),
+  );
+}
