@@ -25,9 +25,9 @@ describe('emergency release flow', () => {
     'archive-package',
     'verify-package',
     'install-release',
-    'verify-release',
-    'verification-result',
+    'install-result',
   ];
+  const VERIFIED = ['verify-release', 'verification-result'];
   const ROLLED_BACK = ['rollback-release', 'record-rollback-cause', 're-execute'];
   const AFTER_THE_FACT = ['write-documentation', 'complete-test-report', 'update-cmdb'];
   const CLOSED = [
@@ -139,7 +139,7 @@ describe('emergency release flow', () => {
       expect(instance.endStatus).toBe('closed');
       expect(ended.status).toBe('closed');
       const path = await flow.pathTaken(release.instanceId);
-      expectClosedPath(path, [...APPROVED, ...INSTALLED]);
+      expectClosedPath(path, [...APPROVED, ...INSTALLED, ...VERIFIED]);
       expect(path).not.toContain('notify-escalation');
       expect(flow.offered(release.id)).toEqual([
         APPROVE,
@@ -216,8 +216,10 @@ describe('emergency release flow', () => {
       expectClosedPath(await flow.pathTaken(release.instanceId), [
         ...APPROVED,
         ...INSTALLED,
+        ...VERIFIED,
         ...ROLLED_BACK,
         ...INSTALLED,
+        ...VERIFIED,
       ]);
       expect(flow.offered(release.id)).toEqual([
         APPROVE,
@@ -239,10 +241,15 @@ describe('emergency release flow', () => {
         ...INSTALL_JOBS,
         ...CLOSE_JOBS,
       ]);
-      expect(instance.takenFlows).toContain('flow-re-execute-to-build-merge');
+      expect(instance.takenFlows).toEqual(
+        expect.arrayContaining([
+          'flow-verification-result-to-rollback-release',
+          'flow-re-execute-to-build-merge',
+        ]),
+      );
     });
 
-    it('given a failed installation, when the project manager does not re-execute, then it is rolled back and ends rolled-back without distribution or CMDB update', async () => {
+    it('given a failed installation, when the project manager does not re-execute, then it is rolled back at once, without verification, distribution or CMDB update, and ends rolled-back', async () => {
       const release = await flow.fileRelease('emergency');
       await flow.step(release.id, 'approve-emergency', { approvalDecision: 'approve' });
       await flow.step(release.id, 'build-package', { packageName: 'b1' });
@@ -250,11 +257,76 @@ describe('emergency release flow', () => {
         installResult: 'failure',
         error: 'service does not start',
       });
-      // The flow has no gateway right after install: the failed installation is routed at verification-result,
-      // so the test team is still offered verify-release. Completing it without a verdict rolls back.
-      await flow.step(release.id, 'verify-release', {});
+      // Failure rolls back at once: the test team is not asked to verify a failed installation.
       await flow.step(release.id, 'record-rollback-cause', {
         rollbackCause: 'service does not start',
+        reExecute: false,
+      });
+
+      const { release: ended, instance } = await flow.waitForEnd(release.id);
+      expect(instance.endStatus).toBe('rolled-back');
+      expect(ended.status).toBe('rolled-back');
+      const path = await flow.pathTaken(release.instanceId);
+      expect(path).toEqual([
+        ...APPROVED,
+        ...INSTALLED,
+        ...ROLLED_BACK,
+        'notify-rolled-back',
+        'end-rolled-back',
+      ]);
+      expect(path).not.toContain('verify-release');
+      expect(flow.offered(release.id)).toEqual([APPROVE, BUILD, INSTALL, ROLLBACK_CAUSE]);
+      expect(await flow.jobs(release.instanceId)).toEqual([
+        { jobType: 'notify', elementId: 'notify-approval-needed', headers: { template: 'approval-needed' } },
+        { jobType: 'psl.archive', elementId: 'archive-package', headers: {} },
+        { jobType: 'psl.verify', elementId: 'verify-package', headers: {} },
+        { jobType: 'release.rollback', elementId: 'rollback-release', headers: {} },
+        { jobType: 'notify', elementId: 'notify-rolled-back', headers: { template: 'rollback' } },
+      ]);
+      expect(instance.takenFlows).toContain('flow-install-result-to-rollback-release');
+      expect(instance.takenFlows).not.toContain('flow-install-result-to-verify-release');
+    });
+
+    // Safe defaults: only an explicit approve / success / pass goes ahead; a decision that is missing or
+    // misspelt (the inbox refuses it; forceDecision pushes it past the form) takes the safe branch.
+
+    it('given an emergency approval without a decision, when it reaches the gateway, then it is not built but rejected', async () => {
+      const release = await flow.fileRelease('emergency');
+      await flow.forceDecision(release.id, 'approve-emergency', 'approvalDecision');
+
+      const { release: ended, instance } = await flow.waitForEnd(release.id);
+      expect(instance.endStatus).toBe('rejected');
+      expect(ended.status).toBe('rejected');
+      expect(instance.variables).not.toHaveProperty('approvalDecision');
+      expect(await flow.pathTaken(release.instanceId)).toEqual([
+        ...APPROVED,
+        'notify-rejected',
+        'end-rejected',
+      ]);
+      expect(flow.offered(release.id)).toEqual([APPROVE]);
+      expect(await flow.jobsRun(release.instanceId)).toEqual([
+        'notify:notify-approval-needed',
+        'notify:notify-rejected',
+      ]);
+      expect(await timerJobs(t, release.instanceId)).toEqual([
+        { element_id: 'escalation-timer', status: 'cancelled' },
+      ]);
+    });
+
+    it('given a misspelt install result and then a verification without a verdict, when each reaches its gateway, then each rolls back and nothing is distributed', async () => {
+      const release = await flow.fileRelease('emergency');
+      await flow.step(release.id, 'approve-emergency', { approvalDecision: 'approve' });
+      await flow.step(release.id, 'build-package', { packageName: 'b1' });
+      await flow.forceDecision(release.id, 'install-release', 'installResult', 'ok');
+      await flow.step(release.id, 'record-rollback-cause', {
+        rollbackCause: 'install result unclear',
+        reExecute: true,
+      });
+      await flow.step(release.id, 'build-package', { packageName: 'b2' });
+      await flow.step(release.id, 'install-release', { installResult: 'success' });
+      await flow.forceDecision(release.id, 'verify-release', 'verificationResult');
+      await flow.step(release.id, 'record-rollback-cause', {
+        rollbackCause: 'not verified',
         reExecute: false,
       });
 
@@ -265,18 +337,30 @@ describe('emergency release flow', () => {
         ...APPROVED,
         ...INSTALLED,
         ...ROLLED_BACK,
+        ...INSTALLED,
+        ...VERIFIED,
+        ...ROLLED_BACK,
         'notify-rolled-back',
         'end-rolled-back',
       ]);
-      expect(flow.offered(release.id)).toEqual([APPROVE, BUILD, INSTALL, VERIFY, ROLLBACK_CAUSE]);
-      expect(await flow.jobs(release.instanceId)).toEqual([
-        { jobType: 'notify', elementId: 'notify-approval-needed', headers: { template: 'approval-needed' } },
-        { jobType: 'psl.archive', elementId: 'archive-package', headers: {} },
-        { jobType: 'psl.verify', elementId: 'verify-package', headers: {} },
-        { jobType: 'release.rollback', elementId: 'rollback-release', headers: {} },
-        { jobType: 'notify', elementId: 'notify-rolled-back', headers: { template: 'rollback' } },
+      expect(flow.offered(release.id)).toEqual([
+        APPROVE,
+        BUILD,
+        INSTALL,
+        ROLLBACK_CAUSE,
+        BUILD,
+        INSTALL,
+        VERIFY,
+        ROLLBACK_CAUSE,
       ]);
-      expect(instance.takenFlows).toContain('flow-verification-result-to-rollback-release');
+      expect(await flow.jobsRun(release.instanceId)).toEqual([
+        'notify:notify-approval-needed',
+        ...INSTALL_JOBS,
+        'release.rollback:rollback-release',
+        ...INSTALL_JOBS,
+        'release.rollback:rollback-release',
+        'notify:notify-rolled-back',
+      ]);
     });
   });
 
@@ -335,7 +419,7 @@ describe('emergency release flow', () => {
         'notify-escalation',
         'end-escalated',
       ]);
-      expectClosedPath(path.slice(5), ['approve-emergency', 'approval-decision', ...INSTALLED]);
+      expectClosedPath(path.slice(5), ['approve-emergency', 'approval-decision', ...INSTALLED, ...VERIFIED]);
       expect(flow.offered(release.id)).toEqual([
         APPROVE,
         BUILD,

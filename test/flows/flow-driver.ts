@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { InstanceService } from '../../src/instances/instance.service';
 import { PROJECT_ROOT, type TestApp } from '../support/test-app';
 import { formDataFor } from '../support/form-samples';
 import { eventually } from '../support/test-env';
@@ -178,6 +179,36 @@ export class FlowDriver {
       .send({ data: formDataFor(task.formKey, data) });
     if (res.status !== 200)
       throw new Error(`completing ${task.elementId} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+
+  /**
+   * Complete a task with a routing decision its form refuses: `value` undefined leaves the field out, any
+   * other value replaces it (e.g. a misspelling); the rest of the form is valid. The inbox must answer 400
+   * naming just that field; the same data is then completed on the instance past the form check, as if a
+   * client had bypassed it, so the scenario can show which way the gateway's default sends the release.
+   */
+  async forceDecision(
+    releaseId: string,
+    elementId: string,
+    field: string,
+    value: unknown = undefined,
+  ): Promise<Task> {
+    const task = await this.waitForTask(releaseId, elementId);
+    const data = formDataFor(task.formKey, {});
+    if (!(field in data)) throw new Error(`${field} is not a required field of form ${task.formKey}`);
+    if (value === undefined) delete data[field];
+    else data[field] = value;
+    const actor = task.candidateGroups[0]!;
+    const refused = await this.t.as(actor).post(`/api/tasks/${task.id}/complete`).send({ data });
+    const fields = ((refused.body as { details?: Array<{ field: string }> }).details ?? []).map(
+      (d) => d.field,
+    );
+    if (refused.status !== 400 || fields.join() !== field)
+      throw new Error(
+        `the inbox should refuse ${elementId} for ${field} alone: ${refused.status} ${JSON.stringify(refused.body)}`,
+      );
+    await this.t.get<InstanceService>(InstanceService).completeTask(task.id, data, actor);
+    return task;
   }
 
   /** Wait for the task, then complete it: one step of a person in the flow. */

@@ -410,6 +410,120 @@ describe('major release flow', () => {
     expect(await flow.jobsRun(release.instanceId)).toEqual([...BUILD_JOBS, 'notify:notify-rejected']);
   });
 
+  // Safe defaults: only an explicit approve / true / pass / success goes ahead; a decision that is missing
+  // or misspelt (the inbox refuses it; forceDecision pushes it past the form) takes the safe branch.
+
+  it('given an assessment without a decision, when it reaches the gateway, then the request is not planned but rejected', async () => {
+    const release = await flow.fileRelease('major');
+    await flow.forceDecision(release.id, 'assess-request', 'assessmentDecision');
+
+    await expectEnd(release, 'rejected');
+    expect(await flow.pathTaken(release.instanceId)).toEqual([
+      ...ASSESSED,
+      'notify-rejected',
+      'end-rejected',
+    ]);
+    expect(flow.offered(release.id)).toEqual([ASSESS]);
+  });
+
+  it('given a plan review, a test result, a user verification and a deployment authorisation each without a valid decision, when each reaches its gateway, then it takes the safe branch every time and ends rejected', async () => {
+    const release = await flow.fileRelease('major');
+    await flow.step(release.id, 'assess-request', { assessmentDecision: 'approve' });
+    await flow.step(release.id, 'define-strategy', { namingRule: 'YYYY.N' });
+    await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-20T22:00:00Z' });
+    // No review verdict: the plan goes back to the project manager.
+    await flow.forceDecision(release.id, 'review-plan', 'planApproved');
+    await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-27T02:00:00Z' });
+    await flow.step(release.id, 'review-plan', { planApproved: true });
+    await flow.step(release.id, 'allocate-version', { versionNumber: '2026.1' });
+    // A misspelt test result: back to build.
+    await flow.step(release.id, 'build-package', { packageName: 'b1' });
+    await flow.forceDecision(release.id, 'test-release', 'testResult', 'PASS');
+    // No user verdict: rolled back; the project manager re-executes.
+    await flow.step(release.id, 'build-package', { packageName: 'b2' });
+    await flow.step(release.id, 'test-release', { testResult: 'pass' });
+    await flow.forceDecision(release.id, 'user-verification', 'verificationResult');
+    await flow.step(release.id, 'record-rollback-cause', {
+      rollbackCause: 'not verified by the users',
+      reExecute: true,
+    });
+    await buildTestVerify(release, 'pass');
+    // No deployment decision: nothing is installed.
+    await flow.forceDecision(release.id, 'authorise-deployment', 'deploymentDecision');
+
+    await expectEnd(release, 'rejected');
+    expect(await flow.pathTaken(release.instanceId)).toEqual([
+      ...ASSESSED,
+      'define-strategy',
+      'plan-release',
+      'review-plan',
+      'plan-review-result',
+      ...PLANNED.slice(1),
+      ...BUILT,
+      'notify-test-failed',
+      ...BUILT,
+      ...VERIFIED,
+      ...ROLLED_BACK,
+      ...BUILT,
+      ...VERIFIED,
+      'authorise-deployment',
+      'deployment-decision',
+      'notify-rejected',
+      'end-rejected',
+    ]);
+    expect(flow.offered(release.id)).toEqual([
+      ASSESS,
+      STRATEGY,
+      PLAN,
+      REVIEW_PLAN,
+      ...PLANNING_TASKS.slice(2),
+      BUILD,
+      TEST,
+      ...BUILD_TASKS,
+      ROLLBACK_CAUSE,
+      ...BUILD_TASKS,
+      AUTHORISE,
+    ]);
+    expect(await flow.jobsRun(release.instanceId)).toEqual([
+      ...BUILD_JOBS,
+      'notify:notify-test-failed',
+      ...BUILD_JOBS,
+      'release.rollback:rollback-release',
+      ...BUILD_JOBS,
+      'notify:notify-rejected',
+    ]);
+  });
+
+  it('given an installation with a misspelt result, when it reaches the gateway, then it is rolled back, not recorded in the CMDB, and ends rolled-back', async () => {
+    const release = await flow.fileRelease('major');
+    await approveAndPlan(release);
+    await buildTestVerify(release, 'pass');
+    await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
+    await flow.forceDecision(release.id, 'install-release', 'installResult', 'succes');
+    await flow.step(release.id, 'record-rollback-cause', {
+      rollbackCause: 'install result unclear',
+      reExecute: false,
+    });
+
+    await expectEnd(release, 'rolled-back');
+    expect(await flow.pathTaken(release.instanceId)).toEqual([
+      ...ASSESSED,
+      ...PLANNED,
+      ...BUILT,
+      ...VERIFIED,
+      ...INSTALLED,
+      ...ROLLED_BACK,
+      'notify-rolled-back',
+      'end-rolled-back',
+    ]);
+    expect(await flow.jobsRun(release.instanceId)).toEqual([
+      ...BUILD_JOBS,
+      'psl.verify:verify-package',
+      'release.rollback:rollback-release',
+      'notify:notify-rolled-back',
+    ]);
+  });
+
   it('the scenarios above walk every sequence flow of major-release.bpmn', () => {
     const missing = sequenceFlowsOf('major-release').filter((f) => !flow.flowsTaken.has(f));
     expect(missing).toEqual([]);

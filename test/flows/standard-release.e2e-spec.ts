@@ -509,6 +509,121 @@ describe('standard release flow', () => {
     expect(path).not.toContain('update-cmdb');
   });
 
+  // Safe defaults: only an explicit approve / pass / success goes ahead; a decision that is missing or
+  // misspelt (the inbox refuses it; forceDecision pushes it past the form) takes the safe branch.
+
+  it.each([
+    ['without a decision', undefined],
+    ['with a misspelt decision', 'approved'],
+  ])(
+    'given an assessment %s, when it reaches the gateway, then the request is not planned but rejected',
+    async (_, decision) => {
+      const release = await flow.fileRelease('standard');
+      await flow.forceDecision(release.id, 'assess-request', 'assessmentDecision', decision);
+
+      const { release: ended, instance } = await flow.waitForEnd(release.id);
+      expect(instance.endStatus).toBe('rejected');
+      expect(ended.status).toBe('rejected');
+      expect(await flow.pathTaken(release.instanceId)).toEqual([
+        ...ASSESSED,
+        'notify-rejected',
+        'end-rejected',
+      ]);
+      expect(flow.offered(release.id)).toEqual([ASSESS]);
+    },
+  );
+
+  it('given a misspelt test result (passed), when it reaches the gateway, then it counts as a failed test and goes back to build', async () => {
+    const release = await flow.fileRelease('standard');
+    await approveAndPlan(release);
+    await build(release, 1);
+    await flow.forceDecision(release.id, 'test-release', 'testResult', 'passed');
+    await build(release, 2);
+    await flow.step(release.id, 'test-release', { testResult: 'pass' });
+    await deployAndClose(release);
+
+    const { release: ended, instance } = await flow.waitForEnd(release.id);
+    expect(instance.endStatus).toBe('closed');
+    expect(ended.status).toBe('closed');
+    expect(await flow.pathTaken(release.instanceId)).toEqual([
+      ...ASSESSED,
+      ...PLANNED,
+      ...BUILT,
+      ...TESTED,
+      'notify-test-failed',
+      ...BUILT,
+      ...TESTED,
+      ...INSTALLED,
+      ...CLOSED,
+    ]);
+    expect(flow.offered(release.id).slice(0, 8)).toEqual([
+      ASSESS,
+      STRATEGY,
+      PLAN,
+      ALLOCATE,
+      BUILD,
+      TEST,
+      BUILD,
+      TEST,
+    ]);
+    expect(await flow.notifications(release.instanceId)).toEqual(['test-failed', 'released', 'closed']);
+  });
+
+  it('given a deployment authorisation without a decision, when it reaches the gateway, then nothing is installed and it ends rejected', async () => {
+    const release = await flow.fileRelease('standard');
+    await approveAndPlan(release);
+    await build(release);
+    await flow.step(release.id, 'test-release', { testResult: 'pass' });
+    await flow.forceDecision(release.id, 'authorise-deployment', 'deploymentDecision');
+
+    const { release: ended, instance } = await flow.waitForEnd(release.id);
+    expect(instance.endStatus).toBe('rejected');
+    expect(ended.status).toBe('rejected');
+    expect(instance.variables).not.toHaveProperty('deploymentDecision');
+    expect(await flow.pathTaken(release.instanceId)).toEqual([
+      ...ASSESSED,
+      ...PLANNED,
+      ...BUILT,
+      ...TESTED,
+      'authorise-deployment',
+      'deployment-decision',
+      'notify-rejected',
+      'end-rejected',
+    ]);
+    expect(flow.offered(release.id)).toEqual([ASSESS, STRATEGY, PLAN, ALLOCATE, BUILD, TEST, AUTHORISE]);
+    expect(await flow.jobsRun(release.instanceId)).toEqual([...BUILD_JOBS, 'notify:notify-rejected']);
+  });
+
+  it('given an installation without a result and a rollback record without a re-execute decision, when each reaches its gateway, then it is rolled back and ends rolled-back', async () => {
+    const release = await flow.fileRelease('standard');
+    await approveAndPlan(release);
+    await build(release);
+    await flow.step(release.id, 'test-release', { testResult: 'pass' });
+    await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
+    await flow.forceDecision(release.id, 'install-release', 'installResult');
+    await flow.forceDecision(release.id, 'record-rollback-cause', 'reExecute');
+
+    const { release: ended, instance } = await flow.waitForEnd(release.id);
+    expect(instance.endStatus).toBe('rolled-back');
+    expect(ended.status).toBe('rolled-back');
+    expect(await flow.pathTaken(release.instanceId)).toEqual([
+      ...ASSESSED,
+      ...PLANNED,
+      ...BUILT,
+      ...TESTED,
+      ...INSTALLED,
+      ...ROLLED_BACK,
+      'notify-rolled-back',
+      'end-rolled-back',
+    ]);
+    expect(await flow.jobsRun(release.instanceId)).toEqual([
+      ...BUILD_JOBS,
+      'psl.verify:verify-package',
+      'release.rollback:rollback-release',
+      'notify:notify-rolled-back',
+    ]);
+  });
+
   it('the scenarios above walk every sequence flow of standard-release.bpmn', () => {
     const missing = sequenceFlowsOf('standard-release').filter((f) => !flow.flowsTaken.has(f));
     expect(missing).toEqual([]);
