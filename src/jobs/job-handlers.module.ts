@@ -1,23 +1,23 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { JobHandlerRegistry, type JobHandler } from './job-handler.js';
-import { RecordingJobHandler, RELEASE_JOB_TYPES } from './handlers/recording.handler.js';
-
-/** Every job type the workers can carry out. Add a handler here to add a service-task type. */
-export function releaseJobHandlers(): JobHandler[] {
-  return RELEASE_JOB_TYPES.map((type) => new RecordingJobHandler(type));
-}
+import { RELEASE_JOB_HANDLERS, ServiceTaskHandlersModule } from './handlers/service-task-handlers.module.js';
 
 @Global()
 @Module({})
 export class JobHandlersModule {
-  /** `extra` adds handlers beside the release ones (an embedding application's own, or a test's). */
+  /**
+   * The release procedure's handlers (RELEASE_JOB_HANDLERS: Nest providers with their services injected) and
+   * `extra` beside them (an embedding application's own, or a test's). Add a service-task type there.
+   */
   static forRoot(extra: readonly JobHandler[] = []): DynamicModule {
     return {
       module: JobHandlersModule,
+      imports: [ServiceTaskHandlersModule],
       providers: [
         {
           provide: JobHandlerRegistry,
-          useFactory: () => new JobHandlerRegistry([...releaseJobHandlers(), ...extra]),
+          inject: [...RELEASE_JOB_HANDLERS],
+          useFactory: (...handlers: JobHandler[]) => new JobHandlerRegistry([...handlers, ...extra]),
         },
       ],
       exports: [JobHandlerRegistry],

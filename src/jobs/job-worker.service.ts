@@ -13,6 +13,7 @@ import { JobEntity } from '../instances/job.entity.js';
 import { TIMER_QUEUE } from '../instances/instance.repository.js';
 import { InstanceService } from '../instances/instance.service.js';
 import { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
+import { MetricsService } from '../monitoring/metrics.service.js';
 import { JobHandlerRegistry } from './job-handler.js';
 import type { QueueMessage } from './job-queue.port.js';
 
@@ -31,6 +32,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
     @Inject(InstanceService) private readonly instances: InstanceService,
     @Inject(FaultInjector) private readonly faults: FaultInjector,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -59,17 +61,40 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
       );
     }
     this.workers.push(
-      this.watch(
-        new Worker<QueueMessage>(TIMER_QUEUE, (job) => this.instances.fireTimer(job.data.jobId), options),
-      ),
+      this.watch(new Worker<QueueMessage>(TIMER_QUEUE, (job) => this.runTimer(job), options)),
     );
     this.logger.log(`workers started for ${[...this.handlers.jobTypes, TIMER_QUEUE].join(', ')}`);
   }
 
-  /** Lets in-flight jobs finish, then closes the queues' connections. */
+  /**
+   * Stops taking jobs and lets the ones in flight finish, for at most SHUTDOWN_TIMEOUT_MS; what is still running
+   * then is given back (its lock lapses and another worker takes it over, where the job row keeps it from
+   * taking effect twice).
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.close()));
-    this.workers.length = 0;
+    const workers = this.workers.splice(0);
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.config.shutdownTimeoutMs);
+    });
+    const finished = await Promise.race([graceful, timedOut]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.logger.warn(
+        `jobs still running after ${this.config.shutdownTimeoutMs} ms: giving them back to the queue`,
+      );
+      await Promise.all(workers.map((w) => w.close(true)));
+    } else if (workers.length > 0) {
+      this.logger.log('workers stopped: every job in flight finished');
+    }
+  }
+
+  private async runTimer(message: Job<QueueMessage>): Promise<string> {
+    const dueAt = message.timestamp + (message.opts.delay ?? 0);
+    const outcome = await this.instances.fireTimer(message.data.jobId);
+    if (outcome === 'fired') this.metrics.timerLateness.observe(Math.max(0, Date.now() - dueAt) / 1000);
+    return outcome;
   }
 
   private watch(worker: Worker): Worker {
@@ -88,6 +113,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     if (!handler) throw new UnrecoverableError(`no handler for job type ${job.jobType}`);
 
     const attempt = message.attemptsMade + 1;
+    const stopTimer = this.metrics.jobDuration.startTimer({ job_type: job.jobType });
     try {
       const result = await handler.handle(
         {
@@ -103,9 +129,14 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
         this.dataSource.manager,
       );
       this.faults.crashIfArmed('in-job', job.jobType);
-      return await this.instances.completeJob(job.id, result.variables ?? {}, result.outcome ?? {});
+      await this.faults.delayIfArmed('slow-job', job.jobType);
+      const fed = await this.instances.completeJob(job.id, result.variables ?? {}, result.outcome ?? {});
+      stopTimer({ outcome: 'completed' });
+      return fed;
     } catch (err) {
+      stopTimer({ outcome: 'failed' });
       const final = attempt >= (message.opts.attempts ?? 1) || err instanceof UnrecoverableError;
+      this.metrics.jobFailures.inc({ job_type: job.jobType, final: String(final) });
       await this.instances.failJob(job.id, err instanceof Error ? err.message : String(err), attempt, final);
       throw err;
     }

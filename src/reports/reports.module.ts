@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { PslModule } from '../psl/psl.module.js';
+import { ReportRepository } from './report.repository.js';
+import { ReportService } from './report.service.js';
+import { ReportsController } from './reports.controller.js';
+
+@Module({
+  imports: [PslModule],
+  controllers: [ReportsController],
+  providers: [ReportService, ReportRepository],
+  exports: [ReportService],
+})
+export class ReportsModule {}
