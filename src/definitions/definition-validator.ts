@@ -1,8 +1,14 @@
+import { ISOInterval, getDate } from '@0dep/piso';
+import type { ModdleElement } from 'bpmn-moddle';
 import { checkFeel, isFeel } from '../engine/feel.js';
-import type { ProcessModel } from '../engine/process-model.js';
+import type { ElementInfo, ProcessModel } from '../engine/process-model.js';
 import type { FieldError } from '../common/errors.js';
+import { ROLES } from '../users/user.entity.js';
 
-/** Element types the engine host runs; anything else in a process is refused at deploy. */
+/**
+ * Flow-element types the engine host runs; anything else in a process is refused at deploy. Events are
+ * narrower still: start and end events without event definitions, and timers as the only catch events.
+ */
 export const SUPPORTED_ELEMENT_TYPES: ReadonlySet<string> = new Set([
   'bpmn:StartEvent',
   'bpmn:EndEvent',
@@ -16,9 +22,17 @@ export const SUPPORTED_ELEMENT_TYPES: ReadonlySet<string> = new Set([
   'bpmn:SequenceFlow',
 ]);
 
+/** Element types that run code: never deployable, wherever they sit in the file. */
+const SCRIPT_TYPES: ReadonlySet<string> = new Set(['bpmn:ScriptTask', 'zeebe:Script']);
+
+/** The longest process id and name the definition table stores. */
+export const MAX_KEY_LENGTH = 255;
+
+const KNOWN_GROUPS: ReadonlySet<string> = new Set(ROLES);
+
 /**
  * The rules a definition must meet before it is stored. Errors name the element; warnings do not block.
- * `hasHandler` tells which job types the workers can carry out.
+ * `hasHandler` tells which job types the workers can carry out, `hasForm` which form keys exist.
  */
 export function validateProcess(
   model: ProcessModel,
@@ -28,43 +42,76 @@ export function validateProcess(
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
 
-  for (const type of model.elementTypes) {
-    if (type === 'bpmn:ScriptTask' || type === 'bpmn:Script') {
-      fail(type, 'script tasks are not allowed: deployed processes must not run code');
-    }
-  }
+  if (model.processId.length > MAX_KEY_LENGTH)
+    fail(model.processId.slice(0, 64), `a process id may have at most ${MAX_KEY_LENGTH} characters`);
+  if (model.name.length > MAX_KEY_LENGTH)
+    fail(model.processId, `a process name may have at most ${MAX_KEY_LENGTH} characters`);
 
+  const raws = flowElementsById(model.moddleRoot, model.processId);
   const outgoing = new Map<string, string[]>();
   const incoming = new Map<string, number>();
   for (const element of model.elements.values()) {
-    if (element.type === 'bpmn:SequenceFlow' && element.sourceRef) {
+    if (element.type !== 'bpmn:SequenceFlow') continue;
+    if (element.sourceRef)
       outgoing.set(element.sourceRef, [...(outgoing.get(element.sourceRef) ?? []), element.id]);
-    }
-    if (element.type === 'bpmn:SequenceFlow' && element.targetRef) {
-      incoming.set(element.targetRef, (incoming.get(element.targetRef) ?? 0) + 1);
-    }
+    if (element.targetRef) incoming.set(element.targetRef, (incoming.get(element.targetRef) ?? 0) + 1);
   }
 
   /** Every path out of a deciding gateway needs a condition, unless it is the default. */
-  const checkGatewayFlows = (gatewayId: string, defaultFlow: string | undefined) => {
-    const flows = outgoing.get(gatewayId) ?? [];
+  const checkGatewayFlows = (gateway: ElementInfo) => {
+    const flows = outgoing.get(gateway.id) ?? [];
+    if (gateway.defaultFlow !== undefined) {
+      if (!flows.includes(gateway.defaultFlow))
+        fail(gateway.id, `the default flow ${gateway.defaultFlow} does not leave this gateway`);
+      else if (model.elements.get(gateway.defaultFlow)?.condition !== undefined)
+        fail(gateway.defaultFlow, 'a default flow must not have a condition');
+    }
     if (flows.length < 2) return;
     for (const flowId of flows) {
-      if (flowId !== defaultFlow && model.elements.get(flowId)?.condition === undefined) {
-        fail(flowId, `flow out of gateway ${gatewayId} needs a condition or must be its default flow`);
+      if (flowId !== gateway.defaultFlow && model.elements.get(flowId)?.condition === undefined) {
+        fail(flowId, `flow out of gateway ${gateway.id} needs a condition or must be its default flow`);
       }
     }
   };
 
+  let startEvents = 0;
+  let scriptTaskFound = false;
   for (const element of model.elements.values()) {
-    if (!SUPPORTED_ELEMENT_TYPES.has(element.type)) {
-      fail(element.id, `${element.type} is not supported by this engine`);
+    if (element.type === 'bpmn:ScriptTask') {
+      scriptTaskFound = true;
+      fail(element.id, 'script tasks are not allowed: deployed processes must not run code');
       continue;
     }
+    if (!SUPPORTED_ELEMENT_TYPES.has(element.type)) {
+      fail(element.id, `${element.type} is not supported by this engine (${supportedList()})`);
+      continue;
+    }
+    const raw = raws.get(element.id);
+    if (raw?.loopCharacteristics) {
+      fail(element.id, 'loops and multi-instance activities are not supported by this engine');
+    }
     switch (element.type) {
+      case 'bpmn:StartEvent':
+        startEvents++;
+        if (element.eventDefinitions.length > 0)
+          fail(element.id, 'only a plain start event is supported (no message, timer or signal start)');
+        break;
+      case 'bpmn:EndEvent':
+        if (element.eventDefinitions.length > 0)
+          fail(
+            element.id,
+            'only a plain end event is supported (no error, message, signal or terminate end)',
+          );
+        break;
       case 'bpmn:UserTask':
         if (element.candidateGroups.length === 0) fail(element.id, 'a user task needs a candidate group');
-        if (!element.formKey) fail(element.id, 'a user task needs a form key');
+        for (const group of element.candidateGroups) {
+          if (group.includes('='))
+            fail(element.id, 'candidate groups are listed by name here; FEEL is not evaluated for them');
+          else if (!KNOWN_GROUPS.has(group))
+            fail(element.id, `candidate group "${group}" is not a role (${[...KNOWN_GROUPS].join(', ')})`);
+        }
+        if (!element.formKey) fail(element.id, 'a user task needs a form key (zeebe:formDefinition)');
         else if (!hasForm(element.formKey)) fail(element.id, `form "${element.formKey}" does not exist`);
         break;
       case 'bpmn:ServiceTask':
@@ -74,9 +121,10 @@ export function validateProcess(
         break;
       case 'bpmn:BoundaryEvent':
       case 'bpmn:IntermediateCatchEvent':
-        if (!element.timer) fail(element.id, 'only timer events are supported here');
-        else if (isFeel(element.timer.expression)) {
-          const problem = checkFeel(element.timer.expression);
+        if (!element.timer || element.eventDefinitions.length !== 1)
+          fail(element.id, 'only timer events are supported here');
+        else {
+          const problem = checkTimer(element.timer);
           if (problem) fail(element.id, problem);
         }
         break;
@@ -88,6 +136,12 @@ export function validateProcess(
             const problem = checkFeel(element.condition);
             if (problem) fail(element.id, problem);
           }
+          const source = element.sourceRef ? model.elements.get(element.sourceRef) : undefined;
+          if (source?.type === 'bpmn:ParallelGateway')
+            fail(
+              element.id,
+              'a flow out of a parallel gateway is always taken: it must not have a condition',
+            );
         }
         break;
       case 'bpmn:InclusiveGateway':
@@ -97,12 +151,134 @@ export function validateProcess(
             'an inclusive gateway may split but not join: the engine does not implement the inclusive join',
           );
         }
-        checkGatewayFlows(element.id, element.defaultFlow);
+        checkGatewayFlows(element);
         break;
       case 'bpmn:ExclusiveGateway':
-        checkGatewayFlows(element.id, element.defaultFlow);
+        checkGatewayFlows(element);
         break;
     }
+    // Every FEEL expression in the element's extensions (due dates, priorities, mappings, ...) must parse.
+    if (raw) {
+      for (const { attribute, expression } of feelAttributes(raw.extensionElements)) {
+        const problem = checkFeel(expression);
+        if (problem) fail(element.id, `${attribute}: ${problem}`);
+      }
+    }
   }
+  if (!scriptTaskFound && [...model.elementTypes].some((type) => SCRIPT_TYPES.has(type))) {
+    fail(model.processId, 'script tasks are not allowed: deployed processes must not run code');
+  }
+  if (startEvents !== 1)
+    fail(
+      model.processId,
+      `a process needs exactly one start event at its top level, this one has ${startEvents}`,
+    );
   return errors;
+}
+
+/**
+ * Advice that does not block a deployment: zeebe settings the modeler offers but this engine does not apply.
+ */
+export function processWarnings(model: ProcessModel): FieldError[] {
+  const warnings: FieldError[] = [];
+  const raws = flowElementsById(model.moddleRoot, model.processId);
+  for (const element of model.elements.values()) {
+    const extensions = extensionValues(raws.get(element.id));
+    for (const extension of extensions) {
+      if (extension.$type === 'zeebe:IoMapping')
+        warnings.push({
+          field: element.id,
+          message: 'input/output mappings are not applied here: task outputs land in the process as they are',
+        });
+      if (
+        extension.$type === 'zeebe:AssignmentDefinition' &&
+        (extension.assignee || extension.candidateUsers)
+      )
+        warnings.push({
+          field: element.id,
+          message:
+            'assignee and candidate users are not applied here: the candidate groups decide who works the task',
+        });
+      if (extension.$type === 'zeebe:ExecutionListeners' || extension.$type === 'zeebe:TaskListeners')
+        warnings.push({ field: element.id, message: 'listeners are not run by this engine' });
+    }
+  }
+  return warnings;
+}
+
+function supportedList(): string {
+  return `supported: ${[...SUPPORTED_ELEMENT_TYPES].map((t) => t.replace('bpmn:', '')).join(', ')}`;
+}
+
+/** A timer's expression: FEEL that parses, or ISO 8601 as the engine reads it (duration, cycle or date). */
+function checkTimer(timer: NonNullable<ElementInfo['timer']>): string | undefined {
+  const { kind, expression } = timer;
+  if (!expression) return `the timer needs a ${kind} expression`;
+  if (isFeel(expression)) return checkFeel(expression);
+  try {
+    if (kind === 'timeDate') {
+      if (Number.isNaN(getDate(expression).getTime())) throw new Error('not a date');
+    } else {
+      const now = new Date();
+      const expireAt = new ISOInterval(expression).parse().getExpireAt(now, now);
+      if (Number.isNaN(expireAt.getTime())) throw new Error('no expiry');
+    }
+    return undefined;
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    const expected = kind === 'timeDate' ? 'an ISO 8601 date' : 'an ISO 8601 duration or cycle';
+    return `${kind} "${expression}" is not ${expected} or a FEEL expression (${reason})`;
+  }
+}
+
+/** The moddle flow elements of the process, by id (the model keeps only what the engine host needs). */
+function flowElementsById(root: ModdleElement, processId: string): Map<string, ModdleElement> {
+  const byId = new Map<string, ModdleElement>();
+  const rootElements = (root.rootElements as ModdleElement[] | undefined) ?? [];
+  const visit = (container: ModdleElement | undefined) => {
+    for (const element of (container?.flowElements as ModdleElement[] | undefined) ?? []) {
+      if (typeof element.id === 'string') byId.set(element.id, element);
+      if (element.flowElements) visit(element);
+    }
+  };
+  visit(rootElements.find((e) => e.$type === 'bpmn:Process' && e.id === processId));
+  return byId;
+}
+
+/** Extension types whose values are static text in Camunda 8, never FEEL. */
+const STATIC_EXTENSIONS: ReadonlySet<string> = new Set([
+  'zeebe:Header',
+  'zeebe:Property',
+  'zeebe:Properties',
+  'zeebe:TaskHeaders',
+]);
+
+function extensionValues(element: ModdleElement | undefined): ModdleElement[] {
+  const ext = element?.extensionElements as ModdleElement | undefined;
+  return ((ext?.values as ModdleElement[] | undefined) ?? []).filter(Boolean);
+}
+
+/** Every string attribute starting with "=" in an extension tree, with the path that names it. */
+function feelAttributes(root: unknown): Array<{ attribute: string; expression: string }> {
+  const found: Array<{ attribute: string; expression: string }> = [];
+  const seen = new Set<unknown>();
+  const visit = (node: unknown, path: string) => {
+    if (!node || typeof node !== 'object' || seen.has(node)) return;
+    seen.add(node);
+    if (Array.isArray(node)) {
+      node.forEach((child) => visit(child, path));
+      return;
+    }
+    const element = node as ModdleElement;
+    if (STATIC_EXTENSIONS.has(element.$type)) return;
+    const name = typeof element.$type === 'string' ? element.$type : path;
+    for (const [key, value] of Object.entries(element)) {
+      if (key.startsWith('$')) continue;
+      if (typeof value === 'string' && isFeel(value))
+        found.push({ attribute: `${name} ${key}`, expression: value });
+      else if (value && typeof value === 'object') visit(value, name);
+    }
+  };
+  visit(root, 'extension');
+  return found;
 }

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { InvalidInputError, NotFoundError, PayloadTooLargeError, type FieldError } from '../common/errors.js';
 import {
   BpmnParseError,
@@ -13,8 +13,9 @@ import {
 import { lintWarnings } from './bpmn-lint.js';
 import { FormService } from '../forms/form.service.js';
 import { JobHandlerRegistry } from '../jobs/job-handler.js';
-import { validateProcess } from './definition-validator.js';
+import { processWarnings, validateProcess } from './definition-validator.js';
 import { ProcessDefinitionEntity } from './process-definition.entity.js';
+import { MAX_XML_DEPTH, nestsDeeperThan } from './xml-depth.js';
 
 export const MAX_BPMN_BYTES = 2 * 1024 * 1024;
 
@@ -42,6 +43,8 @@ export interface DefinitionVersion {
   readonly deployedAt: Date;
   readonly runningInstances: number;
   readonly instances: number;
+  /** Numbers of the releases still running on this version (the first 100). */
+  readonly runningReleases: string[];
 }
 
 /** More flow elements than any release flow needs; keeps a hostile file from costing a lot to run. */
@@ -81,13 +84,33 @@ export class DefinitionService {
       const message = 'document type declarations and entities are not allowed';
       throw new InvalidInputError(message, [{ field: 'xml', message }]);
     }
+    if (nestsDeeperThan(xml, MAX_XML_DEPTH)) {
+      const message = `elements may nest at most ${MAX_XML_DEPTH} levels deep`;
+      throw new InvalidInputError(message, [{ field: 'xml', message }]);
+    }
     let model: ProcessModel;
     try {
       model = await parseProcess(xml);
     } catch (err) {
-      if (err instanceof BpmnParseError)
-        throw new InvalidInputError(err.message, [{ field: 'xml', message: err.message }]);
+      if (err instanceof BpmnParseError) {
+        const message = oneLine(err.message);
+        throw new InvalidInputError(message, [{ field: 'xml', message }]);
+      }
+      if (err instanceof RangeError) {
+        // A hostile file nested deeper than the parser's recursion can follow.
+        const message = 'the document is nested too deeply to be a process';
+        throw new InvalidInputError(message, [{ field: 'xml', message }]);
+      }
       throw err;
+    }
+    // bpmn-moddle reads past what it cannot place (unknown elements, duplicate ids, dangling references) and
+    // only warns: deploying such a file would run a different process than the one drawn. Refuse it.
+    if (model.warnings.length > 0) {
+      const details = model.warnings.map(importProblem);
+      throw new InvalidInputError(
+        `the file is not valid BPMN: ${details.map((d) => d.message).join('; ')}`,
+        details,
+      );
     }
     if (model.elements.size > MAX_ELEMENTS) {
       const message = `a process may have at most ${MAX_ELEMENTS} elements, this one has ${model.elements.size}`;
@@ -102,10 +125,7 @@ export class DefinitionService {
       const reasons = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
       throw new InvalidInputError(`the process ${model.processId} is not valid: ${reasons}`, errors);
     }
-    const warnings = [
-      ...model.warnings.map((message) => ({ field: 'xml', message })),
-      ...(await lintWarnings(model.moddleRoot)),
-    ];
+    const warnings = [...processWarnings(model), ...(await lintWarnings(model.moddleRoot))];
     return { model, warnings };
   }
 
@@ -154,8 +174,12 @@ export class DefinitionService {
     return deployed;
   }
 
-  async latest(key: string): Promise<ProcessDefinitionEntity> {
-    const definition = await this.dataSource
+  /** `manager`: the caller's transaction, when there is one (the embedded database has a single connection). */
+  async latest(
+    key: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ProcessDefinitionEntity> {
+    const definition = await manager
       .getRepository(ProcessDefinitionEntity)
       .findOne({ where: { key }, order: { version: 'DESC' } });
     if (!definition) throw new NotFoundError(`no process definition "${key}" is deployed`);
@@ -175,8 +199,12 @@ export class DefinitionService {
       `SELECT d.id, d.process_key AS key, d.version, d.name, d.checksum, d.deployed_by AS "deployedBy",
               d.deployed_at AS "deployedAt",
               count(i.id) FILTER (WHERE i.status = 'running')::int AS "runningInstances",
-              count(i.id)::int AS instances
-         FROM process_definition d LEFT JOIN process_instance i ON i.definition_id = d.id
+              count(i.id)::int AS instances,
+              coalesce((array_agg(r.number ORDER BY r.number) FILTER (WHERE i.status = 'running' AND r.number IS NOT NULL))[1:100],
+                       '{}') AS "runningReleases"
+         FROM process_definition d
+         LEFT JOIN process_instance i ON i.definition_id = d.id
+         LEFT JOIN release r ON r.instance_id = i.id
         WHERE d.process_key = $1
         GROUP BY d.id ORDER BY d.version DESC`,
       [key],
@@ -194,10 +222,13 @@ export class DefinitionService {
   }
 
   /** The parsed process of a definition version, cached: versions never change once stored. */
-  compiledFor(definitionId: string): Promise<CompiledProcess> {
+  compiledFor(
+    definitionId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<CompiledProcess> {
     let compiled = this.compiled.get(definitionId);
     if (!compiled) {
-      compiled = this.dataSource
+      compiled = manager
         .getRepository(ProcessDefinitionEntity)
         .findOneBy({ id: definitionId })
         .then((definition) => {
@@ -209,6 +240,20 @@ export class DefinitionService {
     }
     return compiled;
   }
+}
+
+function oneLine(message: string): string {
+  return message
+    .replace(/\s*\n\s*/g, '; ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** One bpmn-moddle import warning as an error: on the element when the message names one. */
+function importProblem(warning: string): FieldError {
+  const message = oneLine(warning);
+  const duplicate = /duplicate ID <([^>]+)>/.exec(message);
+  return { field: duplicate?.[1] ?? 'xml', message };
 }
 
 export function isUniqueViolation(err: unknown): boolean {

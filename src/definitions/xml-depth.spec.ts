@@ -1,0 +1,23 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAX_XML_DEPTH, nestsDeeperThan } from './xml-depth';
+
+describe('XML nesting depth', () => {
+  it('counts start tags, not self-closing ones, comments, CDATA, declarations or quoted ">"', () => {
+    expect(nestsDeeperThan('<a><b><c/></b></a>', 2)).toBe(false);
+    expect(nestsDeeperThan('<a><b><c></c></b></a>', 2)).toBe(true);
+    expect(
+      nestsDeeperThan('<?xml version="1.0"?><!-- <x><y><z> --><a x="1 > 0"><![CDATA[<p><q>]]></a>', 1),
+    ).toBe(false);
+    expect(nestsDeeperThan('<a><b x="/>"><c>', 2)).toBe(true);
+    expect(nestsDeeperThan('<a><b', 1)).toBe(true);
+  });
+
+  it('lets the shipped flows through', () => {
+    const dir = join(__dirname, '..', '..', 'processes');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.bpmn'))) {
+      expect(nestsDeeperThan(readFileSync(join(dir, file), 'utf8'), MAX_XML_DEPTH)).toBe(false);
+      expect(nestsDeeperThan(readFileSync(join(dir, file), 'utf8'), 12)).toBe(false);
+    }
+  });
+});

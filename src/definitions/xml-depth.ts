@@ -1,0 +1,43 @@
+/** Deeper than any BPMN file nests (definitions, process, sub-elements, extensions: about ten levels). */
+export const MAX_XML_DEPTH = 100;
+
+/**
+ * Whether the element nesting of an XML text goes deeper than `limit`, found in one linear scan before any
+ * parser (or, later, a browser's modeler) walks the tree recursively. Comments, CDATA, processing
+ * instructions, declarations and quoted attribute values are skipped; the text need not be well-formed.
+ */
+export function nestsDeeperThan(xml: string, limit: number): boolean {
+  let depth = 0;
+  let i = xml.indexOf('<');
+  while (i !== -1 && i < xml.length) {
+    if (xml.startsWith('<!--', i)) i = skipPast(xml, i + 4, '-->');
+    else if (xml.startsWith('<![CDATA[', i)) i = skipPast(xml, i + 9, ']]>');
+    else if (xml.startsWith('<?', i)) i = skipPast(xml, i + 2, '?>');
+    else if (xml.startsWith('<!', i)) i = skipPast(xml, i + 2, '>');
+    else if (xml.startsWith('</', i)) {
+      depth = Math.max(0, depth - 1);
+      i = skipPast(xml, i + 2, '>');
+    } else {
+      // A start tag: find its end outside quoted attribute values.
+      let j = i + 1;
+      let quote: string | undefined;
+      for (; j < xml.length; j++) {
+        const c = xml[j];
+        if (quote) {
+          if (c === quote) quote = undefined;
+        } else if (c === '"' || c === "'") quote = c;
+        else if (c === '>') break;
+      }
+      if (xml[j - 1] !== '/' && ++depth > limit) return true;
+      i = j + 1;
+    }
+    if (i === -1) break;
+    i = xml.indexOf('<', i);
+  }
+  return false;
+}
+
+function skipPast(xml: string, from: number, end: string): number {
+  const at = xml.indexOf(end, from);
+  return at === -1 ? -1 : at + end.length;
+}

@@ -1,0 +1,122 @@
+import { startTestApp, type TestApp } from '../support/test-app';
+import { fixture, postXml, storedDefinitions } from './definitions-support';
+
+/**
+ * One failing fixture per validation rule (test/definitions/fixtures). Each deploy answers 400 with every
+ * error naming its element, nothing is stored, and the dry run reports the same errors.
+ */
+const RULES: ReadonlyArray<[file: string, errors: ReadonlyArray<[field: string, message: RegExp]>]> = [
+  ['not-well-formed.bpmn', [['xml', /not a readable BPMN 2.0 document: unparsable content.*unexpected end/]]],
+  ['no-executable-process.bpmn', [['xml', /no executable process/]]],
+  ['two-executable-processes.bpmn', [['xml', /more than one executable process/]]],
+  ['unknown-element.bpmn', [['xml', /unknown type <bpmn:UserTsak>/]]],
+  ['duplicate-id.bpmn', [['review', /duplicate ID <review>/]]],
+  ['dangling-reference.bpmn', [['xml', /unresolved reference <nowhere>/]]],
+  ['user-task-without-candidate-group.bpmn', [['review', /needs a candidate group/]]],
+  ['user-task-unknown-candidate-group.bpmn', [['review', /candidate group "release-wizards" is not a role/]]],
+  ['user-task-without-form.bpmn', [['review', /needs a form key/]]],
+  ['user-task-unknown-form.bpmn', [['review', /form "no-such-form" does not exist/]]],
+  ['service-task-without-job-type.bpmn', [['work', /needs a job type/]]],
+  ['unknown-job-type.bpmn', [['teleport', /no handler is registered for job type "teleport.package"/]]],
+  ['feel-condition-syntax.bpmn', [['f-approve', /FEEL syntax error/]]],
+  ['condition-not-feel.bpmn', [['f-approve', /must be a FEEL expression/]]],
+  ['feel-extension-syntax.bpmn', [['review', /zeebe:TaskSchedule dueDate: FEEL syntax error/]]],
+  ['bad-timer.bpmn', [['wait', /timeDuration "tomorrow morning" is not an ISO 8601 duration/]]],
+  ['gateway-flow-without-condition.bpmn', [['f-reject', /needs a condition or must be its default flow/]]],
+  ['default-flow-with-condition.bpmn', [['f-reject', /default flow must not have a condition/]]],
+  ['parallel-flow-with-condition.bpmn', [['f-approve', /parallel gateway .* must not have a condition/]]],
+  ['script-task.bpmn', [['evil', /script tasks are not allowed/]]],
+  ['inclusive-join.bpmn', [['join', /does not implement the inclusive join/]]],
+  ['unsupported-element.bpmn', [['call-other', /bpmn:CallActivity is not supported by this engine/]]],
+  ['message-start-event.bpmn', [['start', /only a plain start event/]]],
+  ['error-end-event.bpmn', [['end', /only a plain end event/]]],
+  ['message-boundary-event.bpmn', [['on-message', /only timer events/]]],
+  ['multi-instance.bpmn', [['review', /multi-instance/]]],
+  ['no-start-event.bpmn', [['no-start-event', /exactly one start event/]]],
+  ['entity-expansion.bpmn', [['xml', /document type declarations and entities are not allowed/]]],
+  ['external-entity.bpmn', [['xml', /document type declarations and entities are not allowed/]]],
+];
+
+describe('definition validation rules', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it.each(RULES)('refuses %s: 400, each error on its element, nothing deployed', async (file, expected) => {
+    const before = await storedDefinitions(t);
+    const response = await postXml(t, fixture(file));
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ statusCode: 400, message: expect.any(String) });
+    const details = response.body.details as Array<{ field: string; message: string }>;
+    expect(details).toHaveLength(expected.length);
+    for (const [field, message] of expected) {
+      expect(details).toContainEqual({ field, message: expect.stringMatching(message) });
+    }
+    expect(await storedDefinitions(t)).toEqual(before);
+
+    const dryRun = await postXml(t, fixture(file), 'process-designer', '/validate');
+    expect(dryRun.status).toBe(200);
+    expect(dryRun.body).toEqual({ valid: false, errors: details, warnings: [] });
+  });
+
+  it('lists every error of a file at once', async () => {
+    const xml = fixture('gateway-flow-without-condition.bpmn')
+      .replace('candidateGroups="project-manager"', 'candidateGroups="nobody"')
+      .replace('<zeebe:formDefinition formKey="release-assessment"/>', '');
+    const response = await postXml(t, xml);
+    expect(response.status).toBe(400);
+    expect(response.body.details).toEqual(
+      expect.arrayContaining([
+        { field: 'approve', message: expect.stringMatching(/"nobody" is not a role/) },
+        { field: 'approve', message: expect.stringMatching(/needs a form key/) },
+        { field: 'f-reject', message: expect.stringMatching(/needs a condition/) },
+      ]),
+    );
+  });
+
+  it('accepts the shipped flows in the dry run, with bpmnlint findings as warnings only', async () => {
+    for (const key of ['standard-release', 'emergency-release', 'major-release']) {
+      const xml = await t.as('admin').get(`/api/process-definitions/${key}/versions/1/xml`);
+      expect(xml.status).toBe(200);
+      const response = await postXml(t, xml.text, 'admin', '/validate');
+      expect(response.body).toMatchObject({ valid: true, processId: key, errors: [] });
+    }
+    // A flow bpmnlint dislikes (no end event reachable from the timer) still deploys, with its findings.
+    const linty = fixture('small-flow-v1.bpmn').replace(
+      '<bpmn:endEvent id="end-v1"/>',
+      '<bpmn:endEvent id="end-v1"/><bpmn:endEvent id="unreached"/>',
+    );
+    const dryRun = await postXml(t, linty, 'process-designer', '/validate');
+    expect(dryRun.body.valid).toBe(true);
+    expect(dryRun.body.warnings).toContainEqual({
+      field: 'unreached',
+      message: expect.stringMatching(/^no-disconnected: /),
+    });
+  });
+
+  it('gives the same warnings each time a file is checked (bpmnlint rules keep no state between files)', async () => {
+    const xml = fixture('small-flow-v2.bpmn');
+    const first = await postXml(t, xml, 'process-designer', '/validate');
+    const second = await postXml(t, xml, 'process-designer', '/validate');
+    expect(second.body.warnings).toEqual(first.body.warnings);
+    expect(second.body.warnings).not.toContainEqual(
+      expect.objectContaining({ message: expect.stringMatching(/no-duplicate-sequence-flows/) }),
+    );
+  });
+
+  it('warns about zeebe settings the engine does not apply', async () => {
+    const xml = fixture('small-flow-v1.bpmn').replace(
+      '<zeebe:formDefinition formKey="release-assessment"/>',
+      '<zeebe:formDefinition formKey="release-assessment"/><zeebe:ioMapping><zeebe:input source="=title" target="t"/></zeebe:ioMapping>',
+    );
+    const response = await postXml(t, xml, 'process-designer', '/validate');
+    expect(response.body.valid).toBe(true);
+    expect(response.body.warnings).toContainEqual({
+      field: 'review',
+      message: expect.stringMatching(/input\/output mappings are not applied/),
+    });
+  });
+});
