@@ -1,0 +1,16 @@
+import { Global, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { HealthController } from '../health/health.controller.js';
+import { AdminAuth } from './admin-auth.js';
+import { MetricsService } from './metrics.service.js';
+import { MetricsController, QueuesController } from './monitoring.controller.js';
+import { QueueMonitorService } from './queue-monitor.service.js';
+
+@Global()
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false })],
+  controllers: [HealthController, MetricsController, QueuesController],
+  providers: [MetricsService, QueueMonitorService, AdminAuth],
+  exports: [MetricsService, QueueMonitorService, AdminAuth],
+})
+export class MonitoringModule {}
