@@ -10,7 +10,9 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -44,6 +46,10 @@ interface Options {
   readonly warmup: number;
   readonly workerConcurrency: number;
   readonly outboxPollMs: number;
+  /** start() calls in flight at once; 0 = min(concurrency, pool max - 1). See runDurable. */
+  readonly startLimit: number;
+  /** CPU-profile this process during the measured durable run (slows it down). */
+  readonly profile: boolean;
 }
 
 function options(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
@@ -67,6 +73,8 @@ function options(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
     warmup: int('warmup', 'BENCH_WARMUP', 20, 0),
     workerConcurrency: int('worker-concurrency', 'BENCH_WORKER_CONCURRENCY', 8, 1),
     outboxPollMs: int('outbox-poll-ms', 'BENCH_OUTBOX_POLL_MS', 50, 10),
+    startLimit: int('start-limit', 'BENCH_START_LIMIT', 0, 0),
+    profile: argv.includes('--profile') || /^(1|true|yes)$/i.test(env.BENCH_PROFILE ?? ''),
   };
 }
 
@@ -126,38 +134,47 @@ function table(title: string, head: readonly string[], rows: ReadonlyArray<reado
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Resource accounting: CPU per process family (from /proc), pg queries and pool waits in this process.
+// Resource accounting: CPU of the bench database's backends (from /proc), SQL statements, pool waits and Redis
+// commands of this process. Other work on the machine (tests sharing PostgreSQL and Redis) stays out of these.
 
 const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
 
-function cpuMsByCommand(): Map<string, number> {
-  const totals = new Map<string, number>();
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return totals;
-  }
-  for (const pid of entries) {
+/** CPU ms (user + system) of each process, by pid; a pid that is gone is left out. */
+function cpuMsOf(pids: readonly number[]): Map<number, number> {
+  const result = new Map<number, number>();
+  for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const open = stat.indexOf('(');
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(open + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
-      // fields[0] is field 3 (state): utime is field 14, stime field 15.
-      const ms = (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
-      const family = comm.startsWith('postgres') ? 'postgres' : comm.startsWith('redis') ? 'redis' : comm;
-      totals.set(family, (totals.get(family) ?? 0) + ms);
+      // after "pid (comm) ": field 3 (state) is index 0, utime (field 14) index 11, stime (field 15) index 12
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      result.set(pid, (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS);
     } catch {
-      // the process ended meanwhile
+      // not on this machine's /proc (remote server) or ended
     }
   }
-  return totals;
+  return result;
+}
+
+async function backendPids(client: pg.Client): Promise<number[]> {
+  const result = await client.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
+  return result.rows.map((r) => r.pid);
 }
 
 /** Counts the app's SQL statements; the bench's own clients are left out. */
-const pgCounter = { enabled: false, queries: 0, queryMs: 0 };
+const pgCounter = { enabled: false, queries: 0, queryMs: 0, byStatement: new Map<string, number>() };
+
+/** The statement's shape: verb and table, e.g. "INSERT INTO history_event", "SELECT ... FROM job". */
+function statementKind(sql: unknown): string {
+  const text = typeof sql === 'string' ? sql : ((sql as { text?: unknown } | null)?.text ?? '');
+  const flat = String(text).replace(/\s+/g, ' ').replace(/"/g, '').trim();
+  const verb = (/^\w+/.exec(flat)?.[0] ?? '?').toUpperCase();
+  const table =
+    /^(?:INSERT INTO|UPDATE|DELETE FROM) ([\w.]+)/i.exec(flat)?.[1] ?? /\bFROM ([\w.]+)/i.exec(flat)?.[1];
+  const lock = /FOR UPDATE|FOR NO KEY UPDATE/i.test(flat) ? ' FOR UPDATE' : '';
+  return table ? `${verb} ${table}${lock}` : flat.slice(0, 40);
+}
 const benchClients = new WeakSet<object>();
 
 function countPgQueries(): void {
@@ -167,6 +184,8 @@ function countPgQueries(): void {
     const result = original.apply(this, args);
     if (pgCounter.enabled && !benchClients.has(this)) {
       pgCounter.queries += 1;
+      const kind = statementKind(args[0]);
+      pgCounter.byStatement.set(kind, (pgCounter.byStatement.get(kind) ?? 0) + 1);
       if (result && typeof (result as Promise<unknown>).then === 'function') {
         const t0 = now();
         (result as Promise<unknown>).then(
@@ -210,14 +229,78 @@ function instrumentPool(master: PgPoolLike): void {
   };
 }
 
-async function redisCommandStats(redis: Redis): Promise<Map<string, number>> {
+/** Counts the Redis commands sent by this process (BullMQ queues and workers); the bench's own client is left out. */
+const redisCounter = { enabled: false, byCommand: new Map<string, number>() };
+
+function countRedisCommands(exclude: object): void {
+  const proto = Redis.prototype as unknown as { sendCommand: (...args: unknown[]) => unknown };
+  const original = proto.sendCommand;
+  proto.sendCommand = function countedCommand(this: object, ...args: unknown[]): unknown {
+    if (redisCounter.enabled && this !== exclude) {
+      const name = String((args[0] as { name?: unknown } | undefined)?.name ?? '?');
+      redisCounter.byCommand.set(name, (redisCounter.byCommand.get(name) ?? 0) + 1);
+    }
+    return original.apply(this, args);
+  };
+}
+
+/** Commands the Redis server executed, by name, including those run inside BullMQ's Lua scripts (whole server). */
+async function redisServerCommands(redis: Redis): Promise<Map<string, number>> {
   const info = await redis.info('commandstats');
   const stats = new Map<string, number>();
-  for (const line of info.split('\n')) {
-    const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
-    if (m) stats.set(m[1]!, Number(m[2]));
-  }
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) stats.set(m[1]!, Number(m[2]));
   return stats;
+}
+
+/** used_cpu_sys + used_cpu_user of the Redis server in ms: the whole server, shared with anything else using it. */
+async function redisServerCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const value = (key: string) => Number(new RegExp(`^${key}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return (value('used_cpu_sys') + value('used_cpu_user')) * 1000;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  hitCount?: number;
+}
+
+/** Where this process spends its CPU: self time of the V8 sampling profile, by package. */
+async function startProfiler(): Promise<{ stop(file: string): Promise<string> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop(file: string): Promise<string> {
+      const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[] } };
+      session.disconnect();
+      writeFileSync(file, JSON.stringify(profile));
+      const byPackage = new Map<string, number>();
+      let total = 0;
+      for (const node of profile.nodes) {
+        const hits = node.hitCount ?? 0;
+        if (hits === 0) continue;
+        const url = node.callFrame.url;
+        const pkg =
+          /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+          (/\/dist\/(src|bench)\/(.+)\.js$/.exec(url)?.slice(1).join('/') ||
+            (url.startsWith('node:')
+              ? 'node internals'
+              : node.callFrame.functionName.startsWith('(')
+                ? node.callFrame.functionName
+                : `native ${node.callFrame.functionName}`));
+        byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + hits);
+        total += hits;
+      }
+      const rows = [...byPackage]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 14)
+        .map(([pkg, hits]) => [pkg, fmt((hits / total) * 100, 1)]);
+      return `${table('CPU profile of this process during the measured durable run (self time)', ['where', '%'], rows)}\nprofile written to ${file} (open in Chrome DevTools)`;
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -297,6 +380,7 @@ interface Resources {
   readonly databaseName: string;
   readonly databaseUrl: string;
   readonly queuePrefix: string;
+  readonly scratchDir: string;
 }
 
 function newResources(): Resources {
@@ -304,10 +388,16 @@ function newResources(): Resources {
   const databaseName = `release_bench_${suffix}`;
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${databaseName}`;
-  return { databaseName, databaseUrl: url.toString(), queuePrefix: `bench-${suffix}` };
+  return {
+    databaseName,
+    databaseUrl: url.toString(),
+    queuePrefix: `bench-${suffix}`,
+    scratchDir: join(tmpdir(), databaseName),
+  };
 }
 
 async function dropResources(resources: Resources): Promise<void> {
+  rmSync(resources.scratchDir, { recursive: true, force: true });
   const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
   benchClients.add(client);
   await client.connect();
@@ -389,21 +479,71 @@ interface DurableSample {
   detectedEpoch: number;
 }
 
+/** A counting semaphore. */
+class Limiter {
+  private active = 0;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.active += 1;
+    try {
+      return await work();
+    } finally {
+      this.active -= 1;
+      this.queue.shift()?.();
+    }
+  }
+}
+
+class StallError extends Error {}
+
+const STALL_MS = 15_000;
+
+/**
+ * `concurrency` instances in flight (started, not yet seen completed), of which at most `startLimit` are
+ * inside start(). The limit exists because start() can need a second pool connection while its transaction
+ * holds one: with as many concurrent start() calls as the pool has connections, every connection holds an open
+ * transaction waiting for another and nothing moves (seen on commit f5402b7). `onStall` is asked for a
+ * diagnosis when nothing started or completed for STALL_MS.
+ */
 async function runDurable(
   count: number,
   concurrency: number,
+  startLimit: number,
   instances: InstanceService,
   watcher: CompletionWatcher,
   offset: number,
+  onStall: () => Promise<string>,
 ): Promise<{ samples: DurableSample[]; wallMs: number }> {
   const samples: DurableSample[] = [];
+  const starts = new Limiter(startLimit);
+  let lastProgress = now();
+  let stallTimer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    stallTimer = setInterval(() => {
+      if (now() - lastProgress < STALL_MS) return;
+      clearInterval(stallTimer);
+      onStall().then(
+        (diagnosis) => reject(new StallError(`no progress for ${STALL_MS / 1000} s: ${diagnosis}`)),
+        (err: unknown) => reject(new StallError(`no progress for ${STALL_MS / 1000} s (${String(err)})`)),
+      );
+    }, 500);
+  });
   const t0 = now();
-  await pool(count, concurrency, async (i) => {
-    const calledAt = now();
-    const calledEpoch = epochNow();
-    const instance = await instances.start(PROCESS_KEY, { bench: true, seq: offset + i });
+  const work = pool(count, concurrency, async (i) => {
+    const { instance, calledAt, calledEpoch } = await starts.run(async () => {
+      const calledAt = now();
+      const calledEpoch = epochNow();
+      const instance = await instances.start(PROCESS_KEY, { bench: true, seq: offset + i });
+      return { instance, calledAt, calledEpoch };
+    });
     const committedEpoch = epochNow();
+    lastProgress = now();
     const detectedAt = await watcher.completed(instance.id);
+    lastProgress = now();
     samples.push({
       id: instance.id,
       calledAt,
@@ -413,6 +553,11 @@ async function runDurable(
       detectedEpoch: performance.timeOrigin + detectedAt,
     });
   });
+  try {
+    await Promise.race([work, stalled]);
+  } finally {
+    clearInterval(stallTimer);
+  }
   return { samples, wallMs: now() - t0 };
 }
 
@@ -536,6 +681,13 @@ async function main(): Promise<void> {
       `${opts.concurrency} in flight, warm-up ${opts.warmup}, worker concurrency ${opts.workerConcurrency}, ` +
       `outbox poll ${opts.outboxPollMs} ms, completion poll ${POLL_MS} ms; node ${process.version}`,
   );
+  const [load1] = loadavg();
+  if ((load1 ?? 0) > 0.5 * availableParallelism()) {
+    console.log(
+      `warning: load average ${fmt(load1 ?? NaN)} on ${availableParallelism()} cores before the run: ` +
+        'other work on this machine will skew the figures',
+    );
+  }
 
   // 1. In memory, before the app boots so its pollers do not disturb the figures.
   const compiled = await compileProcess(xml);
@@ -546,6 +698,7 @@ async function main(): Promise<void> {
   // 2. Durable: the whole service in this process on a fresh database and queue prefix.
   const resources = newResources();
   countPgQueries();
+  // An explicit environment, not process.env: no SMTP or webhook is configured, so `notify` sends nothing.
   const config = loadConfig({
     DATABASE_URL: resources.databaseUrl,
     REDIS_URL,
@@ -555,6 +708,12 @@ async function main(): Promise<void> {
     WORKER_CONCURRENCY: String(opts.workerConcurrency),
     OUTBOX_POLL_MS: String(opts.outboxPollMs),
     JOB_BACKOFF_MS: '20',
+    LOG_LEVEL: 'warn',
+    // Set so the boot neither warns about a per-process key nor prints a generated admin password.
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ADMIN_PASSWORD: randomBytes(12).toString('hex'),
+    // Keep anything the service writes to disk out of the checkout.
+    PSL_DIR: resources.scratchDir,
   });
 
   let app: INestApplicationContext | undefined;
@@ -562,6 +721,8 @@ async function main(): Promise<void> {
   benchClients.add(client);
   let clientConnected = false;
   const redis = new Redis(REDIS_URL);
+  countRedisCommands(redis);
+  let stalled = false;
   try {
     const bootStart = now();
     app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
@@ -575,6 +736,23 @@ async function main(): Promise<void> {
     await client.connect();
     clientConnected = true;
 
+    const poolMax = master.options?.max ?? 10;
+    const startLimit =
+      opts.startLimit > 0 ? opts.startLimit : Math.max(1, Math.min(opts.concurrency, poolMax - 1));
+    console.log(
+      `service booted in ${fmt(bootMs, 0)} ms; pool max ${poolMax}; start() calls in flight at most ${startLimit}`,
+    );
+    const diagnose = async (): Promise<string> => {
+      const activity = await client.query<{ state: string; query: string; n: number }>(
+        `SELECT state, left(query, 60) AS query, count(*)::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY 1, 2 ORDER BY 3 DESC`,
+      );
+      return (
+        `pool total ${master.totalCount}, waiting ${master.waitingCount}; sessions: ` +
+        activity.rows.map((r) => `${r.n}x ${r.state} "${r.query}"`).join(', ')
+      );
+    };
+
     const watcher = new CompletionWatcher(client, () => {
       if (!poolCounter.enabled) return;
       poolCounter.waitingSamples += 1;
@@ -583,21 +761,39 @@ async function main(): Promise<void> {
     });
     watcher.start();
 
-    await runDurable(opts.warmup, opts.concurrency, instances, watcher, -opts.warmup);
+    await runDurable(opts.warmup, opts.concurrency, startLimit, instances, watcher, -opts.warmup, diagnose);
 
-    const cmd0 = await redisCommandStats(redis);
-    const procCpu0 = cpuMsByCommand();
+    const pids0 = await backendPids(client);
+    const pgCpu0 = cpuMsOf(pids0);
+    const redisCpu0 = await redisServerCpuMs(redis);
+    const serverCommands0 = await redisServerCommands(redis);
     const cpu0 = process.cpuUsage();
     const elu0 = performance.eventLoopUtilization();
+    const profiler = opts.profile ? await startProfiler() : undefined;
     pgCounter.enabled = true;
     poolCounter.enabled = true;
-    const durable = await runDurable(opts.instances, opts.concurrency, instances, watcher, 0);
+    redisCounter.enabled = true;
+    const durable = await runDurable(
+      opts.instances,
+      opts.concurrency,
+      startLimit,
+      instances,
+      watcher,
+      0,
+      diagnose,
+    );
     pgCounter.enabled = false;
     poolCounter.enabled = false;
+    redisCounter.enabled = false;
+    const profile = profiler
+      ? await profiler.stop(join(tmpdir(), `${resources.databaseName}.cpuprofile`))
+      : '';
     const elu = performance.eventLoopUtilization(elu0);
     const cpu = process.cpuUsage(cpu0);
-    const procCpu1 = cpuMsByCommand();
-    const cmd1 = await redisCommandStats(redis);
+    const pids1 = [...new Set([...pids0, ...(await backendPids(client))])];
+    const pgCpu1 = cpuMsOf(pids1);
+    const redisCpuMs = (await redisServerCpuMs(redis)) - redisCpu0;
+    const serverCommands1 = await redisServerCommands(redis);
     await watcher.stop();
 
     const latency = summarize(durable.samples.map((s) => s.latencyMs));
@@ -607,16 +803,19 @@ async function main(): Promise<void> {
 
     const n = opts.instances;
     const nodeCpuMs = (cpu.user + cpu.system) / 1000;
-    const familyCpu = (family: string) => (procCpu1.get(family) ?? 0) - (procCpu0.get(family) ?? 0);
-    const redisCalls = [...cmd1]
-      .map(([c, v]) => [c, v - (cmd0.get(c) ?? 0)] as const)
-      .filter(([, v]) => v > 0);
+    const pgCpuMs = pids1.reduce((sum, pid) => sum + (pgCpu1.get(pid) ?? 0) - (pgCpu0.get(pid) ?? 0), 0);
+    const pgCpuKnown = pgCpu1.size > 0;
+    const redisCalls = [...redisCounter.byCommand];
     const redisTotal = redisCalls.reduce((s, [, v]) => s + v, 0);
-    const topRedis = [...redisCalls].sort((a, b) => b[1] - a[1]).slice(0, 6);
+    const topRedis = [...redisCalls].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const serverCalls = [...serverCommands1]
+      .map(([c, v]) => [c, v - (serverCommands0.get(c) ?? 0)] as const)
+      .filter(([c, v]) => v > 0 && c !== 'info');
+    const serverTotal = serverCalls.reduce((s, [, v]) => s + v, 0);
+    const topServer = [...serverCalls].sort((a, b) => b[1] - a[1]).slice(0, 8);
 
     // ---- report
     const lat = (s: Summary) => [fmt(s.p50), fmt(s.p90), fmt(s.p99), fmt(s.max)];
-    console.log(`\nboot of the service (migrations, deploy, workers): ${fmt(bootMs, 0)} ms`);
     console.log(
       table(
         'Throughput and start-to-end latency (ms)',
@@ -694,21 +893,42 @@ async function main(): Promise<void> {
           ['SQL time awaited (sum, overlapping) ms', fmt(pgCounter.queryMs / n), fmt(pgCounter.queryMs, 0)],
           ['pool connections taken', fmt(poolCounter.acquisitions / n, 1), String(poolCounter.acquisitions)],
           ['pool wait ms', fmt(poolCounter.waitMs / n), fmt(poolCounter.waitMs, 0)],
-          ['Redis commands', fmt(redisTotal / n, 1), String(redisTotal)],
+          ['Redis commands sent by this process (round trips)', fmt(redisTotal / n, 1), String(redisTotal)],
+          [
+            'Redis commands executed by the server (incl. in Lua; shared)',
+            fmt(serverTotal / n, 1),
+            String(serverTotal),
+          ],
           ['CPU ms: node (this process)', fmt(nodeCpuMs / n), fmt(nodeCpuMs, 0)],
-          ['CPU ms: postgres (all backends)', fmt(familyCpu('postgres') / n), fmt(familyCpu('postgres'), 0)],
-          ['CPU ms: redis-server', fmt(familyCpu('redis') / n), fmt(familyCpu('redis'), 0)],
+          [
+            `CPU ms: postgres (the ${pids1.length} backends of the bench database)`,
+            pgCpuKnown ? fmt(pgCpuMs / n) : 'n/a',
+            pgCpuKnown ? fmt(pgCpuMs, 0) : 'n/a',
+          ],
+          ['CPU ms: redis-server (whole server, shared)', fmt(redisCpuMs / n), fmt(redisCpuMs, 0)],
         ],
       ),
     );
     console.log(
       `event-loop utilisation during the run: ${fmt(elu.utilization * 100, 0)} %; ` +
         `pool (max ${master.options?.max ?? '?'}) waiting clients avg ${fmt(poolCounter.waitingSum / (poolCounter.waitingSamples || 1), 1)}, max ${poolCounter.waitingMax}; ` +
-        `wall ${fmt(durable.wallMs, 0)} ms on ${readCpuCount()} cores`,
+        `wall ${fmt(durable.wallMs, 0)} ms on ${availableParallelism()} cores; load average now ${fmt(loadavg()[0] ?? NaN)}`,
     );
     console.log(
-      `Redis commands by type: ${topRedis.map(([c, v]) => `${c} ${fmt(v / n, 1)}`).join(', ')} (per instance)`,
+      `Redis commands per instance, sent: ${topRedis.map(([c, v]) => `${c} ${fmt(v / n, 1)}`).join(', ')}; ` +
+        `executed by the server: ${topServer.map(([c, v]) => `${c} ${fmt(v / n, 1)}`).join(', ')}`,
     );
+    console.log(
+      table(
+        'SQL statements by the app per instance (measured run)',
+        ['statement', 'per instance'],
+        [...pgCounter.byStatement]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 16)
+          .map(([kind, count]) => [kind, fmt(count / n, 2)]),
+      ),
+    );
+    if (profile) console.log(profile);
     console.log(
       table(
         `Stored state (${sizes.state.n} completed instances incl. warm-up)`,
@@ -771,7 +991,7 @@ async function main(): Promise<void> {
         sqlStatements: round(pgCounter.queries / n, 1),
         redisCommands: round(redisTotal / n, 1),
         nodeCpuMs: round(nodeCpuMs / n),
-        postgresCpuMs: round(familyCpu('postgres') / n),
+        postgresCpuMs: pgCpuKnown ? round(pgCpuMs / n) : null,
       },
       stored: {
         engineStateAvgBytes: round(sizes.state.avg_col, 0),
@@ -784,21 +1004,21 @@ async function main(): Promise<void> {
       },
     };
     console.log(`\nBENCH_SUMMARY ${JSON.stringify(summary)}`);
+  } catch (err) {
+    stalled = err instanceof StallError;
+    throw err;
   } finally {
-    if (app) await app.close();
-    if (clientConnected) await client.end();
+    if (clientConnected) await client.end().catch(() => undefined);
+    // After a stall the app's transactions never end and app.close() would wait for them: dropping the
+    // database WITH (FORCE) first ends them. Either way app.close() gets a bounded time.
+    if (stalled) await dropResources(resources);
+    if (app) {
+      const closing = app.close().then(() => true);
+      const closed = await Promise.race([closing, sleep(20_000).then(() => false)]);
+      if (!closed) console.error('app.close() did not finish in 20 s');
+    }
     redis.disconnect();
-    await dropResources(resources);
-  }
-}
-
-function readCpuCount(): number {
-  try {
-    return readFileSync('/proc/cpuinfo', 'utf8')
-      .split('\n')
-      .filter((l) => l.startsWith('processor')).length;
-  } catch {
-    return NaN;
+    if (!stalled) await dropResources(resources);
   }
 }
 

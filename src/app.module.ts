@@ -4,13 +4,19 @@ import { AuthModule } from './auth/auth.module.js';
 import { CoreModule } from './core.module.js';
 import { DefinitionsModule } from './definitions/definitions.module.js';
 import { FormsModule } from './forms/forms.module.js';
-import { HealthController } from './health/health.controller.js';
 import { InstancesModule } from './instances/instances.module.js';
+import { loggingModule } from './monitoring/logging.js';
+import { MonitoringModule } from './monitoring/monitoring.module.js';
 import type { JobHandler } from './jobs/job-handler.js';
 import { JobHandlersModule } from './jobs/job-handlers.module.js';
 import { WorkersModule } from './jobs/workers.module.js';
 import { ReleasesModule } from './releases/releases.module.js';
 import { TasksModule } from './tasks/tasks.module.js';
+import { WebModule } from './web/web.module.js';
+import { CmdbModule } from './cmdb/cmdb.module.js';
+import { NotifyModule } from './notify/notify.module.js';
+import { PslModule } from './psl/psl.module.js';
+import { ReportsModule } from './reports/reports.module.js';
 
 @Module({})
 export class AppModule {
@@ -19,17 +25,23 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
+        loggingModule(config),
         CoreModule.forRoot(config),
         JobHandlersModule.forRoot(jobHandlers),
         AuthModule,
         FormsModule,
+        MonitoringModule,
         DefinitionsModule,
         InstancesModule,
         ReleasesModule,
         TasksModule,
         WorkersModule,
+        WebModule,
+        NotifyModule,
+        CmdbModule,
+        PslModule,
+        ReportsModule,
       ],
-      controllers: [HealthController],
     };
   }
 }

@@ -11,6 +11,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { FaultInjector } from './common/fault-injector.js';
 import { createDataSource, ensureDatabase, migrate } from './database/data-source.js';
+import { embeddedDataSource, stopZeroSetup } from './embedded/zero-setup.js';
 import { BullMqJobQueue } from './jobs/bullmq-job-queue.js';
 import { JOB_QUEUE } from './jobs/job-queue.port.js';
 import { createRedis, REDIS } from './jobs/redis.js';
@@ -25,10 +26,27 @@ class ConnectionCloser implements OnApplicationShutdown {
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.close();
-    await this.redis.quit().catch(() => undefined);
+    // An unreachable Redis must not hold the shutdown: give it a moment, then drop the connections.
+    await within(3000, this.queue.close());
+    if (!(await within(2000, this.redis.quit()))) this.redis.disconnect();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await stopZeroSetup(); // the embedded PostgreSQL and child redis-server, if this process runs them
   }
+}
+
+/** true when the promise settled within the time; a rejection counts as settled. */
+async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  const result = await Promise.race([
+    settled,
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return result;
 }
 
 /** Configuration, PostgreSQL, Redis and the queue port: the infrastructure every module shares. */
@@ -44,6 +62,7 @@ export class CoreModule {
         {
           provide: DataSource,
           useFactory: async () => {
+            if (config.databaseUrl === undefined) return embeddedDataSource();
             await ensureDatabase(config.databaseUrl);
             const dataSource = createDataSource(config.databaseUrl);
             await dataSource.initialize();

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
@@ -7,7 +8,15 @@ import { ConfigError, loadConfig } from './config/app-config.js';
 /** Queue workers only, no HTTP: run as many as the load needs. */
 async function main(): Promise<void> {
   const config = { ...loadConfig(), runWorkers: true };
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config));
+  if (config.databaseUrl === undefined) {
+    throw new ConfigError(
+      'The worker needs DATABASE_URL (and REDIS_URL): set them to the PostgreSQL and Redis the API uses.\n' +
+        'With DATABASE_URL unset, `npm start` runs an embedded PostgreSQL that only its own process can use, ' +
+        'and runs the workers itself (RUN_WORKERS=true).',
+    );
+  }
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
+  app.useLogger(app.get(PinoLogger));
   app.enableShutdownHooks();
   Logger.log('workers running', 'worker');
 }

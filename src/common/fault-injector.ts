@@ -2,7 +2,7 @@
  * Crash points for the crash tests: a process started with FAULT_INJECTION=<point> kills itself with SIGKILL
  * when it gets there, exactly as a power cut would. Production runs with none set.
  */
-export type FaultPoint = 'after-commit' | 'in-job';
+export type FaultPoint = 'after-commit' | 'in-job' | 'slow-job';
 
 export class FaultInjector {
   private readonly points: ReadonlySet<string>;
@@ -12,8 +12,15 @@ export class FaultInjector {
   }
 
   crashIfArmed(point: FaultPoint, detail?: string): void {
-    if (this.points.has(point) || (detail !== undefined && this.points.has(`${point}:${detail}`))) {
-      process.kill(process.pid, 'SIGKILL');
-    }
+    if (this.armed(point, detail)) process.kill(process.pid, 'SIGKILL');
+  }
+
+  /** `slow-job[:type]`: a job takes 1.5 s longer, so a test can stop the process while it runs. */
+  async delayIfArmed(point: FaultPoint, detail?: string): Promise<void> {
+    if (this.armed(point, detail)) await new Promise((resolve) => setTimeout(resolve, 1500));
+  }
+
+  private armed(point: FaultPoint, detail?: string): boolean {
+    return this.points.has(point) || (detail !== undefined && this.points.has(`${point}:${detail}`));
   }
 }

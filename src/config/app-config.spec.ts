@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './app-config';
 describe('loadConfig', () => {
   it('gives working local defaults when nothing is set', () => {
     const config = loadConfig({});
-    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/release_flow');
+    expect(config.databaseUrl).toBeUndefined(); // the zero-setup start: embedded PostgreSQL
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.port).toBe(3000);
     expect(config.escalationTimeout).toBe('PT30M');
@@ -23,6 +23,11 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/DATABASE_URL must use postgres:/);
     expect(attempt).toThrow(/ESCALATION_TIMEOUT must be an ISO-8601 duration/);
     expect(attempt).toThrow(/RUN_WORKERS must be true or false/);
+  });
+
+  it('keeps an explicit DATABASE_URL as given', () => {
+    const url = 'postgres://release:secret@db.example:5433/release_flow';
+    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
   });
 
   it('accepts a shortened escalation timeout for tests', () => {

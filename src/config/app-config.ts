@@ -1,6 +1,8 @@
 /** Typed configuration from the environment, validated once at boot. */
 export interface AppConfig {
-  readonly databaseUrl: string;
+  /** Unset: the zero-setup start, an embedded PostgreSQL (PGlite) under ./data/pg for this process only (src/embedded). */
+  readonly databaseUrl: string | undefined;
+  /** In the zero-setup start, a loopback URL where nothing answers gets a child redis-server (src/embedded). */
   readonly redisUrl: string;
   readonly port: number;
   /** BullMQ key prefix: lets several deployments (or test runs) share one Redis. */
@@ -25,6 +27,63 @@ export interface AppConfig {
   readonly adminUsername: string;
   /** Unset: a random password is generated and printed once. */
   readonly adminPassword: string | undefined;
+  /** Lets Prometheus scrape /metrics with this bearer token; without it, only an admin's token is accepted. */
+  readonly metricsToken: string | undefined;
+  /** How long a stopping process waits for in-flight jobs before it gives them back to the queue. */
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Service-task workers: mail, chat robots, external CMDB, rollback hook, product library (PSL). */
+  readonly serviceTasks: ServiceTaskConfig;
+}
+
+/** Outgoing SMTP for the notify worker; undefined when SMTP_HOST is not set (no mail). */
+export interface SmtpConfig {
+  readonly host: string;
+  readonly port: number;
+  /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+  readonly secure: boolean;
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+  readonly from: string;
+}
+
+/** A chat robot or generic webhook: its URL and, where the format has one, its signing secret. */
+export interface WebhookConfig {
+  readonly url: string;
+  readonly secret: string | undefined;
+}
+
+/** An HTTP peer called with a bearer token (external CMDB, rollback hook). */
+export interface HttpPeerConfig {
+  readonly url: string;
+  readonly token: string | undefined;
+}
+
+export const NOTIFY_LANGUAGES = ['zh', 'en', 'zh+en'] as const;
+export type NotifyLanguage = (typeof NOTIFY_LANGUAGES)[number];
+
+export interface ServiceTaskConfig {
+  readonly smtp: SmtpConfig | undefined;
+  /** Chat robots and the generic JSON webhook; each one unset is off. */
+  readonly webhooks: {
+    readonly generic: WebhookConfig | undefined;
+    readonly wecom: WebhookConfig | undefined;
+    readonly dingtalk: WebhookConfig | undefined;
+    readonly feishu: WebhookConfig | undefined;
+  };
+  /** Language of notifications: Chinese, English, or both (Chinese first). */
+  readonly notifyLanguage: NotifyLanguage;
+  /** Pushes every CMDB change to an external CMDB when set. */
+  readonly externalCmdb: HttpPeerConfig | undefined;
+  /** The runbook hook a rollback calls when set. */
+  readonly rollbackHook: HttpPeerConfig | undefined;
+  /** Time limit of each outgoing HTTP call and SMTP step. */
+  readonly outboundTimeoutMs: number;
+  /** Where the product software library keeps its files (content-addressed by SHA-256). */
+  readonly pslDir: string;
+  readonly pslMaxUploadBytes: number;
+  /** When true, psl.archive fails (incident) for a hardware, software or other release with no package uploaded. */
+  readonly pslRequirePackage: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -71,6 +130,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     return value;
   };
 
+  const optionalUrl = (name: string, protocols = ['http:', 'https:']): string | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    url(name, value, protocols);
+    return value;
+  };
+  const secret = (name: string): string | undefined => env[name] || undefined;
+
   const escalationTimeout = str('ESCALATION_TIMEOUT', 'PT30M');
   if (!ISO_DURATION.test(escalationTimeout)) {
     problems.push(
@@ -82,11 +149,56 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push(`QUEUE_PREFIX may hold letters, digits, "_" and "-" only, got "${queuePrefix}"`);
   }
 
+  function serviceTaskConfig(): ServiceTaskConfig {
+    const smtpHost = str('SMTP_HOST', '');
+    const smtpSecure = bool('SMTP_SECURE', false);
+    const smtpFrom = str('SMTP_FROM', 'Release flow <release-flow@localhost>');
+    if (!/^[^<>@\s]+@[^<>@\s]+$|<[^<>@\s]+@[^<>@\s]+>$/.test(smtpFrom)) {
+      problems.push(
+        `SMTP_FROM must be an address such as "Release flow <release@example.com>", got "${smtpFrom}"`,
+      );
+    }
+    const webhook = (urlName: string, secretName?: string): WebhookConfig | undefined => {
+      const value = optionalUrl(urlName);
+      return value ? { url: value, secret: secretName ? secret(secretName) : undefined } : undefined;
+    };
+    const peer = (urlName: string, tokenName: string): HttpPeerConfig | undefined => {
+      const value = optionalUrl(urlName);
+      return value ? { url: value, token: secret(tokenName) } : undefined;
+    };
+    const notifyLanguage = str('NOTIFY_LANGUAGE', 'zh+en') as NotifyLanguage;
+    if (!NOTIFY_LANGUAGES.includes(notifyLanguage)) {
+      problems.push(`NOTIFY_LANGUAGE must be one of ${NOTIFY_LANGUAGES.join(', ')}, got "${notifyLanguage}"`);
+    }
+    return {
+      smtp: smtpHost
+        ? {
+            host: smtpHost,
+            port: int('SMTP_PORT', smtpSecure ? 465 : 587, 1, 65535),
+            secure: smtpSecure,
+            user: env.SMTP_USER || undefined,
+            password: secret('SMTP_PASSWORD'),
+            from: smtpFrom,
+          }
+        : undefined,
+      webhooks: {
+        generic: webhook('NOTIFY_WEBHOOK_URL', 'NOTIFY_WEBHOOK_SECRET'),
+        wecom: webhook('NOTIFY_WECOM_URL'),
+        dingtalk: webhook('NOTIFY_DINGTALK_URL', 'NOTIFY_DINGTALK_SECRET'),
+        feishu: webhook('NOTIFY_FEISHU_URL', 'NOTIFY_FEISHU_SECRET'),
+      },
+      notifyLanguage,
+      externalCmdb: peer('CMDB_EXTERNAL_URL', 'CMDB_EXTERNAL_TOKEN'),
+      rollbackHook: peer('ROLLBACK_HOOK_URL', 'ROLLBACK_HOOK_TOKEN'),
+      outboundTimeoutMs: int('OUTBOUND_TIMEOUT_MS', 10_000, 100, 600_000),
+      pslDir: str('PSL_DIR', './data/psl'),
+      pslMaxUploadBytes: int('PSL_MAX_UPLOAD_BYTES', 1024 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+      pslRequirePackage: bool('PSL_REQUIRE_PACKAGE', false),
+    };
+  }
+
   const config: AppConfig = {
-    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/release_flow', [
-      'postgres:',
-      'postgresql:',
-    ]),
+    databaseUrl: env.DATABASE_URL ? url('DATABASE_URL', '', ['postgres:', 'postgresql:']) : undefined,
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     port: int('PORT', 3000, 0, 65535),
     queuePrefix,
@@ -107,10 +219,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
     jwtTtlSeconds: int('JWT_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
     adminUsername: str('ADMIN_USERNAME', 'admin'),
     adminPassword: env.ADMIN_PASSWORD || undefined,
+    metricsToken: env.METRICS_TOKEN || undefined,
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 25_000, 0, 600_000),
+    logLevel: str('LOG_LEVEL', 'info') as AppConfig['logLevel'],
+    serviceTasks: serviceTaskConfig(),
   };
 
   if (config.jwtSecret !== undefined && config.jwtSecret.length < 32) {
     problems.push('JWT_SECRET must be at least 32 characters');
+  }
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    problems.push(
+      `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${config.logLevel}"`,
+    );
+  }
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    problems.push('METRICS_TOKEN must be at least 16 characters');
   }
   if (config.adminPassword !== undefined && config.adminPassword.length < 8) {
     problems.push('ADMIN_PASSWORD must be at least 8 characters');

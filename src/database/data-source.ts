@@ -11,6 +11,16 @@ import { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { InitialSchema1795500000000 } from './migrations/1795500000000-InitialSchema.js';
 import { UsersAndInbox1795550000000 } from './migrations/1795550000000-UsersAndInbox.js';
 import { UserEntity } from '../users/user.entity.js';
+import { ServiceTaskWork1795600000000 } from './migrations/1795600000000-ServiceTaskWork.js';
+import {
+  CmdbBaselineEntity,
+  CmdbItemEntity,
+  CmdbItemVersionEntity,
+  CmdbRelationEntity,
+} from '../cmdb/cmdb.entities.js';
+import { PslArtifactEntity } from '../psl/psl-artifact.entity.js';
+import { ReleaseReportEntity } from '../reports/release-report.entity.js';
+import { OutboundDeliveryEntity } from '../jobs/handlers/support/outbound-delivery.entity.js';
 
 export const entities = [
   ProcessDefinitionEntity,
@@ -23,9 +33,20 @@ export const entities = [
   ReleaseEntity,
   JobEffectEntity,
   UserEntity,
+  OutboundDeliveryEntity,
+  CmdbItemEntity,
+  CmdbItemVersionEntity,
+  CmdbRelationEntity,
+  CmdbBaselineEntity,
+  PslArtifactEntity,
+  ReleaseReportEntity,
 ];
 
-export const migrations = [InitialSchema1795500000000, UsersAndInbox1795550000000];
+export const migrations = [
+  InitialSchema1795500000000,
+  UsersAndInbox1795550000000,
+  ServiceTaskWork1795600000000,
+];
 
 export function createDataSource(databaseUrl: string, poolSize = 10): DataSource {
   return new DataSource({

@@ -4,6 +4,11 @@ import { createDataSource, ensureDatabase, migrate } from './data-source.js';
 /** `npm run migration:run`: apply pending migrations and exit. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  if (config.databaseUrl === undefined) {
+    throw new Error(
+      'migration:run needs DATABASE_URL. With it unset, `npm start` migrates its embedded database itself.',
+    );
+  }
   await ensureDatabase(config.databaseUrl);
   const dataSource = createDataSource(config.databaseUrl, 1);
   await dataSource.initialize();

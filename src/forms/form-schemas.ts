@@ -64,7 +64,7 @@ export const FORMS: readonly FormSchema[] = [
       title: required('标题 (title)', 200),
       source: choice('发布来源 (source)', ['hardware', 'software', 'project-info', 'document', 'other']),
       scope: text('发布范围 (scope)', 2000),
-      content: text('发布内容 (content)', 10000),
+      releaseContent: text('发布内容 (content)', 10000),
       plannedAt: dateTime('计划时间 (planned time)'),
       changeRequest: text('关联变更 (change request)', 100),
       rollbackPlan: text('回退计划 (rollback plan)', 10000),

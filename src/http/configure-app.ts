@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, text } from 'express';
 import { MAX_BPMN_BYTES } from '../definitions/definition.service.js';
+import { mountBullBoard } from '../monitoring/bull-board.js';
 import { ErrorFilter } from './error.filter.js';
 import { validationPipe } from './validation.js';
 
@@ -12,6 +13,7 @@ export function configureApp(app: INestApplication): void {
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();
+  mountBullBoard(app);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -46,6 +46,13 @@ export class ErrorFilter implements ExceptionFilter {
       const body = exception.getResponse();
       const raw = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
       message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+      // A failed health check says which part is down.
+      const health = body as { status?: unknown; details?: Record<string, { status?: string }> };
+      if (health?.status === 'error' && health.details) {
+        const down = Object.entries(health.details).filter(([, d]) => d.status !== 'up');
+        message = `not ready: ${down.map(([name]) => `${name} is down`).join(', ')}`;
+        details = health.details;
+      }
     } else if (isBodyParserError(exception)) {
       statusCode = exception.status;
       message =

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../common/errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnprocessableError,
+} from '../common/errors.js';
 import { FaultInjector } from '../common/fault-injector.js';
 import { assertSize, assertVariables } from '../common/json-variables.js';
 import { DefinitionService } from '../definitions/definition.service.js';
@@ -64,7 +70,7 @@ export class InstanceService {
     options: StartOptions = {},
   ): Promise<ProcessInstanceEntity> {
     const input = assertVariables(variables, this.config.variablesMaxBytes, 'variables');
-    const definition = await this.definitions.latest(processKey);
+    const definition = await this.definitions.latest(processKey, manager);
     const instance = Object.assign(new ProcessInstanceEntity(), {
       id: randomUUID(),
       definitionId: definition.id,
@@ -94,8 +100,16 @@ export class InstanceService {
     return this.transaction((manager) => this.startIn(manager, processKey, variables, options));
   }
 
-  /** Complete an open user task with its output; exactly one of two concurrent completions succeeds. */
-  async completeTask(taskId: string, data: unknown, actor: string | null): Promise<UserTaskEntity> {
+  /**
+   * Complete an open user task with its output; exactly one of two concurrent completions succeeds.
+   * `byAssigneeOnly`: refuse (403) when the task is assigned to someone other than the actor, checked under the lock.
+   */
+  async completeTask(
+    taskId: string,
+    data: unknown,
+    actor: string | null,
+    options: { byAssigneeOnly?: boolean } = {},
+  ): Promise<UserTaskEntity> {
     const variables = assertVariables(data, this.config.variablesMaxBytes, 'data');
     const found = await this.dataSource.getRepository(UserTaskEntity).findOneBy({ id: taskId });
     if (!found) throw new NotFoundError(`task ${taskId} does not exist`);
@@ -104,6 +118,9 @@ export class InstanceService {
       const instance = await this.lockRunning(manager, found.instanceId);
       const task = await manager.getRepository(UserTaskEntity).findOneByOrFail({ id: taskId });
       if (task.status !== 'open') throw new ConflictError(`task ${taskId} is already ${task.status}`);
+      if (options.byAssigneeOnly && task.assignee && task.assignee !== actor) {
+        throw new ForbiddenError(`the task is assigned to ${task.assignee}`);
+      }
       assertWritable(instance, variables, 'data');
 
       task.status = 'completed';
@@ -268,6 +285,49 @@ export class InstanceService {
     });
   }
 
+  /**
+   * Resolve an incident by hand: the operator did (or waived) the job's work, so the job counts as done and the
+   * instance goes on past it. Use retry instead when the job should run again.
+   */
+  async resolveIncident(incidentId: string, comment: string, actor: string | null): Promise<IncidentEntity> {
+    const found = await this.dataSource.getRepository(IncidentEntity).findOneBy({ id: incidentId });
+    if (!found) throw new NotFoundError(`incident ${incidentId} does not exist`);
+    return this.transaction(async (manager) => {
+      const instance = await this.lockRunning(manager, found.instanceId);
+      const incident = await this.repository.findIncident(manager, incidentId);
+      if (!incident || incident.status !== 'open')
+        throw new ConflictError(`incident ${incidentId} is already resolved`);
+      const job = await this.repository.findJob(manager, incident.jobId);
+      if (!job) throw new NotFoundError(`job ${incident.jobId} does not exist`);
+
+      incident.status = 'resolved';
+      incident.resolvedAt = new Date();
+      incident.resolvedBy = actor;
+      incident.comment = comment;
+      await this.repository.saveIncident(manager, incident);
+      job.status = 'completed';
+      job.result = { variables: {}, outcome: { resolvedManually: true, comment } };
+      job.completedAt = new Date();
+      await this.repository.saveJob(manager, job);
+      await this.repository.appendHistory(manager, instance.id, [
+        {
+          type: 'incident.resolved',
+          elementId: job.elementId,
+          executionId: job.executionId,
+          actor,
+          data: { incidentId: incident.id, jobId: job.id, jobType: job.jobType, comment },
+        },
+      ]);
+      await this.advance(
+        manager,
+        instance,
+        { type: 'complete', elementId: job.elementId, executionId: job.executionId, variables: {} },
+        actor,
+      );
+      return incident;
+    });
+  }
+
   /** Stop a running instance: open tasks and pending jobs are withdrawn; its history stays. */
   async cancelIn(
     manager: EntityManager,
@@ -321,7 +381,7 @@ export class InstanceService {
     command: EngineCommand,
     actor: string | null,
   ): Promise<EngineRun> {
-    const process = await this.definitions.compiledFor(instance.definitionId);
+    const process = await this.definitions.compiledFor(instance.definitionId, manager);
     const openTasks = await this.repository.openTasks(manager, instance.id);
     const pendingJobs = await this.repository.pendingJobs(manager, instance.id);
     const known = new Set([...openTasks.map((t) => t.executionId), ...pendingJobs.map((j) => j.executionId)]);

@@ -1,7 +1,8 @@
-import { Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
 import { InstanceQueryService } from './instance-query.service.js';
 import { InstanceService } from './instance.service.js';
 import { ApiErrors } from '../http/api-errors.js';
@@ -10,6 +11,13 @@ class IncidentQueryDto {
   @IsOptional()
   @IsIn(['open', 'resolved'])
   state?: 'open' | 'resolved';
+}
+
+class ResolveIncidentDto {
+  @ApiProperty({ description: 'what was done instead of the job, or why it is waived' })
+  @IsString()
+  @Length(1, 2000)
+  comment!: string;
 }
 
 @ApiTags('process-instances')
@@ -47,5 +55,18 @@ export class IncidentsController {
   @Roles('admin')
   async retry(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string) {
     return this.instances.retryIncident(id, user.username);
+  }
+
+  /** The job's work was done by hand: mark it done and let the instance go on. */
+  @ApiErrors(400, 403, 404, 409)
+  @Post(':id/resolve')
+  @HttpCode(200)
+  @Roles('admin')
+  async resolve(
+    @CurrentUser() user: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: ResolveIncidentDto,
+  ) {
+    return this.instances.resolveIncident(id, body.comment, user.username);
   }
 }

@@ -55,9 +55,10 @@ export class ReleaseQueryService {
     }
     const descending = filter.sort.startsWith('-');
     const column = SORT_COLUMNS[filter.sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS];
+    query.orderBy(column, descending ? 'DESC' : 'ASC', 'NULLS LAST');
+    // Tie-breaker only on another column: TypeORM keeps one ORDER BY entry per column.
+    if (column !== 'r.number') query.addOrderBy('r.number', 'DESC');
     const [items, total] = await query
-      .orderBy(column, descending ? 'DESC' : 'ASC', 'NULLS LAST')
-      .addOrderBy('r.number', 'DESC')
       .skip((filter.page - 1) * filter.pageSize)
       .take(filter.pageSize)
       .getManyAndCount();

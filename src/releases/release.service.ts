@@ -134,7 +134,10 @@ export class ReleaseService implements OnModuleInit {
     const planned = text(v.plannedEnd) ?? text(v.plannedStart);
     if (planned && new Date(planned).getTime() !== release.plannedAt?.getTime())
       changes.plannedAt = new Date(planned);
-    if (v.installResult === 'success' && !release.installedAt) changes.installedAt = new Date();
+    if (v.installResult === 'success' && !release.installedAt) {
+      const reported = text(v.installedAt) ? new Date(v.installedAt as string) : undefined;
+      changes.installedAt = reported && !Number.isNaN(reported.getTime()) ? reported : new Date();
+    }
     if (text(v.rollbackCause) && !release.rolledBack) changes.rolledBack = true;
     if (instance.status !== 'running' && release.status === 'in-progress') {
       changes.status = (

@@ -39,6 +39,9 @@ export class ReleasesController {
     const instance = release.instanceId ? await this.instances.view(release.instanceId) : null;
     return {
       ...release,
+      // The process version this release runs on (it finishes on it, whatever is deployed later).
+      processKey: instance?.processKey ?? null,
+      processVersion: instance?.version ?? null,
       currentSteps: instance?.activeActivities ?? [],
       openTasks: instance?.openTasks ?? [],
       incidents: instance?.incidents.filter((i) => i.status === 'open') ?? [],

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { hasRole, type AuthUser } from '../auth/auth.decorators.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../common/errors.js';
 import { FormService } from '../forms/form.service.js';
+import { MetricsService } from '../monitoring/metrics.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { assertVariables } from '../common/json-variables.js';
 import { HistoryEventEntity } from '../instances/history-event.entity.js';
@@ -33,6 +34,7 @@ export class TaskService {
     @Inject(FormService) private readonly forms: FormService,
     @Inject(UserService) private readonly users: UserService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   /** Coordinators see every task; everyone else the tasks assigned to them or open to one of their groups. */
@@ -80,9 +82,10 @@ export class TaskService {
 
     const descending = filter.sort.startsWith('-');
     const column = SORT_COLUMNS[filter.sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS];
+    query.orderBy(column, descending ? 'DESC' : 'ASC', 'NULLS LAST');
+    // Tie-breakers only on other columns: TypeORM keeps one ORDER BY entry per column.
+    if (column !== 't.created_at') query.addOrderBy('t.created_at', 'ASC');
     const [items, total] = await query
-      .orderBy(column, descending ? 'DESC' : 'ASC', descending ? 'NULLS LAST' : 'NULLS LAST')
-      .addOrderBy('t.created_at', 'ASC')
       .addOrderBy('t.id', 'ASC')
       .skip((filter.page - 1) * filter.pageSize)
       .take(filter.pageSize)
@@ -149,6 +152,8 @@ export class TaskService {
         { field: 'assignee', message: 'is not in a candidate group of the task' },
       ]);
     }
+    const violation = segregationViolation(task.formKey, target.username, await this.segregationFacts(task));
+    if (violation) throw new ForbiddenError(`${assignee} may not take this task: ${violation}`);
     return this.setAssignee(task, target.username, 'task.assigned', user.username, () => true);
   }
 
@@ -165,7 +170,14 @@ export class TaskService {
     if (violation) throw new ForbiddenError(violation);
     assertVariables(data, this.config.variablesMaxBytes, 'data');
     const validated = task.formKey ? this.forms.validate(task.formKey, data) : data;
-    return this.instances.completeTask(taskId, validated, user.username);
+    const completed = await this.instances.completeTask(taskId, validated, user.username, {
+      byAssigneeOnly: true,
+    });
+    this.metrics.taskWaitingTime.observe(
+      { form_key: task.formKey ?? 'none' },
+      (Date.now() - task.createdAt.getTime()) / 1000,
+    );
+    return completed;
   }
 
   private async find(taskId: string): Promise<UserTaskEntity> {
@@ -195,6 +207,8 @@ export class TaskService {
     allowed: (current: UserTaskEntity) => boolean,
   ): Promise<UserTaskEntity> {
     return this.dataSource.transaction(async (manager) => {
+      // The instance row first, as every change to an instance takes it: one lock order, no deadlock.
+      await this.history.lock(manager, task.instanceId);
       const current = await manager
         .getRepository(UserTaskEntity)
         .createQueryBuilder('t')
@@ -203,6 +217,7 @@ export class TaskService {
         .getOneOrFail();
       if (current.status !== 'open') throw new ConflictError(`task ${task.id} is already ${current.status}`);
       if (!allowed(current)) throw new ConflictError(`task ${task.id} is claimed by ${current.assignee}`);
+      if (current.assignee === assignee) return current;
       current.assignee = assignee;
       current.claimedAt = assignee ? new Date() : null;
       await manager.getRepository(UserTaskEntity).save(current);

@@ -33,7 +33,11 @@ export async function spawnService(
   const port = await freePort();
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'src', `${entry}.js`)], {
     cwd: PROJECT_ROOT,
-    env: { PATH: process.env.PATH ?? '', ...testEnv(resources, { PORT: String(port), ...env }) },
+    // Info level: a worker says it is running only there.
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...testEnv(resources, { PORT: String(port), LOG_LEVEL: 'info', ...env }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -53,22 +57,32 @@ export async function spawnService(
       await exited;
     },
   };
-  if (entry === 'main') {
-    await eventually(
-      async () => {
-        if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`service exited:\n${output}`);
-        const response = await fetch(`${service.url}/health/ready`).catch(() => undefined);
-        return response?.ok;
-      },
-      { timeoutMs: 30_000, intervalMs: 100, what: 'the child service to be ready' },
-    );
-  } else {
-    await eventually(async () => output.includes('workers running'), {
-      timeoutMs: 30_000,
-      intervalMs: 100,
-      what: 'the child worker to start',
-    });
+  try {
+    await waitUntilStarted();
+  } catch (err) {
+    // A child that never came up must not outlive the test.
+    await service.kill();
+    throw err;
   }
   return service;
+
+  async function waitUntilStarted(): Promise<void> {
+    if (entry === 'main') {
+      await eventually(
+        async () => {
+          if (child.exitCode !== null || child.signalCode !== null)
+            throw new Error(`service exited:\n${output}`);
+          const response = await fetch(`${service.url}/health/ready`).catch(() => undefined);
+          return response?.ok;
+        },
+        { timeoutMs: 30_000, intervalMs: 100, what: 'the child service to be ready' },
+      );
+    } else {
+      await eventually(async () => output.includes('workers running'), {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        what: 'the child worker to start',
+      });
+    }
+  }
 }

@@ -54,6 +54,8 @@ export function testEnv(
     JOB_LOCK_MS: '2000',
     WORKER_CONCURRENCY: '4',
     JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'warn',
+    SHUTDOWN_TIMEOUT_MS: '5000',
     ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
     ...overrides,
   };

@@ -51,7 +51,10 @@ export async function seedUsers(
 }
 
 /** Over HTTP: sign in as admin, create the role users, sign each in (for child-process services). */
-export async function seedUsersOverHttp(baseUrl: string): Promise<Tokens> {
+export async function seedUsersOverHttp(
+  baseUrl: string,
+  adminPassword = TEST_ADMIN_PASSWORD,
+): Promise<Tokens> {
   const post = async (path: string, body: unknown, token?: string) => {
     const response = await fetch(`${baseUrl}${path}`, {
       method: 'POST',
@@ -60,7 +63,7 @@ export async function seedUsersOverHttp(baseUrl: string): Promise<Tokens> {
     });
     return { status: response.status, body: (await response.json()) as any };
   };
-  const admin = await post('/api/auth/login', { username: 'admin', password: TEST_ADMIN_PASSWORD });
+  const admin = await post('/api/auth/login', { username: 'admin', password: adminPassword });
   if (admin.status !== 200) throw new Error(`admin sign-in failed: ${JSON.stringify(admin.body)}`);
   const result: Tokens = { admin: admin.body.accessToken };
   for (const role of TEST_ROLES.filter((r) => r !== 'admin')) {

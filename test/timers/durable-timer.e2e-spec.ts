@@ -14,7 +14,7 @@ describe('durable timers', () => {
   it('given an emergency approval waiting, when no process runs while its escalation timer expires, then the escalation fires on the next start and the approval stays open', async () => {
     t = await startTestApp({ ESCALATION_TIMEOUT: 'PT1.5S' }, resources);
     const filed = await t
-      .http()
+      .as('applicant')
       .post('/api/releases')
       .send({ class: 'emergency', request: { title: 'Hotfix payments', source: 'software' } })
       .expect(201);
@@ -43,7 +43,7 @@ describe('durable timers', () => {
     );
     expect(escalation.request.headers).toMatchObject({ template: 'escalation' });
     expect(new Date(escalation.created_at).getTime()).toBeGreaterThanOrEqual(timer.dueAt!.getTime());
-    const tasks = await t.http().get(`/api/tasks?releaseId=${releaseId}`).expect(200);
+    const tasks = await t.as('project-manager').get(`/api/tasks?releaseId=${releaseId}`).expect(200);
     expect(tasks.body.items.map((task: { elementId: string }) => task.elementId)).toEqual([
       'approve-emergency',
     ]);
