@@ -252,15 +252,8 @@ export class InstanceService {
 
   /** Put an incident's job back on its queue with fresh retries. */
   async retryIncident(incidentId: string, actor: string | null): Promise<IncidentEntity> {
-    const found = await this.dataSource.getRepository(IncidentEntity).findOneBy({ id: incidentId });
-    if (!found) throw new NotFoundError(`incident ${incidentId} does not exist`);
     return this.transaction(async (manager) => {
-      const instance = await this.lockRunning(manager, found.instanceId);
-      const incident = await this.repository.findIncident(manager, incidentId);
-      if (!incident || incident.status !== 'open')
-        throw new ConflictError(`incident ${incidentId} is already resolved`);
-      const job = await this.repository.findJob(manager, incident.jobId);
-      if (!job) throw new NotFoundError(`job ${incident.jobId} does not exist`);
+      const { instance, incident, job } = await this.lockOpenIncident(manager, incidentId);
 
       incident.status = 'resolved';
       incident.resolvedAt = new Date();
@@ -290,15 +283,8 @@ export class InstanceService {
    * instance goes on past it. Use retry instead when the job should run again.
    */
   async resolveIncident(incidentId: string, comment: string, actor: string | null): Promise<IncidentEntity> {
-    const found = await this.dataSource.getRepository(IncidentEntity).findOneBy({ id: incidentId });
-    if (!found) throw new NotFoundError(`incident ${incidentId} does not exist`);
     return this.transaction(async (manager) => {
-      const instance = await this.lockRunning(manager, found.instanceId);
-      const incident = await this.repository.findIncident(manager, incidentId);
-      if (!incident || incident.status !== 'open')
-        throw new ConflictError(`incident ${incidentId} is already resolved`);
-      const job = await this.repository.findJob(manager, incident.jobId);
-      if (!job) throw new NotFoundError(`job ${incident.jobId} does not exist`);
+      const { instance, incident, job } = await this.lockOpenIncident(manager, incidentId);
 
       incident.status = 'resolved';
       incident.resolvedAt = new Date();
@@ -358,6 +344,19 @@ export class InstanceService {
       { type: 'instance.cancelled', actor, data: { reason } },
     ]);
     for (const listener of this.listeners) await listener.onInstanceSaved(manager, instance);
+  }
+
+  /** Lock the instance of an open incident and hand back the three; 404 or 409 otherwise. */
+  private async lockOpenIncident(manager: EntityManager, incidentId: string) {
+    const found = await this.dataSource.getRepository(IncidentEntity).findOneBy({ id: incidentId });
+    if (!found) throw new NotFoundError(`incident ${incidentId} does not exist`);
+    const instance = await this.lockRunning(manager, found.instanceId);
+    const incident = await this.repository.findIncident(manager, incidentId);
+    if (!incident || incident.status !== 'open')
+      throw new ConflictError(`incident ${incidentId} is already resolved`);
+    const job = await this.repository.findJob(manager, incident.jobId);
+    if (!job) throw new NotFoundError(`job ${incident.jobId} does not exist`);
+    return { instance, incident, job };
   }
 
   private async findJob(jobId: string): Promise<JobEntity> {

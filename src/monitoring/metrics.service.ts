@@ -73,15 +73,18 @@ export class MetricsService {
 
     new Gauge({
       name: 'release_flow_open_incidents',
-      help: 'Open incidents by job type: instances stuck until an operator retries or resolves',
-      labelNames: ['job_type'],
+      help: 'Open incidents (failed jobs) by process, release class and job type: instances stuck until an operator acts',
+      labelNames: ['process', 'class', 'job_type'],
       registers: [this.registry],
       async collect() {
         this.reset();
-        const rows: Array<{ job_type: string; n: number }> = await db.query(
-          `SELECT job_type, count(*)::int AS n FROM incident WHERE status = 'open' GROUP BY 1`,
+        const rows: Array<{ process: string; class: string; job_type: string; n: number }> = await db.query(
+          `SELECT i.process_key AS process, coalesce(i.variables->>'releaseClass', 'none') AS class, x.job_type,
+                  count(*)::int AS n
+             FROM incident x JOIN process_instance i ON i.id = x.instance_id
+            WHERE x.status = 'open' GROUP BY 1, 2, 3`,
         );
-        for (const r of rows) this.set({ job_type: r.job_type }, r.n);
+        for (const r of rows) this.set({ process: r.process, class: r.class, job_type: r.job_type }, r.n);
       },
     });
 

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { RELEASE_CLASSES, RELEASE_SOURCES } from './release.entity.js';
+import { PageQueryDto } from '../http/page-query.dto.js';
 
 export const RELEASE_STATUSES = ['in-progress', 'closed', 'rejected', 'rolled-back', 'cancelled'] as const;
 export const RELEASE_SORTS = [
@@ -13,7 +13,7 @@ export const RELEASE_SORTS = [
   '-plannedAt',
 ] as const;
 
-export class ReleaseQueryDto {
+export class ReleaseQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'release number, e.g. REL-2026-0042' })
   @IsOptional()
   @IsString()
@@ -61,21 +61,6 @@ export class ReleaseQueryDto {
   @IsOptional()
   @IsIn(RELEASE_SORTS)
   sort: (typeof RELEASE_SORTS)[number] = '-createdAt';
-
-  @ApiPropertyOptional({ default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  page = 1;
-
-  @ApiPropertyOptional({ default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  pageSize = 50;
 }
 
 export class StatisticsQueryDto {

@@ -7,6 +7,7 @@ import { sampleFormData } from '../support/form-samples';
 import type { TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
 import { seedUsers, TEST_JWT_SECRET } from '../support/users';
+import { TEST_ROLES } from '../support/users';
 
 /**
  * Shared by the inbox specs: extra users, raw requests with any Authorization header, and a walker that takes
@@ -14,17 +15,8 @@ import { seedUsers, TEST_JWT_SECRET } from '../support/users';
  */
 
 /** The eight seeded users, one per role, named after it. */
-export const USERS = [
-  'applicant',
-  'project-manager',
-  'network-engineer',
-  'project-team',
-  'test-team',
-  'user-representative',
-  'process-designer',
-  'admin',
-] as const;
-export type SeededUser = (typeof USERS)[number];
+export const USERS = TEST_ROLES;
+export type SeededUser = (typeof TEST_ROLES)[number];
 
 export interface Task {
   id: string;
