@@ -3,20 +3,18 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
-  IsInt,
   IsObject,
   IsOptional,
   IsString,
   IsUUID,
   Length,
   Matches,
-  Max,
   MaxLength,
-  Min,
   ValidateNested,
 } from 'class-validator';
+import { PageQueryDto } from '../http/page-query.dto.js';
 
-export class CmdbItemQueryDto {
+export class CmdbItemQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'search in name, type, owner, current version and attributes' })
   @IsOptional()
   @IsString()
@@ -33,21 +31,6 @@ export class CmdbItemQueryDto {
   @IsOptional()
   @IsUUID()
   releaseId?: string;
-
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  page?: number;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  pageSize?: number;
 }
 
 export class CmdbRelationDto {
