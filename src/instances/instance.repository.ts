@@ -127,8 +127,12 @@ export class InstanceRepository {
     return manager.getRepository(JobEntity).findOneBy({ id: jobId });
   }
 
+  /** Write back a job read in this transaction (an UPDATE by id: save() would read it again first). */
   async saveJob(manager: EntityManager, job: JobEntity): Promise<void> {
-    await manager.getRepository(JobEntity).save(job);
+    const { id, status, attempts, dueAt, result, error, completedAt } = job;
+    await manager
+      .getRepository(JobEntity)
+      .update({ id }, { status, attempts, dueAt, result, error, completedAt });
   }
 
   async insertIncident(
@@ -145,7 +149,8 @@ export class InstanceRepository {
   }
 
   async saveIncident(manager: EntityManager, incident: IncidentEntity): Promise<void> {
-    await manager.getRepository(IncidentEntity).save(incident);
+    const { id, status, resolvedAt, resolvedBy, comment } = incident;
+    await manager.getRepository(IncidentEntity).update({ id }, { status, resolvedAt, resolvedBy, comment });
   }
 
   async resolveOpenIncidents(
