@@ -7,7 +7,7 @@ import { PslService } from '../../psl/psl.service.js';
 import type { JobContext, JobHandler, JobResult } from '../job-handler.js';
 import { ExternalCmdbPusher } from './support/external-cmdb.js';
 import { JobEffects } from './support/job-effects.js';
-import { loadReleaseFacts } from './support/release-facts.js';
+import { requireReleaseFacts } from './support/release-facts.js';
 
 const ACTIONS = ['build', 'install'] as const;
 
@@ -36,8 +36,7 @@ export class CmdbSyncJobHandler implements JobHandler {
     if (!ACTIONS.includes(action)) {
       throw new UnrecoverableError(`cmdb.sync: unknown action "${action}" (build or install)`);
     }
-    const facts = await loadReleaseFacts(context, manager);
-    if (!facts) throw new UnrecoverableError('cmdb.sync: the instance is not a release (no releaseId)');
+    const facts = await requireReleaseFacts(context, manager);
     const items = parseCiSpecs(facts.configurationItems);
     if (items.length === 0) {
       return {

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import { PslService } from '../../psl/psl.service.js';
 import type { JobContext, JobHandler, JobResult } from '../job-handler.js';
 import { JobEffects } from './support/job-effects.js';
-import { loadReleaseFacts } from './support/release-facts.js';
+import { requireReleaseFacts } from './support/release-facts.js';
 
 /**
  * psl.archive (产品入库): the release's uploaded package files become its approved, immutable version in the
@@ -22,8 +21,7 @@ export class PslArchiveJobHandler implements JobHandler {
 
   handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
     return this.effects.once(context, manager, async () => {
-      const facts = await loadReleaseFacts(context, manager);
-      if (!facts) throw new UnrecoverableError('psl.archive: the instance is not a release (no releaseId)');
+      const facts = await requireReleaseFacts(context, manager);
       const outcome = await this.psl.archive(manager, {
         jobId: context.jobId,
         releaseId: facts.release.id,

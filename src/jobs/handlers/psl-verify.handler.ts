@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import { PslService } from '../../psl/psl.service.js';
 import type { JobContext, JobHandler, JobResult } from '../job-handler.js';
 import { JobEffects } from './support/job-effects.js';
-import { loadReleaseFacts } from './support/release-facts.js';
+import { requireReleaseFacts } from './support/release-facts.js';
 
 /**
  * psl.verify (完整性校验): recomputes the SHA-256 of every archived file of the release from the library
@@ -22,8 +21,7 @@ export class PslVerifyJobHandler implements JobHandler {
 
   handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
     return this.effects.once(context, manager, async () => {
-      const facts = await loadReleaseFacts(context, manager);
-      if (!facts) throw new UnrecoverableError('psl.verify: the instance is not a release (no releaseId)');
+      const facts = await requireReleaseFacts(context, manager);
       const outcome = await this.psl.verify(manager, {
         releaseId: facts.release.id,
         source: facts.release.source,

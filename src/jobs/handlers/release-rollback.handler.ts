@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { parseCiSpecs } from '../../cmdb/ci-spec.js';
@@ -9,7 +8,7 @@ import { DeliveryLedger } from './support/delivery-ledger.js';
 import { ExternalCmdbPusher } from './support/external-cmdb.js';
 import { JobEffects } from './support/job-effects.js';
 import { OutboundHttp, redact } from './support/outbound-http.js';
-import { loadReleaseFacts, type ReleaseFacts } from './support/release-facts.js';
+import { requireReleaseFacts, type ReleaseFacts } from './support/release-facts.js';
 
 /**
  * release.rollback (发布回退): calls the rollback hook (ROLLBACK_HOOK_URL: the runbook that undoes the change)
@@ -35,9 +34,7 @@ export class ReleaseRollbackJobHandler implements JobHandler {
   }
 
   private async run(context: JobContext, manager: EntityManager): Promise<JobResult> {
-    const facts = await loadReleaseFacts(context, manager);
-    if (!facts)
-      throw new UnrecoverableError('release.rollback: the instance is not a release (no releaseId)');
+    const facts = await requireReleaseFacts(context, manager);
     const names = parseCiSpecs(facts.configurationItems).map((i) => i.name);
     const baseline = await this.cmdb.baseline(manager, facts.release.id, names);
     const hook = await this.callHook(context, manager, facts, baseline);

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { ReportService, UnknownReportKindError } from '../../reports/report.service.js';
 import type { JobContext, JobHandler, JobResult } from '../job-handler.js';
 import { JobEffects } from './support/job-effects.js';
-import { loadReleaseFacts } from './support/release-facts.js';
+import { requireReleaseFacts } from './support/release-facts.js';
 
 /**
  * report.generate (header `kind`): `release-report` builds the release report and the delivery list,
@@ -22,9 +22,7 @@ export class ReportGenerateJobHandler implements JobHandler {
 
   handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
     return this.effects.once(context, manager, async () => {
-      const facts = await loadReleaseFacts(context, manager);
-      if (!facts)
-        throw new UnrecoverableError('report.generate: the instance is not a release (no releaseId)');
+      const facts = await requireReleaseFacts(context, manager);
       try {
         const generated = await this.reports.generate(manager, {
           jobId: context.jobId,

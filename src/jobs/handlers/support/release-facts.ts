@@ -1,3 +1,4 @@
+import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import { ReleaseEntity } from '../../../releases/release.entity.js';
 import type { JobContext } from '../../job-handler.js';
@@ -36,6 +37,17 @@ export async function loadReleaseFacts(
     rollbackPlan: text(v.rollbackPlan) ?? text(request.rollbackPlan) ?? null,
     variables: v,
   };
+}
+
+/** The release facts, or a failure that no retry can mend: the instance is not a release's. */
+export async function requireReleaseFacts(
+  context: JobContext,
+  manager: EntityManager,
+): Promise<ReleaseFacts> {
+  const facts = await loadReleaseFacts(context, manager);
+  if (!facts)
+    throw new UnrecoverableError(`${context.jobType}: the instance is not a release (no releaseId)`);
+  return facts;
 }
 
 /** The version a release's package and CIs carry: the allocated version number, else the release number. */
