@@ -1,33 +1,22 @@
-import { startTestApp, type TestApp } from '../support/test-app';
-import { TestHttpPeer, TestSmtpServer } from './support/peers';
+import type { TestApp } from '../support/test-app';
 import {
   fileRelease,
   historyOf,
-  peerEnv,
-  removeDir,
   startFixture,
-  tempDir,
   waitForInstanceEnd,
   waitForJob,
+  usePeers,
 } from './support/service-tasks';
 
 /** cmdb.sync and release.rollback against the built-in CMDB, a real external-CMDB peer and a real rollback hook. */
 describe('CMDB and rollback workers', () => {
-  const smtp = new TestSmtpServer();
-  const http = new TestHttpPeer();
+  const peers = usePeers('cmdb');
+  const { http } = peers;
   let t: TestApp;
-  let pslDir: string;
   let n = 0;
 
-  beforeAll(async () => {
-    await Promise.all([smtp.start(), http.start()]);
-    pslDir = await tempDir('psl-cmdb');
-    t = await startTestApp(peerEnv(smtp, http, pslDir));
-  });
-  afterAll(async () => {
-    await t.close();
-    await Promise.all([smtp.stop(), http.stop()]);
-    await removeDir(pslDir);
+  beforeAll(() => {
+    t = peers.t;
   });
   beforeEach(() => {
     http.requests.length = 0;

@@ -1,17 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { InstanceService } from '../../src/instances/instance.service';
 import { JobHandlerRegistry, type JobResult } from '../../src/jobs/job-handler';
-import { startTestApp, type TestApp } from '../support/test-app';
-import { TestHttpPeer, TestSmtpServer } from './support/peers';
+import type { TestApp } from '../support/test-app';
 import {
   contextOf,
   fileRelease,
-  peerEnv,
-  removeDir,
   startFixture,
-  tempDir,
   waitForInstanceEnd,
   waitForJob,
+  usePeers,
 } from './support/service-tasks';
 
 /**
@@ -21,20 +18,12 @@ import {
  * test is the worker.
  */
 describe('each handler run twice on one job', () => {
-  const smtp = new TestSmtpServer();
-  const http = new TestHttpPeer();
+  const peers = usePeers('twice', { RUN_WORKERS: 'false' });
+  const { smtp, http } = peers;
   let t: TestApp;
-  let pslDir: string;
 
-  beforeAll(async () => {
-    await Promise.all([smtp.start(), http.start()]);
-    pslDir = await tempDir('psl-twice');
-    t = await startTestApp({ ...peerEnv(smtp, http, pslDir), RUN_WORKERS: 'false' });
-  });
-  afterAll(async () => {
-    await t.close();
-    await Promise.all([smtp.stop(), http.stop()]);
-    await removeDir(pslDir);
+  beforeAll(() => {
+    t = peers.t;
   });
 
   const count = async (sql: string, params: unknown[]) =>

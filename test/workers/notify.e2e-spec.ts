@@ -1,35 +1,24 @@
 import { createHmac } from 'node:crypto';
-import { startTestApp, type TestApp } from '../support/test-app';
+import type { TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
-import { TestHttpPeer, TestSmtpServer } from './support/peers';
 import {
   fileRelease,
   historyOf,
-  peerEnv,
-  removeDir,
   startFixture,
-  tempDir,
   waitForInstanceEnd,
   waitForJob,
+  usePeers,
 } from './support/service-tasks';
 
 /** notify: real mails to a real SMTP server, real webhook posts to a real HTTP server, both on loopback. */
 describe('notify worker', () => {
-  const smtp = new TestSmtpServer();
-  const http = new TestHttpPeer();
+  const peers = usePeers('notify');
+  const { smtp, http } = peers;
   let t: TestApp;
-  let pslDir: string;
   let n = 0;
 
-  beforeAll(async () => {
-    await Promise.all([smtp.start(), http.start()]);
-    pslDir = await tempDir('psl-notify');
-    t = await startTestApp(peerEnv(smtp, http, pslDir));
-  });
-  afterAll(async () => {
-    await t.close();
-    await Promise.all([smtp.stop(), http.stop()]);
-    await removeDir(pslDir);
+  beforeAll(() => {
+    t = peers.t;
   });
   beforeEach(() => {
     smtp.mails.length = 0;

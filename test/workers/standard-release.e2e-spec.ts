@@ -1,17 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { startTestApp, type TestApp } from '../support/test-app';
+import type { TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
-import { TestHttpPeer, TestSmtpServer } from './support/peers';
 import {
   fileRelease,
   historyOf,
-  peerEnv,
-  removeDir,
   startFixture,
   step,
-  tempDir,
   waitForInstanceEnd,
   waitForJob,
+  usePeers,
 } from './support/service-tasks';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -22,20 +19,12 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  * Mail goes to a real SMTP server, webhooks, external-CMDB pushes and the rollback hook to a real HTTP server.
  */
 describe('a standard release with a failed install, rollback and re-execution', () => {
-  const smtp = new TestSmtpServer();
-  const http = new TestHttpPeer();
+  const peers = usePeers('standard');
+  const { smtp, http } = peers;
   let t: TestApp;
-  let pslDir: string;
 
-  beforeAll(async () => {
-    await Promise.all([smtp.start(), http.start()]);
-    pslDir = await tempDir('psl-standard');
-    t = await startTestApp(peerEnv(smtp, http, pslDir));
-  });
-  afterAll(async () => {
-    await t.close();
-    await Promise.all([smtp.stop(), http.stop()]);
-    await removeDir(pslDir);
+  beforeAll(() => {
+    t = peers.t;
   });
 
   const ci = async (name: string) =>

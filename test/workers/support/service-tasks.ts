@@ -7,9 +7,9 @@ import { JobEntity } from '../../../src/instances/job.entity';
 import { ProcessInstanceEntity } from '../../../src/instances/process-instance.entity';
 import type { JobContext } from '../../../src/jobs/job-handler';
 import { sampleFormData } from '../../support/form-samples';
-import type { TestApp } from '../../support/test-app';
+import { startTestApp, type TestApp } from '../../support/test-app';
 import { eventually } from '../../support/test-env';
-import type { TestHttpPeer, TestSmtpServer } from './peers';
+import { TestHttpPeer, TestSmtpServer } from './peers';
 
 /** Configuration that points every channel and peer of the workers at the test's own servers on loopback. */
 export function peerEnv(smtp: TestSmtpServer, http: TestHttpPeer, pslDir: string): Record<string, string> {
@@ -208,4 +208,31 @@ export async function step(
     .send({ data: sampleFormData(task.formKey, data) });
   if (res.status !== 200)
     throw new Error(`completing ${elementId} failed: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+export interface PeerWorld {
+  readonly smtp: TestSmtpServer;
+  readonly http: TestHttpPeer;
+  /** The app wired to the peers; set once the suite's beforeAll has run. */
+  t: TestApp;
+}
+
+/**
+ * Registers the suite's beforeAll/afterAll: a real SMTP server and HTTP peer on loopback, a product-library
+ * folder, and the app configured for them; all stopped and removed after.
+ */
+export function usePeers(label: string, env: Record<string, string> = {}): PeerWorld {
+  const world = { smtp: new TestSmtpServer(), http: new TestHttpPeer() } as PeerWorld;
+  let pslDir = '';
+  beforeAll(async () => {
+    await Promise.all([world.smtp.start(), world.http.start()]);
+    pslDir = await tempDir(`psl-${label}`);
+    world.t = await startTestApp({ ...peerEnv(world.smtp, world.http, pslDir), ...env });
+  });
+  afterAll(async () => {
+    await world.t?.close();
+    await Promise.all([world.smtp.stop(), world.http.stop()]);
+    if (pslDir) await removeDir(pslDir);
+  });
+  return world;
 }
