@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { InvalidInputError, NotFoundError, PayloadTooLargeError, type FieldError } from '../common/errors.js';
 import {
   BpmnParseError,
@@ -254,10 +254,4 @@ function importProblem(warning: string): FieldError {
   const message = oneLine(warning);
   const duplicate = /duplicate ID <([^>]+)>/.exec(message);
   return { field: duplicate?.[1] ?? 'xml', message };
-}
-
-export function isUniqueViolation(err: unknown): boolean {
-  return (
-    err instanceof QueryFailedError && (err.driverError as { code?: string } | undefined)?.code === '23505'
-  );
 }

@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
-import { isUniqueViolation } from '../definitions/definition.service.js';
+import { isUniqueViolation } from '../database/errors.js';
 import { ReleaseEntity } from '../releases/release.entity.js';
 import { PslArtifactEntity } from './psl-artifact.entity.js';
 import { PslStore } from './psl-store.js';

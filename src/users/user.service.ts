@@ -4,7 +4,7 @@ import bcrypt from 'bcryptjs';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
-import { isUniqueViolation } from '../definitions/definition.service.js';
+import { isUniqueViolation } from '../database/errors.js';
 import type { CreateUserDto, UpdateUserDto } from './user.dto.js';
 import { UserEntity, type Role } from './user.entity.js';
 
