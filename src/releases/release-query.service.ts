@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { stringify } from 'csv-stringify/sync';
 import { DataSource } from 'typeorm';
 import { InvalidInputError } from '../common/errors.js';
 import type { ReleaseQueryDto, StatisticsQueryDto } from './release-query.dto.js';
@@ -148,35 +149,51 @@ export class ReleaseQueryService {
   }
 }
 
-/** The statistics as CSV: one row per period, then the open releases by step. */
+/**
+ * Text cells come from deployed definitions (step names): a spreadsheet must not read them as formulas,
+ * and a carriage return, which spreadsheets take for a line break, is quoted like a newline.
+ */
+const CSV_OPTIONS = { escape_formulas: true, record_delimiter: 'unix', quoted_match: /\r/ } as const;
+
+/** The statistics as CSV: one row per period, a blank line, then the open releases by step. */
 export function statisticsCsv(stats: { periods: PeriodStatistics[]; openByStep: OpenStep[] }): string {
-  const cell = (value: unknown) => {
-    const text = value === null || value === undefined ? '' : String(value);
-    return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  const lines = [
-    'period,releases,ended,success_rate,rollback_rate,emergency_ratio,on_time_rate,mean_lead_time_hours,p90_lead_time_hours,first_pass_test_rate',
-    ...stats.periods.map((p) =>
-      [
-        p.period,
-        p.releases,
-        p.ended,
-        p.successRate,
-        p.rollbackRate,
-        p.emergencyRatio,
-        p.onTimeRate,
-        p.meanLeadTimeHours,
-        p.p90LeadTimeHours,
-        p.firstPassTestRate,
-      ]
-        .map(cell)
-        .join(','),
-    ),
-    '',
-    'open_step,name,releases,average_age_hours,oldest_age_hours',
-    ...stats.openByStep.map((o) =>
-      [o.step, o.name, o.releases, o.averageAgeHours, o.oldestAgeHours].map(cell).join(','),
-    ),
-  ];
-  return `${lines.join('\n')}\n`;
+  const periods = stringify(
+    stats.periods.map((p) => [
+      p.period,
+      p.releases,
+      p.ended,
+      p.successRate,
+      p.rollbackRate,
+      p.emergencyRatio,
+      p.onTimeRate,
+      p.meanLeadTimeHours,
+      p.p90LeadTimeHours,
+      p.firstPassTestRate,
+    ]),
+    {
+      ...CSV_OPTIONS,
+      header: true,
+      columns: [
+        'period',
+        'releases',
+        'ended',
+        'success_rate',
+        'rollback_rate',
+        'emergency_ratio',
+        'on_time_rate',
+        'mean_lead_time_hours',
+        'p90_lead_time_hours',
+        'first_pass_test_rate',
+      ],
+    },
+  );
+  const openSteps = stringify(
+    stats.openByStep.map((o) => [o.step, o.name, o.releases, o.averageAgeHours, o.oldestAgeHours]),
+    {
+      ...CSV_OPTIONS,
+      header: true,
+      columns: ['open_step', 'name', 'releases', 'average_age_hours', 'oldest_age_hours'],
+    },
+  );
+  return `${periods}\n${openSteps}`;
 }
