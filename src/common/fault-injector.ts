@@ -1,8 +1,9 @@
 /**
  * Crash points for the crash tests: a process started with FAULT_INJECTION=<point> kills itself with SIGKILL
- * when it gets there, exactly as a power cut would. Production runs with none set.
+ * when it gets there, exactly as a power cut would. Production runs with none set. `after-delivery[:channel]`
+ * strikes after a peer accepted an outbound delivery and before the ledger recorded it as sent.
  */
-export type FaultPoint = 'after-commit' | 'in-job' | 'slow-job';
+export type FaultPoint = 'after-commit' | 'in-job' | 'slow-job' | 'after-delivery';
 
 export class FaultInjector {
   private readonly points: ReadonlySet<string>;

@@ -27,6 +27,21 @@ export interface JobHandler {
   handle(context: JobContext, manager: EntityManager): Promise<JobResult>;
 }
 
+/**
+ * The job cannot run yet and is not at fault: something it needs is held elsewhere until `retryAt` (a delivery
+ * another worker claimed, perhaps one that died). The worker puts the job back until then without spending
+ * one of its attempts, so waiting never turns into an incident.
+ */
+export class JobNotReadyError extends Error {
+  constructor(
+    message: string,
+    readonly retryAt: Date,
+  ) {
+    super(message);
+    this.name = 'JobNotReadyError';
+  }
+}
+
 /** Nest multi-provider token: every handler module adds its handlers here. */
 export const JOB_HANDLERS = Symbol('JOB_HANDLERS');
 

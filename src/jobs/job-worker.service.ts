@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FaultInjector } from '../common/fault-injector.js';
@@ -14,8 +14,10 @@ import { TIMER_QUEUE } from '../instances/instance.repository.js';
 import { InstanceService } from '../instances/instance.service.js';
 import { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
-import { JobHandlerRegistry } from './job-handler.js';
+import { JobHandlerRegistry, JobNotReadyError } from './job-handler.js';
 import type { QueueMessage } from './job-queue.port.js';
+
+const NOT_READY_MARGIN_MS = 250;
 
 /**
  * Runs queued jobs: a handler per job type does the work, the result is fed back to the instance.
@@ -57,7 +59,9 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     };
     for (const jobType of this.handlers.jobTypes) {
       this.workers.push(
-        this.watch(new Worker<QueueMessage>(jobType, (job) => this.runServiceJob(job), options)),
+        this.watch(
+          new Worker<QueueMessage>(jobType, (job, token) => this.runServiceJob(job, token), options),
+        ),
       );
     }
     this.workers.push(
@@ -102,7 +106,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     return worker;
   }
 
-  private async runServiceJob(message: Job<QueueMessage>): Promise<string> {
+  private async runServiceJob(message: Job<QueueMessage>, token: string | undefined): Promise<string> {
     const job = await this.dataSource.getRepository(JobEntity).findOneBy({ id: message.data.jobId });
     if (!job || job.status !== 'pending') return 'skipped: already done';
     const instance = await this.dataSource
@@ -134,11 +138,34 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
       stopTimer({ outcome: 'completed' });
       return fed;
     } catch (err) {
+      if (err instanceof JobNotReadyError) {
+        stopTimer({ outcome: 'delayed' });
+        return this.comeBackLater(message, token, job.jobType, err);
+      }
       stopTimer({ outcome: 'failed' });
       const final = attempt >= (message.opts.attempts ?? 1) || err instanceof UnrecoverableError;
       this.metrics.jobFailures.inc({ job_type: job.jobType, final: String(final) });
       await this.instances.failJob(job.id, err instanceof Error ? err.message : String(err), attempt, final);
       throw err;
     }
+  }
+
+  /**
+   * Park the message until the job can run (a taken-over job whose delivery a dead worker still claims): moved
+   * to the delayed set with its attempts untouched, so waiting is never counted as failing.
+   */
+  private async comeBackLater(
+    message: Job<QueueMessage>,
+    token: string | undefined,
+    jobType: string,
+    err: JobNotReadyError,
+  ): Promise<never> {
+    // A little past the moment, so clocks a few milliseconds apart still find the way clear.
+    const at = Math.max(err.retryAt.getTime(), Date.now()) + NOT_READY_MARGIN_MS;
+    this.logger.log(
+      `job ${message.data.jobId} (${jobType}) waits until ${new Date(at).toISOString()}: ${err.message}`,
+    );
+    await message.moveToDelayed(at, token);
+    throw new DelayedError();
   }
 }

@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { isTemplate } from '../../notify/notify-templates.js';
 import { NotifyService, UnknownTemplateError, type NotifyRequest } from '../../notify/notify.service.js';
 import type { JobContext, JobHandler, JobResult } from '../job-handler.js';
-import { DeliveryLedger, type Delivered } from './support/delivery-ledger.js';
+import { DeliveryBusyError, DeliveryLedger, type Delivered } from './support/delivery-ledger.js';
 import { JobEffects } from './support/job-effects.js';
 import { loadReleaseFacts } from './support/release-facts.js';
 
@@ -73,6 +73,7 @@ export class NotifyJobHandler implements JobHandler {
 
     const delivered: Delivered[] = [];
     const failures: string[] = [];
+    let busyUntil: Date | undefined;
     for (const delivery of plan.deliveries) {
       try {
         delivered.push(
@@ -90,15 +91,19 @@ export class NotifyJobHandler implements JobHandler {
           ),
         );
       } catch (err) {
+        if (err instanceof DeliveryBusyError && (!busyUntil || err.retryAt > busyUntil))
+          busyUntil = err.retryAt;
         failures.push(
           `${delivery.channel} ${delivery.target}: ${err instanceof Error ? err.message : String(err)}`,
         );
       }
     }
     if (failures.length > 0) {
-      throw new Error(
-        `notify ${plan.template}: ${failures.length} of ${plan.deliveries.length} deliveries failed (those sent are not sent again): ${failures.join('; ')}`,
-      );
+      const summary = `notify ${plan.template}: ${failures.length} of ${plan.deliveries.length} deliveries failed (those sent are not sent again): ${failures.join('; ')}`;
+      // A delivery held by another (perhaps dead) worker: come back when its claim lapses, at no attempt's cost;
+      // the failed ones are retried then too.
+      if (busyUntil) throw new DeliveryBusyError(summary, busyUntil);
+      throw new Error(summary);
     }
     return {
       outcome: {

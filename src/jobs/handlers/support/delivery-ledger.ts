@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config.js';
+import { FaultInjector } from '../../../common/fault-injector.js';
 import type { JsonObject } from '../../../common/json.js';
+import { JobNotReadyError } from '../../job-handler.js';
 
 export interface DeliveryKey {
   readonly jobId: string;
@@ -21,8 +23,16 @@ export interface Delivered {
   readonly response: JsonObject | null;
 }
 
-/** Another worker holds the same delivery right now (a duplicate message of a job still running). */
-export class DeliveryBusyError extends Error {}
+/**
+ * Another worker holds the same delivery: a duplicate message of a job still running, or a worker that died
+ * holding the claim. The job waits until the claim lapses (`retryAt`) instead of spending an attempt.
+ */
+export class DeliveryBusyError extends JobNotReadyError {
+  constructor(message: string, retryAt: Date) {
+    super(message, retryAt);
+    this.name = 'DeliveryBusyError';
+  }
+}
 
 /**
  * Every call a job makes to a peer goes through here, keyed by (job, channel, target).
@@ -30,13 +40,18 @@ export class DeliveryBusyError extends Error {}
  * Guarantee: AT-LEAST-ONCE to the peer, deduplicated on our side. A delivery is claimed (row `sending`)
  * before the call and marked `sent` after the peer accepted it; a later run of the same job skips what is
  * `sent`, retries what `failed`, and waits for a claim another worker holds. Only a crash (or a lost reply)
- * between the peer accepting and our `sent` commit makes the next run send again, once the claim is stale.
+ * between the peer accepting and our `sent` commit makes the next run send again, once the claim is stale
+ * (3 × OUTBOUND_TIMEOUT_MS after it was taken: no send of the claimant can still be under way). Until then the
+ * next run is told to come back when the claim lapses (DeliveryBusyError), which costs the job no attempt.
  * Peers get the job id as an idempotency key (Message-ID, X-Idempotency-Key header, `idempotencyKey` field)
  * to drop such a repeat on their side.
  */
 @Injectable()
 export class DeliveryLedger {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FaultInjector) private readonly faults: FaultInjector,
+  ) {}
 
   async deliver(
     manager: EntityManager,
@@ -67,10 +82,12 @@ export class DeliveryLedger {
       ],
     );
     if (claimed.length === 0) {
-      const rows: Array<{ status: string; response: JsonObject | null }> = await manager.query(
-        `SELECT status, response FROM outbound_delivery WHERE job_id = $1 AND channel = $2 AND target = $3`,
-        [key.jobId, key.channel, key.target.slice(0, 500)],
-      );
+      const rows: Array<{ status: string; response: JsonObject | null; lapses_at: Date | null }> =
+        await manager.query(
+          `SELECT status, response, claimed_at + make_interval(secs => $4) AS lapses_at
+             FROM outbound_delivery WHERE job_id = $1 AND channel = $2 AND target = $3`,
+          [key.jobId, key.channel, key.target.slice(0, 500), staleSeconds],
+        );
       if (rows[0]?.status === 'sent') {
         return {
           channel: key.channel,
@@ -79,11 +96,17 @@ export class DeliveryLedger {
           response: rows[0].response,
         };
       }
-      throw new DeliveryBusyError(`${key.channel} to ${key.target} is being sent by another worker`);
+      // Gone between the two statements (a failed claim retried elsewhere): look again in a moment.
+      const retryAt = rows[0]?.lapses_at ? new Date(rows[0].lapses_at) : new Date(Date.now() + 1000);
+      throw new DeliveryBusyError(
+        `${key.channel} to ${key.target} is being sent by another worker (claim lapses at ${retryAt.toISOString()})`,
+        retryAt,
+      );
     }
 
     try {
       const response = await send();
+      this.faults.crashIfArmed('after-delivery', key.channel);
       await manager.query(
         `UPDATE outbound_delivery SET status = 'sent', sent_at = now(), response = $4
           WHERE job_id = $1 AND channel = $2 AND target = $3`,
