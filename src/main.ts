@@ -4,11 +4,13 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
+import { logProcessFaults } from './monitoring/process-faults.js';
 import { configureApp } from './http/configure-app.js';
 import { startZeroSetup, stopZeroSetup } from './embedded/zero-setup.js';
 
 /** The API, and by default the workers too: one command runs everything. */
 async function main(): Promise<void> {
+  logProcessFaults();
   const config = loadConfig();
   await startZeroSetup(config); // DATABASE_URL unset: embedded PostgreSQL, and Redis found or started
   const app = await NestFactory.create(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true });

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { EnqueueOptions, JobQueuePort, QueueMessage } from './job-queue.port.js';
+import { logRedisErrors } from './redis.js';
 
 /** The BullMQ side of the queue port: one queue per job type, plus the timer queue. */
 export class BullMqJobQueue implements JobQueuePort {
@@ -16,6 +17,7 @@ export class BullMqJobQueue implements JobQueuePort {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.connection, prefix: this.prefix });
+      logRedisErrors(queue, `queue ${name}`);
       this.queues.set(name, queue);
     }
     return queue;

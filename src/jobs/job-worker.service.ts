@@ -16,6 +16,7 @@ import { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { JobHandlerRegistry, JobNotReadyError } from './job-handler.js';
 import type { QueueMessage } from './job-queue.port.js';
+import { logRedisErrors } from './redis.js';
 
 const NOT_READY_MARGIN_MS = 250;
 
@@ -102,7 +103,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private watch(worker: Worker): Worker {
-    worker.on('error', (err) => this.logger.warn(`worker ${worker.name}: ${err.message}`));
+    logRedisErrors(worker, `worker ${worker.name}`);
     return worker;
   }
 
