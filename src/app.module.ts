@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { Clock } from './common/clock.js';
 import type { AppConfig } from './config/app-config.js';
 import { AuthModule } from './auth/auth.module.js';
 import { CoreModule } from './core.module.js';
@@ -20,13 +21,17 @@ import { ReportsModule } from './reports/reports.module.js';
 
 @Module({})
 export class AppModule {
-  /** `jobHandlers` adds service-task handlers beside the release procedure's own. */
-  static forRoot(config: AppConfig, jobHandlers: readonly JobHandler[] = []): DynamicModule {
+  /** `jobHandlers` adds service-task handlers beside the release procedure's own; `clock` times the timers. */
+  static forRoot(
+    config: AppConfig,
+    jobHandlers: readonly JobHandler[] = [],
+    { clock }: { clock?: Clock } = {},
+  ): DynamicModule {
     return {
       module: AppModule,
       imports: [
         loggingModule(config),
-        CoreModule.forRoot(config),
+        CoreModule.forRoot(config, clock),
         JobHandlersModule.forRoot(jobHandlers),
         AuthModule,
         FormsModule,

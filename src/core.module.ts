@@ -9,6 +9,7 @@ import {
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
+import { CLOCK, systemClock, type Clock } from './common/clock.js';
 import { FaultInjector } from './common/fault-injector.js';
 import { createDataSource, ensureDatabase, migrate } from './database/data-source.js';
 import { embeddedDataSource, stopZeroSetup } from './embedded/zero-setup.js';
@@ -53,11 +54,12 @@ async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
 @Global()
 @Module({})
 export class CoreModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, clock: Clock = systemClock): DynamicModule {
     return {
       module: CoreModule,
       providers: [
         { provide: APP_CONFIG, useValue: config },
+        { provide: CLOCK, useValue: clock },
         { provide: FaultInjector, useValue: new FaultInjector(config.faultInjection) },
         {
           provide: DataSource,
@@ -78,7 +80,7 @@ export class CoreModule {
         },
         ConnectionCloser,
       ],
-      exports: [APP_CONFIG, FaultInjector, DataSource, REDIS, JOB_QUEUE],
+      exports: [APP_CONFIG, CLOCK, FaultInjector, DataSource, REDIS, JOB_QUEUE],
     };
   }
 }

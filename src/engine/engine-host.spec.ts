@@ -66,20 +66,33 @@ describe('EngineHost', () => {
     expect(done.waits).toEqual([]);
   });
 
-  it('given an expired timer, when the instance is woken, then the timer fires and its branch runs', async () => {
+  it('given a timer the host holds due, when the instance is woken with it, then the timer fires and its branch runs', async () => {
     const started = await host.run(process, null, {
       type: 'start',
-      variables: { escalationTimeout: 'PT0.05S' },
+      variables: { escalationTimeout: 'PT1H' },
     });
-    await new Promise((resolve) => setTimeout(resolve, 80));
     const woken = await host.run(
       process,
       started.state,
-      { type: 'wake' },
+      { type: 'wake', due: [waitAt(started, 'esc').executionId] },
       new Set(started.waits.map((w) => w.executionId)),
     );
     expect(woken.waits.map((w) => w.elementId).sort()).toEqual(['approve', 'escnotify']);
     expect(woken.steps.map((s) => `${s.type} ${s.elementId}`)).toContain('activity.end esc');
+  });
+
+  it('given a host clock a day ahead, when a timer starts, then its expiry is on that clock', async () => {
+    const hostNow = new Date(Date.now() + 86_400_000);
+    const started = await host.run(
+      process,
+      null,
+      { type: 'start', variables: { escalationTimeout: 'PT1H' } },
+      new Set(),
+      hostNow,
+    );
+    const expiry = waitAt(started, 'esc').expireAt!.getTime() - hostNow.getTime();
+    expect(expiry).toBeGreaterThanOrEqual(3_600_000 - 1000);
+    expect(expiry).toBeLessThanOrEqual(3_600_000 + 1000);
   });
 
   it('given a timer not yet due, when woken early, then it keeps waiting with its original expiry', async () => {

@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { Engine } from 'bpmn-engine';
 import { Timers } from 'bpmn-elements';
-import { feelExpressions, userVariables } from './feel.js';
+import { createFeelExpressions, DEFAULT_FEEL_LIMITS, userVariables } from './feel.js';
 import { engineElements, type CompiledProcess } from './process-model.js';
+import { DEFAULT_TIMER_BOUNDS, timerProblem, type TimerBounds } from './timer-bounds.js';
 
 /** One thing that happens to an instance: it starts, a waiting task is completed, or it is woken (timers). */
 export type EngineCommand =
@@ -13,7 +14,8 @@ export type EngineCommand =
       readonly executionId: string;
       readonly variables: Record<string, unknown>;
     }
-  | { readonly type: 'wake' };
+  /** Wake the instance; the timers waiting in `due` (execution ids) have expired by the host's clock. */
+  | { readonly type: 'wake'; readonly due?: readonly string[] };
 
 export type WaitKind = 'user-task' | 'service-task' | 'timer' | 'other';
 
@@ -22,6 +24,7 @@ export interface EngineWait {
   readonly elementId: string;
   readonly executionId: string;
   readonly kind: WaitKind;
+  /** When a timer started in this run expires, on the clock of the run's `now`. */
   readonly expireAt?: Date;
 }
 
@@ -103,9 +106,20 @@ const taskOutputExtension = {
   },
 };
 
-/** Durable timers are delayed queue jobs, so the engine never arms one in memory: expired ones complete on resume. */
-function inertTimers() {
-  return new Timers({ setTimeout: () => undefined, clearTimeout: () => undefined } as never);
+/**
+ * Durable timers are delayed queue jobs, so the engine never arms one in memory: expired ones complete on
+ * resume, and the ones the host holds due are completed through the callbacks kept here.
+ */
+function heldTimers(held: Map<string, () => void>) {
+  return new Timers({
+    setTimeout: (callback: () => void, _delay: number, owner?: { executionId?: string }) => {
+      if (owner?.executionId) held.set(owner.executionId, callback);
+      return owner?.executionId;
+    },
+    clearTimeout: (executionId?: string) => {
+      if (executionId) held.delete(executionId);
+    },
+  } as never);
 }
 
 const noScripts = {
@@ -113,19 +127,48 @@ const noScripts = {
   register: () => undefined,
 };
 
+export interface EngineHostOptions {
+  /** Time one FEEL evaluation may take: past it, the step fails (an incident), the process goes on. */
+  readonly feelTimeoutMs: number;
+  /** Bounds a timer value made by FEEL must meet, as written ones must at deploy. */
+  readonly timers: TimerBounds;
+}
+
 /**
  * Runs one command against an instance: rebuilds the engine from the stored state, applies the command,
  * runs to the next wait and hands back the new state and what happened. Knows nothing of storage or HTTP.
  */
 export class EngineHost {
+  constructor(
+    private readonly options: EngineHostOptions = {
+      feelTimeoutMs: DEFAULT_FEEL_LIMITS.evaluationTimeoutMs,
+      timers: DEFAULT_TIMER_BOUNDS,
+    },
+  ) {}
+
+  /** FEEL for one process: a timer's value is checked before the engine arms (or, at zero, repeats) it. */
+  private expressionsFor(process: CompiledProcess) {
+    return createFeelExpressions(this.options.feelTimeoutMs, (expression, value, context) => {
+      const elementId = context.content?.id;
+      const timer = typeof elementId === 'string' ? process.elements.get(elementId)?.timer : undefined;
+      if (!timer || timer.expression !== expression) return undefined;
+      return timerProblem(timer.kind, value, this.options.timers);
+    });
+  }
+
   async run(
     process: CompiledProcess,
     saved: StoredEngineState | null,
     command: EngineCommand,
     knownWaits: ReadonlySet<string> = new Set(),
+    now?: Date,
   ): Promise<EngineRun> {
     const steps: EngineStep[] = [];
     const expiries = new Map<string, Date>();
+    // The engine reads the system time: the expiries it computes are moved onto the host's clock.
+    const skewMs = now ? now.getTime() - Date.now() : 0;
+    const heldByDefinition = new Map<string, () => void>();
+    const ownerOfDefinition = new Map<string, string>();
     let endStatus: string | undefined;
     let finished = false;
     let failure: unknown;
@@ -142,8 +185,10 @@ export class EngineHost {
     });
     listener.on('activity.timer', (api: ElementApi) => {
       const owner = api.content.parent?.executionId ?? api.executionId ?? '';
+      if (api.executionId) ownerOfDefinition.set(api.executionId, owner);
       const expireAt = api.content.expireAt ? new Date(api.content.expireAt as string) : undefined;
-      if (expireAt && !Number.isNaN(expireAt.getTime())) expiries.set(owner, expireAt);
+      if (expireAt && !Number.isNaN(expireAt.getTime()))
+        expiries.set(owner, new Date(expireAt.getTime() + skewMs));
       if (!knownWaits.has(owner))
         steps.push({ type: 'activity.timer', elementId: api.id, executionId: owner, at: new Date() });
     });
@@ -157,9 +202,9 @@ export class EngineHost {
       name: process.processId,
       sourceContext: process.sourceContext,
       elements: engineElements,
-      expressions: feelExpressions,
+      expressions: this.expressionsFor(process),
       scripts: noScripts,
-      timers: inertTimers(),
+      timers: heldTimers(heldByDefinition),
       extensions: taskOutputExtension,
     } as never);
     engine.once('end', () => {
@@ -179,6 +224,12 @@ export class EngineHost {
         engine.recover(structuredClone(saved) as never);
         execution = (await engine.resume({ listener } as never)) as never;
         await settle(engine);
+        if (command.type === 'wake') {
+          const due = new Set(command.due ?? []);
+          for (const [definition, complete] of heldByDefinition) {
+            if (due.has(ownerOfDefinition.get(definition) ?? '')) complete();
+          }
+        }
         if (command.type === 'complete') {
           const waiting = execution.getPostponed().find((a) => a.executionId === command.executionId);
           if (!waiting || waiting.id !== command.elementId) {

@@ -9,6 +9,7 @@ import {
   NotFoundError,
   UnprocessableError,
 } from '../common/errors.js';
+import { CLOCK, type Clock } from '../common/clock.js';
 import { FaultInjector } from '../common/fault-injector.js';
 import { assertSize, assertVariables } from '../common/json-variables.js';
 import { DefinitionService } from '../definitions/definition.service.js';
@@ -47,6 +48,7 @@ export class InstanceService {
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FaultInjector) private readonly faults: FaultInjector,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** Records that follow their instance (a release's status) register here. */
@@ -236,15 +238,15 @@ export class InstanceService {
       const instance = await this.repository.lock(manager, found.instanceId);
       const job = await this.repository.findJob(manager, jobId);
       if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
-
-      const run = await this.advance(manager, instance, { type: 'wake' }, null);
-      const stillWaiting = run.waits.find((w) => w.executionId === job.executionId);
-      if (stillWaiting) {
-        // Delivered before the engine's expiry (clock skew): queue the wake-up again for the rest of the time.
-        job.dueAt = stillWaiting.expireAt ?? job.dueAt;
-        await this.repository.saveJob(manager, job);
+      if (job.dueAt && job.dueAt > this.clock.now()) {
+        // Delivered before it is due (clock skew): queue the wake-up again for the rest of the time.
         await this.repository.enqueue(manager, job);
         return 'early';
+      }
+
+      const run = await this.advance(manager, instance, { type: 'wake', due: [job.executionId] }, null);
+      if (run.waits.some((w) => w.executionId === job.executionId)) {
+        throw new Error(`timer ${job.elementId} of instance ${instance.id} is due but the engine kept it`);
       }
       return 'fired';
     });
@@ -388,7 +390,7 @@ export class InstanceService {
 
     let run: EngineRun;
     try {
-      run = await this.engine.run(process, instance.engineState as never, command, known);
+      run = await this.engine.run(process, instance.engineState as never, command, known, this.clock.now());
     } catch (err) {
       if (err instanceof EngineRunError)
         throw new UnprocessableError(`the process cannot go on: ${err.message}`);

@@ -1,4 +1,5 @@
 import { InstanceService } from '../../src/instances/instance.service';
+import { ManualClock } from '../support/manual-clock';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
 import { FlowDriver, type Release } from './flow-driver';
@@ -14,9 +15,10 @@ describe('an end status reached while a side branch still runs', () => {
   let t: TestApp;
   let flow: FlowDriver;
   let instances: InstanceService;
+  const clock = new ManualClock();
 
   beforeAll(async () => {
-    t = await startTestApp({ RUN_WORKERS: 'false', ESCALATION_TIMEOUT: 'PT0.1S' });
+    t = await startTestApp({ RUN_WORKERS: 'false' }, undefined, [], { clock });
     flow = new FlowDriver(t);
     instances = t.get<InstanceService>(InstanceService);
   });
@@ -42,10 +44,10 @@ describe('an end status reached while a side branch still runs', () => {
       await instances.completeJob(await pendingJob(release.instanceId, 'notify-approval-needed'));
       const approval = await flow.waitForTask(release.id, 'approve-emergency');
       const timer = await pendingJob(release.instanceId, 'escalation-timer');
-      // The timer is the subject: fire it once it is due (an early wake-up is re-queued and reported 'early').
-      await eventually(async () => (await instances.fireTimer(timer)) === 'fired', {
-        what: 'the escalation timer',
-      });
+      // The timer is the subject: woken early it waits on; once the clock passes its expiry it fires.
+      expect(await instances.fireTimer(timer)).toBe('early');
+      await clock.advance(31 * 60_000, t.resources);
+      expect(await instances.fireTimer(timer)).toBe('fired');
       const escalation = await pendingJob(release.instanceId, 'notify-escalation');
 
       await flow.complete(approval, { approvalDecision: 'reject' });

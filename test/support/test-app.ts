@@ -8,6 +8,7 @@ import { AppModule } from '../../src/app.module';
 import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import { configureApp } from '../../src/http/configure-app';
 import type { JobHandler } from '../../src/jobs/job-handler';
+import type { Clock } from '../../src/common/clock';
 import { dropTestResources, newTestResources, REDIS_URL, type TestResources } from './test-env';
 import { seedUsers, TEST_ADMIN_PASSWORD, TEST_JWT_SECRET, type Tokens } from './users';
 import { TokenService } from '../../src/auth/token.service';
@@ -66,9 +67,10 @@ export async function startTestApp(
   overrides: Record<string, string> = {},
   resources: TestResources = newTestResources(),
   jobHandlers: readonly JobHandler[] = [],
+  { clock }: { clock?: Clock } = {},
 ): Promise<TestApp> {
   const config = loadConfig(testEnv(resources, overrides));
-  const app = await NestFactory.create(AppModule.forRoot(config, jobHandlers), {
+  const app = await NestFactory.create(AppModule.forRoot(config, jobHandlers, { clock }), {
     bodyParser: false,
     logger: ['error', 'warn'],
   });

@@ -1,0 +1,30 @@
+import { Queue } from 'bullmq';
+import type { Clock } from '../../src/common/clock';
+import { TIMER_QUEUE } from '../../src/instances/instance.repository';
+import { REDIS_URL, type TestResources } from './test-env';
+
+/**
+ * A clock the test moves forward by hand (it runs on with real time in between), so timer scenarios wait
+ * for no real expiry. Pass it to startTestApp; `advance` moves it and wakes the timers it made due.
+ */
+export class ManualClock implements Clock {
+  private offsetMs = 0;
+
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+
+  /**
+   * Move time forward by `ms`, then deliver every timer wake-up now: their delayed jobs wait in Redis on real
+   * time, and the service re-queues the ones the clock has not yet made due.
+   */
+  async advance(ms: number, resources: TestResources): Promise<void> {
+    this.offsetMs += ms;
+    const queue = new Queue(TIMER_QUEUE, { connection: { url: REDIS_URL }, prefix: resources.queuePrefix });
+    try {
+      for (const job of await queue.getDelayed()) await job.promote();
+    } finally {
+      await queue.close();
+    }
+  }
+}
