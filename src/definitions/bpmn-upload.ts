@@ -26,31 +26,47 @@ export async function readBpmnUpload(request: Request, body: unknown): Promise<s
       reject(new InvalidInputError(`not a readable multipart body: ${String(err)}`));
       return;
     }
+    let settled = false;
+    /** Refuse once, and drain the rest of the body so the connection can carry the answer. */
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      request.unpipe(parser);
+      request.resume();
+      reject(error);
+    };
     let found = false;
     parser.on('file', (_name, stream) => {
       found = true;
       const chunks: Buffer[] = [];
+      // A body cut short fails the file stream too: unhandled, that error ends the process.
+      stream.on('error', (err: Error) =>
+        fail(new InvalidInputError(`the upload broke off before the form ended: ${err.message}`)),
+      );
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => {
-        request.unpipe(parser);
-        request.resume();
-        reject(new PayloadTooLargeError(`a BPMN file may be at most ${MAX_BPMN_BYTES} bytes`));
-      });
+      stream.on('limit', () =>
+        fail(new PayloadTooLargeError(`a BPMN file may be at most ${MAX_BPMN_BYTES} bytes`)),
+      );
       stream.on('end', () => {
-        if (!(stream as { truncated?: boolean }).truncated) resolve(Buffer.concat(chunks).toString('utf8'));
+        if ((stream as { truncated?: boolean }).truncated || settled) return;
+        settled = true;
+        resolve(Buffer.concat(chunks).toString('utf8'));
       });
     });
     parser.on('error', (err: unknown) =>
-      reject(new InvalidInputError(`not a readable multipart body: ${String(err)}`)),
+      fail(new InvalidInputError(`not a readable multipart body: ${String(err)}`)),
     );
     parser.on('close', () => {
       if (!found)
-        reject(
+        fail(
           new InvalidInputError('the multipart form has no file', [
             { field: 'file', message: 'is required' },
           ]),
         );
     });
+    const aborted = () => fail(new InvalidInputError('the upload was aborted before the form ended'));
+    request.on('aborted', aborted);
+    request.on('error', aborted);
     request.pipe(parser);
   });
 }

@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { PassThrough } from 'node:stream';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { InvalidInputError, PayloadTooLargeError } from '../common/errors.js';
+import { DomainError, InvalidInputError, PayloadTooLargeError } from '../common/errors.js';
 import { BlobTooLargeError, type PslStore } from './psl-store.js';
 
 export interface ReceivedFile {
@@ -43,7 +43,7 @@ export async function receiveFiles(
   const writes: Array<Promise<void>> = [];
   let tooMany = false;
 
-  await new Promise<void>((resolve, reject) => {
+  await new Promise<void>((resolve) => {
     let parser: busboy.Busboy;
     try {
       parser = busboy({
@@ -53,10 +53,28 @@ export async function receiveFiles(
         defParamCharset: 'utf8',
       });
     } catch (err) {
-      reject(new InvalidInputError(`not a readable multipart body: ${String(err)}`));
+      errors.push(new InvalidInputError(`not a readable multipart body: ${String(err)}`));
+      resolve();
       return;
     }
+    /** The streams still feeding the store: each must fail (and its partial blob go) if the form breaks off. */
+    const open = new Set<PassThrough>();
+    let stopped = false;
+    /** Stop reading the form after a failure: the files still streaming fail, the rest of the body is drained. */
+    const stop = (error: Error) => {
+      if (stopped) return;
+      stopped = true;
+      errors.push(error);
+      request.unpipe(parser);
+      request.resume();
+      for (const proxy of open) proxy.destroy(error);
+      resolve();
+    };
     parser.on('file', (_field, stream, info) => {
+      // A body cut short (or malformed later on) fails the file stream too: unhandled, that error ends the process.
+      stream.on('error', (err: Error) =>
+        stop(new InvalidInputError(`the upload broke off before the form ended: ${err.message}`)),
+      );
       const name = safeName(info.filename);
       if (!name) {
         errors.push(
@@ -71,6 +89,9 @@ export async function receiveFiles(
       stream.on('limit', () => (limited.hit = true));
       // The store's pipeline destroys its source on failure; busboy's file stream must live on to be drained.
       const proxy = new PassThrough();
+      // Destroyed with the form's error before the store has piped it: the failure is already recorded by stop().
+      proxy.on('error', () => undefined);
+      open.add(proxy);
       stream.pipe(proxy);
       writes.push(
         store
@@ -80,22 +101,22 @@ export async function receiveFiles(
           })
           .catch((err: unknown) => {
             errors.push(err);
+            // A store that failed before reading (e.g. the disk) leaves the proxy full: drain the file without it.
+            stream.unpipe(proxy);
+            proxy.destroy();
             stream.resume();
-          }),
+          })
+          .finally(() => open.delete(proxy)),
       );
     });
     parser.on('filesLimit', () => (tooMany = true));
-    parser.on('error', (err: unknown) => {
-      request.unpipe(parser);
-      request.resume();
-      errors.push(new InvalidInputError(`not a readable multipart body: ${String(err)}`));
-      resolve();
-    });
+    parser.on('error', (err: unknown) =>
+      stop(new InvalidInputError(`not a readable multipart body: ${errorMessage(err)}`)),
+    );
     parser.on('close', () => resolve());
-    request.on('aborted', () => {
-      errors.push(new InvalidInputError('the upload was aborted'));
-      resolve();
-    });
+    const aborted = () => stop(new InvalidInputError('the upload was aborted before the form ended'));
+    request.on('aborted', aborted);
+    request.on('error', aborted);
     request.pipe(parser);
   });
   await Promise.all(writes);
@@ -117,7 +138,12 @@ export async function receiveFiles(
     await discard(stored);
     const tooLarge = errors.find((e) => e instanceof BlobTooLargeError);
     if (tooLarge) throw new PayloadTooLargeError(`a package file may be at most ${maxBytes} bytes`);
-    throw errors[0];
+    const refused = errors.find((e) => e instanceof DomainError);
+    if (refused) throw refused;
+    // Anything else broke while the file was written (the disk, a stream): the upload is refused as a whole.
+    throw new InvalidInputError(
+      `the upload could not be stored, nothing was kept: ${errorMessage(errors[0])}`,
+    );
   }
   return stored;
 }
@@ -131,4 +157,10 @@ function safeName(raw: string | undefined): string | undefined {
     return undefined;
   }
   return name;
+}
+
+/** An error's message without the machine's paths (a disk error names the file it failed on). */
+function errorMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/'[^']*[\\/][^']*'/g, "'<file>'");
 }

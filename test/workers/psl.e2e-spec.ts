@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
@@ -150,6 +152,112 @@ describe('product software library', () => {
     ).toBe(0);
 
     await upload(release.id, [['exact.bin', randomBytes(MAX)]]).expect(201);
+  });
+
+  describe('an upload that breaks off', () => {
+    const boundary = 'upload-boundary-7f3a';
+    const partHead = (name: string) =>
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n` +
+          'Content-Type: application/octet-stream\r\n\r\n',
+      );
+    const rawUpload = (releaseId: string, body: Buffer) =>
+      t
+        .as('project-team')
+        .post(`/api/releases/${releaseId}/artifacts`)
+        .set('content-type', `multipart/form-data; boundary=${boundary}`)
+        .send(body);
+    /** Nothing of a failed upload is left: no blob, no partial file, no artifact row. */
+    const expectNothingKept = async (releaseId: string, blobsBefore: string[]) => {
+      expect(await blobs()).toEqual(blobsBefore);
+      expect(await filesUnder(join(pslDir, 'tmp'))).toEqual([]);
+      const list = await t.as('applicant').get(`/api/releases/${releaseId}/artifacts`).expect(200);
+      expect(list.body.total).toBe(0);
+    };
+
+    it('given a body that ends before its closing boundary, when it is uploaded, then 400, nothing is kept, and the service answers the next upload', async () => {
+      const release = await fileRelease(t);
+      const before = await blobs();
+      const truncated = Buffer.concat([
+        partHead('first.bin'),
+        randomBytes(1000),
+        Buffer.from(`\r\n`),
+        partHead('half.bin'),
+        randomBytes(30_000),
+      ]);
+
+      const res = await rawUpload(release.id, truncated).expect(400);
+
+      expect(res.body).toMatchObject({
+        statusCode: 400,
+        message: expect.stringMatching(/Unexpected end of form/),
+      });
+      await expectNothingKept(release.id, before);
+      await upload(release.id, [['whole.bin', randomBytes(10)]]).expect(201);
+    });
+
+    it('given a part without a readable header, when it is uploaded, then 400 and nothing is kept', async () => {
+      const release = await fileRelease(t);
+      const before = await blobs();
+      const malformed = Buffer.concat([
+        partHead('ok.bin'),
+        randomBytes(500),
+        Buffer.from(`\r\n--${boundary}\r\n${'x'.repeat(20_000)}\r\n\r\nbody\r\n--${boundary}--\r\n`),
+      ]);
+
+      const res = await rawUpload(release.id, malformed).expect(400);
+
+      expect(res.body.message).toMatch(/not a readable multipart body|broke off/);
+      await expectNothingKept(release.id, before);
+    });
+
+    it('given a client that goes away mid-upload, when the connection drops, then the partial file is removed and nothing is recorded', async () => {
+      const release = await fileRelease(t);
+      const before = await blobs();
+      const server = t.app.getHttpServer() as Server;
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      const client = httpRequest({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: `/api/releases/${release.id}/artifacts`,
+        headers: {
+          authorization: `Bearer ${t.tokens['project-team']}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': String(MAX),
+        },
+      });
+      client.on('error', () => undefined);
+      client.write(Buffer.concat([partHead('dropped.bin'), randomBytes(20_000)]));
+      await eventually(async () => (await filesUnder(join(pslDir, 'tmp'))).length > 0, {
+        what: 'the upload to start writing',
+      });
+
+      client.destroy();
+
+      await eventually(async () => (await filesUnder(join(pslDir, 'tmp'))).length === 0, {
+        what: 'the partial file to be removed',
+      });
+      await expectNothingKept(release.id, before);
+      await upload(release.id, [['after.bin', randomBytes(10)]]).expect(201);
+    });
+
+    it('given a library directory that cannot be written, when a file is uploaded, then 400 without a path of the machine, and nothing is kept', async () => {
+      const release = await fileRelease(t);
+      const before = await blobs();
+      const tmp = join(pslDir, 'tmp');
+      await rm(tmp, { recursive: true, force: true });
+      await writeFile(tmp, 'a file where the directory should be');
+      try {
+        const res = await upload(release.id, [['blocked.bin', randomBytes(50_000)]]).expect(400);
+        expect(res.body.message).toMatch(/could not be stored, nothing was kept/);
+        expect(res.body.message).not.toContain(pslDir);
+      } finally {
+        await rm(tmp, { force: true });
+      }
+      await expectNothingKept(release.id, before);
+    });
   });
 
   it('refuses what is not a package upload: no multipart, no file, a cancelled release', async () => {
