@@ -17,6 +17,10 @@ export interface AppConfig {
   /** ISO-8601 duration before an undecided emergency approval is escalated. */
   readonly escalationTimeout: string;
   readonly variablesMaxBytes: number;
+  /** What one FEEL expression of a deployed definition may cost (checked at deploy; the time also at run time). */
+  readonly feel: FeelLimitsConfig;
+  /** Bounds of timer durations, cycles and dates (checked at deploy, and at run time for FEEL-made values). */
+  readonly timers: TimerBoundsConfig;
   readonly processesDir: string;
   /** Fault-injection points for crash tests (comma separated); empty in production. */
   readonly faultInjection: readonly string[];
@@ -57,6 +61,30 @@ export interface WebhookConfig {
 export interface HttpPeerConfig {
   readonly url: string;
   readonly token: string | undefined;
+}
+
+export interface FeelLimitsConfig {
+  /** FEEL_MAX_LENGTH: characters of one expression, checked before it is parsed. */
+  readonly maxLength: number;
+  /** FEEL_MAX_DEPTH: bracket nesting of one expression. */
+  readonly maxDepth: number;
+  /** FEEL_MAX_TERMS: terms (names, literals, operators) of one expression; a definition may have 20 times that. */
+  readonly maxTerms: number;
+  /** FEEL_MAX_ITERATIONS: iterations literal ranges and lists may ask for, nested ones multiplied. */
+  readonly maxIterations: number;
+  /** FEEL_EVAL_TIMEOUT_MS: time one evaluation may take before it fails (an incident, never the process). */
+  readonly evaluationTimeoutMs: number;
+}
+
+export interface TimerBoundsConfig {
+  /** TIMER_MIN_CYCLE_MS: shortest interval of a timer cycle. */
+  readonly minCycleMs: number;
+  /** TIMER_MAX_DAYS: longest duration or cycle interval, and how far ahead a date may lie. */
+  readonly maxDays: number;
+  /** TIMER_MAX_REPETITIONS: most repetitions a cycle may name (R<n>/...). */
+  readonly maxRepetitions: number;
+  /** TIMER_EARLIEST_YEAR: no timer date before January 1 of this year. */
+  readonly earliestYear: number;
 }
 
 export const NOTIFY_LANGUAGES = ['zh', 'en', 'zh+en'] as const;
@@ -210,6 +238,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
     outboxPollMs: int('OUTBOX_POLL_MS', 1000, 10, 600_000),
     escalationTimeout,
     variablesMaxBytes: int('VARIABLES_MAX_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    feel: {
+      maxLength: int('FEEL_MAX_LENGTH', 4_000, 16, 100_000),
+      maxDepth: int('FEEL_MAX_DEPTH', 50, 1, 500),
+      maxTerms: int('FEEL_MAX_TERMS', 1_000, 4, 20_000),
+      maxIterations: int('FEEL_MAX_ITERATIONS', 100_000, 1, 100_000_000),
+      evaluationTimeoutMs: int('FEEL_EVAL_TIMEOUT_MS', 1_000, 10, 60_000),
+    },
+    timers: {
+      minCycleMs: int('TIMER_MIN_CYCLE_MS', 60_000, 1_000, 24 * 3600 * 1000),
+      maxDays: int('TIMER_MAX_DAYS', 3650, 1, 36_500),
+      maxRepetitions: int('TIMER_MAX_REPETITIONS', 1000, 1, 1_000_000),
+      earliestYear: int('TIMER_EARLIEST_YEAR', 2000, 1970, 2100),
+    },
     processesDir: str('PROCESSES_DIR', 'processes'),
     faultInjection: str('FAULT_INJECTION', '')
       .split(',')

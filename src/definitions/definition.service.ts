@@ -13,9 +13,10 @@ import {
 import { lintWarnings } from './bpmn-lint.js';
 import { FormService } from '../forms/form.service.js';
 import { JobHandlerRegistry } from '../jobs/job-handler.js';
-import { processWarnings, validateProcess } from './definition-validator.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { processWarnings, validateProcess, type DefinitionLimits } from './definition-validator.js';
 import { ProcessDefinitionEntity } from './process-definition.entity.js';
-import { MAX_XML_DEPTH, nestsDeeperThan } from './xml-depth.js';
+import { firstProcessingInstruction, MAX_XML_DEPTH, nestsDeeperThan } from './xml-depth.js';
 
 export const MAX_BPMN_BYTES = 2 * 1024 * 1024;
 
@@ -55,12 +56,16 @@ export const MAX_ELEMENTS = 2000;
 export class DefinitionService {
   private readonly logger = new Logger(DefinitionService.name);
   private readonly compiled = new Map<string, Promise<CompiledProcess>>();
+  private readonly limits: DefinitionLimits;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
     @Inject(FormService) private readonly forms: FormService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.limits = { feel: config.feel, timers: config.timers };
+  }
 
   /** Dry run: everything deploy checks, nothing stored. */
   async validate(xml: string): Promise<ValidationResult> {
@@ -82,6 +87,12 @@ export class DefinitionService {
     // No document type declarations: they are the door to entity expansion and external entities.
     if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
       const message = 'document type declarations and entities are not allowed';
+      throw new InvalidInputError(message, [{ field: 'xml', message }]);
+    }
+    // Processing instructions (xml-stylesheet and the like) ask a reader to fetch or run something: refused too.
+    const instruction = firstProcessingInstruction(xml);
+    if (instruction !== undefined) {
+      const message = `processing instructions are not allowed (found <?${instruction}); only the XML declaration is`;
       throw new InvalidInputError(message, [{ field: 'xml', message }]);
     }
     if (nestsDeeperThan(xml, MAX_XML_DEPTH)) {
@@ -120,6 +131,7 @@ export class DefinitionService {
       model,
       (type) => this.handlers.has(type),
       (key) => this.forms.has(key),
+      this.limits,
     );
     if (errors.length > 0) {
       const reasons = errors.map((e) => `${e.field}: ${e.message}`).join('; ');

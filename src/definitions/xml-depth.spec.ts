@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { MAX_XML_DEPTH, nestsDeeperThan } from './xml-depth';
+import { firstProcessingInstruction, MAX_XML_DEPTH, nestsDeeperThan } from './xml-depth';
 
 describe('XML nesting depth', () => {
   it('counts start tags, not self-closing ones, comments, CDATA, declarations or quoted ">"', () => {
@@ -19,5 +19,21 @@ describe('XML nesting depth', () => {
       expect(nestsDeeperThan(readFileSync(join(dir, file), 'utf8'), MAX_XML_DEPTH)).toBe(false);
       expect(nestsDeeperThan(readFileSync(join(dir, file), 'utf8'), 12)).toBe(false);
     }
+  });
+});
+
+describe('firstProcessingInstruction', () => {
+  it('finds a processing instruction after the XML declaration, outside comments and CDATA', () => {
+    expect(firstProcessingInstruction('<?xml version="1.0"?><a/>')).toBeUndefined();
+    expect(
+      firstProcessingInstruction('\uFEFF <?xml version="1.0" encoding="UTF-8"?>\n<a><!-- <?x?> --></a>'),
+    ).toBeUndefined();
+    expect(firstProcessingInstruction('<a><![CDATA[<?x?>]]></a>')).toBeUndefined();
+    expect(
+      firstProcessingInstruction('<?xml version="1.0"?><?xml-stylesheet type="text/xsl" href="x.xsl"?><a/>'),
+    ).toBe('xml-stylesheet');
+    expect(firstProcessingInstruction('<?xml-stylesheet href="x.xsl"?><a/>')).toBe('xml-stylesheet');
+    expect(firstProcessingInstruction('<a><?php echo 1 ?></a>')).toBe('php');
+    expect(firstProcessingInstruction('<a/><?xml version="1.0"?>')).toBe('xml');
   });
 });

@@ -37,6 +37,25 @@ export function nestsDeeperThan(xml: string, limit: number): boolean {
   return false;
 }
 
+/**
+ * The target of the first processing instruction in an XML text (such as `xml-stylesheet`), skipping comments
+ * and CDATA; the XML declaration at the very start does not count. Undefined when there is none.
+ */
+export function firstProcessingInstruction(xml: string): string | undefined {
+  const declaration = /^\uFEFF?\s*<\?xml[\s?]/.exec(xml);
+  let i = declaration ? skipPast(xml, declaration[0].length, '?>') : xml.indexOf('<');
+  if (i !== -1) i = xml.indexOf('<', i);
+  while (i !== -1 && i < xml.length) {
+    if (xml.startsWith('<!--', i)) i = skipPast(xml, i + 4, '-->');
+    else if (xml.startsWith('<![CDATA[', i)) i = skipPast(xml, i + 9, ']]>');
+    else if (xml.startsWith('<?', i)) return /^[^\s?]*/.exec(xml.slice(i + 2, i + 66))![0] || '?';
+    else i += 1;
+    if (i === -1) break;
+    i = xml.indexOf('<', i);
+  }
+  return undefined;
+}
+
 function skipPast(xml: string, from: number, end: string): number {
   const at = xml.indexOf(end, from);
   return at === -1 ? -1 : at + end.length;

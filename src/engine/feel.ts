@@ -1,3 +1,4 @@
+import vm from 'node:vm';
 import { evaluate, parseExpression } from 'feelin';
 
 /** Keys bpmn-elements writes into process variables from its own messages; never user data. */
@@ -5,14 +6,63 @@ export const ENGINE_VARIABLE_KEYS: ReadonlySet<string> = new Set(['fields', 'con
 
 export class FeelError extends Error {}
 
+/** What one FEEL expression may cost: checked at deploy (size, shape, literal iteration) and at run time (time). */
+export interface FeelLimits {
+  /** Longest expression text, checked before it is parsed. */
+  readonly maxLength: number;
+  /** Deepest nesting of the parse tree (the evaluator recurses once per level). */
+  readonly maxDepth: number;
+  /** Most nodes in the parse tree. */
+  readonly maxTerms: number;
+  /** Most iterations the literal ranges and lists of `for`, `some` and `every` may ask for, nested ones multiplied. */
+  readonly maxIterations: number;
+  /** Time one evaluation may take; what it allocates is bounded by the same clock. */
+  readonly evaluationTimeoutMs: number;
+}
+
+export const DEFAULT_FEEL_LIMITS: FeelLimits = {
+  maxLength: 4_000,
+  maxDepth: 50,
+  maxTerms: 1_000,
+  maxIterations: 100_000,
+  evaluationTimeoutMs: 1_000,
+};
+
 export function isFeel(expression: unknown): expression is string {
   return typeof expression === 'string' && expression.trimStart().startsWith('=');
 }
 
-/** Parse only: returns an error message, or undefined when the expression is well-formed FEEL. */
-export function checkFeel(expression: string): string | undefined {
+/** FEEL's tokens, roughly: string literals, numbers, names, two-character operators, any other character. */
+const FEEL_TOKEN = /"(?:[^"\\]|\\.)*"?|\d+(?:\.\d+)?|[\p{L}_?$][\p{L}\p{N}_?$]*|\.\.|[<>!]=|\*\*|\S/gu;
+
+/** Terms of an expression and its deepest bracket nesting, counted in one linear scan without the parser. */
+export function measureFeel(body: string): { terms: number; depth: number } {
+  let terms = 0;
+  let depth = 0;
+  let deepest = 0;
+  for (const [token] of body.matchAll(FEEL_TOKEN)) {
+    terms++;
+    if (token === '(' || token === '[' || token === '{') deepest = Math.max(deepest, ++depth);
+    else if (token === ')' || token === ']' || token === '}') depth = Math.max(0, depth - 1);
+  }
+  return { terms, depth: deepest };
+}
+
+/**
+ * Parse only: returns an error message, or undefined when the expression is well-formed FEEL within the limits.
+ * Size and shape are checked before the parser sees the text: feelin's parser costs about a tenth of a
+ * millisecond per term, and its tree many times the source in memory.
+ */
+export function checkFeel(expression: string, limits: FeelLimits = DEFAULT_FEEL_LIMITS): string | undefined {
+  if (expression.length > limits.maxLength)
+    return `a FEEL expression may have at most ${limits.maxLength} characters, this one has ${expression.length}`;
   const body = expression.trimStart().replace(/^=/, '');
   if (body.trim() === '') return 'empty FEEL expression';
+  const { terms, depth } = measureFeel(body);
+  if (terms > limits.maxTerms)
+    return `a FEEL expression may have at most ${limits.maxTerms} terms, this one has ${terms}`;
+  if (depth > limits.maxDepth)
+    return `a FEEL expression may nest brackets at most ${limits.maxDepth} levels deep, this one ${depth}`;
   try {
     const tree = parseExpression(body, {}, undefined);
     let error: string | undefined;
@@ -21,20 +71,99 @@ export function checkFeel(expression: string): string | undefined {
         if (node.type.isError && error === undefined) error = `FEEL syntax error at position ${node.from}`;
       },
     });
-    return error;
+    return error ?? iterationProblem(tree.topNode, body, 1, limits.maxIterations);
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
 }
 
-/** Evaluate a FEEL expression (with or without its leading "=") against the given variables. */
-export function evaluateFeel(expression: string, variables: Record<string, unknown>): unknown {
-  const body = expression.trimStart().replace(/^=/, '');
+interface FeelNode {
+  readonly name: string;
+  readonly from: number;
+  readonly to: number;
+  readonly firstChild: FeelNode | null;
+  readonly nextSibling: FeelNode | null;
+  getChild(name: string): FeelNode | null;
+  getChildren(name: string): FeelNode[];
+}
+
+/**
+ * feelin materialises every iteration (a range becomes a list, `a in x, b in y` their cartesian product), so a
+ * literal `1..1000000000` is refused here rather than met at run time. `outer`: iterations of the enclosing loops.
+ */
+function iterationProblem(node: FeelNode, text: string, outer: number, max: number): string | undefined {
+  let iterations = outer;
+  if (node.name === 'ForExpression' || node.name === 'QuantifiedExpression') {
+    for (const inExpression of node.getChild('InExpressions')?.getChildren('InExpression') ?? []) {
+      const context = inExpression.getChild('IterationContext');
+      const size = context ? literalSize(context, text) : undefined;
+      if (size === 'fractional')
+        return `the range ${text.slice(context!.from, context!.to)} needs whole-number bounds`;
+      iterations *= size ?? 1;
+      if (iterations > max) {
+        const what = text.slice(node.from, Math.min(node.to, node.from + 60));
+        return `"${what}" iterates ${iterations} times (nested ranges and lists multiplied); at most ${max} are allowed`;
+      }
+    }
+  }
+  for (let child = node.firstChild; child; child = child.nextSibling) {
+    const problem = iterationProblem(child, text, iterations, max);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** How many items an iteration context of literals yields; undefined when it depends on variables. */
+function literalSize(context: FeelNode, text: string): number | 'fractional' | undefined {
+  const list = context.getChild('List');
+  if (list) {
+    let items = 0;
+    for (let child = list.firstChild; child; child = child.nextSibling) {
+      if (child.name !== '[' && child.name !== ']') items++;
+    }
+    return items;
+  }
+  const bounds = context.getChildren('NumericLiteral');
+  if (bounds.length !== 2 || !context.getChild('..')) return undefined;
+  const [start, end] = bounds.map((b) => Number(text.slice(b.from, b.to).replace(/\s+/g, '')));
+  // feelin steps a number range by one until it meets the end: fractional bounds never meet it.
+  if (!Number.isInteger(start) || !Number.isInteger(end)) return 'fractional';
+  return Math.abs(end! - start!) + 1;
+}
+
+/**
+ * Runs the evaluation under a watchdog: feelin evaluates synchronously (and materialises every iteration), so
+ * only an interrupt can stop an expression whose size comes from variables. The context is used for its
+ * timeout, not as a sandbox: FEEL runs no JavaScript of the definition's author.
+ */
+const watchdog = vm.createContext({ evaluation: undefined as (() => unknown) | undefined });
+const runEvaluation = new vm.Script('evaluation()');
+
+function withinTime<T>(evaluation: () => T, timeoutMs: number): T {
+  const previous = watchdog.evaluation;
+  watchdog.evaluation = evaluation;
   try {
-    return evaluate(body, variables).value;
+    return runEvaluation.runInContext(watchdog, { timeout: timeoutMs }) as T;
+  } finally {
+    watchdog.evaluation = previous;
+  }
+}
+
+/** Evaluate a FEEL expression (with or without its leading "=") against the given variables, within a time budget. */
+export function evaluateFeel(
+  expression: string,
+  variables: Record<string, unknown>,
+  timeoutMs: number = DEFAULT_FEEL_LIMITS.evaluationTimeoutMs,
+): unknown {
+  const body = expression.trimStart().replace(/^=/, '');
+  const shown = body.length > 200 ? `${body.slice(0, 200)}…` : body;
+  try {
+    return withinTime(() => evaluate(body, variables).value, timeoutMs);
   } catch (err) {
+    if ((err as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT')
+      throw new FeelError(`FEEL "${shown}" did not finish within ${timeoutMs} ms`);
     throw new FeelError(
-      `cannot evaluate FEEL "${body}": ${err instanceof Error ? err.message : String(err)}`,
+      `cannot evaluate FEEL "${shown}": ${err instanceof Error ? err.message : String(err)}`,
     );
   }
 }
@@ -48,20 +177,54 @@ export function userVariables(variables: Record<string, unknown> | undefined): R
   return result;
 }
 
+/** What the engine passes along with an expression: the element's message and the environment. */
+export interface ExpressionContext {
+  readonly environment?: { readonly variables?: Record<string, unknown> };
+  readonly content?: { readonly id?: unknown };
+}
+
 /**
- * The engine's expression hook. FEEL (a value starting with "=") is interpreted by feelin; anything else
- * is returned as written. The engine's own `${...}` templates are deliberately not supported: they can
- * reach into services and functions, and deployed BPMN must not run code.
+ * Checks a value an expression produced before the engine uses it (e.g. a timer's duration); returns the problem,
+ * or undefined when the value may be used.
  */
-export const feelExpressions = {
-  resolveExpression(expression: unknown, context: { environment?: { variables?: Record<string, unknown> } }) {
-    if (!isFeel(expression)) return expression;
-    return evaluateFeel(expression, userVariables(context?.environment?.variables));
-  },
-  isExpression(text: unknown): boolean {
-    return isFeel(text);
-  },
-  hasExpression(text: unknown): boolean {
-    return isFeel(text);
-  },
-};
+export type ResolvedValueCheck = (
+  expression: string,
+  value: unknown,
+  context: ExpressionContext,
+) => string | undefined;
+
+/**
+ * The engine's expression hook. FEEL (a value starting with "=") is interpreted by feelin, each evaluation
+ * within `timeoutMs`; anything else is returned as written. The engine's own `${...}` templates are
+ * deliberately not supported: they can reach into services and functions, and deployed BPMN must not run code.
+ * A failure names the element it happened at, so the incident it becomes points there.
+ */
+export function createFeelExpressions(
+  timeoutMs: number = DEFAULT_FEEL_LIMITS.evaluationTimeoutMs,
+  checkValue?: ResolvedValueCheck,
+) {
+  return {
+    resolveExpression(expression: unknown, context: ExpressionContext) {
+      if (!isFeel(expression)) return expression;
+      const elementId = typeof context?.content?.id === 'string' ? context.content.id : undefined;
+      const at = elementId ? `${elementId}: ` : '';
+      let value: unknown;
+      try {
+        value = evaluateFeel(expression, userVariables(context?.environment?.variables), timeoutMs);
+      } catch (err) {
+        throw new FeelError(`${at}${err instanceof Error ? err.message : String(err)}`);
+      }
+      const problem = checkValue?.(expression, value, context);
+      if (problem) throw new FeelError(`${at}${problem}`);
+      return value;
+    },
+    isExpression(text: unknown): boolean {
+      return isFeel(text);
+    },
+    hasExpression(text: unknown): boolean {
+      return isFeel(text);
+    },
+  };
+}
+
+export const feelExpressions = createFeelExpressions();

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DefinitionsModule } from '../definitions/definitions.module.js';
 import { EngineHost } from '../engine/engine-host.js';
 import { InstanceQueryService } from './instance-query.service.js';
@@ -11,7 +12,12 @@ import { OutboxRelay } from './outbox-relay.js';
   imports: [DefinitionsModule],
   controllers: [ProcessInstancesController, IncidentsController],
   providers: [
-    { provide: EngineHost, useValue: new EngineHost() },
+    {
+      provide: EngineHost,
+      useFactory: (config: AppConfig) =>
+        new EngineHost({ feelTimeoutMs: config.feel.evaluationTimeoutMs, timers: config.timers }),
+      inject: [APP_CONFIG],
+    },
     { provide: InstanceRepository, useValue: new InstanceRepository() },
     InstanceService,
     InstanceQueryService,
