@@ -17,6 +17,8 @@ export interface AppConfig {
   /** ISO-8601 duration before an undecided emergency approval is escalated. */
   readonly escalationTimeout: string;
   readonly variablesMaxBytes: number;
+  /** Deepest nesting of arrays and objects a JSON request body may have (checked before it is parsed). */
+  readonly jsonMaxDepth: number;
   /** What one FEEL expression of a deployed definition may cost (checked at deploy; the time also at run time). */
   readonly feel: FeelLimitsConfig;
   /** Bounds of timer durations, cycles and dates (checked at deploy, and at run time for FEEL-made values). */
@@ -238,6 +240,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     outboxPollMs: int('OUTBOX_POLL_MS', 1000, 10, 600_000),
     escalationTimeout,
     variablesMaxBytes: int('VARIABLES_MAX_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    jsonMaxDepth: int('JSON_MAX_DEPTH', 64, 8, 512),
     feel: {
       maxLength: int('FEEL_MAX_LENGTH', 4_000, 16, 100_000),
       maxDepth: int('FEEL_MAX_DEPTH', 50, 1, 500),

@@ -48,6 +48,9 @@ export const migrations = [
   ServiceTaskWork1795600000000,
 ];
 
+/** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
+const CONNECT_TIMEOUT_MS = 5000;
+
 export function createDataSource(databaseUrl: string, poolSize = 10): DataSource {
   return new DataSource({
     type: 'postgres',
@@ -58,7 +61,7 @@ export function createDataSource(databaseUrl: string, poolSize = 10): DataSource
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: ['error'],
-    extra: { max: poolSize },
+    extra: { max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
   });
 }
 

@@ -9,7 +9,8 @@ export class FormService {
   private readonly forms = new Map<string, { schema: FormSchema; validate: ValidateFunction }>();
 
   constructor() {
-    const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
+    // Own keys only: a field inherited from a prototype is not a field the user sent.
+    const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, ownProperties: true });
     ajv.addFormat('date-time', {
       type: 'string',
       validate: (value: string) =>

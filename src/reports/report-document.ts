@@ -103,6 +103,19 @@ const STYLE = `
   @media print { body { padding: 0; } h2 { page-break-after: avoid; } }
 `;
 
+/**
+ * The HTML report loads and runs nothing: only its own inline <style> applies (by 'unsafe-inline', not a
+ * hash, so reports stored with an older style still render), and no script, even one smuggled past the
+ * escaping, may run.
+ */
+export const REPORT_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "style-src 'unsafe-inline'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 export function toHtml(doc: ReportDocument): string {
   const out: string[] = [];
   for (const block of doc.blocks) {

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiErrors } from '../http/api-errors.js';
+import { REPORT_CONTENT_SECURITY_POLICY } from './report-document.js';
 import { ReportFormatDto } from './report.dto.js';
 import { ReportService } from './report.service.js';
 
@@ -28,6 +29,7 @@ export class ReportsController {
     response.setHeader('content-type', report.contentType);
     response.setHeader('content-disposition', `inline; filename="${report.filename}"`);
     response.setHeader('last-modified', report.generatedAt.toUTCString());
+    response.setHeader('content-security-policy', REPORT_CONTENT_SECURITY_POLICY);
     return report.body;
   }
 }
