@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { ThrottledLog } from '../monitoring/throttled-log.js';
+import { ThrottledLog } from '../common/throttled-log.js';
 
 /** One line per kind of Redis error per half minute, however many clients keep retrying. */
 const REDIS_ERROR_WINDOW_MS = 30_000;

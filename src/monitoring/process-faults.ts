@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { ThrottledLog } from './throttled-log.js';
+import { ThrottledLog } from '../common/throttled-log.js';
 
 const REPEAT_WINDOW_MS = 30_000;
 
