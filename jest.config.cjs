@@ -31,7 +31,6 @@ const shared = {
   },
   transformIgnorePatterns: [],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  testTimeout: 60000,
   globalSetup: '<rootDir>/test/global-setup.ts',
 };
 
@@ -46,5 +45,7 @@ module.exports = {
       testMatch: SERIAL.map((dir) => `${dir}**/*.e2e-spec.ts`),
     },
   ],
+  // A global option: jest ignores it inside a project.
+  testTimeout: 60000,
   reporters: ['default', '<rootDir>/test/slowest-files-reporter.cjs'],
 };

@@ -372,9 +372,15 @@ describe('inbox', () => {
             .post(`/api/tasks/${task.id}/complete`)
             .send({ data: sampleFormData('release-assessment', { assessmentDecision: 'reject' }) }),
         ]);
-        outcomes.push(`claim ${claim.status}, complete ${complete.status}`);
+        const outcome = `claim ${claim.status}, complete ${complete.status}`;
+        outcomes.push(outcome);
+        // The winner's effect and nothing of the loser's.
         const { task: row } = await taskSnapshot(t, task.id);
-        if (row.status === 'completed' && row.assignee) expect(row.completed_by).toBe(row.assignee);
+        const afterwards = { status: row.status, assignee: row.assignee, completedBy: row.completed_by };
+        if (outcome === 'claim 200, complete 403')
+          expect(afterwards).toEqual({ status: 'open', assignee: 'pm-2', completedBy: null });
+        else
+          expect(afterwards).toEqual({ status: 'completed', assignee: null, completedBy: 'project-manager' });
       }
       for (const outcome of outcomes)
         expect(['claim 200, complete 403', 'claim 409, complete 200']).toContain(outcome);

@@ -143,7 +143,12 @@ describe('releases', () => {
       async (_name, query, expected) => {
         const page = await search(query());
         expect(names(page.items)).toEqual(expected);
+        // A page counts every match, not just the ones on it.
+        const everyMatch = await search({ ...query(), pageSize: 200 });
+        expect(everyMatch.total).toBe(everyMatch.items.length);
+        expect(page.total).toBe(everyMatch.total);
         if (!('pageSize' in query())) expect(page.total).toBe(expected.length);
+        else expect(page.total).toBeGreaterThan(expected.length);
       },
     );
 
