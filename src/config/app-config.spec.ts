@@ -1,5 +1,7 @@
 import { ConfigError, loadConfig } from './app-config';
 
+const SHARED_SECRET = 'a-shared-secret-that-is-long-enough-for-hs256';
+
 describe('loadConfig', () => {
   it('gives working local defaults when nothing is set', () => {
     const config = loadConfig({});
@@ -27,7 +29,31 @@ describe('loadConfig', () => {
 
   it('keeps an explicit DATABASE_URL as given', () => {
     const url = 'postgres://release:secret@db.example:5433/release_flow';
-    expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    expect(loadConfig({ DATABASE_URL: url, JWT_SECRET: SHARED_SECRET }).databaseUrl).toBe(url);
+  });
+
+  it('given DATABASE_URL (processes share the users) without JWT_SECRET, refuses and names JWT_SECRET', () => {
+    const attempt = () => loadConfig({ DATABASE_URL: 'postgres://db.example/release_flow' });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/JWT_SECRET is required with DATABASE_URL/);
+  });
+
+  it('given the zero-setup start (no DATABASE_URL), needs no JWT_SECRET: one process, a random key', () => {
+    expect(loadConfig({}).jwtSecret).toBeUndefined();
+  });
+
+  it('throttles sign-ins by default, and refuses a lockout cap below the first lockout', () => {
+    expect(loadConfig({}).loginThrottle).toEqual({
+      maxAttemptsPerUser: 5,
+      maxAttemptsPerAddress: 50,
+      windowSeconds: 900,
+      lockoutSeconds: 60,
+      maxLockoutSeconds: 3600,
+    });
+    expect(() => loadConfig({ LOGIN_LOCKOUT_SECONDS: '600', LOGIN_LOCKOUT_MAX_SECONDS: '60' })).toThrow(
+      /LOGIN_LOCKOUT_MAX_SECONDS must not be less than LOGIN_LOCKOUT_SECONDS/,
+    );
+    expect(() => loadConfig({ LOGIN_MAX_ATTEMPTS: '0' })).toThrow(/LOGIN_MAX_ATTEMPTS must be an integer/);
   });
 
   it('accepts a shortened escalation timeout for tests', () => {

@@ -17,18 +17,23 @@ export interface AppConfig {
   /** ISO-8601 duration before an undecided emergency approval is escalated. */
   readonly escalationTimeout: string;
   readonly variablesMaxBytes: number;
-  /** Deepest nesting of arrays and objects a JSON request body may have (checked before it is parsed). */
-  readonly jsonMaxDepth: number;
   /** What one FEEL expression of a deployed definition may cost (checked at deploy; the time also at run time). */
   readonly feel: FeelLimitsConfig;
   /** Bounds of timer durations, cycles and dates (checked at deploy, and at run time for FEEL-made values). */
   readonly timers: TimerBoundsConfig;
+  /** Deepest nesting of arrays and objects a JSON request body may have (checked before it is parsed). */
+  readonly jsonMaxDepth: number;
   readonly processesDir: string;
   /** Fault-injection points for crash tests (comma separated); empty in production. */
   readonly faultInjection: readonly string[];
-  /** Signs access tokens. Unset: a random one per process (tokens die with it; set it for several API processes). */
+  /**
+   * Signs access tokens. Required with DATABASE_URL (several processes share the users, so they must share the
+   * key); unset only in the zero-setup start, where a random one per process is used.
+   */
   readonly jwtSecret: string | undefined;
   readonly jwtTtlSeconds: number;
+  /** Failed sign-ins before a lockout, shared by every API process through Redis. */
+  readonly loginThrottle: LoginThrottleConfig;
   /** The first administrator, created on first start when there is no user yet. */
   readonly adminUsername: string;
   /** Unset: a random password is generated and printed once. */
@@ -63,6 +68,18 @@ export interface WebhookConfig {
 export interface HttpPeerConfig {
   readonly url: string;
   readonly token: string | undefined;
+}
+
+/** Failed sign-ins (API login and the queue board's Basic auth) before a lockout that doubles each time. */
+export interface LoginThrottleConfig {
+  /** Failures per username within the window that lock that username out. */
+  readonly maxAttemptsPerUser: number;
+  /** Failures per client address within the window that lock that address out (any usernames). */
+  readonly maxAttemptsPerAddress: number;
+  readonly windowSeconds: number;
+  /** The first lockout; each further one within a day doubles it, up to maxLockoutSeconds. */
+  readonly lockoutSeconds: number;
+  readonly maxLockoutSeconds: number;
 }
 
 export interface FeelLimitsConfig {
@@ -240,7 +257,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     outboxPollMs: int('OUTBOX_POLL_MS', 1000, 10, 600_000),
     escalationTimeout,
     variablesMaxBytes: int('VARIABLES_MAX_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
-    jsonMaxDepth: int('JSON_MAX_DEPTH', 64, 8, 512),
     feel: {
       maxLength: int('FEEL_MAX_LENGTH', 4_000, 16, 100_000),
       maxDepth: int('FEEL_MAX_DEPTH', 50, 1, 500),
@@ -254,6 +270,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxRepetitions: int('TIMER_MAX_REPETITIONS', 1000, 1, 1_000_000),
       earliestYear: int('TIMER_EARLIEST_YEAR', 2000, 1970, 2100),
     },
+    jsonMaxDepth: int('JSON_MAX_DEPTH', 64, 8, 512),
     processesDir: str('PROCESSES_DIR', 'processes'),
     faultInjection: str('FAULT_INJECTION', '')
       .split(',')
@@ -261,6 +278,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       .filter(Boolean),
     jwtSecret: env.JWT_SECRET || undefined,
     jwtTtlSeconds: int('JWT_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
+    loginThrottle: {
+      maxAttemptsPerUser: int('LOGIN_MAX_ATTEMPTS', 5, 1, 1000),
+      maxAttemptsPerAddress: int('LOGIN_ADDRESS_MAX_ATTEMPTS', 50, 1, 100_000),
+      windowSeconds: int('LOGIN_WINDOW_SECONDS', 15 * 60, 1, 7 * 24 * 3600),
+      lockoutSeconds: int('LOGIN_LOCKOUT_SECONDS', 60, 1, 24 * 3600),
+      maxLockoutSeconds: int('LOGIN_LOCKOUT_MAX_SECONDS', 3600, 1, 7 * 24 * 3600),
+    },
     adminUsername: str('ADMIN_USERNAME', 'admin'),
     adminPassword: env.ADMIN_PASSWORD || undefined,
     metricsToken: env.METRICS_TOKEN || undefined,
@@ -271,6 +295,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   if (config.jwtSecret !== undefined && config.jwtSecret.length < 32) {
     problems.push('JWT_SECRET must be at least 32 characters');
+  }
+  if (config.databaseUrl !== undefined && config.jwtSecret === undefined) {
+    // Each process would sign with its own random key: behind a load balancer, users get random 401s.
+    problems.push(
+      'JWT_SECRET is required with DATABASE_URL: every process sharing the database must sign tokens with the ' +
+        'same key (at least 32 characters, e.g. `openssl rand -base64 48`)',
+    );
+  }
+  if (config.loginThrottle.maxLockoutSeconds < config.loginThrottle.lockoutSeconds) {
+    problems.push('LOGIN_LOCKOUT_MAX_SECONDS must not be less than LOGIN_LOCKOUT_SECONDS');
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     problems.push(
