@@ -14,7 +14,8 @@ import { TokenService } from './token.service.js';
 
 /**
  * Every endpoint needs a valid bearer token unless marked @Public(); @Roles() narrows it further.
- * The user is re-read on each request, so a deactivated user or a changed role takes effect at once.
+ * The user is re-read on each request (one primary-key read), so a deactivated user, a changed role or revoked
+ * sessions (a newer token generation) take effect at once.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -34,8 +35,8 @@ export class AuthGuard implements CanActivate {
     const [scheme, token] = (request.headers.authorization ?? '').split(' ');
     if (scheme?.toLowerCase() !== 'bearer' || !token)
       throw new UnauthorizedException('a bearer token is required');
-    const userId = this.tokens.verify(token);
-    const user = userId ? await this.users.findActive(userId) : null;
+    const subject = this.tokens.verify(token);
+    const user = subject ? await this.users.findSessionUser(subject.userId, subject.generation) : null;
     if (!user) throw new UnauthorizedException('the token is invalid or expired');
     request.user = { id: user.id, username: user.username, displayName: user.displayName, roles: user.roles };
 

@@ -3,12 +3,13 @@ import { APP_GUARD } from '@nestjs/core';
 import { UserService } from '../users/user.service.js';
 import { AuthController, UsersController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
+import { SignInThrottle } from './sign-in-throttle.js';
 import { TokenService } from './token.service.js';
 
 @Global()
 @Module({
   controllers: [AuthController, UsersController],
-  providers: [UserService, TokenService, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [UserService, TokenService],
+  providers: [UserService, TokenService, SignInThrottle, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [UserService, TokenService, SignInThrottle],
 })
 export class AuthModule {}

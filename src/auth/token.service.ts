@@ -2,10 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import type { UserEntity } from '../users/user.entity.js';
 
 interface Claims {
   sub: string;
   username: string;
+  /** The user's token generation when signed; tokens from before generations existed count as 0. */
+  gen: number;
+}
+
+/** What a valid token says: whose it is and the generation it was signed in. */
+export interface TokenSubject {
+  readonly userId: string;
+  readonly generation: number;
 }
 
 /** Signs and checks access tokens (HS256 JWT with an expiry). */
@@ -17,26 +26,36 @@ export class TokenService {
     if (config.jwtSecret) {
       this.secret = config.jwtSecret;
     } else {
+      // Only the zero-setup start gets here (loadConfig requires JWT_SECRET with DATABASE_URL): one process.
       this.secret = randomBytes(48).toString('base64url');
       new Logger(TokenService.name).warn('JWT_SECRET is not set: tokens are signed with a per-process key');
     }
   }
 
-  sign(userId: string, username: string): { accessToken: string; expiresIn: number } {
+  sign(user: Pick<UserEntity, 'id' | 'username' | 'tokenGeneration'>): {
+    accessToken: string;
+    expiresIn: number;
+  } {
     const expiresIn = this.config.jwtTtlSeconds;
-    const accessToken = jwt.sign({ username } satisfies Omit<Claims, 'sub'>, this.secret, {
-      subject: userId,
+    const claims: Omit<Claims, 'sub'> = { username: user.username, gen: user.tokenGeneration };
+    const accessToken = jwt.sign(claims, this.secret, {
+      subject: user.id,
       expiresIn,
       algorithm: 'HS256',
     });
     return { accessToken, expiresIn };
   }
 
-  /** The user id the token was issued to, or undefined for a bad or expired token. */
-  verify(token: string): string | undefined {
+  /** Who the token was issued to, or undefined for a bad or expired token, or one without an expiry. */
+  verify(token: string): TokenSubject | undefined {
     try {
       const claims = jwt.verify(token, this.secret, { algorithms: ['HS256'] });
-      return typeof claims === 'object' && typeof claims.sub === 'string' ? claims.sub : undefined;
+      if (typeof claims !== 'object' || typeof claims.sub !== 'string') return undefined;
+      // jsonwebtoken accepts a token without exp as never expiring: such a token is refused.
+      if (typeof claims.exp !== 'number') return undefined;
+      const generation = (claims as Partial<Claims>).gen ?? 0;
+      if (!Number.isSafeInteger(generation)) return undefined;
+      return { userId: claims.sub, generation };
     } catch {
       return undefined;
     }

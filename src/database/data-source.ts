@@ -12,6 +12,7 @@ import { InitialSchema1795500000000 } from './migrations/1795500000000-InitialSc
 import { UsersAndInbox1795550000000 } from './migrations/1795550000000-UsersAndInbox.js';
 import { UserEntity } from '../users/user.entity.js';
 import { ServiceTaskWork1795600000000 } from './migrations/1795600000000-ServiceTaskWork.js';
+import { TokenGeneration1795700000000 } from './migrations/1795700000000-TokenGeneration.js';
 import {
   CmdbBaselineEntity,
   CmdbItemEntity,
@@ -46,6 +47,7 @@ export const migrations = [
   InitialSchema1795500000000,
   UsersAndInbox1795550000000,
   ServiceTaskWork1795600000000,
+  TokenGeneration1795700000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */

@@ -45,6 +45,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly signInsThrottled = new Counter({
+    name: 'release_flow_sign_ins_throttled_total',
+    help: 'Sign-in attempts refused with 429 during a lockout, by surface (api, queue-board) and what was locked (user, address)',
+    labelNames: ['surface', 'scope'],
+    registers: [this.registry],
+  });
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(JOB_QUEUE) private readonly queues: BullMqJobQueue,

@@ -4,7 +4,10 @@ import {
   Get,
   Headers,
   HttpCode,
+  HttpException,
+  HttpStatus,
   Inject,
+  Ip,
   Param,
   Post,
   Res,
@@ -31,12 +34,23 @@ export class MetricsController {
   @Public()
   @ApiExcludeEndpoint()
   @Get('metrics')
-  async scrape(@Headers('authorization') authorization: string | undefined, @Res() response: Response) {
+  async scrape(
+    @Headers('authorization') authorization: string | undefined,
+    @Ip() address: string,
+    @Res() response: Response,
+  ) {
     const token = this.config.metricsToken;
-    const allowed =
-      (token !== undefined && authorization === `Bearer ${token}`) ||
-      (await this.adminAuth.isAdmin(authorization));
-    if (!allowed) throw new UnauthorizedException('metrics need the METRICS_TOKEN or an administrator');
+    if (token === undefined || authorization !== `Bearer ${token}`) {
+      const check = await this.adminAuth.check(authorization, address);
+      if ('retryAfterSeconds' in check) {
+        response.setHeader('Retry-After', String(check.retryAfterSeconds));
+        throw new HttpException(
+          `too many failed sign-ins: try again in ${check.retryAfterSeconds} s`,
+          HttpStatus.TOO_MANY_REQUESTS,
+        );
+      }
+      if (!check.admin) throw new UnauthorizedException('metrics need the METRICS_TOKEN or an administrator');
+    }
     const { contentType, body } = await this.metrics.exposition();
     response.setHeader('content-type', contentType);
     response.send(body);

@@ -133,8 +133,11 @@ export class TaskService {
 
   async unclaim(user: AuthUser, taskId: string): Promise<UserTaskEntity> {
     const task = await this.find(taskId);
+    // Being in the candidate group is not enough: a colleague could take over someone's claimed work.
     if (task.assignee !== user.username && !this.seesAll(user)) {
-      throw new ForbiddenError('only the assignee or a project manager may give a task back');
+      throw new ForbiddenError(
+        `only the assignee (${task.assignee ?? 'nobody'}), a project manager or an administrator may give this task back`,
+      );
     }
     return this.setAssignee(task, null, 'task.unclaimed', user.username, (t) => t.assignee === task.assignee);
   }

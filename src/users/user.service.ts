@@ -9,6 +9,8 @@ import type { CreateUserDto, UpdateUserDto } from './user.dto.js';
 import { UserEntity, type Role } from './user.entity.js';
 
 const BCRYPT_ROUNDS = 10;
+/** Serialises the changes that can take an administrator away (role change, deactivation). */
+const ADMIN_CHANGE_LOCK = 'app_user:admins';
 
 export type PublicUser = Omit<UserEntity, 'passwordHash'>;
 
@@ -60,8 +62,9 @@ export class UserService implements OnApplicationBootstrap {
     return user && matches && user.active ? user : undefined;
   }
 
-  async findActive(id: string): Promise<UserEntity | null> {
-    return this.dataSource.getRepository(UserEntity).findOneBy({ id, active: true });
+  /** The active user a token was signed for, if the token's generation is still current (one primary-key read). */
+  async findSessionUser(id: string, tokenGeneration: number): Promise<UserEntity | null> {
+    return this.dataSource.getRepository(UserEntity).findOneBy({ id, active: true, tokenGeneration });
   }
 
   async findByUsername(username: string): Promise<UserEntity | null> {
@@ -100,22 +103,59 @@ export class UserService implements OnApplicationBootstrap {
     return this.dataSource.getRepository(UserEntity).findOneByOrFail({ id: user.id });
   }
 
-  async update(id: string, input: UpdateUserDto): Promise<PublicUser> {
-    const repository = this.dataSource.getRepository(UserEntity);
-    if (!(await repository.existsBy({ id }))) throw new NotFoundError(`user ${id} does not exist`);
-    await repository.update(
-      { id },
-      {
-        ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
-        ...(input.email !== undefined ? { email: input.email } : {}),
-        ...(input.roles !== undefined ? { roles: [...new Set(input.roles)] } : {}),
-        ...(input.active !== undefined ? { active: input.active } : {}),
-        ...(input.password !== undefined
-          ? { passwordHash: await bcrypt.hash(input.password, BCRYPT_ROUNDS) }
-          : {}),
-        updatedAt: new Date(),
-      },
-    );
-    return repository.findOneByOrFail({ id });
+  /**
+   * Change a user as the administrator `actor`. A password change or a deactivation ends the user's sessions.
+   * Refused (409, nothing changed): deactivating oneself, and leaving no active administrator. Changes that
+   * could remove an administrator run one at a time under a lock, so two administrators demoting each other at
+   * once cannot both see "another administrator is left".
+   */
+  async update(actor: { readonly id: string }, id: string, input: UpdateUserDto): Promise<PublicUser> {
+    const passwordHash =
+      input.password !== undefined ? await bcrypt.hash(input.password, BCRYPT_ROUNDS) : undefined;
+    return this.dataSource.transaction(async (manager) => {
+      const repository = manager.getRepository(UserEntity);
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [ADMIN_CHANGE_LOCK]);
+      const user = await repository.findOneBy({ id });
+      if (!user) throw new NotFoundError(`user ${id} does not exist`);
+      const roles = input.roles !== undefined ? [...new Set(input.roles)] : user.roles;
+      const active = input.active ?? user.active;
+      if (id === actor.id && user.active && !active) {
+        throw new ConflictError('you cannot deactivate yourself: ask another administrator to do it');
+      }
+      const wasAdmin = user.active && user.roles.includes('admin');
+      if (wasAdmin && !(active && roles.includes('admin'))) {
+        const otherAdmins = await repository
+          .createQueryBuilder('u')
+          .where(':admin = ANY(u.roles) AND u.active AND u.id <> :id', { admin: 'admin', id })
+          .getCount();
+        if (otherAdmins === 0) {
+          throw new ConflictError(
+            `"${user.username}" is the last active administrator: make another user an administrator first`,
+          );
+        }
+      }
+      const endsSessions = passwordHash !== undefined || (user.active && !active);
+      await repository.update(
+        { id },
+        {
+          ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
+          ...(input.email !== undefined ? { email: input.email } : {}),
+          ...(input.roles !== undefined ? { roles } : {}),
+          ...(input.active !== undefined ? { active } : {}),
+          ...(passwordHash !== undefined ? { passwordHash } : {}),
+          ...(endsSessions ? { tokenGeneration: () => 'token_generation + 1' } : {}),
+          updatedAt: new Date(),
+        },
+      );
+      return repository.findOneByOrFail({ id });
+    });
+  }
+
+  /** Sign the user out everywhere: every token signed so far stops working at the next request. */
+  async revokeSessions(id: string): Promise<void> {
+    const result = await this.dataSource
+      .getRepository(UserEntity)
+      .update({ id }, { tokenGeneration: () => 'token_generation + 1', updatedAt: new Date() });
+    if (!result.affected) throw new NotFoundError(`user ${id} does not exist`);
   }
 }

@@ -43,10 +43,10 @@ export async function seedUsers(
         password: TEST_USER_PASSWORD,
         roles: spec.roles,
       }));
-    result[spec.username] = tokens.sign(user.id, user.username).accessToken;
+    result[spec.username] = tokens.sign(user).accessToken;
   }
   const admin = await users.findByUsername('admin');
-  if (admin) result.admin = tokens.sign(admin.id, admin.username).accessToken;
+  if (admin) result.admin = tokens.sign(admin).accessToken;
   return result;
 }
 
