@@ -28,6 +28,8 @@ const NOT_READY_MARGIN_MS = 250;
 export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobWorkerService.name);
   private readonly workers: Worker[] = [];
+  /** Jobs being run right now, so a shutdown can say how many it waited for. */
+  private inFlight = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -61,12 +63,18 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     for (const jobType of this.handlers.jobTypes) {
       this.workers.push(
         this.watch(
-          new Worker<QueueMessage>(jobType, (job, token) => this.runServiceJob(job, token), options),
+          new Worker<QueueMessage>(
+            jobType,
+            (job, token) => this.counted(() => this.runServiceJob(job, token)),
+            options,
+          ),
         ),
       );
     }
     this.workers.push(
-      this.watch(new Worker<QueueMessage>(TIMER_QUEUE, (job) => this.runTimer(job), options)),
+      this.watch(
+        new Worker<QueueMessage>(TIMER_QUEUE, (job) => this.counted(() => this.runTimer(job)), options),
+      ),
     );
     this.logger.log(`workers started for ${[...this.handlers.jobTypes, TIMER_QUEUE].join(', ')}`);
   }
@@ -78,6 +86,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
    */
   async beforeApplicationShutdown(): Promise<void> {
     const workers = this.workers.splice(0);
+    const running = this.inFlight;
     let timer: NodeJS.Timeout | undefined;
     const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
     const timedOut = new Promise<boolean>((resolve) => {
@@ -91,7 +100,16 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
       );
       await Promise.all(workers.map((w) => w.close(true)));
     } else if (workers.length > 0) {
-      this.logger.log('workers stopped: every job in flight finished');
+      this.logger.log(`workers stopped: every job in flight finished (${running} at the signal)`);
+    }
+  }
+
+  private async counted<T>(run: () => Promise<T>): Promise<T> {
+    this.inFlight += 1;
+    try {
+      return await run();
+    } finally {
+      this.inFlight -= 1;
     }
   }
 

@@ -22,6 +22,15 @@ export function chromiumPresent(): boolean {
   return existsSync(CHROMIUM);
 }
 
+/** The browser suite fails (never skips) without Chromium, saying how to get it. */
+export function requireChromium(): void {
+  if (chromiumPresent()) return;
+  throw new Error(
+    `no Chromium at ${CHROMIUM}: install it with "apt-get install -y chromium fonts-noto-cjk" (or run bash .ci/run), ` +
+      'or point CHROMIUM_PATH at a Chromium binary',
+  );
+}
+
 /** The browser tests need the pages: build them when `npm test` has not (e.g. jest run on its own). */
 export function ensureWebBuilt(): void {
   if (webBuilt()) return;

@@ -2,21 +2,14 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { ReleaseDriver } from '../support/release-driver';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { TEST_USER_PASSWORD } from '../support/users';
-import { artifactPath, CHROMIUM, CHROMIUM_ARGS, chromiumPresent, ensureWebBuilt } from './browser-support';
-
-const present = chromiumPresent();
-if (!present) {
-  console.warn(
-    `browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium fonts-noto-cjk, or bash .ci/run)`,
-  );
-}
+import { artifactPath, CHROMIUM, CHROMIUM_ARGS, ensureWebBuilt, requireChromium } from './browser-support';
 
 /**
  * In headless Chromium: a designer signs in, opens the standard flow, renames a task, deploys version 2 and
  * sees it listed; a server validation error lands on its element; an operator opens a running release's
  * instance view and finds its active task marked. Screenshots go to test-artifacts/.
  */
-(present ? describe : describe.skip)('the modeler and the instance view in Chromium', () => {
+describe('the modeler and the instance view in Chromium', () => {
   let t: TestApp;
   let base: string;
   let browser: Browser;
@@ -25,6 +18,7 @@ if (!present) {
   const problems: string[] = [];
 
   beforeAll(async () => {
+    requireChromium();
     ensureWebBuilt();
     t = await startTestApp();
     await t.app.listen(0, '127.0.0.1');

@@ -34,19 +34,25 @@ describe('graceful shutdown and structured logs', () => {
     const release = await driver.file('emergency');
     db = new Client({ connectionString: resources.databaseUrl });
     await db.connect();
-    // The notify job has done its work and is held in flight by the slow-job fault.
-    await eventually(async () => (await db.query('SELECT 1 FROM job_effect')).rowCount === 1, {
+    // The notify job has done its work and is held in flight by the slow-job fault: its effect is recorded,
+    // its result not yet fed back to the instance.
+    const inFlight = `SELECT j.status, j.completed_at FROM job j JOIN job_effect e ON e.job_id = j.id
+                        WHERE j.element_id = 'notify-approval-needed'`;
+    await eventually(async () => (await db.query(inFlight)).rows[0]?.status === 'pending', {
+      intervalMs: 20,
       what: 'the job to be in flight',
     });
+    const signalledAt = new Date();
     first.child.kill('SIGTERM');
     const exit = await first.exited;
 
     // Nest re-raises the signal once it has closed everything, so the exit names it.
     expect([exit.code === 0, exit.signal === 'SIGTERM']).toContain(true);
-    expect(first.output()).toContain('workers stopped: every job in flight finished');
-    const job = (await db.query(`SELECT status FROM job WHERE element_id = 'notify-approval-needed'`))
-      .rows[0];
+    // The job was running at the signal, and this process finished it after the signal.
+    expect(first.output()).toContain('workers stopped: every job in flight finished (1 at the signal)');
+    const job = (await db.query(inFlight)).rows[0];
     expect(job.status).toBe('completed');
+    expect(new Date(job.completed_at).getTime()).toBeGreaterThanOrEqual(signalledAt.getTime() - 50);
     const queue = new Queue('notify', { connection: { url: REDIS_URL }, prefix: resources.queuePrefix });
     try {
       const counts = await queue.getJobCounts('active', 'wait', 'delayed', 'failed', 'completed');
