@@ -4,10 +4,26 @@ import { mkdtempSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { DefinitionService } from '../../src/definitions/definition.service';
 import { InvalidInputError } from '../../src/common/errors';
+import { ConfigError } from '../../src/config/app-config';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { dropTestResources, newTestResources } from '../support/test-env';
 
 const fixture = (name: string) => join(__dirname, 'fixtures', name);
+
+describe('a shared database without a shared token key', () => {
+  it('given DATABASE_URL but no JWT_SECRET, the service refuses to start and names JWT_SECRET', async () => {
+    const resources = newTestResources();
+    try {
+      // Each process would sign with its own random key: users behind a load balancer would get random 401s.
+      await expect(startTestApp({ JWT_SECRET: '' }, resources)).rejects.toThrow(
+        /JWT_SECRET is required with DATABASE_URL/,
+      );
+      await expect(startTestApp({ JWT_SECRET: '' }, resources)).rejects.toBeInstanceOf(ConfigError);
+    } finally {
+      await dropTestResources(resources);
+    }
+  });
+});
 
 describe('definitions the workers cannot run', () => {
   it('given a shipped process with a job type no handler carries out, the service refuses to start and names it', async () => {
