@@ -1,22 +1,11 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Header,
-  HttpCode,
-  Inject,
-  Param,
-  ParseIntPipe,
-  Post,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { ApiErrors } from '../http/api-errors.js';
 import { readBpmnUpload } from './bpmn-upload.js';
 import { DefinitionService } from './definition.service.js';
+import { IntParamPipe } from '../http/hostile-input.js';
 
 const BPMN_BODY = {
   description:
@@ -46,7 +35,7 @@ export class ProcessDefinitionsController {
   @ApiErrors(400, 404)
   @Get(':key/versions/:version/xml')
   @Header('content-type', 'application/xml; charset=utf-8')
-  async xml(@Param('key') key: string, @Param('version', ParseIntPipe) version: number) {
+  async xml(@Param('key') key: string, @Param('version', new IntParamPipe()) version: number) {
     return (await this.definitions.version(key, version)).xml;
   }
 

@@ -133,3 +133,30 @@ export function refuseDeepJson(maxDepth: number) {
     );
   };
 }
+
+/** The largest PostgreSQL `integer`: a bigger number in a query would fail there (500), not here (400). */
+export const MAX_INT4 = 2_147_483_647;
+
+/**
+ * Path parameters that are whole numbers stored as `integer` (a version): 400 naming the parameter unless
+ * the text is one, within [min, MAX_INT4]. Nest's ParseIntPipe lets 99999999999999999999 through.
+ */
+export class IntParamPipe implements PipeTransform<unknown, number> {
+  constructor(private readonly min = 1) {}
+
+  /** `value` is a string, or already a number when the global validation pipe converted it. */
+  transform(value: unknown, metadata: ArgumentMetadata): number {
+    const number =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^-?\d{1,10}$/.test(value)
+          ? Number(value)
+          : NaN;
+    if (!Number.isInteger(number) || number < this.min || number > MAX_INT4) {
+      const field = metadata.data ?? 'parameter';
+      const message = `must be a whole number from ${this.min} to ${MAX_INT4}`;
+      throw new InvalidInputError(`invalid input: ${field}: ${message}`, [{ field, message }]);
+    }
+    return number;
+  }
+}

@@ -225,6 +225,19 @@ describe('hostile input', () => {
       await expectRefused('GET', `${list}?${query}`, undefined, field, 'project-manager');
     });
 
+    it.each(['99999999999999999999', '2147483648', '-1', '0', '1.5', 'x'])(
+      'refuses definition version %s (PostgreSQL integer range) naming the parameter',
+      async (version) => {
+        await expectRefused(
+          'GET',
+          `/api/process-definitions/standard-release/versions/${version}/xml`,
+          undefined,
+          'version',
+          'process-designer',
+        );
+      },
+    );
+
     it('refuses a page past the last of a delivery list', async () => {
       const filed = await driver.file('emergency');
       await settled();
