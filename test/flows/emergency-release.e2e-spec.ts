@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../support/test-app';
-import { FlowDriver, inOrder, offer, sequenceFlowsOf, type Release } from './flow-driver';
+import { ReleaseDriver, inOrder, offer, sequenceFlowsOf, type Release } from '../support/release-driver';
 
 /**
  * Emergency release (紧急发布, figure 5.3-2): every path of processes/emergency-release.bpmn, driven through
@@ -58,13 +58,13 @@ describe('emergency release flow', () => {
   }
 
   /** Documentation, test report and post-implementation review, after the fact. */
-  async function finishAfterTheFact(flow: FlowDriver, release: Release): Promise<void> {
-    const documentation = await flow.waitForTask(release.id, 'write-documentation');
-    const testReport = await flow.waitForTask(release.id, 'complete-test-report');
-    await flow.complete(documentation, { documentation: 'runbook updated' });
-    await flow.complete(testReport, { testResult: 'pass', defects: [] });
+  async function finishAfterTheFact(flow: ReleaseDriver, release: Release): Promise<void> {
+    const documentation = await flow.task(release.id, 'write-documentation');
+    const testReport = await flow.task(release.id, 'complete-test-report');
+    await flow.finish(documentation, { documentation: 'runbook updated' });
+    await flow.finish(testReport, { testResult: 'pass', defects: [] });
     await flow.step(release.id, 'post-implementation-review', {
-      lessonsLearned: 'certificate expiry monitoring added',
+      followUpActions: 'certificate expiry monitoring added',
     });
   }
 
@@ -80,19 +80,19 @@ describe('emergency release flow', () => {
 
   describe('with the default escalation timeout (PT30M)', () => {
     let t: TestApp;
-    let flow: FlowDriver;
+    let flow: ReleaseDriver;
 
     beforeAll(async () => {
       t = await startTestApp();
-      flow = new FlowDriver(t, flowsTaken);
+      flow = ReleaseDriver.forApp(t, { flowsTaken });
     });
     afterAll(() => t.close());
 
     it('given an approved emergency, when install and verification pass, then the after-the-fact branches and the post-implementation review run before it closes', async () => {
-      const release = await flow.fileRelease('emergency');
+      const release = await flow.file('emergency');
       expect(release).toMatchObject({ releaseClass: 'emergency', status: 'in-progress' });
 
-      const approval = await flow.waitForTask(release.id, 'approve-emergency');
+      const approval = await flow.task(release.id, 'approve-emergency');
       const waiting = await flow.instance(release.instanceId);
       expect(waiting.variables).toMatchObject({ releaseClass: 'emergency', escalationTimeout: 'PT30M' });
       expect(waiting.activeActivities).toEqual(
@@ -101,7 +101,7 @@ describe('emergency release flow', () => {
           expect.objectContaining({ kind: 'timer' }),
         ]),
       );
-      await flow.complete(approval, { approvalDecision: 'approve' });
+      await flow.finish(approval, { approvalDecision: 'approve' });
       // The decision came in time: the escalation timer is withdrawn, nobody is escalated to.
       expect(await timerJobs(t, release.instanceId)).toEqual([
         { element_id: 'escalation-timer', status: 'cancelled' },
@@ -112,16 +112,16 @@ describe('emergency release flow', () => {
       await flow.step(release.id, 'verify-release', { verificationResult: 'pass' });
 
       // Three branches after the fact; the review waits for all of them.
-      const documentation = await flow.waitForTask(release.id, 'write-documentation');
-      const testReport = await flow.waitForTask(release.id, 'complete-test-report');
-      await flow.complete(documentation, { documentation: 'runbook updated' });
+      const documentation = await flow.task(release.id, 'write-documentation');
+      const testReport = await flow.task(release.id, 'complete-test-report');
+      await flow.finish(documentation, { documentation: 'runbook updated' });
       expect((await flow.openTasks(release.id)).map((task) => task.elementId)).toEqual([
         'complete-test-report',
       ]);
-      await flow.complete(testReport, { testResult: 'pass' });
+      await flow.finish(testReport, { testResult: 'pass' });
 
       // It cannot close without its post-implementation review.
-      const review = await flow.waitForTask(release.id, 'post-implementation-review');
+      const review = await flow.task(release.id, 'post-implementation-review');
       const reviewing = await flow.instance(release.instanceId);
       expect(reviewing.status).toBe('running');
       expect(reviewing.endStatus).toBeNull();
@@ -133,7 +133,7 @@ describe('emergency release flow', () => {
       expect(reviewing.completedActivities).not.toContain('end-closed');
       expect((await flow.release(release.id)).status).toBe('in-progress');
       expect(await flow.jobsRun(release.instanceId)).not.toContain('report.generate:generate-release-report');
-      await flow.complete(review, { lessonsLearned: 'certificate expiry monitoring added' });
+      await flow.finish(review, { followUpActions: 'certificate expiry monitoring added' });
 
       const { release: ended, instance } = await flow.waitForEnd(release.id);
       expect(instance.endStatus).toBe('closed');
@@ -166,10 +166,10 @@ describe('emergency release flow', () => {
     });
 
     it('given an emergency request, when the project manager rejects it, then the applicant is notified, the timer is withdrawn and it ends rejected', async () => {
-      const release = await flow.fileRelease('emergency');
+      const release = await flow.file('emergency');
       await flow.step(release.id, 'approve-emergency', {
         approvalDecision: 'reject',
-        comment: 'not an emergency',
+        justification: 'not an emergency',
       });
 
       const { release: ended, instance } = await flow.waitForEnd(release.id);
@@ -193,13 +193,13 @@ describe('emergency release flow', () => {
     });
 
     it('given a failed verification, when the project manager re-executes, then it is rolled back at once, rebuilt, reinstalled, verified and closed', async () => {
-      const release = await flow.fileRelease('emergency');
+      const release = await flow.file('emergency');
       await flow.step(release.id, 'approve-emergency', { approvalDecision: 'approve' });
       await flow.step(release.id, 'build-package', { packageName: 'b1' });
       await flow.step(release.id, 'install-release', { installResult: 'success' });
       await flow.step(release.id, 'verify-release', {
         verificationResult: 'fail',
-        finding: 'TLS handshake fails',
+        notes: 'TLS handshake fails',
       });
       await flow.step(release.id, 'record-rollback-cause', {
         rollbackCause: 'wrong certificate chain',
@@ -250,12 +250,12 @@ describe('emergency release flow', () => {
     });
 
     it('given a failed installation, when the project manager does not re-execute, then it is rolled back at once, without verification, distribution or CMDB update, and ends rolled-back', async () => {
-      const release = await flow.fileRelease('emergency');
+      const release = await flow.file('emergency');
       await flow.step(release.id, 'approve-emergency', { approvalDecision: 'approve' });
       await flow.step(release.id, 'build-package', { packageName: 'b1' });
       await flow.step(release.id, 'install-release', {
         installResult: 'failure',
-        error: 'service does not start',
+        failureReason: 'service does not start',
       });
       // Failure rolls back at once: the test team is not asked to verify a failed installation.
       await flow.step(release.id, 'record-rollback-cause', {
@@ -291,7 +291,7 @@ describe('emergency release flow', () => {
     // misspelt (the inbox refuses it; forceDecision pushes it past the form) takes the safe branch.
 
     it('given an emergency approval without a decision, when it reaches the gateway, then it is not built but rejected', async () => {
-      const release = await flow.fileRelease('emergency');
+      const release = await flow.file('emergency');
       await flow.forceDecision(release.id, 'approve-emergency', 'approvalDecision');
 
       const { release: ended, instance } = await flow.waitForEnd(release.id);
@@ -314,7 +314,7 @@ describe('emergency release flow', () => {
     });
 
     it('given a misspelt install result and then a verification without a verdict, when each reaches its gateway, then each rolls back and nothing is distributed', async () => {
-      const release = await flow.fileRelease('emergency');
+      const release = await flow.file('emergency');
       await flow.step(release.id, 'approve-emergency', { approvalDecision: 'approve' });
       await flow.step(release.id, 'build-package', { packageName: 'b1' });
       await flow.forceDecision(release.id, 'install-release', 'installResult', 'ok');
@@ -366,17 +366,17 @@ describe('emergency release flow', () => {
 
   describe('with a short escalation timeout (PT0.3S)', () => {
     let t: TestApp;
-    let flow: FlowDriver;
+    let flow: ReleaseDriver;
 
     beforeAll(async () => {
       t = await startTestApp({ ESCALATION_TIMEOUT: 'PT0.3S' });
-      flow = new FlowDriver(t, flowsTaken);
+      flow = ReleaseDriver.forApp(t, { flowsTaken });
     });
     afterAll(() => t.close());
 
     it('given an undecided approval, when the escalation timer expires, then the escalation is notified, the approval stays open (non-interrupting), and the release still closes', async () => {
-      const release = await flow.fileRelease('emergency');
-      const approval = await flow.waitForTask(release.id, 'approve-emergency');
+      const release = await flow.file('emergency');
+      const approval = await flow.task(release.id, 'approve-emergency');
       expect((await flow.instance(release.instanceId)).variables).toMatchObject({
         escalationTimeout: 'PT0.3S',
       });
@@ -401,7 +401,7 @@ describe('emergency release flow', () => {
       ).toEqual([approval.id]);
       expect((await flow.release(release.id)).status).toBe('in-progress');
 
-      await flow.complete(approval, { approvalDecision: 'approve' });
+      await flow.finish(approval, { approvalDecision: 'approve' });
       await flow.step(release.id, 'build-package', { packageName: 'b1' });
       await flow.step(release.id, 'install-release', { installResult: 'success' });
       await flow.step(release.id, 'verify-release', { verificationResult: 'pass' });

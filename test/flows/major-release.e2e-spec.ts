@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../support/test-app';
-import { FlowDriver, offer, sequenceFlowsOf, type Release } from './flow-driver';
+import { ReleaseDriver, offer, sequenceFlowsOf, type Release } from '../support/release-driver';
 
 /**
  * Major release (重大发布, figure 5.3-3): every path of processes/major-release.bpmn, driven through the HTTP
@@ -7,11 +7,11 @@ import { FlowDriver, offer, sequenceFlowsOf, type Release } from './flow-driver'
  */
 describe('major release flow', () => {
   let t: TestApp;
-  let flow: FlowDriver;
+  let flow: ReleaseDriver;
 
   beforeAll(async () => {
     t = await startTestApp();
-    flow = new FlowDriver(t);
+    flow = ReleaseDriver.forApp(t);
   });
   afterAll(() => t.close());
 
@@ -116,7 +116,7 @@ describe('major release flow', () => {
   }
 
   it('given a major release, when every step passes, then strategy, reviewed plan, build, test, user verification, deployment, both reports and archive lead to closed', async () => {
-    const release = await flow.fileRelease('major');
+    const release = await flow.file('major');
     expect(release).toMatchObject({ releaseClass: 'major', status: 'in-progress' });
     await approveAndPlan(release);
     await buildTestVerify(release, 'pass');
@@ -125,10 +125,10 @@ describe('major release flow', () => {
     await flow.step(release.id, 'check-configuration', { configurationVerified: true });
     await flow.step(release.id, 'write-release-report', { summary: 'done' });
     // Closing needs the assessment report too: the release is still open after the release report.
-    const assessment = await flow.waitForTask(release.id, 'write-assessment-report');
+    const assessment = await flow.task(release.id, 'write-assessment-report');
     expect((await flow.release(release.id)).status).toBe('in-progress');
     expect(await flow.jobsRun(release.instanceId)).toContain('report.generate:generate-assessment-report');
-    await flow.complete(assessment, { assessment: 'met all acceptance criteria' });
+    await flow.finish(assessment, { assessment: 'met all acceptance criteria' });
     await flow.step(release.id, 'archive-release', { archiveLocation: 'PSL shelf 3' });
 
     const { instance } = await expectEnd(release, 'closed');
@@ -167,11 +167,11 @@ describe('major release flow', () => {
   });
 
   it('given a plan the review rejects, when the project manager revises it and the review approves, then the flow goes on to closed', async () => {
-    const release = await flow.fileRelease('major');
+    const release = await flow.file('major');
     await flow.step(release.id, 'assess-request', { assessmentDecision: 'approve' });
     await flow.step(release.id, 'define-strategy', { namingRule: 'YYYY.N' });
     await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-20T22:00:00Z' });
-    await flow.step(release.id, 'review-plan', { planApproved: false, comment: 'no downtime window' });
+    await flow.step(release.id, 'review-plan', { planApproved: false, reviewComment: 'no downtime window' });
     await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-27T02:00:00Z' });
     await flow.step(release.id, 'review-plan', { planApproved: true });
     await flow.step(release.id, 'allocate-version', { versionNumber: '2026.1' });
@@ -213,7 +213,7 @@ describe('major release flow', () => {
   });
 
   it('given a failed user verification, when the project manager re-executes, then it is rolled back, rebuilt, retested, verified again and closed (5.3.5, 5.3.6)', async () => {
-    const release = await flow.fileRelease('major');
+    const release = await flow.file('major');
     await approveAndPlan(release);
     await buildTestVerify(release, 'fail');
     await flow.step(release.id, 'record-rollback-cause', {
@@ -252,7 +252,7 @@ describe('major release flow', () => {
   });
 
   it('given a failed user verification, when the project manager does not re-execute, then it is rolled back, notified and ends rolled-back', async () => {
-    const release = await flow.fileRelease('major');
+    const release = await flow.file('major');
     await approveAndPlan(release);
     await buildTestVerify(release, 'fail');
     await flow.step(release.id, 'record-rollback-cause', {
@@ -280,13 +280,13 @@ describe('major release flow', () => {
   });
 
   it('given a failed installation, when the project manager re-executes, then it is rolled back and goes through build, test and user verification again before it closes', async () => {
-    const release = await flow.fileRelease('major');
+    const release = await flow.file('major');
     await approveAndPlan(release);
     await buildTestVerify(release, 'pass');
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.step(release.id, 'install-release', {
       installResult: 'failure',
-      error: 'migration timed out',
+      failureReason: 'migration timed out',
     });
     await flow.step(release.id, 'record-rollback-cause', {
       rollbackCause: 'migration timed out',
@@ -329,7 +329,7 @@ describe('major release flow', () => {
   });
 
   it('given a major request, when the project manager rejects it at assessment, then the applicant is notified and it ends rejected', async () => {
-    const release = await flow.fileRelease('major');
+    const release = await flow.file('major');
     await flow.step(release.id, 'assess-request', { assessmentDecision: 'reject' });
 
     await expectEnd(release, 'rejected');
@@ -345,7 +345,7 @@ describe('major release flow', () => {
   });
 
   it('given a request returned for rework and a first test that fails, when reworked, approved and rebuilt, then it closes', async () => {
-    const release = await flow.fileRelease('major');
+    const release = await flow.file('major');
     await flow.step(release.id, 'assess-request', { assessmentDecision: 'rework' });
     await flow.step(release.id, 'rework-request', { scope: 'ERP finance modules only' });
     await approveAndPlan(release);
@@ -390,7 +390,7 @@ describe('major release flow', () => {
   });
 
   it('given a verified release, when the project manager refuses to authorise the deployment, then nothing is installed and it ends rejected', async () => {
-    const release = await flow.fileRelease('major');
+    const release = await flow.file('major');
     await approveAndPlan(release);
     await buildTestVerify(release, 'pass');
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'reject' });
@@ -414,7 +414,7 @@ describe('major release flow', () => {
   // or misspelt (the inbox refuses it; forceDecision pushes it past the form) takes the safe branch.
 
   it('given an assessment without a decision, when it reaches the gateway, then the request is not planned but rejected', async () => {
-    const release = await flow.fileRelease('major');
+    const release = await flow.file('major');
     await flow.forceDecision(release.id, 'assess-request', 'assessmentDecision');
 
     await expectEnd(release, 'rejected');
@@ -427,7 +427,7 @@ describe('major release flow', () => {
   });
 
   it('given a plan review, a test result, a user verification and a deployment authorisation each without a valid decision, when each reaches its gateway, then it takes the safe branch every time and ends rejected', async () => {
-    const release = await flow.fileRelease('major');
+    const release = await flow.file('major');
     await flow.step(release.id, 'assess-request', { assessmentDecision: 'approve' });
     await flow.step(release.id, 'define-strategy', { namingRule: 'YYYY.N' });
     await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-20T22:00:00Z' });
@@ -495,7 +495,7 @@ describe('major release flow', () => {
   });
 
   it('given an installation with a misspelt result, when it reaches the gateway, then it is rolled back, not recorded in the CMDB, and ends rolled-back', async () => {
-    const release = await flow.fileRelease('major');
+    const release = await flow.file('major');
     await approveAndPlan(release);
     await buildTestVerify(release, 'pass');
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });

@@ -2,7 +2,7 @@ import { InstanceService } from '../../src/instances/instance.service';
 import { ManualClock } from '../support/manual-clock';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
-import { FlowDriver, type Release } from './flow-driver';
+import { ReleaseDriver, type Release } from '../support/release-driver';
 
 /**
  * Regression: the end status reached on the main path was lost when a side branch (the escalation) ended
@@ -13,13 +13,13 @@ import { FlowDriver, type Release } from './flow-driver';
  */
 describe('an end status reached while a side branch still runs', () => {
   let t: TestApp;
-  let flow: FlowDriver;
+  let flow: ReleaseDriver;
   let instances: InstanceService;
   const clock = new ManualClock();
 
   beforeAll(async () => {
     t = await startTestApp({ RUN_WORKERS: 'false' }, undefined, [], { clock });
-    flow = new FlowDriver(t);
+    flow = ReleaseDriver.forApp(t);
     instances = t.get<InstanceService>(InstanceService);
   });
   afterAll(() => t.close());
@@ -40,9 +40,9 @@ describe('an end status reached while a side branch still runs', () => {
     let release: Release;
 
     it('given an escalation whose notification is still pending, when the emergency is rejected and then the notification completes, then the instance ends after end-rejected', async () => {
-      release = await flow.fileRelease('emergency');
+      release = await flow.file('emergency');
       await instances.completeJob(await pendingJob(release.instanceId, 'notify-approval-needed'));
-      const approval = await flow.waitForTask(release.id, 'approve-emergency');
+      const approval = await flow.task(release.id, 'approve-emergency');
       const timer = await pendingJob(release.instanceId, 'escalation-timer');
       // The timer is the subject: woken early it waits on; once the clock passes its expiry it fires.
       expect(await instances.fireTimer(timer)).toBe('early');
@@ -50,7 +50,7 @@ describe('an end status reached while a side branch still runs', () => {
       expect(await instances.fireTimer(timer)).toBe('fired');
       const escalation = await pendingJob(release.instanceId, 'notify-escalation');
 
-      await flow.complete(approval, { approvalDecision: 'reject' });
+      await flow.finish(approval, { approvalDecision: 'reject' });
       await instances.completeJob(await pendingJob(release.instanceId, 'notify-rejected'));
       const rejected = await flow.instance(release.instanceId);
       expect(rejected.completedActivities).toContain('end-rejected');

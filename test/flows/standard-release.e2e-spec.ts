@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../support/test-app';
-import { FlowDriver, offer, sequenceFlowsOf, type Release } from './flow-driver';
+import { ReleaseDriver, offer, sequenceFlowsOf, type Release } from '../support/release-driver';
 
 /**
  * Standard release (标准发布, figure 5.3-1): every path of processes/standard-release.bpmn, driven through
@@ -7,11 +7,11 @@ import { FlowDriver, offer, sequenceFlowsOf, type Release } from './flow-driver'
  */
 describe('standard release flow', () => {
   let t: TestApp;
-  let flow: FlowDriver;
+  let flow: ReleaseDriver;
 
   beforeAll(async () => {
     t = await startTestApp();
-    flow = new FlowDriver(t);
+    flow = ReleaseDriver.forApp(t);
   });
   afterAll(() => t.close());
 
@@ -70,7 +70,7 @@ describe('standard release flow', () => {
     if (withStrategy)
       await flow.step(release.id, 'define-strategy', { namingRule: 'semver', releaseType: 'full' });
     await flow.step(release.id, 'plan-release', {
-      plannedAt: '2026-12-01T20:00:00Z',
+      plannedStart: '2026-12-01T20:00:00Z',
       distributionScope: 'finance',
     });
     await flow.step(release.id, 'allocate-version', { versionNumber: '4.2.0', baseline: 'BL-4.2' });
@@ -90,11 +90,11 @@ describe('standard release flow', () => {
   }
 
   it('given a software release, when every step passes, then it goes through strategy, build, test, deployment and CMDB to closed', async () => {
-    const release = await flow.fileRelease('standard', { source: 'software' });
+    const release = await flow.file('standard', { source: 'software' });
     expect(release).toMatchObject({ releaseClass: 'standard', status: 'in-progress' });
     expect(release.number).toMatch(/^REL-\d{4}-\d{4}$/);
 
-    const assess = await flow.waitForTask(release.id, 'assess-request');
+    const assess = await flow.task(release.id, 'assess-request');
     expect(assess).toMatchObject({ businessKey: release.id, instanceId: release.instanceId, status: 'open' });
     const started = await flow.instance(release.instanceId);
     expect(started.variables).toEqual({
@@ -104,7 +104,7 @@ describe('standard release flow', () => {
       source: 'software',
       title: 'Billing service 4.2',
     });
-    await flow.complete(assess, { assessmentDecision: 'approve' });
+    await flow.finish(assess, { assessmentDecision: 'approve' });
     // A task is done once.
     await t
       .as('project-manager')
@@ -191,7 +191,7 @@ describe('standard release flow', () => {
   });
 
   it('given a request, when the project manager rejects it at assessment, then the applicant is notified and the release ends rejected', async () => {
-    const release = await flow.fileRelease('standard');
+    const release = await flow.file('standard');
     await flow.step(release.id, 'assess-request', {
       assessmentDecision: 'reject',
       comment: 'conflicts with CHG-17',
@@ -213,7 +213,7 @@ describe('standard release flow', () => {
   });
 
   it('given a request returned for rework, when the applicant reworks it and it is approved, then the flow goes on to closed', async () => {
-    const release = await flow.fileRelease('standard');
+    const release = await flow.file('standard');
     await flow.step(release.id, 'assess-request', {
       assessmentDecision: 'rework',
       comment: 'add the rollback steps',
@@ -273,7 +273,7 @@ describe('standard release flow', () => {
   it.each(['document', 'project-info'] as const)(
     'given a release of source %s, when approved, then it skips the release strategy and the release test (5.3.2, 5.3.4) and closes',
     async (source) => {
-      const release = await flow.fileRelease('standard', { source });
+      const release = await flow.file('standard', { source });
       await approveAndPlan(release, false);
       await build(release);
       await deployAndClose(release);
@@ -311,7 +311,7 @@ describe('standard release flow', () => {
   );
 
   it('given a failed release test, when the defects are fixed and the rebuild passes, then it goes back to build once and then on to closed', async () => {
-    const release = await flow.fileRelease('standard', { source: 'hardware' });
+    const release = await flow.file('standard', { source: 'hardware' });
     await approveAndPlan(release);
     await build(release, 1);
     await flow.step(release.id, 'test-release', {
@@ -370,7 +370,7 @@ describe('standard release flow', () => {
   });
 
   it('given a tested release, when the project manager refuses to authorise the deployment, then nothing is installed and it ends rejected', async () => {
-    const release = await flow.fileRelease('standard');
+    const release = await flow.file('standard');
     await approveAndPlan(release);
     await build(release);
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
@@ -401,14 +401,14 @@ describe('standard release flow', () => {
   });
 
   it('given a failed installation, when the project manager records the cause and re-executes, then it is rolled back, rebuilt, retested, reinstalled and closed (5.3.6)', async () => {
-    const release = await flow.fileRelease('standard');
+    const release = await flow.file('standard');
     await approveAndPlan(release);
     await build(release, 1);
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.step(release.id, 'install-release', {
       installResult: 'failure',
-      error: 'disk full on node 2',
+      failureReason: 'disk full on node 2',
     });
     await flow.step(release.id, 'record-rollback-cause', {
       rollbackCause: 'disk full on node 2',
@@ -463,7 +463,7 @@ describe('standard release flow', () => {
   });
 
   it('given a failed installation, when the project manager decides not to re-execute, then it is rolled back, everyone is notified and it ends rolled-back', async () => {
-    const release = await flow.fileRelease('standard');
+    const release = await flow.file('standard');
     await approveAndPlan(release);
     await build(release);
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
@@ -518,7 +518,7 @@ describe('standard release flow', () => {
   ])(
     'given an assessment %s, when it reaches the gateway, then the request is not planned but rejected',
     async (_, decision) => {
-      const release = await flow.fileRelease('standard');
+      const release = await flow.file('standard');
       await flow.forceDecision(release.id, 'assess-request', 'assessmentDecision', decision);
 
       const { release: ended, instance } = await flow.waitForEnd(release.id);
@@ -534,7 +534,7 @@ describe('standard release flow', () => {
   );
 
   it('given a misspelt test result (passed), when it reaches the gateway, then it counts as a failed test and goes back to build', async () => {
-    const release = await flow.fileRelease('standard');
+    const release = await flow.file('standard');
     await approveAndPlan(release);
     await build(release, 1);
     await flow.forceDecision(release.id, 'test-release', 'testResult', 'passed');
@@ -570,7 +570,7 @@ describe('standard release flow', () => {
   });
 
   it('given a deployment authorisation without a decision, when it reaches the gateway, then nothing is installed and it ends rejected', async () => {
-    const release = await flow.fileRelease('standard');
+    const release = await flow.file('standard');
     await approveAndPlan(release);
     await build(release);
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
@@ -595,7 +595,7 @@ describe('standard release flow', () => {
   });
 
   it('given an installation without a result and a rollback record without a re-execute decision, when each reaches its gateway, then it is rolled back and ends rolled-back', async () => {
-    const release = await flow.fileRelease('standard');
+    const release = await flow.file('standard');
     await approveAndPlan(release);
     await build(release);
     await flow.step(release.id, 'test-release', { testResult: 'pass' });

@@ -27,19 +27,3 @@ function sampleValue(name: string, field: FormField): unknown {
       return `${name} (test)`;
   }
 }
-
-/**
- * Like sampleFormData, but fields the form does not have are left out: for scenarios that annotate a step
- * with notes the form has no place for. Routing fields are all on their forms, so none is lost this way.
- */
-export function formDataFor(
-  formKey: string | null | undefined,
-  fields: Record<string, unknown> = {},
-): Record<string, unknown> {
-  const form = FORMS.find((f) => f.key === formKey);
-  if (!form) return { ...fields };
-  return sampleFormData(
-    formKey,
-    Object.fromEntries(Object.entries(fields).filter(([name]) => name in form.properties)),
-  );
-}
