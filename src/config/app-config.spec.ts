@@ -27,6 +27,15 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/RUN_WORKERS must be true or false/);
   });
 
+  it('caps JSON nesting at 64 levels by default, and refuses a cap too small or too large to be sane', () => {
+    expect(loadConfig({}).jsonMaxDepth).toBe(64);
+    expect(loadConfig({ JSON_MAX_DEPTH: '128' }).jsonMaxDepth).toBe(128);
+    expect(() => loadConfig({ JSON_MAX_DEPTH: '2' })).toThrow(
+      /JSON_MAX_DEPTH must be an integer from 8 to 512/,
+    );
+    expect(() => loadConfig({ JSON_MAX_DEPTH: '10000' })).toThrow(/JSON_MAX_DEPTH/);
+  });
+
   it('keeps an explicit DATABASE_URL as given', () => {
     const url = 'postgres://release:secret@db.example:5433/release_flow';
     expect(loadConfig({ DATABASE_URL: url, JWT_SECRET: SHARED_SECRET }).databaseUrl).toBe(url);
