@@ -1,7 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { TEST_ADMIN_PASSWORD, TEST_JWT_SECRET } from '../support/users';
-import { addUsers, signedToken, userId } from '../inbox/inbox-support';
+import { addUsers, signedToken, userId } from '../support/release-driver';
 
 /**
  * Sessions end when they should: a password change, a deactivation and "sign out everywhere" (one's own, or an

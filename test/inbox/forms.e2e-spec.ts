@@ -1,7 +1,7 @@
 import { FORMS, type FormField, type FormSchema } from '../../src/forms/form-schemas';
 import { sampleFormData } from '../support/form-samples';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { settle, taskSnapshot, Walker, type Task } from './inbox-support';
+import { settle, taskSnapshot, MINIMAL_REQUEST, ReleaseDriver, type Task } from '../support/release-driver';
 
 /**
  * Every form a task of the three flows hands out is checked on the server: a release is walked step by step
@@ -13,12 +13,12 @@ import { settle, taskSnapshot, Walker, type Task } from './inbox-support';
  */
 describe('forms', () => {
   let t: TestApp;
-  let walk: Walker;
+  let walk: ReleaseDriver;
   const covered = new Set<string>();
 
   beforeAll(async () => {
     t = await startTestApp();
-    walk = new Walker(t);
+    walk = ReleaseDriver.forApp(t, { defaults: MINIMAL_REQUEST });
   });
   afterAll(() => t.close());
 
@@ -185,7 +185,7 @@ describe('forms', () => {
     for (const [elementId, data] of steps) {
       const task = await walk.task(releaseId, elementId);
       await checkForm(task);
-      await walk.complete(task, data);
+      await walk.finish(task, data);
     }
   }
 

@@ -1,7 +1,15 @@
 import { sampleFormData } from '../support/form-samples';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
-import { addUsers, settle, taskSnapshot, Walker, type Release, type Task } from './inbox-support';
+import {
+  addUsers,
+  settle,
+  taskSnapshot,
+  MINIMAL_REQUEST,
+  ReleaseDriver,
+  type Release,
+  type Task,
+} from '../support/release-driver';
 
 /**
  * The task inbox (api: GET /api/tasks, claim, unclaim, assign, complete): who sees which task, the filters,
@@ -10,11 +18,11 @@ import { addUsers, settle, taskSnapshot, Walker, type Release, type Task } from 
  */
 describe('inbox', () => {
   let t: TestApp;
-  let walk: Walker;
+  let walk: ReleaseDriver;
 
   beforeAll(async () => {
     t = await startTestApp();
-    walk = new Walker(t);
+    walk = ReleaseDriver.forApp(t, { defaults: MINIMAL_REQUEST });
     await addUsers(t, [
       { username: 'tester-2', roles: ['test-team'] },
       { username: 'pm-2', roles: ['project-manager'] },
@@ -288,7 +296,7 @@ describe('inbox', () => {
       expect(refused.body.message).toBe('the task is assigned to tester-2');
       expect(await taskSnapshot(t, task.id)).toEqual(before);
 
-      await walk.complete(task, { testResult: 'pass' }, 'tester-2');
+      await walk.finish(task, { testResult: 'pass' }, 'tester-2');
       await t.as('tester-2').post(`/api/tasks/${task.id}/claim`).expect(409);
       await t
         .as('project-manager')

@@ -9,11 +9,12 @@ import {
   taskSnapshot,
   userId,
   USERS,
-  Walker,
+  MINIMAL_REQUEST,
+  ReleaseDriver,
   type Method,
   type SeededUser,
   type Task,
-} from './inbox-support';
+} from '../support/release-driver';
 
 /**
  * Who may do what (release-procedure: roles): every seeded user (one per role, plus admin) against every
@@ -23,7 +24,7 @@ import {
  */
 describe('permissions', () => {
   let t: TestApp;
-  let walk: Walker;
+  let walk: ReleaseDriver;
   /** Fixtures the actions work on. */
   let shown: { number: string };
   let claimable: Task;
@@ -35,7 +36,7 @@ describe('permissions', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    walk = new Walker(t);
+    walk = ReleaseDriver.forApp(t, { defaults: MINIMAL_REQUEST });
     shown = await walk.file('standard', { title: 'shown to everyone' });
     const [a, b, c, d, e] = await Promise.all([1, 2, 3, 4, 5].map(() => walk.file('standard')));
     claimable = await walk.task(a!.id, 'assess-request');

@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../support/test-app';
-import { Walker, type Release } from './inbox-support';
+import { MINIMAL_REQUEST, ReleaseDriver, type Release } from '../support/release-driver';
 
 /**
  * The release record (release-procedure: release record): numbers REL-<year>-<nnnn> sequential per year and
@@ -7,13 +7,13 @@ import { Walker, type Release } from './inbox-support';
  */
 describe('releases', () => {
   let t: TestApp;
-  let walk: Walker;
+  let walk: ReleaseDriver;
   const year = new Date().getUTCFullYear();
   const number = (n: number) => `REL-${year}-${String(n).padStart(4, '0')}`;
 
   beforeAll(async () => {
     t = await startTestApp();
-    walk = new Walker(t);
+    walk = ReleaseDriver.forApp(t, { defaults: MINIMAL_REQUEST });
   });
   afterAll(() => t.close());
 

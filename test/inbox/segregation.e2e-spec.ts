@@ -1,6 +1,13 @@
 import { sampleFormData } from '../support/form-samples';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { addUsers, settle, taskSnapshot, Walker, type Task } from './inbox-support';
+import {
+  addUsers,
+  settle,
+  taskSnapshot,
+  MINIMAL_REQUEST,
+  ReleaseDriver,
+  type Task,
+} from '../support/release-driver';
 
 /**
  * Segregation of duties (release-procedure: roles): the person who filed a request never approves it; the
@@ -9,7 +16,7 @@ import { addUsers, settle, taskSnapshot, Walker, type Task } from './inbox-suppo
  */
 describe('segregation of duties', () => {
   let t: TestApp;
-  let walk: Walker;
+  let walk: ReleaseDriver;
 
   const APPLICANT_REASON = 'segregation of duties: the applicant may not assess or approve their own request';
   const BUILDER_REASON =
@@ -17,7 +24,7 @@ describe('segregation of duties', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    walk = new Walker(t);
+    walk = ReleaseDriver.forApp(t, { defaults: MINIMAL_REQUEST });
     await addUsers(t, [
       { username: 'pm-applicant', roles: ['applicant', 'project-manager'] },
       { username: 'builder-tester', roles: ['project-team', 'test-team'] },
@@ -61,7 +68,7 @@ describe('segregation of duties', () => {
       await expectRefused(assess, 'pm-applicant', APPLICANT_REASON, { assessmentDecision: 'approve' });
       await t.as('pm-applicant').post(`/api/tasks/${assess.id}/unclaim`).expect(200);
 
-      await walk.complete(assess, { assessmentDecision: 'approve' }, 'project-manager');
+      await walk.finish(assess, { assessmentDecision: 'approve' }, 'project-manager');
       const done = await t.as('project-manager').get(`/api/tasks/${assess.id}`).expect(200);
       expect(done.body).toMatchObject({ status: 'completed', completedBy: 'project-manager' });
 
@@ -74,14 +81,14 @@ describe('segregation of duties', () => {
       // ... but not authorise its deployment.
       const authorise = await walk.task(release.id, 'authorise-deployment');
       await expectRefused(authorise, 'pm-applicant', APPLICANT_REASON, { deploymentDecision: 'approve' });
-      await walk.complete(authorise, { deploymentDecision: 'approve' }, 'project-manager');
+      await walk.finish(authorise, { deploymentDecision: 'approve' }, 'project-manager');
     });
 
     it('given an emergency filed by a project manager, when they approve it themselves, then 403, and another project manager may', async () => {
       const release = await walk.file('emergency', {}, 'pm-applicant');
       const approve = await walk.task(release.id, 'approve-emergency');
       await expectRefused(approve, 'pm-applicant', APPLICANT_REASON, { approvalDecision: 'approve' });
-      await walk.complete(approve, { approvalDecision: 'approve' }, 'project-manager');
+      await walk.finish(approve, { approvalDecision: 'approve' }, 'project-manager');
       await walk.task(release.id, 'build-package');
     });
 
@@ -92,7 +99,7 @@ describe('segregation of duties', () => {
       await walk.step(release.id, 'plan-release', {}, 'pm-applicant');
       const review = await walk.task(release.id, 'review-plan');
       await expectRefused(review, 'pm-applicant', APPLICANT_REASON, { planApproved: true });
-      await walk.complete(review, { planApproved: true }, 'project-manager');
+      await walk.finish(review, { planApproved: true }, 'project-manager');
       await walk.task(release.id, 'allocate-version');
     });
   });
@@ -108,7 +115,7 @@ describe('segregation of duties', () => {
 
       const test = await walk.task(release.id, 'test-release');
       await expectRefused(test, 'builder-tester', BUILDER_REASON, { testResult: 'pass' });
-      await walk.complete(test, { testResult: 'pass' }, 'test-team');
+      await walk.finish(test, { testResult: 'pass' }, 'test-team');
       const authorise = await walk.task(release.id, 'authorise-deployment');
       expect(authorise.status).toBe('open');
       const completions = (await walk.history(release.id)).filter(
@@ -124,11 +131,11 @@ describe('segregation of duties', () => {
       await walk.step(release.id, 'install-release', { installResult: 'success' }, 'project-team');
       const verify = await walk.task(release.id, 'verify-release');
       await expectRefused(verify, 'builder-tester', BUILDER_REASON, { verificationResult: 'pass' });
-      await walk.complete(verify, { verificationResult: 'pass' }, 'test-team');
+      await walk.finish(verify, { verificationResult: 'pass' }, 'test-team');
       // The test report after the fact is a test report of the same package.
       const report = await walk.task(release.id, 'complete-test-report');
       await expectRefused(report, 'builder-tester', BUILDER_REASON, { testResult: 'pass' });
-      await walk.complete(report, { testResult: 'pass' }, 'test-team');
+      await walk.finish(report, { testResult: 'pass' }, 'test-team');
     });
 
     it('given a major package built by a user who is also a user representative, when they file the external test report, then 403', async () => {
@@ -145,7 +152,7 @@ describe('segregation of duties', () => {
       await walk.step(release.id, 'test-release', { testResult: 'pass' });
       const verification = await walk.task(release.id, 'user-verification');
       await expectRefused(verification, 'builder-rep', BUILDER_REASON, { verificationResult: 'pass' });
-      await walk.complete(verification, { verificationResult: 'pass' }, 'user-representative');
+      await walk.finish(verification, { verificationResult: 'pass' }, 'user-representative');
       await walk.task(release.id, 'authorise-deployment');
     });
 
@@ -153,7 +160,7 @@ describe('segregation of duties', () => {
       const release = await walk.file('standard');
       await walk.standardTo(release.id, 'test-release', { 'build-package': 'project-team' });
       const test = await walk.task(release.id, 'test-release');
-      await walk.complete(test, { testResult: 'pass' }, 'builder-tester');
+      await walk.finish(test, { testResult: 'pass' }, 'builder-tester');
       await walk.task(release.id, 'authorise-deployment');
     });
   });

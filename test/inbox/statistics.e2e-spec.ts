@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../support/test-app';
-import { Walker, type Release } from './inbox-support';
+import { MINIMAL_REQUEST, ReleaseDriver, type Release, type ReleaseRequest } from '../support/release-driver';
 
 /**
  * Release statistics (发布信息统计; release-procedure: process measures): releases with known outcomes are
@@ -8,7 +8,7 @@ import { Walker, type Release } from './inbox-support';
  */
 describe('statistics', () => {
   let t: TestApp;
-  let walk: Walker;
+  let walk: ReleaseDriver;
   const r: Record<string, Release> = {};
 
   const PLAN = { plannedStart: '2026-12-01T20:00:00Z', plannedEnd: '2026-12-01T22:00:00Z' };
@@ -37,7 +37,11 @@ describe('statistics', () => {
   /** A, B: closed first time; C: closed after a failed test; D: rolled back; E: emergency closed; F: rejected; G: open at test-release. */
   const SCENARIOS: Record<
     string,
-    { cls: 'standard' | 'emergency'; source: string; run: (r: Release) => Promise<void> }
+    {
+      cls: 'standard' | 'emergency';
+      source: NonNullable<ReleaseRequest['source']>;
+      run: (r: Release) => Promise<void>;
+    }
   > = {
     A: {
       cls: 'standard',
@@ -167,7 +171,7 @@ describe('statistics', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    walk = new Walker(t);
+    walk = ReleaseDriver.forApp(t, { defaults: MINIMAL_REQUEST });
     await Promise.all(
       Object.entries(SCENARIOS).map(async ([name, scenario]) => {
         const release = await walk.file(scenario.cls, {

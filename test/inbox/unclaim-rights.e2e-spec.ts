@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../support/test-app';
-import { addUsers, taskSnapshot, Walker, type Task } from './inbox-support';
+import { addUsers, taskSnapshot, MINIMAL_REQUEST, ReleaseDriver, type Task } from '../support/release-driver';
 
 /**
  * A claimed task belongs to its assignee: a colleague from the candidate group may not give it back (and then
@@ -8,12 +8,12 @@ import { addUsers, taskSnapshot, Walker, type Task } from './inbox-support';
  */
 describe('who may unclaim or reassign a claimed task', () => {
   let t: TestApp;
-  let walk: Walker;
+  let walk: ReleaseDriver;
   let task: Task;
 
   beforeAll(async () => {
     t = await startTestApp();
-    walk = new Walker(t);
+    walk = ReleaseDriver.forApp(t, { defaults: MINIMAL_REQUEST });
     await addUsers(t, [{ username: 'applicant-2', roles: ['applicant'] }]);
     const release = await walk.file('standard', { title: 'claimed rework' });
     await walk.step(release.id, 'assess-request', { assessmentDecision: 'rework' });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
+import type request from 'supertest';
 import type { FormField, FormSchema } from '../../src/forms/form-schemas';
 import type { HistoryEventEntity } from '../../src/instances/history-event.entity';
 import type { IncidentEntity } from '../../src/instances/incident.entity';
@@ -95,6 +96,18 @@ export const DEFAULT_REQUEST: Readonly<Record<ReleaseClass, ReleaseRequest>> = {
   },
 };
 
+/** Just what filing needs, for scenarios about the inbox rather than the release's content. */
+export const MINIMAL_REQUEST: Readonly<Record<ReleaseClass, ReleaseRequest>> = Object.fromEntries(
+  (['standard', 'emergency', 'major'] as const).map((releaseClass) => [
+    releaseClass,
+    {
+      title: `${releaseClass} release`,
+      source: 'software',
+      rollbackPlan: 'reinstall the previous version from the PSL',
+    },
+  ]),
+) as Record<ReleaseClass, ReleaseRequest>;
+
 /** The answers that take an emergency release straight through to closed. */
 export const EMERGENCY_HAPPY_PATH: Record<string, Record<string, unknown>> = {
   'approve-emergency': { approvalDecision: 'approve' },
@@ -140,6 +153,7 @@ export class ReleaseDriver {
   private readonly forms = new Map<string, FormSchema | null>();
   private readonly transport: Transport;
   private readonly app: TestApp | undefined;
+  private readonly defaults: Readonly<Record<ReleaseClass, ReleaseRequest>>;
   /** The sequence flows of every instance seen to end (shared by the drivers of one file, for coverage). */
   readonly flowsTaken: Set<string>;
 
@@ -147,19 +161,32 @@ export class ReleaseDriver {
    * @param target a base URL (over HTTP) or a transport
    * @param tokens bearer tokens by username
    * @param app the in-process app, for what only it can do (jobs run, a decision forced past the form check)
+   * @param defaults the request filed per class, under what a scenario names (DEFAULT_REQUEST unless given)
    */
   constructor(
     target: string | Transport,
     readonly tokens: Tokens,
-    { app, flowsTaken = new Set() }: { app?: TestApp; flowsTaken?: Set<string> } = {},
+    {
+      app,
+      flowsTaken = new Set(),
+      defaults = DEFAULT_REQUEST,
+    }: {
+      app?: TestApp;
+      flowsTaken?: Set<string>;
+      defaults?: Readonly<Record<ReleaseClass, ReleaseRequest>>;
+    } = {},
   ) {
     this.transport = typeof target === 'string' ? httpTransport(target) : target;
     this.app = app;
+    this.defaults = defaults;
     this.flowsTaken = flowsTaken;
   }
 
   /** The driver of an in-process test app, with its users. */
-  static forApp(t: TestApp, options: { flowsTaken?: Set<string> } = {}): ReleaseDriver {
+  static forApp(
+    t: TestApp,
+    options: { flowsTaken?: Set<string>; defaults?: Readonly<Record<ReleaseClass, ReleaseRequest>> } = {},
+  ): ReleaseDriver {
     return new ReleaseDriver(appTransport(t), t.tokens, { ...options, app: t });
   }
 
@@ -215,7 +242,7 @@ export class ReleaseDriver {
     request: ReleaseRequest = {},
     as = 'applicant',
   ): Promise<Release> {
-    const defaults = DEFAULT_REQUEST[releaseClass as ReleaseClass] ?? {};
+    const defaults = this.defaults[releaseClass as ReleaseClass] ?? {};
     const res = await this.request<Release>('POST', '/api/releases', {
       body: { class: releaseClass, request: { ...defaults, ...request } },
       as,
@@ -550,6 +577,22 @@ export function inOrder(actual: readonly string[], expected: readonly string[]):
 
 /** The seeded users, one per role, named after it. */
 export const USERS = TEST_ROLES;
+export type SeededUser = (typeof TEST_ROLES)[number];
+
+export type Method = 'get' | 'post' | 'patch';
+
+/** A request with exactly the Authorization header given (none when undefined), for refusal matrices. */
+export function send(
+  t: TestApp,
+  method: Method,
+  url: string,
+  authorization: string | undefined,
+  body?: unknown,
+): request.Test {
+  let req = t.http()[method](url);
+  if (authorization !== undefined) req = req.set('Authorization', authorization);
+  return body === undefined ? req : req.send(body as object);
+}
 
 /** Create users beyond the seeded ones; their tokens join `t.tokens`, so `t.as(name)` works for them. */
 export async function addUsers(t: TestApp, extra: Array<{ username: string; roles: Role[] }>): Promise<void> {
