@@ -6,7 +6,7 @@ import { TestRedisServer } from '../support/redis-server';
 import { dropTestResources, eventually, newTestResources, type TestResources } from '../support/test-env';
 import { seedUsersOverHttp, type Tokens } from '../support/users';
 import { TestHttpPeer, TestSmtpServer } from '../workers/support/peers';
-import { peerEnv, removeDir, tempDir } from '../workers/support/service-tasks';
+import { peerEnv, removeDir, tempDir } from '../workers/support/worker-world';
 
 /** CHAOS_SEED replays a run (its choices; the timing of processes still varies); CHAOS_SECONDS runs longer. */
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));

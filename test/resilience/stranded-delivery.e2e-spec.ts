@@ -4,7 +4,7 @@ import { ReleaseDriver } from '../support/release-driver';
 import { dropTestResources, eventually, newTestResources, type TestResources } from '../support/test-env';
 import { seedUsersOverHttp } from '../support/users';
 import { TestHttpPeer, TestSmtpServer } from '../workers/support/peers';
-import { peerEnv, removeDir, tempDir } from '../workers/support/service-tasks';
+import { peerEnv, removeDir, tempDir } from '../workers/support/worker-world';
 
 /**
  * Regression: a worker SIGKILLed after a peer accepted a delivery and before the ledger recorded it left the

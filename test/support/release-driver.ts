@@ -10,6 +10,9 @@ import type {
   InstanceView as InstanceViewModel,
 } from '../../src/instances/instance-query.service';
 import { InstanceService } from '../../src/instances/instance.service';
+import { JobEntity } from '../../src/instances/job.entity';
+import { ProcessInstanceEntity } from '../../src/instances/process-instance.entity';
+import type { JobContext } from '../../src/jobs/job-handler';
 import type { ReleaseRequestDto } from '../../src/releases/release.dto';
 import type { ReleaseClass, ReleaseEntity } from '../../src/releases/release.entity';
 import type { UserTaskEntity } from '../../src/tasks/user-task.entity';
@@ -655,5 +658,65 @@ export async function settle(t: TestApp, instanceId: string): Promise<void> {
       return row.n === 0;
     },
     { what: `instance ${instanceId} to settle` },
+  );
+}
+
+// In-process reads for the service-task scenarios: instance and job rows as the workers left them.
+
+export async function instanceRow(t: TestApp, id: string): Promise<ProcessInstanceEntity> {
+  return t.dataSource.getRepository(ProcessInstanceEntity).findOneByOrFail({ id });
+}
+
+export async function waitForInstanceEnd(t: TestApp, id: string): Promise<ProcessInstanceEntity> {
+  return eventually(
+    async () => {
+      const row = await instanceRow(t, id);
+      return row.status === 'completed' ? row : undefined;
+    },
+    { what: `instance ${id} to complete` },
+  );
+}
+
+/** The job of an element of an instance, once it has reached `status`. */
+export async function waitForJob(
+  t: TestApp,
+  instanceId: string,
+  elementId: string,
+  status: JobEntity['status'] = 'completed',
+): Promise<JobEntity> {
+  return eventually(
+    async () => {
+      const jobs = await t.dataSource
+        .getRepository(JobEntity)
+        .find({ where: { instanceId, elementId }, order: { createdAt: 'DESC' } });
+      return jobs.find((j) => j.status === status);
+    },
+    { what: `job ${elementId} of ${instanceId} to be ${status}` },
+  );
+}
+
+/** What a worker would hand the handler for a job. */
+export async function contextOf(t: TestApp, job: JobEntity, attempt = 1): Promise<JobContext> {
+  const instance = await instanceRow(t, job.instanceId);
+  return {
+    jobId: job.id,
+    jobType: job.jobType,
+    instanceId: job.instanceId,
+    businessKey: instance.businessKey,
+    elementId: job.elementId,
+    headers: job.headers,
+    variables: instance.variables,
+    attempt,
+  };
+}
+
+/** The history events of an instance: type, element and data. */
+export async function historyOf(
+  t: TestApp,
+  instanceId: string,
+): Promise<Array<{ type: string; element_id: string | null; data: any }>> {
+  return t.dataSource.query(
+    'SELECT type, element_id, data FROM history_event WHERE instance_id = $1 ORDER BY id',
+    [instanceId],
   );
 }

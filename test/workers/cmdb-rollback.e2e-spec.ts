@@ -1,12 +1,6 @@
 import type { TestApp } from '../support/test-app';
-import {
-  fileRelease,
-  historyOf,
-  startFixture,
-  waitForInstanceEnd,
-  waitForJob,
-  usePeers,
-} from './support/service-tasks';
+import { fileRelease, startFixture, usePeers } from './support/worker-world';
+import { historyOf, waitForInstanceEnd, waitForJob } from '../support/release-driver';
 
 /** cmdb.sync and release.rollback against the built-in CMDB, a real external-CMDB peer and a real rollback hook. */
 describe('CMDB and rollback workers', () => {

@@ -3,14 +3,8 @@ import { InstanceService } from '../../src/instances/instance.service';
 import { JobHandlerRegistry, type JobResult } from '../../src/jobs/job-handler';
 import { DeliveryBusyError } from '../../src/jobs/handlers/support/delivery-ledger';
 import type { TestApp } from '../support/test-app';
-import {
-  contextOf,
-  fileRelease,
-  startFixture,
-  waitForInstanceEnd,
-  waitForJob,
-  usePeers,
-} from './support/service-tasks';
+import { fileRelease, startFixture, usePeers } from './support/worker-world';
+import { contextOf, waitForInstanceEnd, waitForJob } from '../support/release-driver';
 
 /**
  * Every handler, given the same job twice at once and then a third time (a redelivered message, a worker that

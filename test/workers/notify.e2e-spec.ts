@@ -1,14 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
-import {
-  fileRelease,
-  historyOf,
-  startFixture,
-  waitForInstanceEnd,
-  waitForJob,
-  usePeers,
-} from './support/service-tasks';
+import { fileRelease, startFixture, usePeers } from './support/worker-world';
+import { historyOf, waitForInstanceEnd, waitForJob } from '../support/release-driver';
 
 /** notify: real mails to a real SMTP server, real webhook posts to a real HTTP server, both on loopback. */
 describe('notify worker', () => {

@@ -1,14 +1,7 @@
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
-import {
-  fileRelease,
-  historyOf,
-  removeDir,
-  startFixture,
-  tempDir,
-  waitForInstanceEnd,
-  waitForJob,
-} from './support/service-tasks';
+import { fileRelease, removeDir, startFixture, tempDir } from './support/worker-world';
+import { historyOf, waitForInstanceEnd, waitForJob } from '../support/release-driver';
 
 /** PSL_REQUIRE_PACKAGE=true: a release that delivers software cannot pass the product library without a package. */
 describe('product library with a package required', () => {

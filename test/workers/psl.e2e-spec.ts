@@ -5,17 +5,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
-import {
-  fileRelease,
-  filesUnder,
-  historyOf,
-  removeDir,
-  startFixture,
-  step,
-  tempDir,
-  waitForInstanceEnd,
-  waitForJob,
-} from './support/service-tasks';
+import { fileRelease, filesUnder, removeDir, startFixture, step, tempDir } from './support/worker-world';
+import { historyOf, waitForInstanceEnd, waitForJob } from '../support/release-driver';
 
 const MAX = 64 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

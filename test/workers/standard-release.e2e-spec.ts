@@ -1,15 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
-import {
-  fileRelease,
-  historyOf,
-  startFixture,
-  step,
-  waitForInstanceEnd,
-  waitForJob,
-  usePeers,
-} from './support/service-tasks';
+import { fileRelease, startFixture, step, usePeers } from './support/worker-world';
+import { historyOf, waitForInstanceEnd, waitForJob } from '../support/release-driver';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

@@ -3,12 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DefinitionService } from '../../../src/definitions/definition.service';
 import { InstanceService } from '../../../src/instances/instance.service';
-import { JobEntity } from '../../../src/instances/job.entity';
-import { ProcessInstanceEntity } from '../../../src/instances/process-instance.entity';
-import type { JobContext } from '../../../src/jobs/job-handler';
-import { sampleFormData } from '../../support/form-samples';
+import {
+  ReleaseDriver,
+  type Release,
+  type ReleaseClass,
+  type ReleaseRequest,
+} from '../../support/release-driver';
 import { startTestApp, type TestApp } from '../../support/test-app';
-import { eventually } from '../../support/test-env';
 import { TestHttpPeer, TestSmtpServer } from './peers';
 
 /** Configuration that points every channel and peer of the workers at the test's own servers on loopback. */
@@ -103,87 +104,34 @@ export async function startFixture(
   return instance.id;
 }
 
-export async function instanceRow(t: TestApp, id: string): Promise<ProcessInstanceEntity> {
-  return t.dataSource.getRepository(ProcessInstanceEntity).findOneByOrFail({ id });
-}
+/** What the service-task scenarios file: recipients and items the peers expect. */
+export const SERVICE_TASK_REQUEST: ReleaseRequest = {
+  title: 'Billing service 4.2',
+  source: 'software',
+  rollbackPlan: 'Redeploy 4.1 from the PSL',
+  configurationItems: ['billing-api', 'billing-db'],
+  distributionMethods: ['intranet', 'email'],
+  distributionScope: 'finance@example.test, user-representative',
+};
 
-export async function waitForInstanceEnd(t: TestApp, id: string): Promise<ProcessInstanceEntity> {
-  return eventually(
-    async () => {
-      const row = await instanceRow(t, id);
-      return row.status === 'completed' ? row : undefined;
+/** The driver for service-task scenarios: every class files SERVICE_TASK_REQUEST under what a scenario names. */
+export function driverFor(t: TestApp): ReleaseDriver {
+  return ReleaseDriver.forApp(t, {
+    defaults: {
+      standard: SERVICE_TASK_REQUEST,
+      emergency: SERVICE_TASK_REQUEST,
+      major: SERVICE_TASK_REQUEST,
     },
-    { what: `instance ${id} to complete` },
-  );
+  });
 }
 
-/** The job of an element of an instance, once it has reached `status`. */
-export async function waitForJob(
-  t: TestApp,
-  instanceId: string,
-  elementId: string,
-  status: JobEntity['status'] = 'completed',
-): Promise<JobEntity> {
-  return eventually(
-    async () => {
-      const jobs = await t.dataSource
-        .getRepository(JobEntity)
-        .find({ where: { instanceId, elementId }, order: { createdAt: 'DESC' } });
-      return jobs.find((j) => j.status === status);
-    },
-    { what: `job ${elementId} of ${instanceId} to be ${status}` },
-  );
-}
-
-/** What a worker would hand the handler for a job. */
-export async function contextOf(t: TestApp, job: JobEntity, attempt = 1): Promise<JobContext> {
-  const instance = await instanceRow(t, job.instanceId);
-  return {
-    jobId: job.id,
-    jobType: job.jobType,
-    instanceId: job.instanceId,
-    businessKey: instance.businessKey,
-    elementId: job.elementId,
-    headers: job.headers,
-    variables: instance.variables,
-    attempt,
-  };
-}
-
-/** The history events of an instance: type, element and data. */
-export async function historyOf(
-  t: TestApp,
-  instanceId: string,
-): Promise<Array<{ type: string; element_id: string | null; data: any }>> {
-  return t.dataSource.query(
-    'SELECT type, element_id, data FROM history_event WHERE instance_id = $1 ORDER BY id',
-    [instanceId],
-  );
-}
-
-/** File a release as the applicant, over HTTP. */
+/** File a release as the applicant. */
 export async function fileRelease(
   t: TestApp,
-  request: Record<string, unknown> = {},
-  releaseClass = 'standard',
-): Promise<{ id: string; number: string; instanceId: string }> {
-  const res = await t
-    .as('applicant')
-    .post('/api/releases')
-    .send({
-      class: releaseClass,
-      request: {
-        title: 'Billing service 4.2',
-        source: 'software',
-        rollbackPlan: 'Redeploy 4.1 from the PSL',
-        configurationItems: ['billing-api', 'billing-db'],
-        distributionMethods: ['intranet', 'email'],
-        distributionScope: 'finance@example.test, user-representative',
-        ...request,
-      },
-    });
-  if (res.status !== 201) throw new Error(`filing failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body;
+  request: ReleaseRequest = {},
+  releaseClass: ReleaseClass = 'standard',
+): Promise<Release> {
+  return driverFor(t).file(releaseClass, request);
 }
 
 /** Wait for the release's open task of an element, then complete it as its first candidate group. */
@@ -193,21 +141,7 @@ export async function step(
   elementId: string,
   data: Record<string, unknown> = {},
 ): Promise<void> {
-  const task = await eventually(
-    async () => {
-      const res = await t.as('project-manager').get('/api/tasks').query({ releaseId, pageSize: 200 });
-      return (
-        res.body.items as Array<{ id: string; elementId: string; formKey: string; candidateGroups: string[] }>
-      ).find((x) => x.elementId === elementId);
-    },
-    { what: `task ${elementId} of release ${releaseId}` },
-  );
-  const res = await t
-    .as(task.candidateGroups[0]!)
-    .post(`/api/tasks/${task.id}/complete`)
-    .send({ data: sampleFormData(task.formKey, data) });
-  if (res.status !== 200)
-    throw new Error(`completing ${elementId} failed: ${res.status} ${JSON.stringify(res.body)}`);
+  await driverFor(t).step(releaseId, elementId, data);
 }
 
 export interface PeerWorld {
