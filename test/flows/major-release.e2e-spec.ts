@@ -1,5 +1,12 @@
 import { startTestApp, type TestApp } from '../support/test-app';
-import { ReleaseDriver, offer, sequenceFlowsOf, type Release } from '../support/release-driver';
+import {
+  ReleaseDriver,
+  task,
+  type Step,
+  offer,
+  sequenceFlowsOf,
+  type Release,
+} from '../support/release-driver';
 
 /**
  * Major release (重大发布, figure 5.3-3): every path of processes/major-release.bpmn, driven through the HTTP
@@ -83,29 +90,29 @@ describe('major release flow', () => {
     'notify:notify-closed',
   ];
 
-  async function approveAndPlan(release: Release): Promise<void> {
-    await flow.step(release.id, 'assess-request', { assessmentDecision: 'approve' });
-    await flow.step(release.id, 'define-strategy', { namingRule: 'YYYY.N', releaseType: 'full' });
-    await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-20T22:00:00Z' });
-    await flow.step(release.id, 'review-plan', { planApproved: true });
-    await flow.step(release.id, 'allocate-version', { versionNumber: '2026.1' });
-  }
+  const approveAndPlan = (): Step[] => [
+    task('assess-request', { assessmentDecision: 'approve' }),
+    task('define-strategy', { namingRule: 'YYYY.N', releaseType: 'full' }),
+    task('plan-release', { plannedStart: '2026-12-20T22:00:00Z' }),
+    task('review-plan', { planApproved: true }),
+    task('allocate-version', { versionNumber: '2026.1' }),
+  ];
 
   /** build → test (pass) → user verification with the given result. */
-  async function buildTestVerify(release: Release, verificationResult: 'pass' | 'fail'): Promise<void> {
-    await flow.step(release.id, 'build-package', { packageName: 'erp-2026.1.tar.gz' });
-    await flow.step(release.id, 'test-release', { testResult: 'pass' });
-    await flow.step(release.id, 'user-verification', { verificationResult, findings: 'UAT-2026-01' });
-  }
+  const buildTestVerify = (verificationResult: 'pass' | 'fail'): Step[] => [
+    task('build-package', { packageName: 'erp-2026.1.tar.gz' }),
+    task('test-release', { testResult: 'pass' }),
+    task('user-verification', { verificationResult, findings: 'UAT-2026-01' }),
+  ];
 
-  async function deployAndClose(release: Release): Promise<void> {
-    await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
-    await flow.step(release.id, 'install-release', { installResult: 'success' });
-    await flow.step(release.id, 'check-configuration', { configurationVerified: true });
-    await flow.step(release.id, 'write-release-report', { summary: 'done' });
-    await flow.step(release.id, 'write-assessment-report', { assessment: 'met all acceptance criteria' });
-    await flow.step(release.id, 'archive-release', { archiveLocation: 'PSL shelf 3' });
-  }
+  const deployAndClose = (): Step[] => [
+    task('authorise-deployment', { deploymentDecision: 'approve' }),
+    task('install-release', { installResult: 'success' }),
+    task('check-configuration', { configurationVerified: true }),
+    task('write-release-report', { summary: 'done' }),
+    task('write-assessment-report', { assessment: 'met all acceptance criteria' }),
+    task('archive-release', { archiveLocation: 'PSL shelf 3' }),
+  ];
 
   async function expectEnd(release: Release, status: string) {
     const ended = await flow.waitForEnd(release.id);
@@ -118,8 +125,8 @@ describe('major release flow', () => {
   it('given a major release, when every step passes, then strategy, reviewed plan, build, test, user verification, deployment, both reports and archive lead to closed', async () => {
     const release = await flow.file('major');
     expect(release).toMatchObject({ releaseClass: 'major', status: 'in-progress' });
-    await approveAndPlan(release);
-    await buildTestVerify(release, 'pass');
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, buildTestVerify('pass'));
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.step(release.id, 'install-release', { installResult: 'success' });
     await flow.step(release.id, 'check-configuration', { configurationVerified: true });
@@ -175,8 +182,8 @@ describe('major release flow', () => {
     await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-27T02:00:00Z' });
     await flow.step(release.id, 'review-plan', { planApproved: true });
     await flow.step(release.id, 'allocate-version', { versionNumber: '2026.1' });
-    await buildTestVerify(release, 'pass');
-    await deployAndClose(release);
+    await flow.walk(release, buildTestVerify('pass'));
+    await flow.walk(release, deployAndClose());
 
     await expectEnd(release, 'closed');
     expect(await flow.pathTaken(release.instanceId)).toEqual([
@@ -214,14 +221,14 @@ describe('major release flow', () => {
 
   it('given a failed user verification, when the project manager re-executes, then it is rolled back, rebuilt, retested, verified again and closed (5.3.5, 5.3.6)', async () => {
     const release = await flow.file('major');
-    await approveAndPlan(release);
-    await buildTestVerify(release, 'fail');
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, buildTestVerify('fail'));
     await flow.step(release.id, 'record-rollback-cause', {
       rollbackCause: 'report layout broken',
       reExecute: true,
     });
-    await buildTestVerify(release, 'pass');
-    await deployAndClose(release);
+    await flow.walk(release, buildTestVerify('pass'));
+    await flow.walk(release, deployAndClose());
 
     await expectEnd(release, 'closed');
     expect(await flow.pathTaken(release.instanceId)).toEqual([
@@ -253,8 +260,8 @@ describe('major release flow', () => {
 
   it('given a failed user verification, when the project manager does not re-execute, then it is rolled back, notified and ends rolled-back', async () => {
     const release = await flow.file('major');
-    await approveAndPlan(release);
-    await buildTestVerify(release, 'fail');
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, buildTestVerify('fail'));
     await flow.step(release.id, 'record-rollback-cause', {
       rollbackCause: 'users refuse the new UI',
       reExecute: false,
@@ -281,8 +288,8 @@ describe('major release flow', () => {
 
   it('given a failed installation, when the project manager re-executes, then it is rolled back and goes through build, test and user verification again before it closes', async () => {
     const release = await flow.file('major');
-    await approveAndPlan(release);
-    await buildTestVerify(release, 'pass');
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, buildTestVerify('pass'));
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.step(release.id, 'install-release', {
       installResult: 'failure',
@@ -292,8 +299,8 @@ describe('major release flow', () => {
       rollbackCause: 'migration timed out',
       reExecute: true,
     });
-    await buildTestVerify(release, 'pass');
-    await deployAndClose(release);
+    await flow.walk(release, buildTestVerify('pass'));
+    await flow.walk(release, deployAndClose());
 
     const { instance } = await expectEnd(release, 'closed');
     expect(await flow.pathTaken(release.instanceId)).toEqual([
@@ -348,14 +355,14 @@ describe('major release flow', () => {
     const release = await flow.file('major');
     await flow.step(release.id, 'assess-request', { assessmentDecision: 'rework' });
     await flow.step(release.id, 'rework-request', { scope: 'ERP finance modules only' });
-    await approveAndPlan(release);
+    await flow.walk(release, approveAndPlan());
     await flow.step(release.id, 'build-package', { packageName: 'b1' });
     await flow.step(release.id, 'test-release', {
       testResult: 'fail',
       defects: [{ id: 'BUG-9', severity: 'major', description: 'totals off by one' }],
     });
-    await buildTestVerify(release, 'pass');
-    await deployAndClose(release);
+    await flow.walk(release, buildTestVerify('pass'));
+    await flow.walk(release, deployAndClose());
 
     await expectEnd(release, 'closed');
     expect(await flow.pathTaken(release.instanceId)).toEqual([
@@ -391,8 +398,8 @@ describe('major release flow', () => {
 
   it('given a verified release, when the project manager refuses to authorise the deployment, then nothing is installed and it ends rejected', async () => {
     const release = await flow.file('major');
-    await approveAndPlan(release);
-    await buildTestVerify(release, 'pass');
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, buildTestVerify('pass'));
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'reject' });
 
     await expectEnd(release, 'rejected');
@@ -447,7 +454,7 @@ describe('major release flow', () => {
       rollbackCause: 'not verified by the users',
       reExecute: true,
     });
-    await buildTestVerify(release, 'pass');
+    await flow.walk(release, buildTestVerify('pass'));
     // No deployment decision: nothing is installed.
     await flow.forceDecision(release.id, 'authorise-deployment', 'deploymentDecision');
 
@@ -496,8 +503,8 @@ describe('major release flow', () => {
 
   it('given an installation with a misspelt result, when it reaches the gateway, then it is rolled back, not recorded in the CMDB, and ends rolled-back', async () => {
     const release = await flow.file('major');
-    await approveAndPlan(release);
-    await buildTestVerify(release, 'pass');
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, buildTestVerify('pass'));
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.forceDecision(release.id, 'install-release', 'installResult', 'succes');
     await flow.step(release.id, 'record-rollback-cause', {

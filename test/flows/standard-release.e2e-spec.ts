@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../support/test-app';
-import { ReleaseDriver, offer, sequenceFlowsOf, type Release } from '../support/release-driver';
+import { ReleaseDriver, task, type Step, offer, sequenceFlowsOf } from '../support/release-driver';
 
 /**
  * Standard release (标准发布, figure 5.3-1): every path of processes/standard-release.bpmn, driven through
@@ -65,29 +65,39 @@ describe('standard release flow', () => {
   ];
 
   /** assess (approve) → strategy (unless shortcut) → plan → version. */
-  async function approveAndPlan(release: Release, withStrategy = true): Promise<void> {
-    await flow.step(release.id, 'assess-request', { assessmentDecision: 'approve', impactAssessment: 'low' });
-    if (withStrategy)
-      await flow.step(release.id, 'define-strategy', { namingRule: 'semver', releaseType: 'full' });
-    await flow.step(release.id, 'plan-release', {
+  const approveAndPlan = (withStrategy = true): Step[] => [
+    task('assess-request', { assessmentDecision: 'approve', impactAssessment: 'low' }),
+    ...(withStrategy ? [task('define-strategy', { namingRule: 'semver', releaseType: 'full' })] : []),
+    task('plan-release', {
       plannedStart: '2026-12-01T20:00:00Z',
       distributionScope: 'finance',
-    });
-    await flow.step(release.id, 'allocate-version', { versionNumber: '4.2.0', baseline: 'BL-4.2' });
-  }
+    }),
+    task('allocate-version', { versionNumber: '4.2.0', baseline: 'BL-4.2' }),
+  ];
 
-  async function build(release: Release, n = 1): Promise<void> {
-    await flow.step(release.id, 'build-package', { packageName: `billing-4.2.0-b${n}.tar.gz` });
-  }
+  const build = (n = 1): Step[] => [task('build-package', { packageName: `billing-4.2.0-b${n}.tar.gz` })];
 
   /** authorise (approve) → install (success) → check configuration → report → archive. */
-  async function deployAndClose(release: Release): Promise<void> {
-    await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
-    await flow.step(release.id, 'install-release', { installResult: 'success' });
-    await flow.step(release.id, 'check-configuration', { configurationVerified: true });
-    await flow.step(release.id, 'write-release-report', { summary: 'installed as planned' });
-    await flow.step(release.id, 'archive-release', { archiveLocation: 'PSL shelf 3' });
-  }
+  const deployAndClose = (): Step[] => [
+    task('authorise-deployment', { deploymentDecision: 'approve' }),
+    task('install-release', { installResult: 'success' }),
+    task('check-configuration', { configurationVerified: true }),
+    task('write-release-report', { summary: 'installed as planned' }),
+    task('archive-release', { archiveLocation: 'PSL shelf 3' }),
+  ];
+
+  it('given a scenario step with a misspelt routing field, when it is taken, then it fails naming the step and the field instead of taking the default branch', async () => {
+    const release = await flow.file('standard');
+    await expect(
+      flow.walk(release, [task('assess-request', { assesmentDecision: 'approve' })]),
+    ).rejects.toThrow(
+      /step 1 "assess-request \(assesmentDecision="approve"\)" .*form release-assessment of assess-request has no field assesmentDecision/,
+    );
+    const assess = await flow.task(release.id, 'assess-request');
+    expect(assess.status).toBe('open');
+    await flow.walk(release, [task('assess-request', { assessmentDecision: 'reject' })]);
+    expect((await flow.waitForEnd(release.id)).release.status).toBe('rejected');
+  });
 
   it('given a software release, when every step passes, then it goes through strategy, build, test, deployment and CMDB to closed', async () => {
     const release = await flow.file('standard', { source: 'software' });
@@ -115,9 +125,9 @@ describe('standard release flow', () => {
     await flow.step(release.id, 'define-strategy', { namingRule: 'semver' });
     await flow.step(release.id, 'plan-release', { plannedStart: '2026-12-01T20:00:00Z' });
     await flow.step(release.id, 'allocate-version', { versionNumber: '4.2.0' });
-    await build(release);
+    await flow.walk(release, build());
     await flow.step(release.id, 'test-release', { testResult: 'pass', defects: [] });
-    await deployAndClose(release);
+    await flow.walk(release, deployAndClose());
 
     const { release: ended, instance } = await flow.waitForEnd(release.id);
     expect(instance.status).toBe('completed');
@@ -223,10 +233,10 @@ describe('standard release flow', () => {
       rollbackPlan: 'redeploy 4.1, restore snapshot',
       revisionNote: 'rollback steps added',
     });
-    await approveAndPlan(release);
-    await build(release);
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, build());
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
-    await deployAndClose(release);
+    await flow.walk(release, deployAndClose());
 
     const { release: ended, instance } = await flow.waitForEnd(release.id);
     expect(instance.endStatus).toBe('closed');
@@ -274,9 +284,9 @@ describe('standard release flow', () => {
     'given a release of source %s, when approved, then it skips the release strategy and the release test (5.3.2, 5.3.4) and closes',
     async (source) => {
       const release = await flow.file('standard', { source });
-      await approveAndPlan(release, false);
-      await build(release);
-      await deployAndClose(release);
+      await flow.walk(release, approveAndPlan(false));
+      await flow.walk(release, build());
+      await flow.walk(release, deployAndClose());
 
       const { release: ended, instance } = await flow.waitForEnd(release.id);
       expect(instance.endStatus).toBe('closed');
@@ -312,15 +322,15 @@ describe('standard release flow', () => {
 
   it('given a failed release test, when the defects are fixed and the rebuild passes, then it goes back to build once and then on to closed', async () => {
     const release = await flow.file('standard', { source: 'hardware' });
-    await approveAndPlan(release);
-    await build(release, 1);
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, build(1));
     await flow.step(release.id, 'test-release', {
       testResult: 'fail',
       defects: [{ id: 'BUG-1', severity: 'major', description: 'login times out' }],
     });
-    await build(release, 2);
+    await flow.walk(release, build(2));
     await flow.step(release.id, 'test-release', { testResult: 'pass', defects: [] });
-    await deployAndClose(release);
+    await flow.walk(release, deployAndClose());
 
     const { release: ended, instance } = await flow.waitForEnd(release.id);
     expect(instance.endStatus).toBe('closed');
@@ -371,8 +381,8 @@ describe('standard release flow', () => {
 
   it('given a tested release, when the project manager refuses to authorise the deployment, then nothing is installed and it ends rejected', async () => {
     const release = await flow.file('standard');
-    await approveAndPlan(release);
-    await build(release);
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, build());
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
     await flow.step(release.id, 'authorise-deployment', {
       deploymentDecision: 'reject',
@@ -402,8 +412,8 @@ describe('standard release flow', () => {
 
   it('given a failed installation, when the project manager records the cause and re-executes, then it is rolled back, rebuilt, retested, reinstalled and closed (5.3.6)', async () => {
     const release = await flow.file('standard');
-    await approveAndPlan(release);
-    await build(release, 1);
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, build(1));
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.step(release.id, 'install-release', {
@@ -414,9 +424,9 @@ describe('standard release flow', () => {
       rollbackCause: 'disk full on node 2',
       reExecute: true,
     });
-    await build(release, 2);
+    await flow.walk(release, build(2));
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
-    await deployAndClose(release);
+    await flow.walk(release, deployAndClose());
 
     const { release: ended, instance } = await flow.waitForEnd(release.id);
     expect(instance.endStatus).toBe('closed');
@@ -464,8 +474,8 @@ describe('standard release flow', () => {
 
   it('given a failed installation, when the project manager decides not to re-execute, then it is rolled back, everyone is notified and it ends rolled-back', async () => {
     const release = await flow.file('standard');
-    await approveAndPlan(release);
-    await build(release);
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, build());
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.step(release.id, 'install-release', { installResult: 'failure' });
@@ -535,12 +545,12 @@ describe('standard release flow', () => {
 
   it('given a misspelt test result (passed), when it reaches the gateway, then it counts as a failed test and goes back to build', async () => {
     const release = await flow.file('standard');
-    await approveAndPlan(release);
-    await build(release, 1);
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, build(1));
     await flow.forceDecision(release.id, 'test-release', 'testResult', 'passed');
-    await build(release, 2);
+    await flow.walk(release, build(2));
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
-    await deployAndClose(release);
+    await flow.walk(release, deployAndClose());
 
     const { release: ended, instance } = await flow.waitForEnd(release.id);
     expect(instance.endStatus).toBe('closed');
@@ -571,8 +581,8 @@ describe('standard release flow', () => {
 
   it('given a deployment authorisation without a decision, when it reaches the gateway, then nothing is installed and it ends rejected', async () => {
     const release = await flow.file('standard');
-    await approveAndPlan(release);
-    await build(release);
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, build());
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
     await flow.forceDecision(release.id, 'authorise-deployment', 'deploymentDecision');
 
@@ -596,8 +606,8 @@ describe('standard release flow', () => {
 
   it('given an installation without a result and a rollback record without a re-execute decision, when each reaches its gateway, then it is rolled back and ends rolled-back', async () => {
     const release = await flow.file('standard');
-    await approveAndPlan(release);
-    await build(release);
+    await flow.walk(release, approveAndPlan());
+    await flow.walk(release, build());
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.forceDecision(release.id, 'install-release', 'installResult');
