@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
+import { Client } from 'pg';
 import type { Clock } from '../../src/common/clock';
 import { TIMER_QUEUE } from '../../src/instances/instance.repository';
-import { REDIS_URL, type TestResources } from './test-env';
+import { eventually, REDIS_URL, type TestResources } from './test-env';
 
 /**
  * A clock the test moves forward by hand (it runs on with real time in between), so timer scenarios wait
@@ -20,11 +21,32 @@ export class ManualClock implements Clock {
    */
   async advance(ms: number, resources: TestResources): Promise<void> {
     this.offsetMs += ms;
+    await timerWakeUpsRelayed(resources);
     const queue = new Queue(TIMER_QUEUE, { connection: { url: REDIS_URL }, prefix: resources.queuePrefix });
     try {
       for (const job of await queue.getDelayed()) await job.promote();
     } finally {
       await queue.close();
     }
+  }
+}
+
+/** Wait until every timer wake-up committed so far is on its queue (the relay runs just after commit). */
+async function timerWakeUpsRelayed(resources: TestResources): Promise<void> {
+  const db = new Client({ connectionString: resources.databaseUrl });
+  await db.connect();
+  try {
+    await eventually(
+      async () => {
+        const { rows } = await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM outbox WHERE queue = $1 AND relayed_at IS NULL`,
+          [TIMER_QUEUE],
+        );
+        return rows[0]!.n === 0;
+      },
+      { what: 'the timer wake-ups to be relayed' },
+    );
+  } finally {
+    await db.end();
   }
 }
