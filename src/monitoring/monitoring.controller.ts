@@ -13,6 +13,7 @@ import {
   Res,
   UnauthorizedException,
 } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -40,7 +41,7 @@ export class MetricsController {
     @Res() response: Response,
   ) {
     const token = this.config.metricsToken;
-    if (token === undefined || authorization !== `Bearer ${token}`) {
+    if (token === undefined || !sameSecret(authorization ?? '', `Bearer ${token}`)) {
       const check = await this.adminAuth.check(authorization, address);
       if ('retryAfterSeconds' in check) {
         response.setHeader('Retry-After', String(check.retryAfterSeconds));
@@ -86,4 +87,10 @@ export class QueuesController {
     await this.queues.remove(name, id);
     return { removed: true };
   }
+}
+
+/** Compares in constant time, so the scrape token cannot be guessed byte by byte from response times. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
