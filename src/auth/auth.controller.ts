@@ -19,7 +19,7 @@ import type { Response } from 'express';
 import { CreateUserDto, LoginDto, UpdateUserDto } from '../users/user.dto.js';
 import { UserService } from '../users/user.service.js';
 import { CurrentUser, Public, Roles, type AuthUser } from './auth.decorators.js';
-import { SignInThrottle } from './sign-in-throttle.js';
+import { SignInThrottle } from './sign-in-throttle.service.js';
 import { TokenService } from './token.service.js';
 import { ApiErrors, ErrorResponseDto } from '../http/api-errors.js';
 

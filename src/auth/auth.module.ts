@@ -3,7 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { UserService } from '../users/user.service.js';
 import { AuthController, UsersController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
-import { SignInThrottle } from './sign-in-throttle.js';
+import { SignInThrottle } from './sign-in-throttle.service.js';
 import { TokenService } from './token.service.js';
 
 @Global()

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { SignInThrottle } from '../auth/sign-in-throttle.js';
+import { SignInThrottle } from '../auth/sign-in-throttle.service.js';
 import { TokenService } from '../auth/token.service.js';
 import type { UserEntity } from '../users/user.entity.js';
 import { UserService } from '../users/user.service.js';

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { SignInThrottle } from '../auth/sign-in-throttle.service.js';
 import { JOB_QUEUE } from '../jobs/job-queue.port.js';
 import type { BullMqJobQueue } from '../jobs/bullmq-job-queue.js';
 import { JobHandlerRegistry } from '../jobs/job-handler.js';
@@ -56,8 +57,10 @@ export class MetricsService {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(JOB_QUEUE) private readonly queues: BullMqJobQueue,
     @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
+    @Inject(SignInThrottle) signIns: SignInThrottle,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'release_flow_' });
+    signIns.onThrottled(({ surface, scope }) => this.signInsThrottled.inc({ surface, scope }));
     const db = this.dataSource;
     const queueNames = [...this.handlers.jobTypes, TIMER_QUEUE];
 

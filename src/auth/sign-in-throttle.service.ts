@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { MetricsService } from '../monitoring/metrics.service.js';
 
 /** Where a password was offered: the JSON API's login or the queue board's HTTP Basic sign-in. */
 export type SignInSurface = 'api' | 'queue-board';
@@ -16,6 +15,12 @@ export type SignInOutcome<T> =
 const LOCKOUT_MEMORY_SECONDS = 24 * 3600;
 /** Beyond this the doubling has long reached any sane cap. */
 const MAX_DOUBLINGS = 20;
+
+/** An attempt refused during a lockout: where, and whether the username or the address was locked out. */
+export interface ThrottledAttempt {
+  readonly surface: SignInSurface;
+  readonly scope: 'user' | 'address';
+}
 
 interface Scope {
   readonly name: 'user' | 'address';
@@ -44,11 +49,9 @@ export class SignInThrottle implements OnApplicationShutdown {
   private readonly addressFailures: RateLimiterAbstract;
   private readonly lockouts: RateLimiterAbstract;
   private redisDown = false;
+  private readonly throttledListeners: Array<(attempt: ThrottledAttempt) => void> = [];
 
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(MetricsService) private readonly metrics: MetricsService,
-  ) {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.redis = new Redis(config.redisUrl, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -81,6 +84,11 @@ export class SignInThrottle implements OnApplicationShutdown {
     this.lockouts = limiter('lockouts', Number.MAX_SAFE_INTEGER, LOCKOUT_MEMORY_SECONDS);
   }
 
+  /** Called for every attempt refused during a lockout (the metrics count them). */
+  onThrottled(listener: (attempt: ThrottledAttempt) => void): void {
+    this.throttledListeners.push(listener);
+  }
+
   /**
    * Check the password through `verify` unless the username or the address is locked out; count a failure,
    * and lock out when it reaches the limit.
@@ -95,7 +103,7 @@ export class SignInThrottle implements OnApplicationShutdown {
     for (const scope of scopes) {
       const current = await scope.failures.get(scope.key);
       if (current && current.consumedPoints >= scope.maxAttempts) {
-        this.metrics.signInsThrottled.inc({ surface, scope: scope.name });
+        for (const listener of this.throttledListeners) listener({ surface, scope: scope.name });
         return {
           outcome: 'throttled',
           retryAfterSeconds: Math.max(1, Math.ceil(current.msBeforeNext / 1000)),
