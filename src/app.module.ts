@@ -1,23 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { Clock } from './common/clock.js';
+import type { Clock } from './platform/clock.js';
 import type { AppConfig } from './config/app-config.js';
-import { AuthModule } from './auth/auth.module.js';
+import { AuthModule } from './identity/auth.module.js';
 import { CoreModule } from './core.module.js';
 import { DefinitionsModule } from './definitions/definitions.module.js';
-import { FormsModule } from './forms/forms.module.js';
+import { FormsModule } from './definitions/forms.module.js';
 import { InstancesModule } from './instances/instances.module.js';
-import { loggingModule } from './monitoring/logging.js';
+import { loggingModule } from './platform/logging.js';
 import { MonitoringModule } from './monitoring/monitoring.module.js';
-import type { JobHandler } from './jobs/job-handler.js';
-import { JobHandlersModule } from './jobs/job-handlers.module.js';
-import { WorkersModule } from './jobs/workers.module.js';
+import type { JobHandler } from './queue/job-handler.port.js';
+import { JobHandlersModule } from './queue/job-handlers.module.js';
+import { WorkersModule } from './queue/workers.module.js';
 import { ReleasesModule } from './releases/releases.module.js';
 import { TasksModule } from './tasks/tasks.module.js';
 import { WebModule } from './web/web.module.js';
-import { CmdbModule } from './cmdb/cmdb.module.js';
-import { NotifyModule } from './notify/notify.module.js';
-import { PslModule } from './psl/psl.module.js';
-import { ReportsModule } from './reports/reports.module.js';
+import { CmdbModule } from './releases/cmdb/cmdb.module.js';
+import { NotifyModule } from './releases/notify/notify.module.js';
+import { PslModule } from './releases/psl/psl.module.js';
+import { ReportsModule } from './releases/reports/reports.module.js';
 
 @Module({})
 export class AppModule {

@@ -9,13 +9,13 @@ import {
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
-import { CLOCK, systemClock, type Clock } from './common/clock.js';
-import { FaultInjector } from './common/fault-injector.js';
-import { createDataSource, ensureDatabase, migrate } from './database/data-source.js';
-import { embeddedDataSource, stopZeroSetup } from './embedded/zero-setup.js';
-import { BullMqJobQueue } from './jobs/bullmq-job-queue.js';
-import { JOB_QUEUE } from './jobs/job-queue.port.js';
-import { createRedis, REDIS } from './jobs/redis.js';
+import { CLOCK, systemClock, type Clock } from './platform/clock.js';
+import { FaultInjector } from './platform/fault-injector.js';
+import { createDataSource, ensureDatabase, migrate } from './platform/database/data-source.js';
+import { embeddedDataSource, stopZeroSetup } from './platform/embedded/zero-setup.js';
+import { BullMqJobQueue } from './queue/bullmq-job-queue.js';
+import { JOB_QUEUE } from './queue/job-queue.port.js';
+import { createRedis, REDIS } from './platform/redis.js';
 
 /** Closes connections last, after workers and the relay have stopped (they stop in beforeApplicationShutdown). */
 @Injectable()

@@ -4,9 +4,9 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
-import { logProcessFaults } from './monitoring/process-faults.js';
-import { configureApp } from './http/configure-app.js';
-import { startZeroSetup, stopZeroSetup } from './embedded/zero-setup.js';
+import { logProcessFaults } from './platform/process-faults.js';
+import { configureApp } from './configure-app.js';
+import { startZeroSetup, stopZeroSetup } from './platform/embedded/zero-setup.js';
 
 /** The API, and by default the workers too: one command runs everything. */
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
-import { logProcessFaults } from './monitoring/process-faults.js';
+import { logProcessFaults } from './platform/process-faults.js';
 
 /** Queue workers only, no HTTP: run as many as the load needs. */
 async function main(): Promise<void> {

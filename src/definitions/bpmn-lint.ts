@@ -1,7 +1,7 @@
 import type { ModdleElement } from 'bpmn-moddle';
 import { Linter } from 'bpmnlint';
 import NodeResolver from 'bpmnlint/lib/resolver/node-resolver';
-import type { FieldError } from '../common/errors.js';
+import type { FieldError } from '../platform/errors.js';
 
 interface LintReport {
   id?: string;

@@ -1,6 +1,6 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { InvalidInputError, PayloadTooLargeError } from '../common/errors.js';
+import { InvalidInputError, PayloadTooLargeError } from '../platform/errors.js';
 import { MAX_BPMN_BYTES } from './definition.service.js';
 
 /**

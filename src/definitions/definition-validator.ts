@@ -2,8 +2,8 @@ import type { ModdleElement } from 'bpmn-moddle';
 import { checkFeel, DEFAULT_FEEL_LIMITS, isFeel, measureFeel, type FeelLimits } from '../engine/feel.js';
 import { DEFAULT_TIMER_BOUNDS, timerProblem, type TimerBounds } from '../engine/timer-bounds.js';
 import type { ElementInfo, ProcessModel } from '../engine/process-model.js';
-import type { FieldError } from '../common/errors.js';
-import { ROLES } from '../users/user.entity.js';
+import type { FieldError } from '../platform/errors.js';
+import { ROLES } from '../identity/user.entity.js';
 
 /**
  * Flow-element types the engine host runs; anything else in a process is refused at deploy. Events are

@@ -2,7 +2,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { InvalidInputError, NotFoundError, PayloadTooLargeError, type FieldError } from '../common/errors.js';
+import {
+  InvalidInputError,
+  NotFoundError,
+  PayloadTooLargeError,
+  type FieldError,
+} from '../platform/errors.js';
 import {
   BpmnParseError,
   compileProcess,
@@ -11,8 +16,8 @@ import {
   type ProcessModel,
 } from '../engine/process-model.js';
 import { lintWarnings } from './bpmn-lint.js';
-import { FormService } from '../forms/form.service.js';
-import { JobHandlerRegistry } from '../jobs/job-handler.js';
+import { FormService } from './form.service.js';
+import { JobHandlerRegistry } from '../queue/job-handler.port.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { processWarnings, validateProcess, type DefinitionLimits } from './definition-validator.js';
 import { ProcessDefinitionEntity } from './process-definition.entity.js';

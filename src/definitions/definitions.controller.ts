@@ -1,11 +1,11 @@
 import { Body, Controller, Get, Header, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
-import { ApiErrors } from '../http/api-errors.js';
+import { CurrentUser, Roles, type AuthUser } from '../identity/auth.decorators.js';
+import { ApiErrors } from '../platform/http/api-errors.js';
 import { readBpmnUpload } from './bpmn-upload.js';
 import { DefinitionService } from './definition.service.js';
-import { IntParamPipe } from '../http/hostile-input.js';
+import { IntParamPipe } from '../platform/http/hostile-input.js';
 
 const BPMN_BODY = {
   description:

@@ -1,4 +1,4 @@
-import type { JsonObject } from '../common/json.js';
+import type { JsonObject } from '../platform/json.js';
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /** Append-only audit trail: every step an instance took, who did it and with what data. */

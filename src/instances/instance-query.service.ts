@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { NotFoundError } from '../common/errors.js';
+import { NotFoundError } from '../platform/errors.js';
 import { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity, type IncidentStatus } from './incident.entity.js';
-import { JobEntity } from './job.entity.js';
+import { JobEntity } from '../queue/job.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 import { ProcessDefinitionEntity } from '../definitions/process-definition.entity.js';
 

@@ -1,11 +1,11 @@
-import type { JsonObject } from '../common/json.js';
+import type { JsonObject } from '../platform/json.js';
 import { randomUUID } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity } from './incident.entity.js';
-import { JobEntity, type JobKind } from './job.entity.js';
-import { OutboxEntity } from './outbox.entity.js';
+import { JobEntity, type JobKind } from '../queue/job.entity.js';
+import { OutboxEntity } from '../queue/outbox.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 
 export interface HistoryRecord {

@@ -8,10 +8,10 @@ import {
   InvalidInputError,
   NotFoundError,
   UnprocessableError,
-} from '../common/errors.js';
-import { CLOCK, type Clock } from '../common/clock.js';
-import { FaultInjector } from '../common/fault-injector.js';
-import { assertSize, assertVariables } from '../common/json-variables.js';
+} from '../platform/errors.js';
+import { CLOCK, type Clock } from '../platform/clock.js';
+import { FaultInjector } from '../platform/fault-injector.js';
+import { assertSize, assertVariables } from './json-variables.js';
 import { DefinitionService } from '../definitions/definition.service.js';
 import { EngineHost, EngineRunError, type EngineCommand, type EngineRun } from '../engine/engine-host.js';
 import type { CompiledProcess } from '../engine/process-model.js';
@@ -20,8 +20,8 @@ import { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import type { InstanceListener } from './instance-listener.js';
 import { InstanceRepository, type HistoryRecord } from './instance.repository.js';
-import { JobEntity } from './job.entity.js';
-import { OutboxRelay } from './outbox-relay.js';
+import { JobEntity } from '../queue/job.entity.js';
+import { OutboxRelay } from '../queue/outbox-relay.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 
 export interface StartOptions {

@@ -6,7 +6,7 @@ import { InstanceQueryService } from './instance-query.service.js';
 import { InstanceRepository } from './instance.repository.js';
 import { InstanceService } from './instance.service.js';
 import { IncidentsController, ProcessInstancesController } from './instances.controller.js';
-import { OutboxRelay } from './outbox-relay.js';
+import { OutboxRelay } from '../queue/outbox-relay.js';
 
 @Module({
   imports: [DefinitionsModule],

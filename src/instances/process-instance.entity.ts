@@ -1,4 +1,4 @@
-import type { JsonObject } from '../common/json.js';
+import type { JsonObject } from '../platform/json.js';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type InstanceStatus = 'running' | 'completed' | 'cancelled';

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { SignInThrottle } from '../auth/sign-in-throttle.service.js';
-import { TokenService } from '../auth/token.service.js';
-import type { UserEntity } from '../users/user.entity.js';
-import { UserService } from '../users/user.service.js';
+import { SignInThrottle } from '../identity/sign-in-throttle.service.js';
+import { TokenService } from '../identity/token.service.js';
+import type { UserEntity } from '../identity/user.entity.js';
+import { UserService } from '../identity/user.service.js';
 
 /** Who may pass: an administrator, anyone else, or a caller locked out after too many failed passwords. */
 export type AdminCheck = { readonly admin: boolean } | { readonly retryAfterSeconds: number };

@@ -2,8 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { JOB_QUEUE } from '../jobs/job-queue.port.js';
-import type { BullMqJobQueue } from '../jobs/bullmq-job-queue.js';
+import { JOB_QUEUE } from '../queue/job-queue.port.js';
+import type { BullMqJobQueue } from '../queue/bullmq-job-queue.js';
 import { AdminAuth } from './admin-auth.js';
 import { QueueMonitorService } from './queue-monitor.service.js';
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { SignInThrottle } from '../auth/sign-in-throttle.service.js';
-import { JOB_QUEUE } from '../jobs/job-queue.port.js';
-import type { BullMqJobQueue } from '../jobs/bullmq-job-queue.js';
-import { JobHandlerRegistry } from '../jobs/job-handler.js';
+import { SignInThrottle } from '../identity/sign-in-throttle.service.js';
+import { JOB_QUEUE } from '../queue/job-queue.port.js';
+import type { BullMqJobQueue } from '../queue/bullmq-job-queue.js';
+import { JobHandlerRegistry } from '../queue/job-handler.port.js';
 import { TIMER_QUEUE } from '../instances/instance.repository.js';
 
 /**

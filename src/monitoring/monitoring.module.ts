@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { HealthController } from '../health/health.controller.js';
+import { HealthController } from './health.controller.js';
 import { AdminAuth } from './admin-auth.js';
 import { MetricsService } from './metrics.service.js';
 import { MetricsController, QueuesController } from './monitoring.controller.js';

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { NotFoundError, ConflictError } from '../common/errors.js';
+import { NotFoundError, ConflictError } from '../platform/errors.js';
 import { TIMER_QUEUE } from '../instances/instance.repository.js';
-import type { BullMqJobQueue } from '../jobs/bullmq-job-queue.js';
-import { JobHandlerRegistry } from '../jobs/job-handler.js';
-import { JOB_QUEUE } from '../jobs/job-queue.port.js';
+import type { BullMqJobQueue } from '../queue/bullmq-job-queue.js';
+import { JobHandlerRegistry } from '../queue/job-handler.port.js';
+import { JOB_QUEUE } from '../queue/job-queue.port.js';
 
 export interface QueueSummary {
   name: string;

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { RELEASE_CLASSES, RELEASE_SOURCES } from './release.entity.js';
-import { PageQueryDto } from '../http/page-query.dto.js';
+import { PageQueryDto } from '../platform/http/page-query.dto.js';
 
 export const RELEASE_STATUSES = ['in-progress', 'closed', 'rejected', 'rolled-back', 'cancelled'] as const;
 export const RELEASE_SORTS = [

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { stringify } from 'csv-stringify/sync';
 import { DataSource } from 'typeorm';
-import { InvalidInputError } from '../common/errors.js';
+import { InvalidInputError } from '../platform/errors.js';
 import type { ReleaseQueryDto, StatisticsQueryDto } from './release-query.dto.js';
 import { ReleaseEntity } from './release.entity.js';
 

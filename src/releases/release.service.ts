@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { ConflictError, InvalidInputError, NotFoundError } from '../common/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError } from '../platform/errors.js';
 import { InstanceService } from '../instances/instance.service.js';
 import type { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
 import type { ReleaseRequestDto } from './release.dto.js';

@@ -1,13 +1,13 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
+import { CurrentUser, Roles, type AuthUser } from '../identity/auth.decorators.js';
 import { InstanceQueryService } from '../instances/instance-query.service.js';
 import { CancelReleaseDto, FileReleaseDto } from './release.dto.js';
 import { ReleaseQueryDto, StatisticsQueryDto } from './release-query.dto.js';
 import { ReleaseQueryService, statisticsCsv } from './release-query.service.js';
 import { ReleaseService } from './release.service.js';
-import { ApiErrors } from '../http/api-errors.js';
+import { ApiErrors } from '../platform/http/api-errors.js';
 
 @ApiTags('releases')
 @ApiBearerAuth()

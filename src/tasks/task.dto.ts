@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { RELEASE_CLASSES } from '../releases/release.entity.js';
-import { PageQueryDto } from '../http/page-query.dto.js';
+import { PageQueryDto } from '../platform/http/page-query.dto.js';
 
 export const TASK_SORTS = ['dueAt', '-dueAt', 'priority', '-priority', 'createdAt', '-createdAt'] as const;
 

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
+import { CurrentUser, Roles, type AuthUser } from '../identity/auth.decorators.js';
 import { AssignTaskDto, CompleteTaskDto, TaskQueryDto } from './task.dto.js';
 import { TaskService } from './task.service.js';
-import { ApiErrors } from '../http/api-errors.js';
+import { ApiErrors } from '../platform/http/api-errors.js';
 
 @ApiTags('tasks')
 @ApiBearerAuth()

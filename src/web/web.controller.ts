@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Public } from '../auth/auth.decorators.js';
+import { Public } from '../identity/auth.decorators.js';
 import { CONTENT_SECURITY_POLICY, PAGES, webBuilt, webDistDir, type PageName } from './web-assets.js';
 
 const NOT_BUILT =

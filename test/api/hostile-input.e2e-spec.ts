@@ -1,7 +1,7 @@
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
 import { ReleaseDriver } from '../support/release-driver';
-import { MAX_PAGE } from '../../src/http/page-query.dto';
+import { MAX_PAGE } from '../../src/platform/http/page-query.dto';
 
 /**
  * Hostile clients: strings PostgreSQL cannot store, bodies nested past any stack, page numbers past any

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ReleaseDriver } from '../support/release-driver';
-import { ReportService } from '../../src/reports/report.service';
-import { REPORT_CONTENT_SECURITY_POLICY } from '../../src/reports/report-document';
+import { ReportService } from '../../src/releases/reports/report.service';
+import { REPORT_CONTENT_SECURITY_POLICY } from '../../src/releases/reports/report-document';
 import {
   QUEUE_BOARD_CONTENT_SECURITY_POLICY,
   SWAGGER_CONTENT_SECURITY_POLICY,
-} from '../../src/http/security-headers';
+} from '../../src/platform/http/security-headers';
 
 /** The headers every answer carries, and the policy of each kind of page. */
 describe('security headers', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { mkdtempSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { DefinitionService } from '../../src/definitions/definition.service';
-import { InvalidInputError } from '../../src/common/errors';
+import { InvalidInputError } from '../../src/platform/errors';
 import { ConfigError } from '../../src/config/app-config';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { dropTestResources, newTestResources } from '../support/test-env';

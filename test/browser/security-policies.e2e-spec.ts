@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ReportService } from '../../src/reports/report.service';
+import { ReportService } from '../../src/releases/reports/report.service';
 import { ReleaseDriver } from '../support/release-driver';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumPresent } from './browser-support';

@@ -2,7 +2,7 @@ import { MAX_BPMN_BYTES, MAX_ELEMENTS } from '../../src/definitions/definition.s
 import { DefinitionService } from '../../src/definitions/definition.service';
 import { IncidentEntity } from '../../src/instances/incident.entity';
 import { InstanceService } from '../../src/instances/instance.service';
-import type { JobHandler } from '../../src/jobs/job-handler';
+import type { JobHandler } from '../../src/queue/job-handler.port';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually, newTestResources } from '../support/test-env';
 import { fixture, postXml, storedDefinitions } from './definitions-support';

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findOnPath } from '../../src/embedded/child-redis';
+import { findOnPath } from '../../src/platform/embedded/child-redis';
 import { EMERGENCY_HAPPY_PATH, ReleaseDriver } from '../support/release-driver';
 import { eventually } from '../support/test-env';
 import { seedUsersOverHttp } from '../support/users';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { DefinitionService } from '../../src/definitions/definition.service';
 import { InstanceService } from '../../src/instances/instance.service';
 import { ProcessInstanceEntity } from '../../src/instances/process-instance.entity';
-import type { JobHandler } from '../../src/jobs/job-handler';
+import type { JobHandler } from '../../src/queue/job-handler.port';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
 

@@ -1,4 +1,4 @@
-import { FORMS, type FormField, type FormSchema } from '../../src/forms/form-schemas';
+import { FORMS, type FormField, type FormSchema } from '../../src/definitions/form-schemas';
 import { sampleFormData } from '../support/form-samples';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { settle, taskSnapshot, MINIMAL_REQUEST, ReleaseDriver, type Task } from '../support/release-driver';
@@ -253,7 +253,7 @@ describe('forms', () => {
     await walk.waitForStatus(release.id, 'closed');
   });
 
-  it('the flows above reached every form of src/forms/form-schemas.ts', () => {
+  it('the flows above reached every form of src/definitions/form-schemas.ts', () => {
     expect([...covered].sort()).toEqual(FORMS.map((f) => f.key).sort());
   });
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DefinitionService } from '../../src/definitions/definition.service';
 import { InstanceService } from '../../src/instances/instance.service';
-import type { JobHandler } from '../../src/jobs/job-handler';
+import type { JobHandler } from '../../src/queue/job-handler.port';
 import { freePort } from '../support/child-service';
 import { EMERGENCY_HAPPY_PATH, ReleaseDriver } from '../support/release-driver';
 import { startTestApp, type TestApp } from '../support/test-app';

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { FORMS } from '../../src/forms/form-schemas';
+import { FORMS } from '../../src/definitions/form-schemas';
 import { spawnService, type ChildService } from '../support/child-service';
 import { ReleaseDriver } from '../support/release-driver';
 import { TestRedisServer } from '../support/redis-server';

@@ -1,4 +1,4 @@
-import { FORMS, type FormField } from '../../src/forms/form-schemas';
+import { FORMS, type FormField } from '../../src/definitions/form-schemas';
 
 /** A valid value for every required field of a form, so a test names only the fields its scenario is about. */
 export function sampleFormData(

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
-import type { Clock } from '../../src/common/clock';
+import type { Clock } from '../../src/platform/clock';
 import { TIMER_QUEUE } from '../../src/instances/instance.repository';
 import { eventually, REDIS_URL, type TestResources } from './test-env';
 

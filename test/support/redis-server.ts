@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probeRedis } from '../../src/embedded/child-redis';
+import { probeRedis } from '../../src/platform/embedded/child-redis';
 import { freePort } from './child-service';
 import { eventually } from './test-env';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import type request from 'supertest';
-import type { FormField, FormSchema } from '../../src/forms/form-schemas';
+import type { FormField, FormSchema } from '../../src/definitions/form-schemas';
 import type { HistoryEventEntity } from '../../src/instances/history-event.entity';
 import type { IncidentEntity } from '../../src/instances/incident.entity';
 import type {
@@ -10,15 +10,15 @@ import type {
   InstanceView as InstanceViewModel,
 } from '../../src/instances/instance-query.service';
 import { InstanceService } from '../../src/instances/instance.service';
-import { JobEntity } from '../../src/instances/job.entity';
+import { JobEntity } from '../../src/queue/job.entity';
 import { ProcessInstanceEntity } from '../../src/instances/process-instance.entity';
-import type { JobContext } from '../../src/jobs/job-handler';
+import type { JobContext } from '../../src/queue/job-handler.port';
 import type { ReleaseRequestDto } from '../../src/releases/release.dto';
 import type { ReleaseClass, ReleaseEntity } from '../../src/releases/release.entity';
 import type { UserTaskEntity } from '../../src/tasks/user-task.entity';
-import { TokenService } from '../../src/auth/token.service';
-import type { Role } from '../../src/users/user.entity';
-import { UserService } from '../../src/users/user.service';
+import { TokenService } from '../../src/identity/token.service';
+import type { Role } from '../../src/identity/user.entity';
+import { UserService } from '../../src/identity/user.service';
 import { PROJECT_ROOT, type TestApp } from './test-app';
 import { eventually } from './test-env';
 import { appTransport, httpTransport, type ApiResponse, type HttpMethod, type Transport } from './transport';

@@ -6,13 +6,13 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module';
 import { loadConfig, type AppConfig } from '../../src/config/app-config';
-import { configureApp } from '../../src/http/configure-app';
-import type { JobHandler } from '../../src/jobs/job-handler';
-import type { Clock } from '../../src/common/clock';
+import { configureApp } from '../../src/configure-app';
+import type { JobHandler } from '../../src/queue/job-handler.port';
+import type { Clock } from '../../src/platform/clock';
 import { dropTestResources, newTestResources, REDIS_URL, type TestResources } from './test-env';
 import { seedUsers, TEST_ADMIN_PASSWORD, TEST_JWT_SECRET, type Tokens } from './users';
-import { TokenService } from '../../src/auth/token.service';
-import { UserService } from '../../src/users/user.service';
+import { TokenService } from '../../src/identity/token.service';
+import { UserService } from '../../src/identity/user.service';
 
 export const PROJECT_ROOT = join(__dirname, '..', '..');
 

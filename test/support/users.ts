@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { TokenService } from '../../src/auth/token.service';
-import type { Role } from '../../src/users/user.entity';
-import type { UserService } from '../../src/users/user.service';
+import type { TokenService } from '../../src/identity/token.service';
+import type { Role } from '../../src/identity/user.entity';
+import type { UserService } from '../../src/identity/user.service';
 
 /** One user per role, named after it (the role "project-manager" is user "project-manager"). */
 export const TEST_ROLES: readonly Role[] = [

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { JobEntity } from '../../src/instances/job.entity';
+import { JobEntity } from '../../src/queue/job.entity';
 import { ManualClock } from '../support/manual-clock';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { dropTestResources, eventually, newTestResources } from '../support/test-env';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { InstanceService } from '../../src/instances/instance.service';
-import { JobHandlerRegistry, type JobResult } from '../../src/jobs/job-handler';
-import { DeliveryBusyError } from '../../src/jobs/handlers/support/delivery-ledger';
+import { JobHandlerRegistry, type JobResult } from '../../src/queue/job-handler.port';
+import { DeliveryBusyError } from '../../src/queue/delivery-ledger.service';
 import type { TestApp } from '../support/test-app';
 import { fileRelease, startFixture, usePeers } from './support/worker-world';
 import { contextOf, waitForInstanceEnd, waitForJob } from '../support/release-driver';

@@ -1,0 +1,44 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { json, text } from 'express';
+import { MAX_BPMN_BYTES } from './definitions/definition.service.js';
+import { APP_CONFIG, type AppConfig } from './config/app-config.js';
+import { BULL_BOARD_PATH, mountBullBoard } from './monitoring/bull-board.js';
+import { ErrorFilter } from './platform/http/error.filter.js';
+import { HostileInputPipe, refuseDeepJson } from './platform/http/hostile-input.js';
+import {
+  contentSecurityPolicy,
+  noStore,
+  QUEUE_BOARD_CONTENT_SECURITY_POLICY,
+  securityHeaders,
+  SWAGGER_CONTENT_SECURITY_POLICY,
+} from './platform/http/security-headers.js';
+import { validationPipe } from './platform/http/validation.js';
+
+const SWAGGER_PATH = 'api/docs';
+
+/** HTTP concerns shared by main.ts and the e2e tests. */
+export function configureApp(app: INestApplication): void {
+  const config = app.get<AppConfig>(APP_CONFIG);
+  app.use(securityHeaders());
+  app.use(noStore);
+  app.use(`/${SWAGGER_PATH}`, contentSecurityPolicy(SWAGGER_CONTENT_SECURITY_POLICY));
+  app.use(BULL_BOARD_PATH, contentSecurityPolicy(QUEUE_BOARD_CONTENT_SECURITY_POLICY));
+  app.use(json({ limit: '1mb', verify: refuseDeepJson(config.jsonMaxDepth) }));
+  app.use(text({ type: ['application/xml', 'text/xml', 'application/bpmn+xml'], limit: MAX_BPMN_BYTES }));
+  // Hostile strings and keys are refused before DTO validation turns bodies into class instances.
+  app.useGlobalPipes(new HostileInputPipe(), validationPipe);
+  app.useGlobalFilters(new ErrorFilter());
+  app.enableShutdownHooks();
+  mountBullBoard(app);
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Release flow')
+      .setDescription('Release management: the release procedure run as BPMN flows')
+      .setVersion('0.1.0')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup(SWAGGER_PATH, app, document, { jsonDocumentUrl: 'api/docs-json' });
+}

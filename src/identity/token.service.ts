@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import jwt from 'jsonwebtoken';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import type { UserEntity } from './user.entity.js';
+
+interface Claims {
+  sub: string;
+  username: string;
+  /** The user's token generation when signed; tokens from before generations existed count as 0. */
+  gen: number;
+}
+
+/** What a valid token says: whose it is and the generation it was signed in. */
+export interface TokenSubject {
+  readonly userId: string;
+  readonly generation: number;
+}
+
+/** Signs and checks access tokens (HS256 JWT with an expiry). */
+@Injectable()
+export class TokenService {
+  private readonly secret: string;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    if (config.jwtSecret) {
+      this.secret = config.jwtSecret;
+    } else {
+      // Only the zero-setup start gets here (loadConfig requires JWT_SECRET with DATABASE_URL): one process.
+      this.secret = randomBytes(48).toString('base64url');
+      new Logger(TokenService.name).warn('JWT_SECRET is not set: tokens are signed with a per-process key');
+    }
+  }
+
+  sign(user: Pick<UserEntity, 'id' | 'username' | 'tokenGeneration'>): {
+    accessToken: string;
+    expiresIn: number;
+  } {
+    const expiresIn = this.config.jwtTtlSeconds;
+    const claims: Omit<Claims, 'sub'> = { username: user.username, gen: user.tokenGeneration };
+    const accessToken = jwt.sign(claims, this.secret, {
+      subject: user.id,
+      expiresIn,
+      algorithm: 'HS256',
+    });
+    return { accessToken, expiresIn };
+  }
+
+  /** Who the token was issued to, or undefined for a bad or expired token, or one without an expiry. */
+  verify(token: string): TokenSubject | undefined {
+    try {
+      const claims = jwt.verify(token, this.secret, { algorithms: ['HS256'] });
+      if (typeof claims !== 'object' || typeof claims.sub !== 'string') return undefined;
+      // jsonwebtoken accepts a token without exp as never expiring: such a token is refused.
+      if (typeof claims.exp !== 'number') return undefined;
+      const generation = (claims as Partial<Claims>).gen ?? 0;
+      if (!Number.isSafeInteger(generation)) return undefined;
+      return { userId: claims.sub, generation };
+    } catch {
+      return undefined;
+    }
+  }
+}

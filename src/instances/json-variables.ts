@@ -1,0 +1,28 @@
+import { ENGINE_VARIABLE_KEYS } from '../engine/feel.js';
+import { InvalidInputError, PayloadTooLargeError } from '../platform/errors.js';
+
+/** Checks that user-supplied process variables are a plain JSON object within the size cap. */
+export function assertVariables(value: unknown, maxBytes: number, what = 'data'): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidInputError(`${what} must be a JSON object`, [
+      { field: what, message: 'must be an object' },
+    ]);
+  }
+  const reserved = Object.keys(value).filter((key) => ENGINE_VARIABLE_KEYS.has(key));
+  if (reserved.length > 0) {
+    throw new InvalidInputError(
+      `${what} uses reserved variable names`,
+      reserved.map((field) => ({ field: `${what}.${field}`, message: 'is reserved by the engine' })),
+    );
+  }
+  assertSize(value, maxBytes, what);
+  return value as Record<string, unknown>;
+}
+
+export function assertSize(value: unknown, maxBytes: number, what: string): void {
+  const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  if (size > maxBytes) {
+    throw new PayloadTooLargeError(`${what} is ${size} bytes; the limit is ${maxBytes}`);
+  }
+}

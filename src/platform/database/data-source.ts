@@ -1,0 +1,103 @@
+import { DataSource } from 'typeorm';
+import { ProcessDefinitionEntity } from '../../definitions/process-definition.entity.js';
+import { HistoryEventEntity } from '../../instances/history-event.entity.js';
+import { IncidentEntity } from '../../instances/incident.entity.js';
+import { JobEntity } from '../../queue/job.entity.js';
+import { OutboxEntity } from '../../queue/outbox.entity.js';
+import { ProcessInstanceEntity } from '../../instances/process-instance.entity.js';
+import { JobEffectEntity } from '../../queue/job-effect.entity.js';
+import { ReleaseEntity } from '../../releases/release.entity.js';
+import { UserTaskEntity } from '../../tasks/user-task.entity.js';
+import { InitialSchema1795500000000 } from './migrations/1795500000000-InitialSchema.js';
+import { UsersAndInbox1795550000000 } from './migrations/1795550000000-UsersAndInbox.js';
+import { UserEntity } from '../../identity/user.entity.js';
+import { ServiceTaskWork1795600000000 } from './migrations/1795600000000-ServiceTaskWork.js';
+import { TokenGeneration1795700000000 } from './migrations/1795700000000-TokenGeneration.js';
+import {
+  CmdbBaselineEntity,
+  CmdbItemEntity,
+  CmdbItemVersionEntity,
+  CmdbRelationEntity,
+} from '../../releases/cmdb/cmdb.entities.js';
+import { PslArtifactEntity } from '../../releases/psl/psl-artifact.entity.js';
+import { ReleaseReportEntity } from '../../releases/reports/release-report.entity.js';
+import { OutboundDeliveryEntity } from '../../queue/outbound-delivery.entity.js';
+
+export const entities = [
+  ProcessDefinitionEntity,
+  ProcessInstanceEntity,
+  JobEntity,
+  OutboxEntity,
+  IncidentEntity,
+  HistoryEventEntity,
+  UserTaskEntity,
+  ReleaseEntity,
+  JobEffectEntity,
+  UserEntity,
+  OutboundDeliveryEntity,
+  CmdbItemEntity,
+  CmdbItemVersionEntity,
+  CmdbRelationEntity,
+  CmdbBaselineEntity,
+  PslArtifactEntity,
+  ReleaseReportEntity,
+];
+
+export const migrations = [
+  InitialSchema1795500000000,
+  UsersAndInbox1795550000000,
+  ServiceTaskWork1795600000000,
+  TokenGeneration1795700000000,
+];
+
+/** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
+const CONNECT_TIMEOUT_MS = 5000;
+
+export function createDataSource(databaseUrl: string, poolSize = 10): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: databaseUrl,
+    entities,
+    migrations,
+    migrationsTableName: 'schema_migrations',
+    migrationsTransactionMode: 'all',
+    synchronize: false,
+    logging: ['error'],
+    extra: { max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+  });
+}
+
+/** Arbitrary but fixed: serialises migration runs of processes booting side by side. */
+const MIGRATION_LOCK = 7_311_402;
+
+/** Apply pending migrations, one process at a time. */
+export async function migrate(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await dataSource.runMigrations({ transaction: 'all' });
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+/** Create the database named in the URL when it does not exist yet (first start on a fresh server). */
+export async function ensureDatabase(databaseUrl: string): Promise<void> {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!name) return;
+  url.pathname = '/postgres';
+  const admin = new DataSource({ type: 'postgres', url: url.toString(), logging: ['error'] });
+  await admin.initialize();
+  try {
+    const rows: unknown[] = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rows.length === 0) await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } catch (err) {
+    // Another process may have created it in between.
+    if (!/already exists/.test(String(err))) throw err;
+  } finally {
+    await admin.destroy();
+  }
+}

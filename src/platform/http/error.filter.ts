@@ -1,0 +1,118 @@
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import type { Response } from 'express';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnprocessableError,
+} from '../errors.js';
+import { isDatabaseUnavailable } from '../database/errors.js';
+
+/** What a 503 tells the client to wait before trying again: a PostgreSQL restart takes about this long. */
+export const RETRY_AFTER_SECONDS = 2;
+
+const STATUS_OF: ReadonlyArray<[new (...args: never[]) => DomainError, number]> = [
+  [InvalidInputError, HttpStatus.BAD_REQUEST],
+  [NotFoundError, HttpStatus.NOT_FOUND],
+  [ConflictError, HttpStatus.CONFLICT],
+  [ForbiddenError, HttpStatus.FORBIDDEN],
+  [PayloadTooLargeError, HttpStatus.PAYLOAD_TOO_LARGE],
+  [UnprocessableError, HttpStatus.UNPROCESSABLE_ENTITY],
+];
+
+/** Every error leaves as `{ statusCode, error, message, details? }`. */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ErrorFilter.name);
+
+  catch(thrown: unknown, host: ArgumentsHost): void {
+    const exception = original(thrown);
+    const response = host.switchToHttp().getResponse<Response>();
+    let statusCode: number = HttpStatus.INTERNAL_SERVER_ERROR;
+    let message = 'internal error';
+    let details: unknown;
+
+    if (exception instanceof DomainError) {
+      statusCode = STATUS_OF.find(([type]) => exception instanceof type)?.[1] ?? HttpStatus.BAD_REQUEST;
+      message = exception.message;
+      details = exception.details;
+    } else if (exception instanceof HttpException) {
+      statusCode = exception.getStatus();
+      const body = exception.getResponse();
+      const raw = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
+      message = Array.isArray(raw) ? raw.join('; ') : String(raw ?? exception.message);
+      // A failed health check says which part is down.
+      const health = body as {
+        status?: unknown;
+        details?: Record<string, { status?: string; message?: string }>;
+      };
+      if (health?.status === 'error' && health.details) {
+        const down = Object.entries(health.details).filter(([, d]) => d.status !== 'up');
+        message = `not ready: ${down.map(([name, d]) => `${name} is down${d.message ? ` (${d.message})` : ''}`).join(', ')}`;
+        details = health.details;
+      }
+    } else if (isClientError(exception)) {
+      // body-parser and the router (a path that is not valid percent-encoded UTF-8) say what was wrong.
+      statusCode = exception.status;
+      message =
+        exception.type === 'entity.too.large'
+          ? 'the request body is too large'
+          : exception.type === 'entity.parse.failed'
+            ? 'the request body is not valid JSON'
+            : exception.expose !== false && typeof exception.message === 'string'
+              ? exception.message
+              : 'the request is not valid';
+    } else if (isDatabaseUnavailable(exception)) {
+      // A PostgreSQL restart or failover: nothing was committed, and the same request will work shortly.
+      statusCode = HttpStatus.SERVICE_UNAVAILABLE;
+      message = 'the database is not reachable right now; retry shortly';
+      this.logger.warn(
+        `database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
+    } else {
+      this.logger.error(
+        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+      );
+    }
+
+    if (statusCode === HttpStatus.SERVICE_UNAVAILABLE) {
+      response.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+    }
+    response.status(statusCode).json({
+      statusCode,
+      error: HttpStatus[statusCode]?.toString().replace(/_/g, ' ').toLowerCase() ?? 'error',
+      message,
+      ...(details ? { details } : {}),
+    });
+  }
+}
+
+/**
+ * The express adapter wraps an error a middleware passed on (body-parser's, the router's, a DomainError
+ * from body-parser's verify hook) in an HttpException: judge the error itself, which says more.
+ */
+function original(exception: unknown): unknown {
+  if (!(exception instanceof HttpException)) return exception;
+  const cause = exception.cause;
+  return cause instanceof DomainError || isClientError(cause) ? cause : exception;
+}
+
+/** A 4xx from body-parser (http-errors) or the express router (a URIError it marked 400). */
+function isClientError(
+  err: unknown,
+): err is { status: number; type?: string; expose?: boolean; message?: unknown } {
+  if (typeof err !== 'object' || err === null) return false;
+  const { status, type, expose } = err as { status?: unknown; type?: unknown; expose?: unknown };
+  const fromParser = typeof type === 'string' || typeof expose === 'boolean' || err instanceof URIError;
+  return fromParser && typeof status === 'number' && status >= 400 && status < 500;
+}

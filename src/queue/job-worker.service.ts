@@ -1,0 +1,190 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { FaultInjector } from '../platform/fault-injector.js';
+import { JobEntity } from './job.entity.js';
+import { TIMER_QUEUE } from '../instances/instance.repository.js';
+import { InstanceService } from '../instances/instance.service.js';
+import { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
+import { MetricsService } from '../monitoring/metrics.service.js';
+import { JobHandlerRegistry, JobNotReadyError } from './job-handler.port.js';
+import type { QueueMessage } from './job-queue.port.js';
+import { logRedisErrors } from '../platform/redis.js';
+
+const NOT_READY_MARGIN_MS = 250;
+
+/**
+ * Runs queued jobs: a handler per job type does the work, the result is fed back to the instance.
+ * Each attempt is checked against PostgreSQL first, so a message delivered twice is done once.
+ */
+@Injectable()
+export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(JobWorkerService.name);
+  private readonly workers: Worker[] = [];
+  /** Jobs being run right now, so a shutdown can say how many it waited for. */
+  private inFlight = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
+    @Inject(InstanceService) private readonly instances: InstanceService,
+    @Inject(FaultInjector) private readonly faults: FaultInjector,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.runWorkers) return;
+    const url = new URL(this.config.redisUrl);
+    const connection = {
+      host: url.hostname,
+      port: Number(url.port || 6379),
+      username: url.username ? decodeURIComponent(url.username) : undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
+      tls: url.protocol === 'rediss:' ? {} : undefined,
+      maxRetriesPerRequest: null,
+    };
+    const options = {
+      connection,
+      prefix: this.config.queuePrefix,
+      concurrency: this.config.workerConcurrency,
+      lockDuration: this.config.jobLockMs,
+      stalledInterval: this.config.jobLockMs,
+      maxStalledCount: 3,
+    };
+    for (const jobType of this.handlers.jobTypes) {
+      this.workers.push(
+        this.watch(
+          new Worker<QueueMessage>(
+            jobType,
+            (job, token) => this.counted(() => this.runServiceJob(job, token)),
+            options,
+          ),
+        ),
+      );
+    }
+    this.workers.push(
+      this.watch(
+        new Worker<QueueMessage>(TIMER_QUEUE, (job) => this.counted(() => this.runTimer(job)), options),
+      ),
+    );
+    this.logger.log(`workers started for ${[...this.handlers.jobTypes, TIMER_QUEUE].join(', ')}`);
+  }
+
+  /**
+   * Stops taking jobs and lets the ones in flight finish, for at most SHUTDOWN_TIMEOUT_MS; what is still running
+   * then is given back (its lock lapses and another worker takes it over, where the job row keeps it from
+   * taking effect twice).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const workers = this.workers.splice(0);
+    const running = this.inFlight;
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = Promise.all(workers.map((w) => w.close())).then(() => true);
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.config.shutdownTimeoutMs);
+    });
+    const finished = await Promise.race([graceful, timedOut]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.logger.warn(
+        `jobs still running after ${this.config.shutdownTimeoutMs} ms: giving them back to the queue`,
+      );
+      await Promise.all(workers.map((w) => w.close(true)));
+    } else if (workers.length > 0) {
+      this.logger.log(`workers stopped: every job in flight finished (${running} at the signal)`);
+    }
+  }
+
+  private async counted<T>(run: () => Promise<T>): Promise<T> {
+    this.inFlight += 1;
+    try {
+      return await run();
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private async runTimer(message: Job<QueueMessage>): Promise<string> {
+    const dueAt = message.timestamp + (message.opts.delay ?? 0);
+    const outcome = await this.instances.fireTimer(message.data.jobId);
+    if (outcome === 'fired') this.metrics.timerLateness.observe(Math.max(0, Date.now() - dueAt) / 1000);
+    return outcome;
+  }
+
+  private watch(worker: Worker): Worker {
+    logRedisErrors(worker, `worker ${worker.name}`);
+    return worker;
+  }
+
+  private async runServiceJob(message: Job<QueueMessage>, token: string | undefined): Promise<string> {
+    const job = await this.dataSource.getRepository(JobEntity).findOneBy({ id: message.data.jobId });
+    if (!job || job.status !== 'pending') return 'skipped: already done';
+    const instance = await this.dataSource
+      .getRepository(ProcessInstanceEntity)
+      .findOneBy({ id: job.instanceId });
+    if (!instance || instance.status !== 'running') return 'skipped: instance not running';
+    const handler = this.handlers.get(job.jobType);
+    if (!handler) throw new UnrecoverableError(`no handler for job type ${job.jobType}`);
+
+    const attempt = message.attemptsMade + 1;
+    const stopTimer = this.metrics.jobDuration.startTimer({ job_type: job.jobType });
+    try {
+      const result = await handler.handle(
+        {
+          jobId: job.id,
+          jobType: job.jobType,
+          instanceId: job.instanceId,
+          businessKey: instance.businessKey,
+          elementId: job.elementId,
+          headers: job.headers,
+          variables: instance.variables,
+          attempt,
+        },
+        this.dataSource.manager,
+      );
+      this.faults.crashIfArmed('in-job', job.jobType);
+      await this.faults.delayIfArmed('slow-job', job.jobType);
+      const fed = await this.instances.completeJob(job.id, result.variables ?? {}, result.outcome ?? {});
+      stopTimer({ outcome: 'completed' });
+      return fed;
+    } catch (err) {
+      if (err instanceof JobNotReadyError) {
+        stopTimer({ outcome: 'delayed' });
+        return this.comeBackLater(message, token, job.jobType, err);
+      }
+      stopTimer({ outcome: 'failed' });
+      const final = attempt >= (message.opts.attempts ?? 1) || err instanceof UnrecoverableError;
+      this.metrics.jobFailures.inc({ job_type: job.jobType, final: String(final) });
+      await this.instances.failJob(job.id, err instanceof Error ? err.message : String(err), attempt, final);
+      throw err;
+    }
+  }
+
+  /**
+   * Park the message until the job can run (a taken-over job whose delivery a dead worker still claims): moved
+   * to the delayed set with its attempts untouched, so waiting is never counted as failing.
+   */
+  private async comeBackLater(
+    message: Job<QueueMessage>,
+    token: string | undefined,
+    jobType: string,
+    err: JobNotReadyError,
+  ): Promise<never> {
+    // A little past the moment, so clocks a few milliseconds apart still find the way clear.
+    const at = Math.max(err.retryAt.getTime(), Date.now()) + NOT_READY_MARGIN_MS;
+    this.logger.log(
+      `job ${message.data.jobId} (${jobType}) waits until ${new Date(at).toISOString()}: ${err.message}`,
+    );
+    await message.moveToDelayed(at, token);
+    throw new DelayedError();
+  }
+}

@@ -1,0 +1,54 @@
+import type { JsonObject } from '../platform/json.js';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type JobKind = 'service-task' | 'timer';
+export type JobStatus = 'pending' | 'completed' | 'failed' | 'cancelled';
+
+/** Work an instance waits for: a service task's job, or a timer. Keyed by the activity execution it belongs to. */
+@Entity('job')
+export class JobEntity {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'instance_id', type: 'uuid' })
+  instanceId!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  kind!: JobKind;
+
+  @Column({ name: 'job_type', type: 'varchar', length: 255 })
+  jobType!: string;
+
+  @Column({ name: 'element_id', type: 'varchar', length: 255 })
+  elementId!: string;
+
+  @Column({ name: 'execution_id', type: 'varchar', length: 255 })
+  executionId!: string;
+
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  headers!: Record<string, string>;
+
+  @Column({ type: 'varchar', length: 16 })
+  status!: JobStatus;
+
+  @Column({ name: 'max_attempts', type: 'int' })
+  maxAttempts!: number;
+
+  @Column({ type: 'int', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'due_at', type: 'timestamptz', nullable: true })
+  dueAt!: Date | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  result!: JsonObject | null;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
+  completedAt!: Date | null;
+}

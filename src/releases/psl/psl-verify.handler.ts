@@ -1,0 +1,32 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { PslService } from './psl.service.js';
+import type { JobContext, JobHandler, JobResult } from '../../queue/job-handler.port.js';
+import { JobEffects } from '../../queue/job-effects.service.js';
+import { requireReleaseFacts } from '../release-facts.js';
+
+/**
+ * psl.verify (完整性校验): recomputes the SHA-256 of every archived file of the release from the library
+ * before install. A mismatch (or a missing file) fails the step: retries, then an incident, and the install
+ * task is not reached.
+ */
+@Injectable()
+export class PslVerifyJobHandler implements JobHandler {
+  readonly jobType = 'psl.verify';
+
+  constructor(
+    @Inject(JobEffects) private readonly effects: JobEffects,
+    @Inject(PslService) private readonly psl: PslService,
+  ) {}
+
+  handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
+    return this.effects.once(context, manager, async () => {
+      const facts = await requireReleaseFacts(context, manager);
+      const outcome = await this.psl.verify(manager, {
+        releaseId: facts.release.id,
+        source: facts.release.source,
+      });
+      return { outcome: { ...outcome } };
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { UnrecoverableError } from 'bullmq';
+import type { EntityManager } from 'typeorm';
+import { ReleaseEntity } from './release.entity.js';
+import type { JobContext } from '../queue/job-handler.port.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a service task knows of its release: the record as filed, updated by the process variables. */
+export interface ReleaseFacts {
+  readonly release: ReleaseEntity;
+  /** 版本号, else the release number until one is allocated. */
+  readonly version: string;
+  readonly configurationItems: readonly string[];
+  readonly distributionMethods: readonly string[];
+  readonly distributionScope: string | null;
+  readonly rollbackPlan: string | null;
+  readonly variables: Readonly<Record<string, unknown>>;
+}
+
+/** The release a job works for: the `releaseId` variable, else the instance's business key. */
+export async function loadReleaseFacts(
+  context: JobContext,
+  manager: EntityManager,
+): Promise<ReleaseFacts | null> {
+  const v = context.variables;
+  const id = typeof v.releaseId === 'string' ? v.releaseId : context.businessKey;
+  if (!id || !UUID.test(id)) return null;
+  const release = await manager.getRepository(ReleaseEntity).findOneBy({ id });
+  if (!release) return null;
+  const request = release.request as Record<string, unknown>;
+  return {
+    release,
+    version: versionOf(release, v),
+    configurationItems: strings(v.configurationItems) ?? strings(request.configurationItems) ?? [],
+    distributionMethods: strings(v.distributionMethods) ?? strings(request.distributionMethods) ?? [],
+    distributionScope: text(v.distributionScope) ?? text(request.distributionScope) ?? null,
+    rollbackPlan: text(v.rollbackPlan) ?? text(request.rollbackPlan) ?? null,
+    variables: v,
+  };
+}
+
+/** The release facts, or a failure that no retry can mend: the instance is not a release's. */
+export async function requireReleaseFacts(
+  context: JobContext,
+  manager: EntityManager,
+): Promise<ReleaseFacts> {
+  const facts = await loadReleaseFacts(context, manager);
+  if (!facts)
+    throw new UnrecoverableError(`${context.jobType}: the instance is not a release (no releaseId)`);
+  return facts;
+}
+
+/** The version a release's package and CIs carry: the allocated version number, else the release number. */
+export function versionOf(release: ReleaseEntity, variables: Readonly<Record<string, unknown>> = {}): string {
+  return text(variables.versionNumber) ?? release.versionNumber ?? release.number;
+}
+
+function strings(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.every((x) => typeof x === 'string') ? (value as string[]) : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() ? value : undefined;
+}
