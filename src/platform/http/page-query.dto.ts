@@ -26,3 +26,11 @@ export class PageQueryDto {
   @Max(200)
   pageSize = 50;
 }
+
+/** One page of a list and the number of rows without paging. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly total: number;
+  readonly page: number;
+  readonly pageSize: number;
+}
