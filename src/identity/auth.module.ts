@@ -3,13 +3,20 @@ import { APP_GUARD } from '@nestjs/core';
 import { UserService } from './user.service.js';
 import { AuthController, UsersController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
+import { SignInMetrics } from './sign-in.metrics.js';
 import { SignInThrottle } from './sign-in-throttle.service.js';
 import { TokenService } from './token.service.js';
 
 @Global()
 @Module({
   controllers: [AuthController, UsersController],
-  providers: [UserService, TokenService, SignInThrottle, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [
+    UserService,
+    TokenService,
+    SignInThrottle,
+    SignInMetrics,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
   exports: [UserService, TokenService, SignInThrottle],
 })
 export class AuthModule {}

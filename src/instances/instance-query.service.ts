@@ -6,6 +6,7 @@ import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity, type IncidentStatus } from './incident.entity.js';
 import { JobEntity } from '../queue/job.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
+import { InstanceRepository, type IncidentCount, type InstanceCount } from './instance.repository.js';
 import { ProcessDefinitionEntity } from '../definitions/process-definition.entity.js';
 
 export interface ActiveActivity {
@@ -39,7 +40,10 @@ export interface InstanceView {
 /** Read side of instances: what operators and the instance view see. */
 @Injectable()
 export class InstanceQueryService {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(InstanceRepository) private readonly repository: InstanceRepository,
+  ) {}
 
   async view(instanceId: string): Promise<InstanceView> {
     const instance = await this.dataSource.getRepository(ProcessInstanceEntity).findOneBy({ id: instanceId });
@@ -122,5 +126,15 @@ export class InstanceQueryService {
     return this.dataSource
       .getRepository(IncidentEntity)
       .find({ where: state ? { status: state } : {}, order: { createdAt: 'DESC' }, take: 500 });
+  }
+
+  /** Instances by process, release class and status. */
+  async countsByStatus(): Promise<InstanceCount[]> {
+    return this.repository.countsByStatus(this.dataSource.manager);
+  }
+
+  /** Open incidents by process, release class and job type. */
+  async openIncidentsByClass(): Promise<IncidentCount[]> {
+    return this.repository.openIncidentsByClass(this.dataSource.manager);
   }
 }

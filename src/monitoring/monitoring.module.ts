@@ -1,5 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { InstancesModule } from '../instances/instances.module.js';
+import { TasksModule } from '../tasks/tasks.module.js';
 import { HealthController } from './health.controller.js';
 import { AdminAuth } from './admin-auth.js';
 import { MetricsService } from './metrics.service.js';
@@ -8,7 +10,7 @@ import { QueueMonitorService } from './queue-monitor.service.js';
 
 @Global()
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false })],
+  imports: [TerminusModule.forRoot({ logger: false }), InstancesModule, TasksModule],
   controllers: [HealthController, MetricsController, QueuesController],
   providers: [MetricsService, QueueMonitorService, AdminAuth],
   exports: [MetricsService, QueueMonitorService, AdminAuth],

@@ -13,7 +13,7 @@ import { JobEntity } from './job.entity.js';
 import { TIMER_QUEUE } from '../instances/instance.repository.js';
 import { InstanceService } from '../instances/instance.service.js';
 import { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
-import { MetricsService } from '../monitoring/metrics.service.js';
+import { QueueMetrics } from './queue.metrics.js';
 import { JobHandlerRegistry, JobNotReadyError } from './job-handler.port.js';
 import type { QueueMessage } from './job-queue.port.js';
 import { logRedisErrors } from '../platform/redis.js';
@@ -37,7 +37,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
     @Inject(InstanceService) private readonly instances: InstanceService,
     @Inject(FaultInjector) private readonly faults: FaultInjector,
-    @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(QueueMetrics) private readonly metrics: QueueMetrics,
   ) {}
 
   onApplicationBootstrap(): void {

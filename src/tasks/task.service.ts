@@ -3,7 +3,8 @@ import { DataSource } from 'typeorm';
 import { hasRole, type AuthUser } from '../identity/auth.decorators.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../platform/errors.js';
 import { FormService } from '../definitions/form.service.js';
-import { MetricsService } from '../monitoring/metrics.service.js';
+import { TaskMetrics } from './task.metrics.js';
+import { TaskRepository } from './task.repository.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { assertVariables } from '../instances/json-variables.js';
 import { HistoryEventEntity } from '../instances/history-event.entity.js';
@@ -34,8 +35,14 @@ export class TaskService {
     @Inject(FormService) private readonly forms: FormService,
     @Inject(UserService) private readonly users: UserService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(TaskMetrics) private readonly metrics: TaskMetrics,
+    @Inject(TaskRepository) private readonly taskRows: TaskRepository,
   ) {}
+
+  /** Open tasks by candidate group (a task offered to two groups counts in both), for gauges. */
+  async openByGroup(): Promise<Array<{ candidateGroup: string; n: number }>> {
+    return this.taskRows.countOpenByGroup();
+  }
 
   /** Coordinators see every task; everyone else the tasks assigned to them or open to one of their groups. */
   private seesAll(user: AuthUser): boolean {

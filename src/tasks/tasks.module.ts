@@ -1,11 +1,14 @@
 import { Module } from '@nestjs/common';
 import { InstancesModule } from '../instances/instances.module.js';
 import { TasksController } from './tasks.controller.js';
+import { TaskMetrics } from './task.metrics.js';
+import { TaskRepository } from './task.repository.js';
 import { TaskService } from './task.service.js';
 
 @Module({
   imports: [InstancesModule],
   controllers: [TasksController],
-  providers: [TaskService],
+  providers: [TaskService, TaskRepository, TaskMetrics],
+  exports: [TaskService],
 })
 export class TasksModule {}
