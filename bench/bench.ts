@@ -1,54 +1,82 @@
 /**
- * Throughput and latency of the durable path (PostgreSQL state + outbox + BullMQ + in-process workers) against
- * the same one-service-task process run in memory. Prints figures; it is not a test.
+ * The measuring instrument of the durable path: throughput, latency and cost per instance of the service, next
+ * to the same process run in memory (the project's EngineHost and plain bpmn-engine) in the same run. Prints
+ * figures and ends with one line `BENCH_SUMMARY {json}`; it is not a test.
  *
- *   npm run bench                          # default N
- *   npm run bench -- --instances 200 --concurrency 16
- *   BENCH_INSTANCES=200 npm run bench
+ * Shapes (--shapes, any of a,b,c,inbox,scale-out; default all):
+ *   a          one service task (bench/fixtures/bench-one-task.bpmn)
+ *   b          ten sequential service tasks (bench/fixtures/bench-ten-tasks.bpmn)
+ *   c          the standard release flow, filed and worked through the HTTP API by its role users
+ *   inbox      GET /api/tasks over 100,000 seeded open tasks, without and with the inbox index
+ *   scale-out  a, b and c again on 2 API + 2 worker child processes sharing one PostgreSQL and one Redis
+ *              (needs `npm run build`, which `npm run bench` does)
  *
- * Everything it creates (database release_bench_<random>, Redis keys bench-<random>:*) is removed at the end.
+ *   npm run bench
+ *   npm run bench -- --shapes a,b --instances 200 --concurrency 16
+ *   npm run bench -- --shapes inbox --inbox-tasks 20000 --inbox-releases 2000
+ *
+ * Each flag has an environment twin (BENCH_INSTANCES, ...). Everything it creates (database
+ * release_bench_<random>, Redis keys bench-<random>:*, a scratch folder) is removed at the end.
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import * as Elements from 'bpmn-elements';
-import { Engine } from 'bpmn-engine';
-import { BpmnModdle } from 'bpmn-moddle';
 import { Redis } from 'ioredis';
-import serializer, { TypeResolver } from 'moddle-context-serializer';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import zeebe from 'zeebe-bpmn-moddle/resources/zeebe.json';
-import { AppModule } from '../src/app.module.js';
-import { loadConfig } from '../src/config/app-config.js';
 import { EngineHost } from '../src/engine/engine-host.js';
-import { compileProcess, type CompiledProcess } from '../src/engine/process-model.js';
-import { InstanceService } from '../src/instances/instance.service.js';
+import { compileProcess } from '../src/engine/process-model.js';
+import { seedUsersOverHttp } from '../test/support/users.js';
+import { startScaleOut, startSingle, type Deployment, type ServiceEnvironment } from './deployments.js';
+import { engineHostOnce, measureSequential, plainEngineOnce, type RunFigures } from './in-memory.js';
+import { measureInbox, type InboxFigures } from './inbox.js';
+import { exclude, installCounters } from './instrument.js';
+import {
+  CompletionWatcher,
+  measureReleaseShape,
+  measureServiceShape,
+  POLL_MS,
+  SERVICE_SHAPES,
+  StallError,
+  type DurableSample,
+  type ServiceShape,
+  type ShapeFigures,
+} from './shapes.js';
+import { fmt, round, summarize, table, type Summary } from './stats.js';
 
-const PROCESS_KEY = 'bench-one-task';
-const FIXTURES_DIR = resolve(__dirname, '../../bench/fixtures');
+const BENCH_DIR = resolve(__dirname, '../../bench');
+const PROCESSES_DIR = resolve(__dirname, '../../processes');
 const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const POLL_MS = 20;
+const ALL_SHAPES = ['a', 'b', 'c', 'inbox', 'scale-out'] as const;
+type Shape = (typeof ALL_SHAPES)[number];
 
 // ---------------------------------------------------------------------------------------------------------
 // Options
 
 interface Options {
+  readonly shapes: ReadonlySet<Shape>;
+  /** Instances of shape a. */
   readonly instances: number;
+  /** Instances of shape b (each runs ten service tasks). */
+  readonly bInstances: number;
   readonly concurrency: number;
   readonly warmup: number;
+  readonly releases: number;
+  readonly releaseConcurrency: number;
+  readonly inboxReleases: number;
+  readonly inboxTasks: number;
+  readonly inboxRequests: number;
+  readonly apis: number;
+  readonly workers: number;
   readonly workerConcurrency: number;
   readonly outboxPollMs: number;
-  /** start() calls in flight at once; 0 = min(concurrency, pool max - 1). See runDurable. */
+  /** start() calls in flight at once; 0 = min(concurrency, pool max - 1). See runInstances. */
   readonly startLimit: number;
-  /** CPU-profile this process during the measured durable run (slows it down). */
+  /** CPU-profile this process during the single-process run of shape a (slows it down). */
   readonly profile: boolean;
 }
 
@@ -59,205 +87,47 @@ function options(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
     const eq = argv.find((a) => a.startsWith(`--${name}=`));
     return eq?.slice(name.length + 3);
   };
-  const int = (name: string, envName: string, fallback: number, min: number): number => {
-    const raw = arg(name) ?? env[envName];
+  const envName = (name: string) => `BENCH_${name.toUpperCase().replace(/-/g, '_')}`;
+  const int = (name: string, fallback: number, min: number): number => {
+    const raw = arg(name) ?? env[envName(name)];
     if (raw === undefined || raw === '') return fallback;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < min)
-      throw new Error(`--${name} / ${envName} must be an integer >= ${min}`);
+      throw new Error(`--${name} / ${envName(name)} must be an integer >= ${min}`);
     return value;
   };
+  const shapeList = (arg('shapes') ?? env.BENCH_SHAPES ?? ALL_SHAPES.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = shapeList.filter((s) => !(ALL_SHAPES as readonly string[]).includes(s));
+  if (unknown.length > 0 || shapeList.length === 0)
+    throw new Error(
+      `--shapes / BENCH_SHAPES: a list of ${ALL_SHAPES.join(', ')}; unknown: ${unknown.join(', ')}`,
+    );
+  const instances = int('instances', 300, 1);
   return {
-    instances: int('instances', 'BENCH_INSTANCES', 500, 1),
-    concurrency: int('concurrency', 'BENCH_CONCURRENCY', 16, 1),
-    warmup: int('warmup', 'BENCH_WARMUP', 20, 0),
-    workerConcurrency: int('worker-concurrency', 'BENCH_WORKER_CONCURRENCY', 8, 1),
-    outboxPollMs: int('outbox-poll-ms', 'BENCH_OUTBOX_POLL_MS', 50, 10),
-    startLimit: int('start-limit', 'BENCH_START_LIMIT', 0, 0),
+    shapes: new Set(shapeList as Shape[]),
+    instances,
+    bInstances: int('b-instances', Math.max(1, Math.round(instances / 3)), 1),
+    concurrency: int('concurrency', 16, 1),
+    warmup: int('warmup', 20, 0),
+    releases: int('releases', 16, 1),
+    releaseConcurrency: int('release-concurrency', 4, 1),
+    inboxReleases: int('inbox-releases', 10_000, 1),
+    inboxTasks: int('inbox-tasks', 100_000, 1),
+    inboxRequests: int('inbox-requests', 40, 1),
+    apis: int('apis', 2, 1),
+    workers: int('workers', 2, 0),
+    workerConcurrency: int('worker-concurrency', 8, 1),
+    outboxPollMs: int('outbox-poll-ms', 50, 10),
+    startLimit: int('start-limit', 0, 0),
     profile: argv.includes('--profile') || /^(1|true|yes)$/i.test(env.BENCH_PROFILE ?? ''),
   };
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Small helpers
-
-const now = (): number => performance.now();
-/** Epoch milliseconds with sub-millisecond precision, comparable with PostgreSQL timestamps on this host. */
-const epochNow = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-interface Summary {
-  readonly n: number;
-  readonly mean: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-function summarize(values: readonly number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
-  const pick = (p: number) =>
-    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? NaN;
-  const mean = sorted.reduce((s, v) => s + v, 0) / (sorted.length || 1);
-  return {
-    n: sorted.length,
-    mean,
-    p50: pick(0.5),
-    p90: pick(0.9),
-    p99: pick(0.99),
-    max: sorted[sorted.length - 1] ?? NaN,
-  };
-}
-
-const fmt = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : 'n/a');
-const round = (v: number, digits = 3): number => Number(v.toFixed(digits));
-
-/** Run `count` tasks with at most `limit` in flight. */
-async function pool(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < count) {
-      const i = next++;
-      await task(i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, count) }, lane));
-}
-
-function table(title: string, head: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [`\n${title}`, line(head), rule, ...rows.map(line)].join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Resource accounting: CPU of the bench database's backends (from /proc), SQL statements, pool waits and Redis
-// commands of this process. Other work on the machine (tests sharing PostgreSQL and Redis) stays out of these.
-
-const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/** CPU ms (user + system) of each process, by pid; a pid that is gone is left out. */
-function cpuMsOf(pids: readonly number[]): Map<number, number> {
-  const result = new Map<number, number>();
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // after "pid (comm) ": field 3 (state) is index 0, utime (field 14) index 11, stime (field 15) index 12
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      result.set(pid, (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS);
-    } catch {
-      // not on this machine's /proc (remote server) or ended
-    }
-  }
-  return result;
-}
-
-async function backendPids(client: pg.Client): Promise<number[]> {
-  const result = await client.query<{ pid: number }>(
-    'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
-  );
-  return result.rows.map((r) => r.pid);
-}
-
-/** Counts the app's SQL statements; the bench's own clients are left out. */
-const pgCounter = { enabled: false, queries: 0, queryMs: 0, byStatement: new Map<string, number>() };
-
-/** The statement's shape: verb and table, e.g. "INSERT INTO history_event", "SELECT ... FROM job". */
-function statementKind(sql: unknown): string {
-  const text = typeof sql === 'string' ? sql : ((sql as { text?: unknown } | null)?.text ?? '');
-  const flat = String(text).replace(/\s+/g, ' ').replace(/"/g, '').trim();
-  const verb = (/^\w+/.exec(flat)?.[0] ?? '?').toUpperCase();
-  const table =
-    /^(?:INSERT INTO|UPDATE|DELETE FROM) ([\w.]+)/i.exec(flat)?.[1] ?? /\bFROM ([\w.]+)/i.exec(flat)?.[1];
-  const lock = /FOR UPDATE|FOR NO KEY UPDATE/i.test(flat) ? ' FOR UPDATE' : '';
-  return table ? `${verb} ${table}${lock}` : flat.slice(0, 40);
-}
-const benchClients = new WeakSet<object>();
-
-function countPgQueries(): void {
-  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
-  const original = proto.query;
-  proto.query = function countedQuery(this: object, ...args: unknown[]): unknown {
-    const result = original.apply(this, args);
-    if (pgCounter.enabled && !benchClients.has(this)) {
-      pgCounter.queries += 1;
-      const kind = statementKind(args[0]);
-      pgCounter.byStatement.set(kind, (pgCounter.byStatement.get(kind) ?? 0) + 1);
-      if (result && typeof (result as Promise<unknown>).then === 'function') {
-        const t0 = now();
-        (result as Promise<unknown>).then(
-          () => (pgCounter.queryMs += now() - t0),
-          () => (pgCounter.queryMs += now() - t0),
-        );
-      }
-    }
-    return result;
-  };
-}
-
-interface PgPoolLike {
-  connect: (...args: unknown[]) => unknown;
-  waitingCount: number;
-  totalCount: number;
-  options?: { max?: number };
-}
-
-/** Time spent waiting for a connection of the app's pool (TypeORM asks with a callback). */
-const poolCounter = {
-  enabled: false,
-  acquisitions: 0,
-  waitMs: 0,
-  waitingSamples: 0,
-  waitingSum: 0,
-  waitingMax: 0,
-};
-
-function instrumentPool(master: PgPoolLike): void {
-  const original = master.connect.bind(master);
-  master.connect = (...args: unknown[]) => {
-    const callback = args[0];
-    if (!poolCounter.enabled || typeof callback !== 'function') return original(...args);
-    const t0 = now();
-    return original((...cbArgs: unknown[]) => {
-      poolCounter.acquisitions += 1;
-      poolCounter.waitMs += now() - t0;
-      (callback as (...a: unknown[]) => void)(...cbArgs);
-    });
-  };
-}
-
-/** Counts the Redis commands sent by this process (BullMQ queues and workers); the bench's own client is left out. */
-const redisCounter = { enabled: false, byCommand: new Map<string, number>() };
-
-function countRedisCommands(exclude: object): void {
-  const proto = Redis.prototype as unknown as { sendCommand: (...args: unknown[]) => unknown };
-  const original = proto.sendCommand;
-  proto.sendCommand = function countedCommand(this: object, ...args: unknown[]): unknown {
-    if (redisCounter.enabled && this !== exclude) {
-      const name = String((args[0] as { name?: unknown } | undefined)?.name ?? '?');
-      redisCounter.byCommand.set(name, (redisCounter.byCommand.get(name) ?? 0) + 1);
-    }
-    return original.apply(this, args);
-  };
-}
-
-/** Commands the Redis server executed, by name, including those run inside BullMQ's Lua scripts (whole server). */
-async function redisServerCommands(redis: Redis): Promise<Map<string, number>> {
-  const info = await redis.info('commandstats');
-  const stats = new Map<string, number>();
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) stats.set(m[1]!, Number(m[2]));
-  return stats;
-}
-
-/** used_cpu_sys + used_cpu_user of the Redis server in ms: the whole server, shared with anything else using it. */
-async function redisServerCpuMs(redis: Redis): Promise<number> {
-  const info = await redis.info('cpu');
-  const value = (key: string) => Number(new RegExp(`^${key}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-  return (value('used_cpu_sys') + value('used_cpu_user')) * 1000;
-}
+// CPU profile of this process
 
 interface ProfileNode {
   id: number;
@@ -304,262 +174,7 @@ async function startProfiler(): Promise<{ stop(file: string): Promise<string> }>
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// In-memory baselines
-
-interface RunFigures {
-  readonly instances: number;
-  readonly wallMs: number;
-  readonly perSecond: number;
-  readonly latency: Summary;
-  readonly cpuMsPerInstance: number;
-}
-
-async function measureSequential(
-  count: number,
-  warmup: number,
-  once: (i: number) => Promise<void>,
-): Promise<RunFigures> {
-  for (let i = 0; i < warmup; i++) await once(-1 - i);
-  const latencies: number[] = [];
-  const cpu0 = process.cpuUsage();
-  const t0 = now();
-  for (let i = 0; i < count; i++) {
-    const s = now();
-    await once(i);
-    latencies.push(now() - s);
-  }
-  const wallMs = now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  return {
-    instances: count,
-    wallMs,
-    perSecond: (count / wallMs) * 1000,
-    latency: summarize(latencies),
-    cpuMsPerInstance: (cpu.user + cpu.system) / 1000 / count,
-  };
-}
-
-/** The project's own engine host, both commands the durable path applies: start, then complete the service task. */
-function engineHostOnce(host: EngineHost, compiled: CompiledProcess) {
-  return async (i: number): Promise<void> => {
-    const started = await host.run(compiled, null, { type: 'start', variables: { bench: true, seq: i } });
-    const wait = started.waits[0];
-    if (!wait || wait.kind !== 'service-task')
-      throw new Error(`expected a service-task wait, got ${JSON.stringify(started.waits)}`);
-    const done = await host.run(
-      compiled,
-      started.state,
-      { type: 'complete', elementId: wait.elementId, executionId: wait.executionId, variables: {} },
-      new Set([wait.executionId]),
-    );
-    if (!done.finished) throw new Error('the in-memory instance did not finish');
-  };
-}
-
-/** Plain bpmn-engine: default service-task behaviour (dummy service, completes at once), one run, no state. */
-async function plainEngineOnce(xml: string) {
-  const parsed = await new BpmnModdle({ zeebe }).fromXML(xml);
-  const sourceContext = serializer(parsed as never, TypeResolver({ ...Elements } as never));
-  return async (i: number): Promise<void> => {
-    const engine = new Engine({
-      name: PROCESS_KEY,
-      sourceContext,
-      settings: { enableDummyService: true },
-      variables: { bench: true, seq: i },
-    } as never);
-    const ended = engine.waitFor('end');
-    await engine.execute();
-    await ended;
-  };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Durable path
-
-interface Resources {
-  readonly databaseName: string;
-  readonly databaseUrl: string;
-  readonly queuePrefix: string;
-  readonly scratchDir: string;
-}
-
-function newResources(): Resources {
-  const suffix = randomBytes(5).toString('hex');
-  const databaseName = `release_bench_${suffix}`;
-  const url = new URL(POSTGRES_ADMIN_URL);
-  url.pathname = `/${databaseName}`;
-  return {
-    databaseName,
-    databaseUrl: url.toString(),
-    queuePrefix: `bench-${suffix}`,
-    scratchDir: join(tmpdir(), databaseName),
-  };
-}
-
-async function dropResources(resources: Resources): Promise<void> {
-  rmSync(resources.scratchDir, { recursive: true, force: true });
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  benchClients.add(client);
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${resources.databaseName}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-  const redis = new Redis(REDIS_URL);
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${resources.queuePrefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  console.log(
-    `cleanup: dropped database ${resources.databaseName}, deleted ${deleted} Redis keys ${resources.queuePrefix}:*`,
-  );
-}
-
-/** Detects completed instances with one query per tick over the ids still waiting. */
-class CompletionWatcher {
-  private readonly waiting = new Map<string, (detectedAt: number) => void>();
-  private stopped = false;
-  private loop: Promise<void> | undefined;
-  polls = 0;
-
-  constructor(
-    private readonly client: pg.Client,
-    private readonly sample: () => void,
-  ) {}
-
-  start(): void {
-    this.loop = this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.loop;
-  }
-
-  /** Resolves with performance.now() of the poll that saw the instance completed. */
-  completed(id: string): Promise<number> {
-    return new Promise((resolve) => this.waiting.set(id, resolve));
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      this.sample();
-      if (this.waiting.size > 0) {
-        const ids = [...this.waiting.keys()];
-        const result = await this.client.query<{ id: string }>(
-          `SELECT id FROM process_instance WHERE id = ANY($1::uuid[]) AND status = 'completed'`,
-          [ids],
-        );
-        const detectedAt = now();
-        this.polls += 1;
-        for (const { id } of result.rows) {
-          this.waiting.get(id)?.(detectedAt);
-          this.waiting.delete(id);
-        }
-      }
-      await sleep(POLL_MS);
-    }
-  }
-}
-
-interface DurableSample {
-  id: string;
-  calledAt: number; // performance.now()
-  calledEpoch: number;
-  committedEpoch: number; // start() resolved
-  latencyMs: number; // start call → completion detected
-  detectedEpoch: number;
-}
-
-/** A counting semaphore. */
-class Limiter {
-  private active = 0;
-  private readonly queue: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
-    this.active += 1;
-    try {
-      return await work();
-    } finally {
-      this.active -= 1;
-      this.queue.shift()?.();
-    }
-  }
-}
-
-class StallError extends Error {}
-
-const STALL_MS = 15_000;
-
-/**
- * `concurrency` instances in flight (started, not yet seen completed), of which at most `startLimit` are
- * inside start(). The limit exists because start() can need a second pool connection while its transaction
- * holds one: with as many concurrent start() calls as the pool has connections, every connection holds an open
- * transaction waiting for another and nothing moves (seen on commit f5402b7). `onStall` is asked for a
- * diagnosis when nothing started or completed for STALL_MS.
- */
-async function runDurable(
-  count: number,
-  concurrency: number,
-  startLimit: number,
-  instances: InstanceService,
-  watcher: CompletionWatcher,
-  offset: number,
-  onStall: () => Promise<string>,
-): Promise<{ samples: DurableSample[]; wallMs: number }> {
-  const samples: DurableSample[] = [];
-  const starts = new Limiter(startLimit);
-  let lastProgress = now();
-  let stallTimer: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    stallTimer = setInterval(() => {
-      if (now() - lastProgress < STALL_MS) return;
-      clearInterval(stallTimer);
-      onStall().then(
-        (diagnosis) => reject(new StallError(`no progress for ${STALL_MS / 1000} s: ${diagnosis}`)),
-        (err: unknown) => reject(new StallError(`no progress for ${STALL_MS / 1000} s (${String(err)})`)),
-      );
-    }, 500);
-  });
-  const t0 = now();
-  const work = pool(count, concurrency, async (i) => {
-    const { instance, calledAt, calledEpoch } = await starts.run(async () => {
-      const calledAt = now();
-      const calledEpoch = epochNow();
-      const instance = await instances.start(PROCESS_KEY, { bench: true, seq: offset + i });
-      return { instance, calledAt, calledEpoch };
-    });
-    const committedEpoch = epochNow();
-    lastProgress = now();
-    const detectedAt = await watcher.completed(instance.id);
-    lastProgress = now();
-    samples.push({
-      id: instance.id,
-      calledAt,
-      calledEpoch,
-      committedEpoch,
-      latencyMs: detectedAt - calledAt,
-      detectedEpoch: performance.timeOrigin + detectedAt,
-    });
-  });
-  try {
-    await Promise.race([work, stalled]);
-  } finally {
-    clearInterval(stallTimer);
-  }
-  return { samples, wallMs: now() - t0 };
-}
+// Latency by phase of shape a (from the rows the service wrote)
 
 interface PhaseRow {
   id: string;
@@ -618,408 +233,496 @@ async function phases(client: pg.Client, samples: readonly DurableSample[]) {
   };
 }
 
-async function storedSizes(client: pg.Client) {
-  const one = async <T extends pg.QueryResultRow>(sql: string): Promise<T> => {
-    const row = (await client.query<T>(sql)).rows[0];
-    if (!row) throw new Error(`no row from ${sql}`);
-    return row;
+// ---------------------------------------------------------------------------------------------------------
+// Resources
+
+interface Resources {
+  readonly databaseName: string;
+  readonly databaseUrl: string;
+  readonly queuePrefix: string;
+  readonly scratchDir: string;
+}
+
+function newResources(): Resources {
+  const suffix = randomBytes(5).toString('hex');
+  const databaseName = `release_bench_${suffix}`;
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${databaseName}`;
+  return {
+    databaseName,
+    databaseUrl: url.toString(),
+    queuePrefix: `bench-${suffix}`,
+    scratchDir: join(tmpdir(), databaseName),
   };
-  const state = await one<{
-    n: number;
-    avg_col: number;
-    max_col: number;
-    avg_text: number;
-    max_text: number;
-    avg_vars: number;
-    with_source: number;
-  }>(
-    `SELECT count(*)::int AS n,
-            avg(pg_column_size(engine_state))::float AS avg_col, max(pg_column_size(engine_state))::int AS max_col,
-            avg(length(engine_state::text))::float AS avg_text, max(length(engine_state::text))::int AS max_text,
-            avg(pg_column_size(variables))::float AS avg_vars,
-            count(*) FILTER (WHERE engine_state::text LIKE '%"source"%')::int AS with_source
-       FROM process_instance WHERE status = 'completed'`,
+}
+
+/** The shipped flows and the bench's fixtures, deployed together. */
+function processesDir(resources: Resources): string {
+  const dir = join(resources.scratchDir, 'processes');
+  mkdirSync(dir, { recursive: true });
+  for (const source of [PROCESSES_DIR, join(BENCH_DIR, 'fixtures')])
+    for (const file of readdirSync(source).filter((f) => f.endsWith('.bpmn')))
+      copyFileSync(join(source, file), join(dir, file));
+  return dir;
+}
+
+async function dropResources(resources: Resources): Promise<void> {
+  rmSync(resources.scratchDir, { recursive: true, force: true });
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  exclude(client);
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${resources.databaseName}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+  const redis = new Redis(REDIS_URL);
+  exclude(redis);
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${resources.queuePrefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  console.log(
+    `cleanup: dropped database ${resources.databaseName}, deleted ${deleted} Redis keys ${resources.queuePrefix}:*`,
   );
-  const definition = await one<{ versions: number; xml_chars: number; xml_stored: number }>(
-    `SELECT count(*)::int AS versions, max(length(xml))::int AS xml_chars, max(pg_column_size(xml))::int AS xml_stored
-       FROM process_definition WHERE process_key = '${PROCESS_KEY}'`,
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Report
+
+const MB = 1024 * 1024;
+
+function perInstance(f: ShapeFigures) {
+  const n = f.instances || 1;
+  const stored = Object.values(f.storedBytes).reduce((s, v) => s + v, 0);
+  return {
+    sqlStatements: f.cost.statements / n,
+    poolCheckouts: f.cost.poolCheckouts / n,
+    poolWaitMs: f.cost.poolWaitMs / n,
+    redisRoundTrips: f.cost.redisCommands / n,
+    nodeCpuMs: f.cost.cpuMs / n,
+    postgresCpuMs: f.postgresCpuMs === null ? NaN : f.postgresCpuMs / n,
+    storedBytes: stored / n,
+  };
+}
+
+function shapeJson(f: ShapeFigures) {
+  const per = perInstance(f);
+  return {
+    instances: f.instances,
+    wallMs: round(f.wallMs, 0),
+    perSecond: round(f.perSecond, 2),
+    ...(f.userTasksPerSecond === null
+      ? {}
+      : { releasesPerSecond: round(f.perSecond, 3), userTasksPerSecond: round(f.userTasksPerSecond, 2) }),
+    p50Ms: round(f.latency.p50, 1),
+    p99Ms: round(f.latency.p99, 1),
+    perInstance: {
+      sqlStatements: round(per.sqlStatements, 1),
+      poolCheckouts: round(per.poolCheckouts, 1),
+      poolWaitMs: round(per.poolWaitMs, 2),
+      redisRoundTrips: round(per.redisRoundTrips, 1),
+      nodeCpuMs: round(per.nodeCpuMs, 2),
+      postgresCpuMs: round(per.postgresCpuMs, 2),
+      storedBytes: round(per.storedBytes, 0),
+    },
+    storedBytesPerInstanceByTable: Object.fromEntries(
+      Object.entries(f.storedBytes).map(([t, b]) => [t, round(b / (f.instances || 1), 0)]),
+    ),
+    // No engine cache exists yet: every event recovers the engine from the stored state.
+    engineCacheHitRate: null,
+    maxRssMbByProcess: f.maxRssBytesByProcess.map((b) => round(b / MB, 0)),
+  };
+}
+
+function shapeRows(figures: readonly ShapeFigures[]): string[][] {
+  return figures.map((f) => {
+    const per = perInstance(f);
+    return [
+      `${f.deployment} ${f.shape}`,
+      String(f.instances),
+      fmt(f.wallMs, 0),
+      fmt(f.perSecond, 2),
+      f.userTasksPerSecond === null ? '' : fmt(f.userTasksPerSecond, 1),
+      fmt(f.latency.p50, 0),
+      fmt(f.latency.p99, 0),
+      fmt(per.sqlStatements, 1),
+      fmt(per.poolCheckouts, 1),
+      fmt(per.poolWaitMs, 1),
+      fmt(per.redisRoundTrips, 1),
+      fmt(per.nodeCpuMs, 1),
+      fmt(per.postgresCpuMs, 1),
+      fmt(per.storedBytes, 0),
+      f.maxRssBytesByProcess.map((b) => fmt(b / MB, 0)).join('+'),
+    ];
+  });
+}
+
+function printShapes(figures: readonly ShapeFigures[]): void {
+  console.log(
+    table(
+      'Durable path per shape (latency: start → seen ended, ms; costs per instance, c: per release)',
+      [
+        'run',
+        'n',
+        'wall ms',
+        'inst/s',
+        'tasks/s',
+        'p50',
+        'p99',
+        'SQL',
+        'pool',
+        'pool wait',
+        'Redis RT',
+        'node ms',
+        'pg ms',
+        'stored B',
+        'max RSS MB',
+      ],
+      shapeRows(figures),
+    ),
   );
-  const rows = await one<{
-    instances: number;
-    history: number;
-    history_bytes: number;
-    jobs: number;
-    outbox: number;
-    effects: number;
-  }>(
-    `SELECT (SELECT count(*) FROM process_instance)::int AS instances,
-            (SELECT count(*) FROM history_event)::int AS history,
-            (SELECT coalesce(sum(pg_column_size(h.*)), 0) FROM history_event h)::float AS history_bytes,
-            (SELECT count(*) FROM job)::int AS jobs,
-            (SELECT count(*) FROM outbox)::int AS outbox,
-            (SELECT count(*) FROM job_effect)::int AS effects`,
+  console.log(
+    `(a, b: ${POLL_MS} ms completion poll included in the latency; c: file → closed, every person step over HTTP, ` +
+      'tasks/s counts user tasks; single: node ms includes the bench driver in the same process; ' +
+      'stored B: row bytes of the instance, its jobs, outbox, history, tasks and release, no indexes; ' +
+      'engine cache hit rate: n/a, no cache yet)',
   );
-  const tables = (
-    await client.query<{ table: string; bytes: number }>(
-      `SELECT relname AS table, pg_total_relation_size(c.oid)::float AS bytes
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relkind = 'r'
-          AND relname IN ('process_instance', 'history_event', 'job', 'outbox', 'job_effect')
-        ORDER BY bytes DESC`,
-    )
-  ).rows;
-  return { state, definition, rows, tables };
+  for (const f of figures) {
+    const top = Object.entries(f.cost.byStatement)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 10)
+      .map(([kind, count]) => `${kind} ${fmt(count / (f.instances || 1), 1)}`)
+      .join(', ');
+    const redisTop = Object.entries(f.cost.byRedisCommand)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 6)
+      .map(([c, v]) => `${c} ${fmt(v / (f.instances || 1), 1)}`)
+      .join(', ');
+    console.log(`${f.deployment} ${f.shape}: SQL per instance: ${top}; Redis: ${redisTop}`);
+  }
+}
+
+function printInbox(inbox: InboxFigures): void {
+  const lat = (s: Summary) => [fmt(s.p50, 1), fmt(s.p99, 1)];
+  console.log(
+    table(
+      `Inbox GET /api/tasks over ${inbox.openTasks} open tasks (seeded in ${fmt(inbox.seedMs / 1000, 1)} s), ms`,
+      ['request', 'matching', 'p50 without', 'p99 without', 'p50 with index', 'p99 with index'],
+      inbox.without.map((w, i) => [
+        w.name,
+        String(w.total),
+        ...lat(w.latency),
+        ...lat(inbox.withIndex[i]?.latency ?? summarize([])),
+      ]),
+    ),
+  );
+  console.log('\nEXPLAIN ANALYZE without the inbox index:\n' + inbox.plansWithout.join('\n'));
+  console.log('\nEXPLAIN ANALYZE with the inbox index:\n' + inbox.plansWith.join('\n'));
+}
+
+function baselineJson(f: RunFigures) {
+  return {
+    perSecond: round(f.perSecond, 1),
+    p50Ms: round(f.latency.p50),
+    p99Ms: round(f.latency.p99),
+    cpuMsPerInstance: round(f.cpuMsPerInstance),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const opts = options(process.argv.slice(2), process.env);
-  const xml = readFileSync(join(FIXTURES_DIR, `${PROCESS_KEY}.bpmn`), 'utf8');
+  installCounters();
+  const has = (s: Shape) => opts.shapes.has(s);
   console.log(
-    `bench: ${opts.instances} instances of ${PROCESS_KEY} (start → service task "notify" → end), ` +
-      `${opts.concurrency} in flight, warm-up ${opts.warmup}, worker concurrency ${opts.workerConcurrency}, ` +
-      `outbox poll ${opts.outboxPollMs} ms, completion poll ${POLL_MS} ms; node ${process.version}`,
+    `bench: shapes ${[...opts.shapes].join(',')}; a ${opts.instances} / b ${opts.bInstances} instances, ` +
+      `${opts.concurrency} in flight, warm-up ${opts.warmup}; c ${opts.releases} releases, ${opts.releaseConcurrency} at once; ` +
+      `inbox ${opts.inboxTasks} tasks / ${opts.inboxReleases} releases; scale-out ${opts.apis} API + ${opts.workers} worker processes; ` +
+      `worker concurrency ${opts.workerConcurrency}, outbox poll ${opts.outboxPollMs} ms; node ${process.version}`,
   );
-  const [load1] = loadavg();
-  if ((load1 ?? 0) > 0.5 * availableParallelism()) {
+  const load1 = loadavg()[0] ?? 0;
+  if (load1 > 0.5 * availableParallelism()) {
     console.log(
-      `warning: load average ${fmt(load1 ?? NaN)} on ${availableParallelism()} cores before the run: ` +
+      `warning: load average ${fmt(load1)} on ${availableParallelism()} cores before the run: ` +
         'other work on this machine will skew the figures',
     );
   }
 
-  // 1. In memory, before the app boots so its pollers do not disturb the figures.
-  const compiled = await compileProcess(xml);
-  const host = new EngineHost();
-  const hostFigures = await measureSequential(opts.instances, opts.warmup, engineHostOnce(host, compiled));
-  const plainFigures = await measureSequential(opts.instances, opts.warmup, await plainEngineOnce(xml));
+  // 1. In memory, before the service boots so its pollers do not disturb the figures.
+  const serviceShapes = (['a', 'b'] as const).filter((s) => has(s) || has('scale-out'));
+  const baselines: Partial<Record<ServiceShape, { host: RunFigures; plain: RunFigures }>> = {};
+  for (const shape of serviceShapes) {
+    const { processKey } = SERVICE_SHAPES[shape];
+    const xml = readFileSync(join(BENCH_DIR, 'fixtures', `${processKey}.bpmn`), 'utf8');
+    const n = shape === 'a' ? opts.instances : opts.bInstances;
+    const host = await measureSequential(
+      n,
+      opts.warmup,
+      engineHostOnce(new EngineHost(), await compileProcess(xml)),
+    );
+    const plain = await measureSequential(n, opts.warmup, await plainEngineOnce(xml, processKey));
+    baselines[shape] = { host, plain };
+  }
 
-  // 2. Durable: the whole service in this process on a fresh database and queue prefix.
+  // 2. The durable path on a fresh database and queue prefix.
   const resources = newResources();
-  countPgQueries();
-  // An explicit environment, not process.env: no SMTP or webhook is configured, so `notify` sends nothing.
-  const config = loadConfig({
-    DATABASE_URL: resources.databaseUrl,
-    REDIS_URL,
-    QUEUE_PREFIX: resources.queuePrefix,
-    PROCESSES_DIR: FIXTURES_DIR,
-    RUN_WORKERS: 'true',
-    WORKER_CONCURRENCY: String(opts.workerConcurrency),
-    OUTBOX_POLL_MS: String(opts.outboxPollMs),
-    JOB_BACKOFF_MS: '20',
-    LOG_LEVEL: 'warn',
+  const env: ServiceEnvironment = {
+    databaseUrl: resources.databaseUrl,
+    redisUrl: REDIS_URL,
+    queuePrefix: resources.queuePrefix,
+    processesDir: processesDir(resources),
+    scratchDir: resources.scratchDir,
     // Set so the boot neither warns about a per-process key nor prints a generated admin password.
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    ADMIN_PASSWORD: randomBytes(12).toString('hex'),
-    // Keep anything the service writes to disk out of the checkout.
-    PSL_DIR: resources.scratchDir,
-  });
-
-  let app: INestApplicationContext | undefined;
+    jwtSecret: randomBytes(32).toString('hex'),
+    adminPassword: randomBytes(12).toString('hex'),
+    workerConcurrency: opts.workerConcurrency,
+    outboxPollMs: opts.outboxPollMs,
+  };
   const client = new pg.Client({ connectionString: resources.databaseUrl });
-  benchClients.add(client);
+  exclude(client);
   let clientConnected = false;
-  const redis = new Redis(REDIS_URL);
-  countRedisCommands(redis);
+  let deployment: Deployment | undefined;
+  let watcher: CompletionWatcher | undefined;
   let stalled = false;
-  try {
-    const bootStart = now();
-    app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
-      logger: ['error', 'warn'],
-    });
-    const bootMs = now() - bootStart;
-    const instances = app.get(InstanceService);
-    const dataSource = app.get(DataSource);
-    const master = (dataSource.driver as unknown as { master: PgPoolLike }).master;
-    instrumentPool(master);
-    await client.connect();
-    clientConnected = true;
+  const single: ShapeFigures[] = [];
+  const scaled: ShapeFigures[] = [];
+  let inbox: InboxFigures | undefined;
+  let phaseTable = '';
+  let profile = '';
+  let tokens: Record<string, string> | undefined;
+  const startLimitFor = (poolMax: number) =>
+    opts.startLimit > 0 ? opts.startLimit : Math.max(1, Math.min(opts.concurrency, poolMax - 1));
 
-    const poolMax = master.options?.max ?? 10;
-    const startLimit =
-      opts.startLimit > 0 ? opts.startLimit : Math.max(1, Math.min(opts.concurrency, poolMax - 1));
-    console.log(
-      `service booted in ${fmt(bootMs, 0)} ms; pool max ${poolMax}; start() calls in flight at most ${startLimit}`,
-    );
-    const diagnose = async (): Promise<string> => {
-      const activity = await client.query<{ state: string; query: string; n: number }>(
-        `SELECT state, left(query, 60) AS query, count(*)::int AS n FROM pg_stat_activity
-          WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY 1, 2 ORDER BY 3 DESC`,
-      );
-      return (
-        `pool total ${master.totalCount}, waiting ${master.waitingCount}; sessions: ` +
-        activity.rows.map((r) => `${r.n}x ${r.state} "${r.query}"`).join(', ')
-      );
-    };
-
-    const watcher = new CompletionWatcher(client, () => {
-      if (!poolCounter.enabled) return;
-      poolCounter.waitingSamples += 1;
-      poolCounter.waitingSum += master.waitingCount;
-      poolCounter.waitingMax = Math.max(poolCounter.waitingMax, master.waitingCount);
-    });
+  const runShapes = async (target: Deployment, into: ShapeFigures[], startLimit: number) => {
+    if (!clientConnected) {
+      await client.connect();
+      clientConnected = true;
+    }
+    tokens ??= await seedUsersOverHttp(target.apiUrls[0]!, env.adminPassword);
+    watcher = new CompletionWatcher(client);
     watcher.start();
-
-    await runDurable(opts.warmup, opts.concurrency, startLimit, instances, watcher, -opts.warmup, diagnose);
-
-    const pids0 = await backendPids(client);
-    const pgCpu0 = cpuMsOf(pids0);
-    const redisCpu0 = await redisServerCpuMs(redis);
-    const serverCommands0 = await redisServerCommands(redis);
-    const cpu0 = process.cpuUsage();
-    const elu0 = performance.eventLoopUtilization();
-    const profiler = opts.profile ? await startProfiler() : undefined;
-    pgCounter.enabled = true;
-    poolCounter.enabled = true;
-    redisCounter.enabled = true;
-    const durable = await runDurable(
-      opts.instances,
-      opts.concurrency,
-      startLimit,
-      instances,
-      watcher,
-      0,
-      diagnose,
-    );
-    pgCounter.enabled = false;
-    poolCounter.enabled = false;
-    redisCounter.enabled = false;
-    const profile = profiler
-      ? await profiler.stop(join(tmpdir(), `${resources.databaseName}.cpuprofile`))
-      : '';
-    const elu = performance.eventLoopUtilization(elu0);
-    const cpu = process.cpuUsage(cpu0);
-    const pids1 = [...new Set([...pids0, ...(await backendPids(client))])];
-    const pgCpu1 = cpuMsOf(pids1);
-    const redisCpuMs = (await redisServerCpuMs(redis)) - redisCpu0;
-    const serverCommands1 = await redisServerCommands(redis);
+    for (const shape of serviceShapes) {
+      if (target.name === 'single' && !has(shape)) continue;
+      const profiler =
+        opts.profile && target.name === 'single' && shape === 'a' ? await startProfiler() : undefined;
+      const figures = await measureServiceShape(shape, target, client, watcher, {
+        instances: shape === 'a' ? opts.instances : opts.bInstances,
+        warmup: opts.warmup,
+        concurrency: opts.concurrency,
+        startLimit,
+      });
+      if (profiler) profile = await profiler.stop(join(tmpdir(), `${resources.databaseName}.cpuprofile`));
+      if (shape === 'a' && target.name === 'single')
+        phaseTable = phaseReport(await phases(client, figures.samples));
+      into.push(figures);
+      console.log(`${target.name} ${shape}: ${figures.instances} instances in ${fmt(figures.wallMs, 0)} ms`);
+    }
+    if (has('c')) {
+      const figures = await measureReleaseShape(target, client, tokens, {
+        releases: opts.releases,
+        warmup: 1,
+        concurrency: opts.releaseConcurrency,
+      });
+      into.push(figures);
+      console.log(`${target.name} c: ${figures.instances} releases in ${fmt(figures.wallMs, 0)} ms`);
+    }
     await watcher.stop();
+    watcher = undefined;
+  };
 
-    const latency = summarize(durable.samples.map((s) => s.latencyMs));
-    const perSecond = (opts.instances / durable.wallMs) * 1000;
-    const phase = await phases(client, durable.samples);
-    const sizes = await storedSizes(client);
-
-    const n = opts.instances;
-    const nodeCpuMs = (cpu.user + cpu.system) / 1000;
-    const pgCpuMs = pids1.reduce((sum, pid) => sum + (pgCpu1.get(pid) ?? 0) - (pgCpu0.get(pid) ?? 0), 0);
-    const pgCpuKnown = pgCpu1.size > 0;
-    const redisCalls = [...redisCounter.byCommand];
-    const redisTotal = redisCalls.reduce((s, [, v]) => s + v, 0);
-    const topRedis = [...redisCalls].sort((a, b) => b[1] - a[1]).slice(0, 8);
-    const serverCalls = [...serverCommands1]
-      .map(([c, v]) => [c, v - (serverCommands0.get(c) ?? 0)] as const)
-      .filter(([c, v]) => v > 0 && c !== 'info');
-    const serverTotal = serverCalls.reduce((s, [, v]) => s + v, 0);
-    const topServer = [...serverCalls].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  try {
+    if (has('a') || has('b') || has('c') || has('inbox')) {
+      const app = await startSingle(env);
+      deployment = app;
+      const poolMax = poolMaxOf(app.app);
+      console.log(`single process booted in ${fmt(app.bootMs, 0)} ms; pool max ${poolMax}`);
+      await runShapes(app, single, startLimitFor(poolMax));
+      if (has('inbox')) {
+        inbox = await measureInbox(client, app.apiUrls[0]!, tokens!, {
+          releases: opts.inboxReleases,
+          tasks: opts.inboxTasks,
+          requests: opts.inboxRequests,
+        });
+        await removeSeed(client);
+      }
+      await app.close();
+      deployment = undefined;
+    }
+    if (has('scale-out')) {
+      const cluster = await startScaleOut(env, opts.apis, opts.workers);
+      deployment = cluster;
+      console.log(
+        `scale-out booted in ${fmt(cluster.bootMs, 0)} ms: ${opts.apis} API + ${opts.workers} worker processes`,
+      );
+      await runShapes(cluster, scaled, startLimitFor(10));
+      await cluster.close();
+      deployment = undefined;
+    }
 
     // ---- report
-    const lat = (s: Summary) => [fmt(s.p50), fmt(s.p90), fmt(s.p99), fmt(s.max)];
+    const baselineRows = Object.entries(baselines).flatMap(([shape, b]) => [
+      [
+        `in-memory EngineHost ${shape}`,
+        String(b.host.instances),
+        fmt(b.host.perSecond, 1),
+        fmt(b.host.latency.p50, 2),
+        fmt(b.host.latency.p99, 2),
+        fmt(b.host.cpuMsPerInstance),
+      ],
+      [
+        `in-memory plain bpmn-engine ${shape}`,
+        String(b.plain.instances),
+        fmt(b.plain.perSecond, 1),
+        fmt(b.plain.latency.p50, 2),
+        fmt(b.plain.latency.p99, 2),
+        fmt(b.plain.cpuMsPerInstance),
+      ],
+    ]);
     console.log(
       table(
-        'Throughput and start-to-end latency (ms)',
-        ['path', 'instances', 'wall ms', 'inst/s', 'p50', 'p90', 'p99', 'max', 'cpu ms/inst (node)'],
-        [
-          [
-            'durable (PG + outbox + BullMQ)',
-            String(n),
-            fmt(durable.wallMs, 0),
-            fmt(perSecond, 1),
-            ...lat(latency),
-            fmt(nodeCpuMs / n),
-          ],
-          [
-            'in-memory EngineHost start+complete',
-            String(n),
-            fmt(hostFigures.wallMs, 0),
-            fmt(hostFigures.perSecond, 1),
-            ...lat(hostFigures.latency),
-            fmt(hostFigures.cpuMsPerInstance),
-          ],
-          [
-            'in-memory plain bpmn-engine',
-            String(n),
-            fmt(plainFigures.wallMs, 0),
-            fmt(plainFigures.perSecond, 1),
-            ...lat(plainFigures.latency),
-            fmt(plainFigures.cpuMsPerInstance),
-          ],
-        ],
+        'In-memory baselines (one instance at a time)',
+        ['run', 'n', 'inst/s', 'p50 ms', 'p99 ms', 'cpu ms/inst'],
+        baselineRows,
       ),
     );
-    console.log(
-      `(durable: ${opts.concurrency} instances in flight, latency = start() call → row seen completed by a ${POLL_MS} ms poll; ` +
-        'in-memory: one instance at a time)',
-    );
+    printShapes([...single, ...scaled]);
+    const ratioRows = [...single, ...scaled]
+      .filter((f) => f.shape in baselines)
+      .map((f) => {
+        const b = baselines[f.shape as ServiceShape]!;
+        return [
+          `${f.deployment} ${f.shape}`,
+          fmt(b.plain.perSecond / f.perSecond, 1),
+          fmt(f.latency.p50 / b.plain.latency.p50, 1),
+          fmt(b.host.perSecond / f.perSecond, 1),
+          fmt(f.latency.p50 / b.host.latency.p50, 1),
+        ];
+      });
     console.log(
       table(
-        'Durable / in-memory ratios',
-        ['baseline', 'throughput (durable is x slower)', 'p50 latency (durable is x slower)'],
-        [
-          [
-            'EngineHost',
-            fmt(hostFigures.perSecond / perSecond, 1),
-            fmt(latency.p50 / hostFigures.latency.p50, 1),
-          ],
-          [
-            'plain bpmn-engine',
-            fmt(plainFigures.perSecond / perSecond, 1),
-            fmt(latency.p50 / plainFigures.latency.p50, 1),
-          ],
-        ],
+        'Durable vs in memory (x slower)',
+        ['run', 'throughput vs plain', 'p50 vs plain', 'throughput vs EngineHost', 'p50 vs EngineHost'],
+        ratioRows,
       ),
     );
-    console.log(
-      table(
-        'Durable latency by phase (ms, per instance)',
-        ['phase', 'p50', 'p90', 'p99', 'max'],
-        [
-          ['start() call → start tx committed', ...lat(phase.startTx)],
-          ['commit → outbox relay tx began', ...lat(phase.toRelay)],
-          ['relay → handler wrote job_effect (BullMQ add + pickup)', ...lat(phase.toHandler)],
-          ['handler → completeJob set ended_at', ...lat(phase.toCompleted)],
-          ['ended_at → completion detected (poll)', ...lat(phase.toDetected)],
-          ['DB only: ended_at - started_at', ...lat(phase.dbLatency)],
-        ],
-      ),
-    );
-    console.log(
-      table(
-        'Durable cost per instance (measured run)',
-        ['resource', 'per instance', 'total'],
-        [
-          ['SQL statements by the app', fmt(pgCounter.queries / n, 1), String(pgCounter.queries)],
-          ['SQL time awaited (sum, overlapping) ms', fmt(pgCounter.queryMs / n), fmt(pgCounter.queryMs, 0)],
-          ['pool connections taken', fmt(poolCounter.acquisitions / n, 1), String(poolCounter.acquisitions)],
-          ['pool wait ms', fmt(poolCounter.waitMs / n), fmt(poolCounter.waitMs, 0)],
-          ['Redis commands sent by this process (round trips)', fmt(redisTotal / n, 1), String(redisTotal)],
-          [
-            'Redis commands executed by the server (incl. in Lua; shared)',
-            fmt(serverTotal / n, 1),
-            String(serverTotal),
-          ],
-          ['CPU ms: node (this process)', fmt(nodeCpuMs / n), fmt(nodeCpuMs, 0)],
-          [
-            `CPU ms: postgres (the ${pids1.length} backends of the bench database)`,
-            pgCpuKnown ? fmt(pgCpuMs / n) : 'n/a',
-            pgCpuKnown ? fmt(pgCpuMs, 0) : 'n/a',
-          ],
-          ['CPU ms: redis-server (whole server, shared)', fmt(redisCpuMs / n), fmt(redisCpuMs, 0)],
-        ],
-      ),
-    );
-    console.log(
-      `event-loop utilisation during the run: ${fmt(elu.utilization * 100, 0)} %; ` +
-        `pool (max ${master.options?.max ?? '?'}) waiting clients avg ${fmt(poolCounter.waitingSum / (poolCounter.waitingSamples || 1), 1)}, max ${poolCounter.waitingMax}; ` +
-        `wall ${fmt(durable.wallMs, 0)} ms on ${availableParallelism()} cores; load average now ${fmt(loadavg()[0] ?? NaN)}`,
-    );
-    console.log(
-      `Redis commands per instance, sent: ${topRedis.map(([c, v]) => `${c} ${fmt(v / n, 1)}`).join(', ')}; ` +
-        `executed by the server: ${topServer.map(([c, v]) => `${c} ${fmt(v / n, 1)}`).join(', ')}`,
-    );
-    console.log(
-      table(
-        'SQL statements by the app per instance (measured run)',
-        ['statement', 'per instance'],
-        [...pgCounter.byStatement]
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 16)
-          .map(([kind, count]) => [kind, fmt(count / n, 2)]),
-      ),
-    );
+    if (phaseTable) console.log(phaseTable);
     if (profile) console.log(profile);
-    console.log(
-      table(
-        `Stored state (${sizes.state.n} completed instances incl. warm-up)`,
-        ['what', 'avg', 'max'],
-        [
-          ['engine_state pg_column_size (bytes)', fmt(sizes.state.avg_col, 0), String(sizes.state.max_col)],
-          ['engine_state::text length (chars)', fmt(sizes.state.avg_text, 0), String(sizes.state.max_text)],
-          ['variables pg_column_size (bytes)', fmt(sizes.state.avg_vars, 0), ''],
-          ['history_event rows / instance', fmt(sizes.rows.history / sizes.rows.instances, 1), ''],
-          [
-            'history_event bytes / instance (row sizes)',
-            fmt(sizes.rows.history_bytes / sizes.rows.instances, 0),
-            '',
-          ],
-          [
-            'job / outbox / job_effect rows / instance',
-            `${fmt(sizes.rows.jobs / sizes.rows.instances, 1)} / ${fmt(sizes.rows.outbox / sizes.rows.instances, 1)} / ${fmt(sizes.rows.effects / sizes.rows.instances, 1)}`,
-            '',
-          ],
-          ...sizes.tables.map((t) => [
-            `${t.table} total relation bytes / instance`,
-            fmt(t.bytes / sizes.rows.instances, 0),
-            '',
-          ]),
-        ],
-      ),
-    );
-    console.log(
-      `definition XML stored once: ${sizes.definition.versions} row(s), ${sizes.definition.xml_chars} chars ` +
-        `(${sizes.definition.xml_stored} bytes stored); instance states containing "source": ${sizes.state.with_source}`,
-    );
+    if (inbox) printInbox(inbox);
+    console.log(`\n${availableParallelism()} cores; load average now ${fmt(loadavg()[0] ?? NaN)}`);
 
+    const byShape = (list: readonly ShapeFigures[]) =>
+      Object.fromEntries(list.map((f) => [f.shape, shapeJson(f)]));
+    const singleA = single.find((f) => f.shape === 'a');
     const summary = {
-      instances: n,
-      concurrency: opts.concurrency,
-      workerConcurrency: opts.workerConcurrency,
-      durable: {
-        perSecond: round(perSecond, 1),
-        p50Ms: round(latency.p50),
-        p99Ms: round(latency.p99),
-        wallMs: round(durable.wallMs, 0),
+      options: {
+        shapes: [...opts.shapes],
+        instances: opts.instances,
+        bInstances: opts.bInstances,
+        concurrency: opts.concurrency,
+        releases: opts.releases,
+        releaseConcurrency: opts.releaseConcurrency,
+        workerConcurrency: opts.workerConcurrency,
+        apis: opts.apis,
+        workers: opts.workers,
       },
-      engineHost: {
-        perSecond: round(hostFigures.perSecond, 1),
-        p50Ms: round(hostFigures.latency.p50),
-        p99Ms: round(hostFigures.latency.p99),
-      },
-      plainEngine: {
-        perSecond: round(plainFigures.perSecond, 1),
-        p50Ms: round(plainFigures.latency.p50),
-        p99Ms: round(plainFigures.latency.p99),
-      },
-      ratio: {
-        throughputVsEngineHost: round(hostFigures.perSecond / perSecond, 2),
-        p50VsEngineHost: round(latency.p50 / hostFigures.latency.p50, 2),
-        throughputVsPlainEngine: round(plainFigures.perSecond / perSecond, 2),
-        p50VsPlainEngine: round(latency.p50 / plainFigures.latency.p50, 2),
-      },
-      perInstance: {
-        sqlStatements: round(pgCounter.queries / n, 1),
-        redisCommands: round(redisTotal / n, 1),
-        nodeCpuMs: round(nodeCpuMs / n),
-        postgresCpuMs: pgCpuKnown ? round(pgCpuMs / n) : null,
-      },
-      stored: {
-        engineStateAvgBytes: round(sizes.state.avg_col, 0),
-        engineStateMaxBytes: sizes.state.max_col,
-        engineStateAvgChars: round(sizes.state.avg_text, 0),
-        engineStateMaxChars: sizes.state.max_text,
-        definitionXmlChars: sizes.definition.xml_chars,
-        definitionRows: sizes.definition.versions,
-        historyRowsPerInstance: round(sizes.rows.history / sizes.rows.instances, 2),
-      },
+      machine: { cores: availableParallelism(), loadBefore: round(load1, 2) },
+      inMemory: Object.fromEntries(
+        Object.entries(baselines).map(([shape, b]) => [
+          shape,
+          { engineHost: baselineJson(b.host), plainEngine: baselineJson(b.plain) },
+        ]),
+      ),
+      single: byShape(single),
+      scaleOut: scaled.length > 0 ? { apis: opts.apis, workers: opts.workers, ...byShape(scaled) } : null,
+      inbox: inbox
+        ? {
+            openTasks: inbox.openTasks,
+            releases: opts.inboxReleases,
+            seedMs: round(inbox.seedMs, 0),
+            p99WithoutIndexMs: round(Math.max(...inbox.without.map((q) => q.latency.p99)), 1),
+            p99WithIndexMs: round(Math.max(...inbox.withIndex.map((q) => q.latency.p99)), 1),
+            queries: inbox.without.map((q, i) => ({
+              name: q.name,
+              matching: q.total,
+              withoutIndex: { p50Ms: round(q.latency.p50, 1), p99Ms: round(q.latency.p99, 1) },
+              withIndex: {
+                p50Ms: round(inbox!.withIndex[i]?.latency.p50 ?? NaN, 1),
+                p99Ms: round(inbox!.withIndex[i]?.latency.p99 ?? NaN, 1),
+              },
+            })),
+          }
+        : null,
+      // The keys of earlier runs, for shape a in one process: compare like with like.
+      ...(singleA && baselines.a
+        ? {
+            durable: {
+              perSecond: round(singleA.perSecond, 1),
+              p50Ms: round(singleA.latency.p50),
+              p99Ms: round(singleA.latency.p99),
+            },
+            ratio: {
+              throughputVsEngineHost: round(baselines.a.host.perSecond / singleA.perSecond, 2),
+              throughputVsPlainEngine: round(baselines.a.plain.perSecond / singleA.perSecond, 2),
+              p50VsPlainEngine: round(singleA.latency.p50 / baselines.a.plain.latency.p50, 2),
+            },
+          }
+        : {}),
     };
     console.log(`\nBENCH_SUMMARY ${JSON.stringify(summary)}`);
   } catch (err) {
     stalled = err instanceof StallError;
     throw err;
   } finally {
+    await watcher?.stop().catch(() => undefined);
     if (clientConnected) await client.end().catch(() => undefined);
-    // After a stall the app's transactions never end and app.close() would wait for them: dropping the
-    // database WITH (FORCE) first ends them. Either way app.close() gets a bounded time.
+    // After a stall the service's transactions never end and closing would wait for them: dropping the
+    // database WITH (FORCE) first ends them.
     if (stalled) await dropResources(resources);
-    if (app) {
-      const closing = app.close().then(() => true);
-      const closed = await Promise.race([closing, sleep(20_000).then(() => false)]);
-      if (!closed) console.error('app.close() did not finish in 20 s');
-    }
-    redis.disconnect();
+    if (deployment) await deployment.close().catch((e: unknown) => console.error(e));
     if (!stalled) await dropResources(resources);
   }
+}
+
+function poolMaxOf(app: { get(token: unknown): unknown }): number {
+  const dataSource = app.get(DataSource) as { driver: unknown };
+  return (dataSource.driver as { master?: { options?: { max?: number } } }).master?.options?.max ?? 10;
+}
+
+/** Takes the inbox seed out again, so the scale-out run meets the same database as the single run. */
+async function removeSeed(client: pg.Client): Promise<void> {
+  await client.query('BEGIN');
+  await client.query(
+    `CREATE TEMP TABLE seeded ON COMMIT DROP AS SELECT id, instance_id FROM release WHERE number LIKE 'SEED-%'`,
+  );
+  await client.query(`DELETE FROM user_task WHERE instance_id IN (SELECT instance_id FROM seeded)`);
+  await client.query(`DELETE FROM release WHERE id IN (SELECT id FROM seeded)`);
+  await client.query(`DELETE FROM process_instance WHERE id IN (SELECT instance_id FROM seeded)`);
+  await client.query('COMMIT');
+}
+
+function phaseReport(phase: Awaited<ReturnType<typeof phases>>): string {
+  const lat = (s: Summary) => [fmt(s.p50), fmt(s.p90), fmt(s.p99), fmt(s.max)];
+  return table(
+    'Shape a in one process: latency by phase (ms, per instance)',
+    ['phase', 'p50', 'p90', 'p99', 'max'],
+    [
+      ['start() call → start tx committed', ...lat(phase.startTx)],
+      ['commit → outbox relay tx began', ...lat(phase.toRelay)],
+      ['relay → handler wrote job_effect (BullMQ add + pickup)', ...lat(phase.toHandler)],
+      ['handler → completeJob set ended_at', ...lat(phase.toCompleted)],
+      ['ended_at → completion detected (poll)', ...lat(phase.toDetected)],
+      ['DB only: ended_at - started_at', ...lat(phase.dbLatency)],
+    ],
+  );
 }
 
 main().then(

@@ -13,6 +13,7 @@ import { UsersAndInbox1795550000000 } from './migrations/1795550000000-UsersAndI
 import { UserEntity } from '../../identity/user.entity.js';
 import { ServiceTaskWork1795600000000 } from './migrations/1795600000000-ServiceTaskWork.js';
 import { TokenGeneration1795700000000 } from './migrations/1795700000000-TokenGeneration.js';
+import { InboxIndexes1795720000000 } from './migrations/1795720000000-InboxIndexes.js';
 import {
   CmdbBaselineEntity,
   CmdbItemEntity,
@@ -48,6 +49,7 @@ export const migrations = [
   UsersAndInbox1795550000000,
   ServiceTaskWork1795600000000,
   TokenGeneration1795700000000,
+  InboxIndexes1795720000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */

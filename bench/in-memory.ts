@@ -1,0 +1,80 @@
+/** The baselines: the same process run in memory, by the project's engine host and by plain bpmn-engine. */
+import * as Elements from 'bpmn-elements';
+import { Engine } from 'bpmn-engine';
+import { BpmnModdle } from 'bpmn-moddle';
+import serializer, { TypeResolver } from 'moddle-context-serializer';
+import zeebe from 'zeebe-bpmn-moddle/resources/zeebe.json';
+import type { EngineHost } from '../src/engine/engine-host.js';
+import type { CompiledProcess } from '../src/engine/process-model.js';
+import { now, summarize, type Summary } from './stats.js';
+
+export interface RunFigures {
+  readonly instances: number;
+  readonly wallMs: number;
+  readonly perSecond: number;
+  readonly latency: Summary;
+  readonly cpuMsPerInstance: number;
+}
+
+export async function measureSequential(
+  count: number,
+  warmup: number,
+  once: (i: number) => Promise<void>,
+): Promise<RunFigures> {
+  for (let i = 0; i < warmup; i++) await once(-1 - i);
+  const latencies: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const t0 = now();
+  for (let i = 0; i < count; i++) {
+    const s = now();
+    await once(i);
+    latencies.push(now() - s);
+  }
+  const wallMs = now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    instances: count,
+    wallMs,
+    perSecond: (count / wallMs) * 1000,
+    latency: summarize(latencies),
+    cpuMsPerInstance: (cpu.user + cpu.system) / 1000 / count,
+  };
+}
+
+/**
+ * The project's own engine host, the commands the durable path applies: start, then complete each service task
+ * as its job would, until the instance ends.
+ */
+export function engineHostOnce(host: EngineHost, compiled: CompiledProcess) {
+  return async (i: number): Promise<void> => {
+    let run = await host.run(compiled, null, { type: 'start', variables: { bench: true, seq: i } });
+    while (!run.finished) {
+      const wait = run.waits[0];
+      if (!wait || wait.kind !== 'service-task')
+        throw new Error(`expected a service-task wait, got ${JSON.stringify(run.waits)}`);
+      run = await host.run(
+        compiled,
+        run.state,
+        { type: 'complete', elementId: wait.elementId, executionId: wait.executionId, variables: {} },
+        new Set([wait.executionId]),
+      );
+    }
+  };
+}
+
+/** Plain bpmn-engine: default service-task behaviour (dummy service, completes at once), one run, no state. */
+export async function plainEngineOnce(xml: string, name: string) {
+  const parsed = await new BpmnModdle({ zeebe }).fromXML(xml);
+  const sourceContext = serializer(parsed as never, TypeResolver({ ...Elements } as never));
+  return async (i: number): Promise<void> => {
+    const engine = new Engine({
+      name,
+      sourceContext,
+      settings: { enableDummyService: true },
+      variables: { bench: true, seq: i },
+    } as never);
+    const ended = engine.waitFor('end');
+    await engine.execute();
+    await ended;
+  };
+}
