@@ -4,8 +4,6 @@ import { In, type EntityManager } from 'typeorm';
 import { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity } from './incident.entity.js';
-import { JobEntity, type JobKind } from '../queue/job.entity.js';
-import { OutboxEntity } from '../queue/outbox.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 
 export interface HistoryRecord {
@@ -15,34 +13,6 @@ export interface HistoryRecord {
   readonly executionId?: string | null;
   readonly actor?: string | null;
   readonly data?: JsonObject | null;
-}
-
-export interface NewJob {
-  readonly kind: JobKind;
-  readonly jobType: string;
-  readonly elementId: string;
-  readonly executionId: string;
-  readonly headers: Record<string, string>;
-  readonly maxAttempts: number;
-  readonly dueAt: Date | null;
-}
-
-export const TIMER_QUEUE = 'timer';
-
-/** How many instances of a process and release class are in a status. */
-export interface InstanceCount {
-  readonly process: string;
-  readonly class: string;
-  readonly status: string;
-  readonly n: number;
-}
-
-/** How many incidents of a job type are open for a process and release class. */
-export interface IncidentCount {
-  readonly process: string;
-  readonly class: string;
-  readonly jobType: string;
-  readonly n: number;
 }
 
 /** All database work of the instance service; every method runs inside the caller's transaction. */
@@ -55,6 +25,11 @@ export class InstanceRepository {
       .setLock('pessimistic_write')
       .where('i.id = :instanceId', { instanceId })
       .getOne();
+  }
+
+  /** Read without a lock. */
+  async find(manager: EntityManager, instanceId: string): Promise<ProcessInstanceEntity | null> {
+    return manager.getRepository(ProcessInstanceEntity).findOneBy({ id: instanceId });
   }
 
   async insertInstance(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void> {
@@ -80,10 +55,6 @@ export class InstanceRepository {
     return manager.getRepository(UserTaskEntity).findBy({ instanceId, status: 'open' });
   }
 
-  async pendingJobs(manager: EntityManager, instanceId: string): Promise<JobEntity[]> {
-    return manager.getRepository(JobEntity).findBy({ instanceId, status: 'pending' });
-  }
-
   async insertTask(
     manager: EntityManager,
     task: Omit<UserTaskEntity, 'id' | 'createdAt'>,
@@ -96,59 +67,6 @@ export class InstanceRepository {
   async closeTasks(manager: EntityManager, ids: string[], status: 'completed' | 'cancelled'): Promise<void> {
     if (ids.length === 0) return;
     await manager.getRepository(UserTaskEntity).update({ id: In(ids) }, { status, completedAt: new Date() });
-  }
-
-  /** A job and the outbox message that will put it on its queue after commit. */
-  async insertJob(manager: EntityManager, instanceId: string, job: NewJob): Promise<JobEntity> {
-    const entity = manager.getRepository(JobEntity).create({
-      id: randomUUID(),
-      instanceId,
-      ...job,
-      status: 'pending',
-      attempts: 0,
-      result: null,
-      error: null,
-      completedAt: null,
-    });
-    await manager.getRepository(JobEntity).insert(entity);
-    await this.enqueue(manager, entity);
-    return entity;
-  }
-
-  /** Write an outbox message for a job (again, for a retry or a timer woken too early). */
-  async enqueue(manager: EntityManager, job: JobEntity): Promise<void> {
-    await manager.getRepository(OutboxEntity).insert({
-      id: randomUUID(),
-      jobId: job.id,
-      queue: job.kind === 'timer' ? TIMER_QUEUE : job.jobType,
-      dueAt: job.dueAt,
-      maxAttempts: job.maxAttempts,
-      relayedAt: null,
-    });
-  }
-
-  async finishJobs(
-    manager: EntityManager,
-    ids: string[],
-    status: 'completed' | 'cancelled',
-    result?: JsonObject,
-  ): Promise<void> {
-    if (ids.length === 0) return;
-    await manager
-      .getRepository(JobEntity)
-      .update({ id: In(ids) }, { status, completedAt: new Date(), ...(result ? { result } : {}) });
-  }
-
-  async findJob(manager: EntityManager, jobId: string): Promise<JobEntity | null> {
-    return manager.getRepository(JobEntity).findOneBy({ id: jobId });
-  }
-
-  /** Write back a job read in this transaction (an UPDATE by id: save() would read it again first). */
-  async saveJob(manager: EntityManager, job: JobEntity): Promise<void> {
-    const { id, status, attempts, dueAt, result, error, completedAt } = job;
-    await manager
-      .getRepository(JobEntity)
-      .update({ id }, { status, attempts, dueAt, result, error, completedAt });
   }
 
   async insertIncident(
@@ -199,26 +117,6 @@ export class InstanceRepository {
         actor: r.actor ?? null,
         data: r.data ?? null,
       })),
-    );
-  }
-
-  /** Instances by process, release class and status (a completed one by its end status), for gauges. */
-  async countsByStatus(manager: EntityManager): Promise<InstanceCount[]> {
-    return manager.query(
-      `SELECT process_key AS process, coalesce(variables->>'releaseClass', 'none') AS class,
-              CASE WHEN status = 'completed' THEN coalesce(end_status, 'completed') ELSE status END AS status,
-              count(*)::int AS n
-         FROM process_instance GROUP BY 1, 2, 3`,
-    );
-  }
-
-  /** Open incidents by process, release class and job type, for gauges. */
-  async openIncidentsByClass(manager: EntityManager): Promise<IncidentCount[]> {
-    return manager.query(
-      `SELECT i.process_key AS process, coalesce(i.variables->>'releaseClass', 'none') AS class,
-              x.job_type AS "jobType", count(*)::int AS n
-         FROM incident x JOIN process_instance i ON i.id = x.instance_id
-        WHERE x.status = 'open' GROUP BY 1, 2, 3`,
     );
   }
 }

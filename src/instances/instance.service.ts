@@ -20,7 +20,8 @@ import { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import type { InstanceListener } from './instance-listener.js';
 import { InstanceRepository, type HistoryRecord } from './instance.repository.js';
-import { JobEntity } from '../queue/job.entity.js';
+import type { JobEntity } from '../queue/job.entity.js';
+import { JobRepository } from '../queue/job.repository.js';
 import { OutboxRelay } from '../queue/outbox-relay.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 
@@ -44,6 +45,7 @@ export class InstanceService {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(DefinitionService) private readonly definitions: DefinitionService,
     @Inject(InstanceRepository) private readonly repository: InstanceRepository,
+    @Inject(JobRepository) private readonly jobs: JobRepository,
     @Inject(EngineHost) private readonly engine: EngineHost,
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -159,7 +161,7 @@ export class InstanceService {
     const found = await this.findJob(jobId);
     return this.transaction(async (manager) => {
       const instance = await this.repository.lock(manager, found.instanceId);
-      const job = await this.repository.findJob(manager, jobId);
+      const job = await this.jobs.find(manager, jobId);
       if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
 
       assertSize({ variables, outcome }, this.config.variablesMaxBytes, 'job result');
@@ -168,7 +170,7 @@ export class InstanceService {
       job.result = { variables, outcome };
       job.completedAt = new Date();
       job.attempts += 1;
-      await this.repository.saveJob(manager, job);
+      await this.jobs.save(manager, job);
       await this.repository.appendHistory(manager, instance.id, [
         {
           type: 'job.completed',
@@ -187,22 +189,24 @@ export class InstanceService {
     });
   }
 
-  /** A job attempt failed. When retries have run out the job becomes an incident and the instance waits. */
-  async failJob(jobId: string, error: string, attemptsMade: number, final: boolean): Promise<void> {
+  /**
+   * A job attempt failed (`attempt`: its number, already counted on the job row by the worker). When retries have
+   * run out the job becomes an incident and the instance waits.
+   */
+  async failJob(jobId: string, error: string, attempt: number, final: boolean): Promise<void> {
     const found = await this.findJob(jobId);
     await this.transaction(async (manager) => {
       const instance = await this.repository.lock(manager, found.instanceId);
-      const job = await this.repository.findJob(manager, jobId);
+      const job = await this.jobs.find(manager, jobId);
       if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return;
 
-      job.attempts = attemptsMade;
       job.error = error.slice(0, 4000);
       const history: HistoryRecord[] = [
         {
           type: 'job.failed',
           elementId: job.elementId,
           executionId: job.executionId,
-          data: { jobId: job.id, jobType: job.jobType, attempt: attemptsMade, error: job.error },
+          data: { jobId: job.id, jobType: job.jobType, attempt, error: job.error },
         },
       ];
       if (final) {
@@ -213,7 +217,7 @@ export class InstanceService {
           elementId: job.elementId,
           jobType: job.jobType,
           error: job.error,
-          attempts: attemptsMade,
+          attempts: attempt,
           status: 'open',
           resolvedAt: null,
           resolvedBy: null,
@@ -226,7 +230,7 @@ export class InstanceService {
           data: { incidentId: incident.id, jobType: job.jobType, error: job.error },
         });
       }
-      await this.repository.saveJob(manager, job);
+      await this.jobs.save(manager, job);
       await this.repository.appendHistory(manager, instance.id, history);
     });
   }
@@ -236,11 +240,11 @@ export class InstanceService {
     const found = await this.findJob(jobId);
     return this.transaction(async (manager) => {
       const instance = await this.repository.lock(manager, found.instanceId);
-      const job = await this.repository.findJob(manager, jobId);
+      const job = await this.jobs.find(manager, jobId);
       if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
       if (job.dueAt && job.dueAt > this.clock.now()) {
         // Delivered before it is due (clock skew): queue the wake-up again for the rest of the time.
-        await this.repository.enqueue(manager, job);
+        await this.jobs.enqueue(manager, job);
         return 'early';
       }
 
@@ -265,8 +269,8 @@ export class InstanceService {
       job.status = 'pending';
       job.attempts = 0;
       job.error = null;
-      await this.repository.saveJob(manager, job);
-      await this.repository.enqueue(manager, job);
+      await this.jobs.save(manager, job);
+      await this.jobs.enqueue(manager, job);
       await this.repository.appendHistory(manager, instance.id, [
         {
           type: 'incident.retried',
@@ -296,7 +300,7 @@ export class InstanceService {
       job.status = 'completed';
       job.result = { variables: {}, outcome: { resolvedManually: true, comment } };
       job.completedAt = new Date();
-      await this.repository.saveJob(manager, job);
+      await this.jobs.save(manager, job);
       await this.repository.appendHistory(manager, instance.id, [
         {
           type: 'incident.resolved',
@@ -325,13 +329,13 @@ export class InstanceService {
   ): Promise<void> {
     const instance = await this.lockRunning(manager, instanceId);
     const tasks = await this.repository.openTasks(manager, instanceId);
-    const jobs = await this.repository.pendingJobs(manager, instanceId);
+    const jobs = await this.jobs.pending(manager, instanceId);
     await this.repository.closeTasks(
       manager,
       tasks.map((t) => t.id),
       'cancelled',
     );
-    await this.repository.finishJobs(
+    await this.jobs.finishJobs(
       manager,
       jobs.map((j) => j.id),
       'cancelled',
@@ -356,13 +360,13 @@ export class InstanceService {
     const incident = await this.repository.findIncident(manager, incidentId);
     if (!incident || incident.status !== 'open')
       throw new ConflictError(`incident ${incidentId} is already resolved`);
-    const job = await this.repository.findJob(manager, incident.jobId);
+    const job = await this.jobs.find(manager, incident.jobId);
     if (!job) throw new NotFoundError(`job ${incident.jobId} does not exist`);
     return { instance, incident, job };
   }
 
   private async findJob(jobId: string): Promise<JobEntity> {
-    const job = await this.dataSource.getRepository(JobEntity).findOneBy({ id: jobId });
+    const job = await this.jobs.find(this.dataSource.manager, jobId);
     if (!job) throw new NotFoundError(`job ${jobId} does not exist`);
     return job;
   }
@@ -384,7 +388,7 @@ export class InstanceService {
   ): Promise<EngineRun> {
     const process = await this.definitions.compiledFor(instance.definitionId, manager);
     const openTasks = await this.repository.openTasks(manager, instance.id);
-    const pendingJobs = await this.repository.pendingJobs(manager, instance.id);
+    const pendingJobs = await this.jobs.pending(manager, instance.id);
     const known = new Set([...openTasks.map((t) => t.executionId), ...pendingJobs.map((j) => j.executionId)]);
     if (command.type === 'complete') known.add(command.executionId);
 
@@ -407,12 +411,12 @@ export class InstanceService {
       'cancelled',
     );
     const gone = pendingJobs.filter((j) => !waiting.has(j.executionId));
-    await this.repository.finishJobs(
+    await this.jobs.finishJobs(
       manager,
       gone.filter((j) => ended.has(j.executionId)).map((j) => j.id),
       'completed',
     );
-    await this.repository.finishJobs(
+    await this.jobs.finishJobs(
       manager,
       gone.filter((j) => !ended.has(j.executionId)).map((j) => j.id),
       'cancelled',
@@ -441,7 +445,7 @@ export class InstanceService {
           completedAt: null,
         });
       } else if (wait.kind === 'service-task' && element?.jobType) {
-        await this.repository.insertJob(manager, instance.id, {
+        await this.jobs.insertJob(manager, instance.id, {
           kind: 'service-task',
           jobType: element.jobType,
           elementId: wait.elementId,
@@ -451,7 +455,7 @@ export class InstanceService {
           dueAt: null,
         });
       } else if (wait.kind === 'timer') {
-        await this.repository.insertJob(manager, instance.id, {
+        await this.jobs.insertJob(manager, instance.id, {
           kind: 'timer',
           jobType: 'timer',
           elementId: wait.elementId,

@@ -7,6 +7,9 @@ import { InstanceRepository } from './instance.repository.js';
 import { InstanceService } from './instance.service.js';
 import { IncidentsController, ProcessInstancesController } from './instances.controller.js';
 import { OutboxRelay } from '../queue/outbox-relay.js';
+import { JOB_OUTCOMES } from '../queue/job-outcome.port.js';
+import { JobRepository } from '../queue/job.repository.js';
+import { InstanceJobOutcomes } from './instance-job-outcomes.js';
 
 @Module({
   imports: [DefinitionsModule],
@@ -19,10 +22,13 @@ import { OutboxRelay } from '../queue/outbox-relay.js';
       inject: [APP_CONFIG],
     },
     { provide: InstanceRepository, useValue: new InstanceRepository() },
+    { provide: JobRepository, useValue: new JobRepository() },
+    // The queue reports job outcomes here (the queue knows no instance).
+    { provide: JOB_OUTCOMES, useClass: InstanceJobOutcomes },
     InstanceService,
     InstanceQueryService,
     OutboxRelay,
   ],
-  exports: [InstanceService, InstanceQueryService, InstanceRepository, OutboxRelay],
+  exports: [InstanceService, InstanceQueryService, InstanceRepository, OutboxRelay, JOB_OUTCOMES],
 })
 export class InstancesModule {}

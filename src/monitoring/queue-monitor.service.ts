@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NotFoundError, ConflictError } from '../platform/errors.js';
-import { QUEUE_INSPECTOR, type QueueInspector } from '../queue/queue-inspector.port.js';
+import { TIMER_QUEUE } from '../queue/job-queue.port.js';
+import type { BullMqJobQueue } from '../queue/bullmq-job-queue.js';
+import { JobHandlerRegistry } from '../queue/job-handler.port.js';
+import { JOB_QUEUE } from '../queue/job-queue.port.js';
 
 export interface QueueSummary {
   name: string;
@@ -13,15 +16,18 @@ export interface QueueSummary {
 /** What operators see of the queues, and the two things they may do to a failed job. */
 @Injectable()
 export class QueueMonitorService {
-  constructor(@Inject(QUEUE_INSPECTOR) private readonly queues: QueueInspector) {}
+  constructor(
+    @Inject(JOB_QUEUE) private readonly queues: BullMqJobQueue,
+    @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
+  ) {}
 
   names(): string[] {
-    return this.queues.names();
+    return [...this.handlers.jobTypes, TIMER_QUEUE];
   }
 
-  private known(name: string): string {
+  private queue(name: string) {
     if (!this.names().includes(name)) throw new NotFoundError(`there is no queue "${name}"`);
-    return name;
+    return this.queues.queue(name);
   }
 
   async summaries(): Promise<QueueSummary[]> {
@@ -29,12 +35,12 @@ export class QueueMonitorService {
   }
 
   async summary(name: string): Promise<QueueSummary> {
-    const queue = this.known(name);
+    const queue = this.queue(name);
     const now = Date.now();
     const [counts, completed, failed] = await Promise.all([
-      this.queues.counts(queue),
-      this.queues.completed(queue, 1000),
-      this.queues.failed(queue, 100),
+      queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed'),
+      queue.getCompleted(0, 999),
+      queue.getFailed(0, 99),
     ]);
     const finishedSince = (jobs: typeof completed, ms: number) =>
       jobs.filter((j) => (j.finishedOn ?? 0) >= now - ms).length;
@@ -47,8 +53,8 @@ export class QueueMonitorService {
         failedLastHour: finishedSince(failed, 3_600_000),
       },
       failed: failed.map((job) => ({
-        id: job.id,
-        jobId: job.jobId,
+        id: String(job.id),
+        jobId: String((job.data as { jobId?: string }).jobId ?? ''),
         attemptsMade: job.attemptsMade,
         reason: job.failedReason,
         failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
@@ -58,15 +64,17 @@ export class QueueMonitorService {
 
   /** Put a failed queue job back (its job row decides whether there is still anything to do). */
   async retry(name: string, id: string): Promise<void> {
-    const outcome = await this.queues.retryFailed(this.known(name), id);
-    if (outcome === 'missing') throw new NotFoundError(`queue ${name} has no job ${id}`);
-    if (outcome === 'not-failed') throw new ConflictError(`job ${id} of queue ${name} has not failed`);
+    const job = await this.queue(name).getJob(id);
+    if (!job) throw new NotFoundError(`queue ${name} has no job ${id}`);
+    if (!(await job.isFailed())) throw new ConflictError(`job ${id} of queue ${name} has not failed`);
+    await job.retry('failed');
   }
 
   async remove(name: string, id: string): Promise<void> {
-    const outcome = await this.queues.removeFailed(this.known(name), id);
-    if (outcome === 'missing') throw new NotFoundError(`queue ${name} has no job ${id}`);
-    if (outcome === 'not-failed')
+    const job = await this.queue(name).getJob(id);
+    if (!job) throw new NotFoundError(`queue ${name} has no job ${id}`);
+    if (!(await job.isFailed()))
       throw new ConflictError(`only failed jobs can be removed; job ${id} has not failed`);
+    await job.remove();
   }
 }

@@ -14,3 +14,6 @@ export interface JobQueuePort {
 }
 
 export const JOB_QUEUE = Symbol('JOB_QUEUE');
+
+/** The queue of timers' wake-ups (service-task jobs have a queue per job type). */
+export const TIMER_QUEUE = 'timer';

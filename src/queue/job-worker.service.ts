@@ -9,20 +9,19 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FaultInjector } from '../platform/fault-injector.js';
-import { JobEntity } from './job.entity.js';
-import { TIMER_QUEUE } from '../instances/instance.repository.js';
-import { InstanceService } from '../instances/instance.service.js';
-import { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
-import { QueueMetrics } from './queue.metrics.js';
+import { JOB_OUTCOMES, type JobOutcomes } from './job-outcome.port.js';
+import { JobRepository } from './job.repository.js';
+import { MetricsService } from '../monitoring/metrics.service.js';
 import { JobHandlerRegistry, JobNotReadyError } from './job-handler.port.js';
-import type { QueueMessage } from './job-queue.port.js';
+import { TIMER_QUEUE, type QueueMessage } from './job-queue.port.js';
 import { logRedisErrors } from '../platform/redis.js';
 
 const NOT_READY_MARGIN_MS = 250;
 
 /**
- * Runs queued jobs: a handler per job type does the work, the result is fed back to the instance.
- * Each attempt is checked against PostgreSQL first, so a message delivered twice is done once.
+ * Runs queued jobs: a handler per job type does the work, the result is reported to JOB_OUTCOMES (the instances).
+ * Each attempt is checked against PostgreSQL first, so a message delivered twice is done once. The job row counts
+ * the attempts; BullMQ only carries the message, redelivers it and spaces the retries.
  */
 @Injectable()
 export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -35,9 +34,10 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
-    @Inject(InstanceService) private readonly instances: InstanceService,
+    @Inject(JOB_OUTCOMES) private readonly outcomes: JobOutcomes,
+    @Inject(JobRepository) private readonly jobs: JobRepository,
     @Inject(FaultInjector) private readonly faults: FaultInjector,
-    @Inject(QueueMetrics) private readonly metrics: QueueMetrics,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -115,7 +115,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
 
   private async runTimer(message: Job<QueueMessage>): Promise<string> {
     const dueAt = message.timestamp + (message.opts.delay ?? 0);
-    const outcome = await this.instances.fireTimer(message.data.jobId);
+    const outcome = await this.outcomes.timerDue(message.data.jobId);
     if (outcome === 'fired') this.metrics.timerLateness.observe(Math.max(0, Date.now() - dueAt) / 1000);
     return outcome;
   }
@@ -126,47 +126,45 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private async runServiceJob(message: Job<QueueMessage>, token: string | undefined): Promise<string> {
-    const job = await this.dataSource.getRepository(JobEntity).findOneBy({ id: message.data.jobId });
-    if (!job || job.status !== 'pending') return 'skipped: already done';
-    const instance = await this.dataSource
-      .getRepository(ProcessInstanceEntity)
-      .findOneBy({ id: job.instanceId });
-    if (!instance || instance.status !== 'running') return 'skipped: instance not running';
-    const handler = this.handlers.get(job.jobType);
-    if (!handler) throw new UnrecoverableError(`no handler for job type ${job.jobType}`);
+    const context = await this.outcomes.context(message.data.jobId);
+    if ('skipped' in context) return `skipped: ${context.skipped}`;
+    const handler = this.handlers.get(context.jobType);
+    if (!handler) throw new UnrecoverableError(`no handler for job type ${context.jobType}`);
 
-    const attempt = message.attemptsMade + 1;
-    const stopTimer = this.metrics.jobDuration.startTimer({ job_type: job.jobType });
+    const stopTimer = this.metrics.jobDuration.startTimer({ job_type: context.jobType });
     try {
-      const result = await handler.handle(
-        {
-          jobId: job.id,
-          jobType: job.jobType,
-          instanceId: job.instanceId,
-          businessKey: instance.businessKey,
-          elementId: job.elementId,
-          headers: job.headers,
-          variables: instance.variables,
-          attempt,
-        },
-        this.dataSource.manager,
-      );
-      this.faults.crashIfArmed('in-job', job.jobType);
-      await this.faults.delayIfArmed('slow-job', job.jobType);
-      const fed = await this.instances.completeJob(job.id, result.variables ?? {}, result.outcome ?? {});
+      const result = await handler.handle(context, this.dataSource.manager);
+      this.faults.crashIfArmed('in-job', context.jobType);
+      await this.faults.delayIfArmed('slow-job', context.jobType);
+      const fed = await this.outcomes.completed(context.jobId, result);
       stopTimer({ outcome: 'completed' });
       return fed;
     } catch (err) {
       if (err instanceof JobNotReadyError) {
         stopTimer({ outcome: 'delayed' });
-        return this.comeBackLater(message, token, job.jobType, err);
+        return this.comeBackLater(message, token, context.jobType, err);
       }
       stopTimer({ outcome: 'failed' });
-      const final = attempt >= (message.opts.attempts ?? 1) || err instanceof UnrecoverableError;
-      this.metrics.jobFailures.inc({ job_type: job.jobType, final: String(final) });
-      await this.instances.failJob(job.id, err instanceof Error ? err.message : String(err), attempt, final);
+      await this.reportFailure(context.jobId, context.jobType, err);
       throw err;
     }
+  }
+
+  /**
+   * Count the failed attempt on the job row and report it; the row decides whether it was the last one. A job no
+   * longer pending (finished meanwhile by another delivery) has nothing to report.
+   */
+  private async reportFailure(jobId: string, jobType: string, err: unknown): Promise<void> {
+    const count = await this.jobs.countAttempt(this.dataSource.manager, jobId);
+    if (!count) return;
+    const final = count.attempts >= count.maxAttempts || err instanceof UnrecoverableError;
+    this.metrics.jobFailures.inc({ job_type: jobType, final: String(final) });
+    await this.outcomes.failed(
+      jobId,
+      err instanceof Error ? err.message : String(err),
+      count.attempts,
+      final,
+    );
   }
 
   /**

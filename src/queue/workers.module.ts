@@ -1,10 +1,18 @@
-import { Module } from '@nestjs/common';
-import { InstancesModule } from '../instances/instances.module.js';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { JobRepository } from './job.repository.js';
 import { JobWorkerService } from './job-worker.service.js';
-import { QueueMetrics } from './queue.metrics.js';
 
-@Module({
-  imports: [InstancesModule],
-  providers: [JobWorkerService, QueueMetrics],
-})
-export class WorkersModule {}
+@Module({})
+export class WorkersModule {
+  /**
+   * `outcomes`: the module that provides JOB_OUTCOMES (the instances), chosen by the composition root so that the
+   * queue imports no feature of its own.
+   */
+  static forRoot(outcomes: Type<unknown>): DynamicModule {
+    return {
+      module: WorkersModule,
+      imports: [outcomes],
+      providers: [{ provide: JobRepository, useValue: new JobRepository() }, JobWorkerService],
+    };
+  }
+}

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import type { Clock } from '../../src/platform/clock';
-import { TIMER_QUEUE } from '../../src/instances/instance.repository';
+import { TIMER_QUEUE } from '../../src/queue/job-queue.port';
 import { eventually, REDIS_URL, type TestResources } from './test-env';
 
 /**
