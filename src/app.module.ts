@@ -7,6 +7,7 @@ import { DefinitionsModule } from './definitions/definitions.module.js';
 import { FormsModule } from './definitions/forms.module.js';
 import { InstancesModule } from './instances/instances.module.js';
 import { loggingModule } from './platform/logging.js';
+import { MetricsModule } from './platform/metrics.js';
 import { MonitoringModule } from './monitoring/monitoring.module.js';
 import type { JobHandler } from './queue/job-handler.port.js';
 import { JobHandlersModule } from './queue/job-handlers.module.js';
@@ -32,6 +33,7 @@ export class AppModule {
       imports: [
         loggingModule(config),
         CoreModule.forRoot(config, clock),
+        MetricsModule,
         JobHandlersModule.forRoot(jobHandlers),
         AuthModule,
         FormsModule,

@@ -15,6 +15,22 @@ export interface HistoryRecord {
   readonly data?: JsonObject | null;
 }
 
+/** How many instances of a process and release class are in a status. */
+export interface InstanceCount {
+  readonly process: string;
+  readonly class: string;
+  readonly status: string;
+  readonly n: number;
+}
+
+/** How many incidents of a job type are open for a process and release class. */
+export interface IncidentCount {
+  readonly process: string;
+  readonly class: string;
+  readonly jobType: string;
+  readonly n: number;
+}
+
 /** All database work of the instance service; every method runs inside the caller's transaction. */
 export class InstanceRepository {
   /** Take the instance's row lock: no other process advances it until this transaction ends. */
@@ -117,6 +133,26 @@ export class InstanceRepository {
         actor: r.actor ?? null,
         data: r.data ?? null,
       })),
+    );
+  }
+
+  /** Instances by process, release class and status (a completed one by its end status), for gauges. */
+  async countsByStatus(manager: EntityManager): Promise<InstanceCount[]> {
+    return manager.query(
+      `SELECT process_key AS process, coalesce(variables->>'releaseClass', 'none') AS class,
+              CASE WHEN status = 'completed' THEN coalesce(end_status, 'completed') ELSE status END AS status,
+              count(*)::int AS n
+         FROM process_instance GROUP BY 1, 2, 3`,
+    );
+  }
+
+  /** Open incidents by process, release class and job type, for gauges. */
+  async openIncidentsByClass(manager: EntityManager): Promise<IncidentCount[]> {
+    return manager.query(
+      `SELECT i.process_key AS process, coalesce(i.variables->>'releaseClass', 'none') AS class,
+              x.job_type AS "jobType", count(*)::int AS n
+         FROM incident x JOIN process_instance i ON i.id = x.instance_id
+        WHERE x.status = 'open' GROUP BY 1, 2, 3`,
     );
   }
 }

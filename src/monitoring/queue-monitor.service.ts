@@ -1,9 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NotFoundError, ConflictError } from '../platform/errors.js';
-import { TIMER_QUEUE } from '../queue/job-queue.port.js';
-import type { BullMqJobQueue } from '../queue/bullmq-job-queue.js';
-import { JobHandlerRegistry } from '../queue/job-handler.port.js';
-import { JOB_QUEUE } from '../queue/job-queue.port.js';
+import { QUEUE_INSPECTOR, type QueueInspector } from '../queue/queue-inspector.port.js';
 
 export interface QueueSummary {
   name: string;
@@ -16,18 +13,15 @@ export interface QueueSummary {
 /** What operators see of the queues, and the two things they may do to a failed job. */
 @Injectable()
 export class QueueMonitorService {
-  constructor(
-    @Inject(JOB_QUEUE) private readonly queues: BullMqJobQueue,
-    @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
-  ) {}
+  constructor(@Inject(QUEUE_INSPECTOR) private readonly queues: QueueInspector) {}
 
   names(): string[] {
-    return [...this.handlers.jobTypes, TIMER_QUEUE];
+    return this.queues.names();
   }
 
-  private queue(name: string) {
+  private known(name: string): string {
     if (!this.names().includes(name)) throw new NotFoundError(`there is no queue "${name}"`);
-    return this.queues.queue(name);
+    return name;
   }
 
   async summaries(): Promise<QueueSummary[]> {
@@ -35,12 +29,12 @@ export class QueueMonitorService {
   }
 
   async summary(name: string): Promise<QueueSummary> {
-    const queue = this.queue(name);
+    const queue = this.known(name);
     const now = Date.now();
     const [counts, completed, failed] = await Promise.all([
-      queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed'),
-      queue.getCompleted(0, 999),
-      queue.getFailed(0, 99),
+      this.queues.counts(queue),
+      this.queues.completed(queue, 1000),
+      this.queues.failed(queue, 100),
     ]);
     const finishedSince = (jobs: typeof completed, ms: number) =>
       jobs.filter((j) => (j.finishedOn ?? 0) >= now - ms).length;
@@ -53,8 +47,8 @@ export class QueueMonitorService {
         failedLastHour: finishedSince(failed, 3_600_000),
       },
       failed: failed.map((job) => ({
-        id: String(job.id),
-        jobId: String((job.data as { jobId?: string }).jobId ?? ''),
+        id: job.id,
+        jobId: job.jobId,
         attemptsMade: job.attemptsMade,
         reason: job.failedReason,
         failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
@@ -64,17 +58,15 @@ export class QueueMonitorService {
 
   /** Put a failed queue job back (its job row decides whether there is still anything to do). */
   async retry(name: string, id: string): Promise<void> {
-    const job = await this.queue(name).getJob(id);
-    if (!job) throw new NotFoundError(`queue ${name} has no job ${id}`);
-    if (!(await job.isFailed())) throw new ConflictError(`job ${id} of queue ${name} has not failed`);
-    await job.retry('failed');
+    const outcome = await this.queues.retryFailed(this.known(name), id);
+    if (outcome === 'missing') throw new NotFoundError(`queue ${name} has no job ${id}`);
+    if (outcome === 'not-failed') throw new ConflictError(`job ${id} of queue ${name} has not failed`);
   }
 
   async remove(name: string, id: string): Promise<void> {
-    const job = await this.queue(name).getJob(id);
-    if (!job) throw new NotFoundError(`queue ${name} has no job ${id}`);
-    if (!(await job.isFailed()))
+    const outcome = await this.queues.removeFailed(this.known(name), id);
+    if (outcome === 'missing') throw new NotFoundError(`queue ${name} has no job ${id}`);
+    if (outcome === 'not-failed')
       throw new ConflictError(`only failed jobs can be removed; job ${id} has not failed`);
-    await job.remove();
   }
 }

@@ -11,7 +11,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FaultInjector } from '../platform/fault-injector.js';
 import { JOB_OUTCOMES, type JobOutcomes } from './job-outcome.port.js';
 import { JobRepository } from './job.repository.js';
-import { MetricsService } from '../monitoring/metrics.service.js';
+import { QueueMetrics } from './queue.metrics.js';
 import { JobHandlerRegistry, JobNotReadyError } from './job-handler.port.js';
 import { TIMER_QUEUE, type QueueMessage } from './job-queue.port.js';
 import { logRedisErrors } from '../platform/redis.js';
@@ -37,7 +37,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(JOB_OUTCOMES) private readonly outcomes: JobOutcomes,
     @Inject(JobRepository) private readonly jobs: JobRepository,
     @Inject(FaultInjector) private readonly faults: FaultInjector,
-    @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(QueueMetrics) private readonly metrics: QueueMetrics,
   ) {}
 
   onApplicationBootstrap(): void {

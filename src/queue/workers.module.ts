@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { JobRepository } from './job.repository.js';
 import { JobWorkerService } from './job-worker.service.js';
+import { QueueMetrics } from './queue.metrics.js';
 
 @Module({})
 export class WorkersModule {
@@ -12,7 +13,7 @@ export class WorkersModule {
     return {
       module: WorkersModule,
       imports: [outcomes],
-      providers: [{ provide: JobRepository, useValue: new JobRepository() }, JobWorkerService],
+      providers: [{ provide: JobRepository, useValue: new JobRepository() }, JobWorkerService, QueueMetrics],
     };
   }
 }
