@@ -31,6 +31,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private again = false;
   private stopped = false;
   private interval: NodeJS.Timeout | undefined;
+  /** The first pass after start re-offers what a lost Redis may have dropped; until it succeeds. */
+  private reofferPending = true;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -71,9 +73,27 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Relay until nothing is left; resolves when done (tests and shutdown wait on it). */
   async drain(): Promise<void> {
+    if (this.reofferPending) {
+      await this.reofferPendingJobs();
+      this.reofferPending = false;
+    }
     while (!this.stopped && (await this.relayBatch()) === BATCH) {
       // keep going
     }
+  }
+
+  /**
+   * Marks the newest message of every pending job unrelayed, so the relay puts it on its queue again. Redis is
+   * only the transport: after it lost its data (or the database was restored) a pending job or a timer's
+   * wake-up would otherwise never run. Where the queue still holds the message, adding it again is a no-op.
+   */
+  private async reofferPendingJobs(): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE outbox SET relayed_at = NULL
+        WHERE relayed_at IS NOT NULL
+          AND id IN (SELECT DISTINCT ON (o.job_id) o.id FROM outbox o JOIN job j ON j.id = o.job_id
+                      WHERE j.status = 'pending' ORDER BY o.job_id, o.created_at DESC)`,
+    );
   }
 
   private async relayBatch(): Promise<number> {
