@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import {
   InvalidInputError,
   NotFoundError,
@@ -20,7 +20,8 @@ import { FormService } from './form.service.js';
 import { JobHandlerRegistry } from '../queue/job-handler.port.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { processWarnings, validateProcess, type DefinitionLimits } from './definition-validator.js';
-import { ProcessDefinitionEntity } from './process-definition.entity.js';
+import { DefinitionRepository, type DefinitionVersion } from './definition.repository.js';
+import type { ProcessDefinitionEntity } from './process-definition.entity.js';
 import { firstProcessingInstruction, MAX_XML_DEPTH, nestsDeeperThan } from './xml-depth.js';
 
 export const MAX_BPMN_BYTES = 2 * 1024 * 1024;
@@ -39,19 +40,7 @@ export interface ValidationResult {
   readonly warnings: readonly FieldError[];
 }
 
-export interface DefinitionVersion {
-  readonly id: string;
-  readonly key: string;
-  readonly version: number;
-  readonly name: string;
-  readonly checksum: string;
-  readonly deployedBy: string | null;
-  readonly deployedAt: Date;
-  readonly runningInstances: number;
-  readonly instances: number;
-  /** Numbers of the releases still running on this version (the first 100). */
-  readonly runningReleases: string[];
-}
+export type { DefinitionVersion } from './definition.repository.js';
 
 /** More flow elements than any release flow needs; keeps a hostile file from costing a lot to run. */
 export const MAX_ELEMENTS = 2000;
@@ -64,7 +53,7 @@ export class DefinitionService {
   private readonly limits: DefinitionLimits;
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(DefinitionRepository) private readonly definitions: DefinitionRepository,
     @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
     @Inject(FormService) private readonly forms: FormService,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -148,20 +137,13 @@ export class DefinitionService {
 
   async deploy(xml: string, deployedBy: string | null): Promise<DeployResult> {
     const { model, warnings } = await this.check(xml);
-    return this.dataSource.transaction(async (manager) => {
-      // One deployment per process key at a time, so versions are gapless and identical content lands once.
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `process-definition:${model.processId}`,
-      ]);
-      const repository = manager.getRepository(ProcessDefinitionEntity);
-      const existing = await repository.findOneBy({ key: model.processId, checksum: model.checksum });
+    // One deployment per process key at a time, so versions are gapless and identical content lands once.
+    return this.definitions.withKeyLocked(model.processId, async (manager) => {
+      const existing = await this.definitions.findByChecksum(manager, model.processId, model.checksum);
       if (existing) return { definition: existing, created: false, warnings };
 
-      const latest = await repository.findOne({
-        where: { key: model.processId },
-        order: { version: 'DESC' },
-      });
-      const definition = repository.create({
+      const latest = await this.definitions.latest(model.processId, manager);
+      const definition = await this.definitions.insert(manager, {
         key: model.processId,
         version: (latest?.version ?? 0) + 1,
         name: model.name,
@@ -170,7 +152,6 @@ export class DefinitionService {
         jobTypes: [...model.jobTypes].sort(),
         deployedBy,
       });
-      await repository.insert(definition);
       return { definition, created: true, warnings };
     });
   }
@@ -192,66 +173,36 @@ export class DefinitionService {
   }
 
   /** `manager`: the caller's transaction, when there is one (the embedded database has a single connection). */
-  async latest(
-    key: string,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<ProcessDefinitionEntity> {
-    const definition = await manager
-      .getRepository(ProcessDefinitionEntity)
-      .findOne({ where: { key }, order: { version: 'DESC' } });
+  async latest(key: string, manager?: EntityManager): Promise<ProcessDefinitionEntity> {
+    const definition = await this.definitions.latest(key, manager);
     if (!definition) throw new NotFoundError(`no process definition "${key}" is deployed`);
     return definition;
   }
 
   async list(): Promise<ProcessDefinitionEntity[]> {
-    return this.dataSource.query(
-      `SELECT DISTINCT ON (process_key) id, process_key AS key, version, name, checksum, job_types AS "jobTypes",
-              deployed_by AS "deployedBy", deployed_at AS "deployedAt"
-         FROM process_definition ORDER BY process_key, version DESC`,
-    );
+    return this.definitions.listLatest();
   }
 
   async versions(key: string): Promise<DefinitionVersion[]> {
-    const rows: DefinitionVersion[] = await this.dataSource.query(
-      `SELECT d.id, d.process_key AS key, d.version, d.name, d.checksum, d.deployed_by AS "deployedBy",
-              d.deployed_at AS "deployedAt",
-              count(i.id) FILTER (WHERE i.status = 'running')::int AS "runningInstances",
-              count(i.id)::int AS instances,
-              coalesce((array_agg(r.number ORDER BY r.number) FILTER (WHERE i.status = 'running' AND r.number IS NOT NULL))[1:100],
-                       '{}') AS "runningReleases"
-         FROM process_definition d
-         LEFT JOIN process_instance i ON i.definition_id = d.id
-         LEFT JOIN release r ON r.instance_id = i.id
-        WHERE d.process_key = $1
-        GROUP BY d.id ORDER BY d.version DESC`,
-      [key],
-    );
+    const rows = await this.definitions.versionsWithUse(key);
     if (rows.length === 0) throw new NotFoundError(`no process definition "${key}" is deployed`);
     return rows;
   }
 
   async version(key: string, version: number): Promise<ProcessDefinitionEntity> {
-    const definition = await this.dataSource
-      .getRepository(ProcessDefinitionEntity)
-      .findOneBy({ key, version });
+    const definition = await this.definitions.findVersion(key, version);
     if (!definition) throw new NotFoundError(`process definition "${key}" has no version ${version}`);
     return definition;
   }
 
   /** The parsed process of a definition version, cached: versions never change once stored. */
-  compiledFor(
-    definitionId: string,
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<CompiledProcess> {
+  compiledFor(definitionId: string, manager?: EntityManager): Promise<CompiledProcess> {
     let compiled = this.compiled.get(definitionId);
     if (!compiled) {
-      compiled = manager
-        .getRepository(ProcessDefinitionEntity)
-        .findOneBy({ id: definitionId })
-        .then((definition) => {
-          if (!definition) throw new NotFoundError(`process definition ${definitionId} does not exist`);
-          return compileProcess(definition.xml);
-        });
+      compiled = this.definitions.findById(definitionId, manager).then((definition) => {
+        if (!definition) throw new NotFoundError(`process definition ${definitionId} does not exist`);
+        return compileProcess(definition.xml);
+      });
       compiled.catch(() => this.compiled.delete(definitionId));
       this.compiled.set(definitionId, compiled);
     }

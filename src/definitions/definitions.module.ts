@@ -1,5 +1,6 @@
 import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DefinitionRepository } from './definition.repository.js';
 import { DefinitionService } from './definition.service.js';
 import { ProcessDefinitionsController } from './definitions.controller.js';
 
@@ -18,7 +19,7 @@ class ShippedProcessesDeployer implements OnModuleInit {
 
 @Module({
   controllers: [ProcessDefinitionsController],
-  providers: [DefinitionService, ShippedProcessesDeployer],
+  providers: [DefinitionService, DefinitionRepository, ShippedProcessesDeployer],
   exports: [DefinitionService],
 })
 export class DefinitionsModule {}

@@ -1,0 +1,102 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { lockForTransaction } from '../platform/database/advisory-lock.js';
+import { ProcessDefinitionEntity } from './process-definition.entity.js';
+
+/** A definition version with what runs on it. */
+export interface DefinitionVersion {
+  readonly id: string;
+  readonly key: string;
+  readonly version: number;
+  readonly name: string;
+  readonly checksum: string;
+  readonly deployedBy: string | null;
+  readonly deployedAt: Date;
+  readonly runningInstances: number;
+  readonly instances: number;
+  /** Numbers of the releases still running on this version (the first 100). */
+  readonly runningReleases: string[];
+}
+
+/** The fields of a new definition version. */
+export type NewDefinition = Pick<
+  ProcessDefinitionEntity,
+  'key' | 'version' | 'name' | 'checksum' | 'xml' | 'jobTypes' | 'deployedBy'
+>;
+
+/** All SQL of process definitions (`process_definition`). */
+@Injectable()
+export class DefinitionRepository {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  /** Run `fn` in a transaction that holds the process key: one deployment per key at a time. */
+  async withKeyLocked<T>(key: string, fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await lockForTransaction(manager, `process-definition:${key}`);
+      return fn(manager);
+    });
+  }
+
+  async findByChecksum(
+    manager: EntityManager,
+    key: string,
+    checksum: string,
+  ): Promise<ProcessDefinitionEntity | null> {
+    return manager.getRepository(ProcessDefinitionEntity).findOneBy({ key, checksum });
+  }
+
+  /** The newest version of a key; `manager`: the caller's transaction, when there is one. */
+  async latest(
+    key: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ProcessDefinitionEntity | null> {
+    return manager
+      .getRepository(ProcessDefinitionEntity)
+      .findOne({ where: { key }, order: { version: 'DESC' } });
+  }
+
+  async insert(manager: EntityManager, fields: NewDefinition): Promise<ProcessDefinitionEntity> {
+    const repository = manager.getRepository(ProcessDefinitionEntity);
+    const definition = repository.create(fields);
+    await repository.insert(definition);
+    return definition;
+  }
+
+  /** The newest version of every key, without the XML. */
+  async listLatest(): Promise<ProcessDefinitionEntity[]> {
+    return this.dataSource.query(
+      `SELECT DISTINCT ON (process_key) id, process_key AS key, version, name, checksum, job_types AS "jobTypes",
+              deployed_by AS "deployedBy", deployed_at AS "deployedAt"
+         FROM process_definition ORDER BY process_key, version DESC`,
+    );
+  }
+
+  /** Every version of a key, newest first, with the instances and releases on each. */
+  async versionsWithUse(key: string): Promise<DefinitionVersion[]> {
+    return this.dataSource.query(
+      `SELECT d.id, d.process_key AS key, d.version, d.name, d.checksum, d.deployed_by AS "deployedBy",
+              d.deployed_at AS "deployedAt",
+              count(i.id) FILTER (WHERE i.status = 'running')::int AS "runningInstances",
+              count(i.id)::int AS instances,
+              coalesce((array_agg(r.number ORDER BY r.number) FILTER (WHERE i.status = 'running' AND r.number IS NOT NULL))[1:100],
+                       '{}') AS "runningReleases"
+         FROM process_definition d
+         LEFT JOIN process_instance i ON i.definition_id = d.id
+         LEFT JOIN release r ON r.instance_id = i.id
+        WHERE d.process_key = $1
+        GROUP BY d.id ORDER BY d.version DESC`,
+      [key],
+    );
+  }
+
+  async findVersion(key: string, version: number): Promise<ProcessDefinitionEntity | null> {
+    return this.dataSource.getRepository(ProcessDefinitionEntity).findOneBy({ key, version });
+  }
+
+  async findById(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ProcessDefinitionEntity | null> {
+    return manager.getRepository(ProcessDefinitionEntity).findOneBy({ id });
+  }
+}
