@@ -4,10 +4,11 @@
 // any released version's HTTP API without compiling this tree.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 const [releasedTree, databaseUrl] = process.argv.slice(2);
@@ -404,6 +405,23 @@ async function main() {
   await service.stop();
 
   await db.end();
+  await dropQueues();
+  rmSync(PSL_DIR, { recursive: true, force: true });
+}
+
+/** The fixture keeps PostgreSQL only: the runs' queues go. */
+async function dropQueues() {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${QUEUE_PREFIX}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 main().catch(async (err) => {
