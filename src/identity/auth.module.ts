@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { UserRepository } from './user.repository.js';
 import { UserService } from './user.service.js';
 import { AuthController, UsersController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
@@ -12,6 +13,7 @@ import { TokenService } from './token.service.js';
   controllers: [AuthController, UsersController],
   providers: [
     UserService,
+    UserRepository,
     TokenService,
     SignInThrottle,
     SignInMetrics,
