@@ -105,14 +105,14 @@ function options(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
     throw new Error(
       `--shapes / BENCH_SHAPES: a list of ${ALL_SHAPES.join(', ')}; unknown: ${unknown.join(', ')}`,
     );
-  const instances = int('instances', 300, 1);
+  const instances = int('instances', 200, 1);
   return {
     shapes: new Set(shapeList as Shape[]),
     instances,
-    bInstances: int('b-instances', Math.max(1, Math.round(instances / 3)), 1),
+    bInstances: int('b-instances', Math.max(1, Math.round(instances / 4)), 1),
     concurrency: int('concurrency', 16, 1),
     warmup: int('warmup', 20, 0),
-    releases: int('releases', 16, 1),
+    releases: int('releases', 12, 1),
     releaseConcurrency: int('release-concurrency', 4, 1),
     inboxReleases: int('inbox-releases', 10_000, 1),
     inboxTasks: int('inbox-tasks', 100_000, 1),
@@ -554,6 +554,8 @@ async function main(): Promise<void> {
         });
         await removeSeed(client);
       }
+      printShapes(single);
+      if (inbox) printInbox(inbox);
       await app.close();
       deployment = undefined;
     }
@@ -564,6 +566,7 @@ async function main(): Promise<void> {
         `scale-out booted in ${fmt(cluster.bootMs, 0)} ms: ${opts.apis} API + ${opts.workers} worker processes`,
       );
       await runShapes(cluster, scaled, startLimitFor(10));
+      printShapes(scaled);
       await cluster.close();
       deployment = undefined;
     }
@@ -594,7 +597,6 @@ async function main(): Promise<void> {
         baselineRows,
       ),
     );
-    printShapes([...single, ...scaled]);
     const ratioRows = [...single, ...scaled]
       .filter((f) => f.shape in baselines)
       .map((f) => {
@@ -616,7 +618,6 @@ async function main(): Promise<void> {
     );
     if (phaseTable) console.log(phaseTable);
     if (profile) console.log(profile);
-    if (inbox) printInbox(inbox);
     console.log(`\n${availableParallelism()} cores; load average now ${fmt(loadavg()[0] ?? NaN)}`);
 
     const byShape = (list: readonly ShapeFigures[]) =>

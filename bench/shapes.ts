@@ -170,7 +170,8 @@ export class CompletionWatcher {
 }
 
 export class StallError extends Error {}
-const STALL_MS = 20_000;
+/** Long enough for a ten-task instance on a loaded machine; a stuck pool or queue still shows within it. */
+const STALL_MS = 120_000;
 
 export interface DurableSample {
   id: string;
