@@ -19,6 +19,7 @@ import { CmdbModule } from './releases/cmdb/cmdb.module.js';
 import { NotifyModule } from './releases/notify/notify.module.js';
 import { PslModule } from './releases/psl/psl.module.js';
 import { ReportsModule } from './releases/reports/reports.module.js';
+import { ServiceTaskHandlersModule } from './releases/service-tasks.module.js';
 
 @Module({})
 export class AppModule {
@@ -48,6 +49,7 @@ export class AppModule {
         CmdbModule,
         PslModule,
         ReportsModule,
+        ServiceTaskHandlersModule,
       ],
     };
   }

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { DeliveryLedger } from './delivery-ledger.service.js';
-import { JobEffects } from './job-effects.service.js';
 import { OutboundHttp } from '../platform/outbound-http.js';
 
-/** What every service-task handler leans on: run-once results, the delivery ledger, outgoing HTTP. */
+/** What service-task handlers lean on: the delivery ledger and outgoing HTTP (run-once results are the worker's). */
 @Module({
-  providers: [JobEffects, DeliveryLedger, OutboundHttp],
-  exports: [JobEffects, DeliveryLedger, OutboundHttp],
+  providers: [DeliveryLedger, OutboundHttp],
+  exports: [DeliveryLedger, OutboundHttp],
 })
 export class ServiceTaskSupportModule {}

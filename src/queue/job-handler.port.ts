@@ -42,36 +42,50 @@ export class JobNotReadyError extends Error {
   }
 }
 
-/** Nest multi-provider token: every handler module adds its handlers here. */
-export const JOB_HANDLERS = Symbol('JOB_HANDLERS');
-
 /** The handlers by job type, checked once: no type without a handler, none with two. */
 export class JobHandlerRegistry {
-  private readonly handlers = new Map<string, JobHandler>();
+  private handlers: Map<string, JobHandler> | undefined;
 
-  constructor(handlers: readonly JobHandler[]) {
-    for (const handler of handlers) {
+  /**
+   * `handlers`: the list, or where to find it on first use (handlers discovered among the application's providers
+   * exist only once the application has been built).
+   */
+  constructor(private readonly source: readonly JobHandler[] | (() => readonly JobHandler[])) {
+    if (typeof source !== 'function') this.load();
+  }
+
+  get(jobType: string): JobHandler | undefined {
+    return this.load().get(jobType);
+  }
+
+  has(jobType: string): boolean {
+    return this.load().has(jobType);
+  }
+
+  get jobTypes(): string[] {
+    return [...this.load().keys()].sort();
+  }
+
+  /** Find and check the handlers now (a duplicate or a bad name fails the boot, not the first job). */
+  check(): void {
+    this.load();
+  }
+
+  private load(): Map<string, JobHandler> {
+    if (this.handlers) return this.handlers;
+    const handlers = new Map<string, JobHandler>();
+    for (const handler of typeof this.source === 'function' ? this.source() : this.source) {
       if (!/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/.test(handler.jobType)) {
         throw new Error(
           `job type "${handler.jobType}" is not a valid name (lower case words joined by dots)`,
         );
       }
-      if (this.handlers.has(handler.jobType)) {
+      if (handlers.has(handler.jobType)) {
         throw new Error(`two handlers are registered for job type "${handler.jobType}"`);
       }
-      this.handlers.set(handler.jobType, handler);
+      handlers.set(handler.jobType, handler);
     }
-  }
-
-  get(jobType: string): JobHandler | undefined {
-    return this.handlers.get(jobType);
-  }
-
-  has(jobType: string): boolean {
-    return this.handlers.has(jobType);
-  }
-
-  get jobTypes(): string[] {
-    return [...this.handlers.keys()].sort();
+    this.handlers = handlers;
+    return handlers;
   }
 }

@@ -1,26 +1,40 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { Global, Inject, Module, type DynamicModule, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService } from '@nestjs/core';
+import { JobHandlerFor } from './job-handler.decorators.js';
 import { JobHandlerRegistry, type JobHandler } from './job-handler.port.js';
-import { RELEASE_JOB_HANDLERS, ServiceTaskHandlersModule } from '../releases/service-tasks.module.js';
 
 @Global()
 @Module({})
-export class JobHandlersModule {
+export class JobHandlersModule implements OnModuleInit {
+  constructor(@Inject(JobHandlerRegistry) private readonly registry: JobHandlerRegistry) {}
+
   /**
-   * The release procedure's handlers (RELEASE_JOB_HANDLERS: Nest providers with their services injected) and
-   * `extra` beside them (an embedding application's own, or a test's). Add a service-task type there.
+   * The handlers are the providers marked `@JobHandlerFor()` wherever a feature provides them, and `extra` beside
+   * them (an embedding application's own, or a test's).
    */
   static forRoot(extra: readonly JobHandler[] = []): DynamicModule {
     return {
       module: JobHandlersModule,
-      imports: [ServiceTaskHandlersModule],
+      imports: [DiscoveryModule],
       providers: [
         {
           provide: JobHandlerRegistry,
-          inject: [...RELEASE_JOB_HANDLERS],
-          useFactory: (...handlers: JobHandler[]) => new JobHandlerRegistry([...handlers, ...extra]),
+          inject: [DiscoveryService],
+          useFactory: (discovery: DiscoveryService) =>
+            new JobHandlerRegistry(() => [
+              ...discovery
+                .getProviders({ metadataKey: JobHandlerFor.KEY })
+                .map((wrapper) => wrapper.instance as JobHandler),
+              ...extra,
+            ]),
         },
       ],
       exports: [JobHandlerRegistry],
     };
+  }
+
+  /** Every provider exists by now: check the handlers at boot rather than at the first job. */
+  onModuleInit(): void {
+    this.registry.check();
   }
 }

@@ -11,6 +11,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FaultInjector } from '../platform/fault-injector.js';
 import { JOB_OUTCOMES, type JobOutcomes } from './job-outcome.port.js';
 import { JobRepository } from './job.repository.js';
+import { JobRunner } from './job-runner.service.js';
 import { QueueMetrics } from './queue.metrics.js';
 import { JobHandlerRegistry, JobNotReadyError } from './job-handler.port.js';
 import { TIMER_QUEUE, type QueueMessage } from './job-queue.port.js';
@@ -36,6 +37,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
     @Inject(JOB_OUTCOMES) private readonly outcomes: JobOutcomes,
     @Inject(JobRepository) private readonly jobs: JobRepository,
+    @Inject(JobRunner) private readonly runner: JobRunner,
     @Inject(FaultInjector) private readonly faults: FaultInjector,
     @Inject(QueueMetrics) private readonly metrics: QueueMetrics,
   ) {}
@@ -128,12 +130,12 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
   private async runServiceJob(message: Job<QueueMessage>, token: string | undefined): Promise<string> {
     const context = await this.outcomes.context(message.data.jobId);
     if ('skipped' in context) return `skipped: ${context.skipped}`;
-    const handler = this.handlers.get(context.jobType);
-    if (!handler) throw new UnrecoverableError(`no handler for job type ${context.jobType}`);
+    if (!this.handlers.has(context.jobType))
+      throw new UnrecoverableError(`no handler for job type ${context.jobType}`);
 
     const stopTimer = this.metrics.jobDuration.startTimer({ job_type: context.jobType });
     try {
-      const result = await handler.handle(context, this.dataSource.manager);
+      const result = await this.runner.run(context);
       this.faults.crashIfArmed('in-job', context.jobType);
       await this.faults.delayIfArmed('slow-job', context.jobType);
       const fed = await this.outcomes.completed(context.jobId, result);

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { JobRepository } from './job.repository.js';
+import { JobEffects } from './job-effects.service.js';
+import { JobRunner } from './job-runner.service.js';
 import { JobWorkerService } from './job-worker.service.js';
 import { QueueMetrics } from './queue.metrics.js';
 
@@ -13,7 +15,14 @@ export class WorkersModule {
     return {
       module: WorkersModule,
       imports: [outcomes],
-      providers: [{ provide: JobRepository, useValue: new JobRepository() }, JobWorkerService, QueueMetrics],
+      providers: [
+        { provide: JobRepository, useValue: new JobRepository() },
+        JobEffects,
+        JobRunner,
+        JobWorkerService,
+        QueueMetrics,
+      ],
+      exports: [JobRunner],
     };
   }
 }

@@ -14,7 +14,7 @@ import { ExternalCmdbPusher } from './cmdb/external-cmdb.js';
 import { ServiceTaskSupportModule } from '../queue/job-effects.module.js';
 
 /** The handlers of the release procedure's service tasks (release-procedure: service tasks). */
-export const RELEASE_JOB_HANDLERS: ReadonlyArray<Type<JobHandler>> = [
+const RELEASE_JOB_HANDLERS: ReadonlyArray<Type<JobHandler>> = [
   NotifyJobHandler,
   CmdbSyncJobHandler,
   PslArchiveJobHandler,
@@ -23,9 +23,9 @@ export const RELEASE_JOB_HANDLERS: ReadonlyArray<Type<JobHandler>> = [
   ReportGenerateJobHandler,
 ];
 
+/** Provides the release procedure's job handlers; the queue finds them by their `@JobHandlerFor()` mark. */
 @Module({
   imports: [ServiceTaskSupportModule, NotifyModule, CmdbModule, PslModule, ReportsModule],
   providers: [ExternalCmdbPusher, ...RELEASE_JOB_HANDLERS],
-  exports: [...RELEASE_JOB_HANDLERS],
 })
 export class ServiceTaskHandlersModule {}

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { InstanceService } from '../../src/instances/instance.service';
-import { JobHandlerRegistry, type JobResult } from '../../src/queue/job-handler.port';
+import type { JobResult } from '../../src/queue/job-handler.port';
+import { JobRunner } from '../../src/queue/job-runner.service';
 import { DeliveryBusyError } from '../../src/queue/delivery-ledger.service';
 import type { TestApp } from '../support/test-app';
 import { fileRelease, startFixture, usePeers } from './support/worker-world';
@@ -24,14 +25,14 @@ describe('each handler run twice on one job', () => {
   const count = async (sql: string, params: unknown[]) =>
     ((await t.dataSource.query(sql, params))[0] as { n: number }).n;
 
-  /** Run the pending job of `elementId` twice concurrently and once more, then feed it back like a worker. */
+  /** Run the pending job of `elementId` twice concurrently and once more as the worker runs it, then feed it back. */
   async function runTwice(instanceId: string, elementId: string): Promise<JobResult> {
     const job = await waitForJob(t, instanceId, elementId, 'pending');
-    const handler = t.get<JobHandlerRegistry>(JobHandlerRegistry).get(job.jobType)!;
+    const runner = t.get<JobRunner>(JobRunner);
     const context = await contextOf(t, job);
     const both = await Promise.allSettled([
-      handler.handle(context, t.dataSource.manager),
-      handler.handle({ ...context, attempt: 2 }, t.dataSource.manager),
+      runner.run(context),
+      runner.run({ ...context, attempt: 2 }),
     ]);
     // A run that meets the other one in flight (on any delivery) is told to come back later, and nothing else.
     const delivered = both.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -39,7 +40,7 @@ describe('each handler run twice on one job', () => {
     expect(delivered.length + refused.length).toBe(2);
     for (const reason of refused) expect(reason).toBeInstanceOf(DeliveryBusyError);
     // Once both are done, a third run finds every delivery made and answers as the first did.
-    const again = await handler.handle({ ...context, attempt: 3 }, t.dataSource.manager);
+    const again = await runner.run({ ...context, attempt: 3 });
     for (const result of delivered) expect(again).toEqual(result);
     await t
       .get<InstanceService>(InstanceService)

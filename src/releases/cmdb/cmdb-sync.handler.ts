@@ -6,7 +6,7 @@ import { CmdbService } from './cmdb.service.js';
 import { PslService } from '../psl/psl.service.js';
 import type { JobContext, JobHandler, JobResult } from '../../queue/job-handler.port.js';
 import { ExternalCmdbPusher } from './external-cmdb.js';
-import { JobEffects } from '../../queue/job-effects.service.js';
+import { JobHandlerFor } from '../../queue/job-handler.decorators.js';
 import { requireReleaseFacts } from '../release-facts.js';
 
 const ACTIONS = ['build', 'install'] as const;
@@ -17,21 +17,17 @@ const ACTIONS = ['build', 'install'] as const;
  * new versions. Each change is pushed to the external CMDB when one is configured.
  */
 @Injectable()
+@JobHandlerFor()
 export class CmdbSyncJobHandler implements JobHandler {
   readonly jobType = 'cmdb.sync';
 
   constructor(
-    @Inject(JobEffects) private readonly effects: JobEffects,
     @Inject(CmdbService) private readonly cmdb: CmdbService,
     @Inject(PslService) private readonly psl: PslService,
     @Inject(ExternalCmdbPusher) private readonly external: ExternalCmdbPusher,
   ) {}
 
-  handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
-    return this.effects.once(context, manager, () => this.run(context, manager));
-  }
-
-  private async run(context: JobContext, manager: EntityManager): Promise<JobResult> {
+  async handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
     const action = (context.headers.action ?? 'install') as (typeof ACTIONS)[number];
     if (!ACTIONS.includes(action)) {
       throw new UnrecoverableError(`cmdb.sync: unknown action "${action}" (build or install)`);

@@ -5,7 +5,7 @@ import { isTemplate } from './notify-templates.js';
 import { NotifyService, UnknownTemplateError, type NotifyRequest } from './notify.service.js';
 import type { JobContext, JobHandler, JobResult } from '../../queue/job-handler.port.js';
 import { DeliveryBusyError, DeliveryLedger, type Delivered } from '../../queue/delivery-ledger.service.js';
-import { JobEffects } from '../../queue/job-effects.service.js';
+import { JobHandlerFor } from '../../queue/job-handler.decorators.js';
 import { loadReleaseFacts } from '../release-facts.js';
 
 const MAX_LISTED = 100;
@@ -16,20 +16,16 @@ const MAX_LISTED = 100;
  * has not gone out yet. No channel configured: nothing is sent, and the outcome says so.
  */
 @Injectable()
+@JobHandlerFor()
 export class NotifyJobHandler implements JobHandler {
   readonly jobType = 'notify';
 
   constructor(
-    @Inject(JobEffects) private readonly effects: JobEffects,
     @Inject(DeliveryLedger) private readonly ledger: DeliveryLedger,
     @Inject(NotifyService) private readonly notify: NotifyService,
   ) {}
 
-  handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
-    return this.effects.once(context, manager, () => this.run(context, manager));
-  }
-
-  private async run(context: JobContext, manager: EntityManager): Promise<JobResult> {
+  async handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
     const template = context.headers.template;
     if (template !== undefined && !isTemplate(template)) {
       throw new UnrecoverableError(`unknown notification template "${template}"`);

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PslService } from './psl.service.js';
 import type { JobContext, JobHandler, JobResult } from '../../queue/job-handler.port.js';
-import { JobEffects } from '../../queue/job-effects.service.js';
+import { JobHandlerFor } from '../../queue/job-handler.decorators.js';
 import { requireReleaseFacts } from '../release-facts.js';
 
 /**
@@ -11,24 +11,20 @@ import { requireReleaseFacts } from '../release-facts.js';
  * PSL_REQUIRE_PACKAGE is on and the release is of a source that delivers a package (then it fails).
  */
 @Injectable()
+@JobHandlerFor()
 export class PslArchiveJobHandler implements JobHandler {
   readonly jobType = 'psl.archive';
 
-  constructor(
-    @Inject(JobEffects) private readonly effects: JobEffects,
-    @Inject(PslService) private readonly psl: PslService,
-  ) {}
+  constructor(@Inject(PslService) private readonly psl: PslService) {}
 
-  handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
-    return this.effects.once(context, manager, async () => {
-      const facts = await requireReleaseFacts(context, manager);
-      const outcome = await this.psl.archive(manager, {
-        jobId: context.jobId,
-        releaseId: facts.release.id,
-        version: facts.version,
-        source: facts.release.source,
-      });
-      return { outcome: { ...outcome } };
+  async handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
+    const facts = await requireReleaseFacts(context, manager);
+    const outcome = await this.psl.archive(manager, {
+      jobId: context.jobId,
+      releaseId: facts.release.id,
+      version: facts.version,
+      source: facts.release.source,
     });
+    return { outcome: { ...outcome } };
   }
 }

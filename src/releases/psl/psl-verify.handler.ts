@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PslService } from './psl.service.js';
 import type { JobContext, JobHandler, JobResult } from '../../queue/job-handler.port.js';
-import { JobEffects } from '../../queue/job-effects.service.js';
+import { JobHandlerFor } from '../../queue/job-handler.decorators.js';
 import { requireReleaseFacts } from '../release-facts.js';
 
 /**
@@ -11,22 +11,18 @@ import { requireReleaseFacts } from '../release-facts.js';
  * task is not reached.
  */
 @Injectable()
+@JobHandlerFor()
 export class PslVerifyJobHandler implements JobHandler {
   readonly jobType = 'psl.verify';
 
-  constructor(
-    @Inject(JobEffects) private readonly effects: JobEffects,
-    @Inject(PslService) private readonly psl: PslService,
-  ) {}
+  constructor(@Inject(PslService) private readonly psl: PslService) {}
 
-  handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
-    return this.effects.once(context, manager, async () => {
-      const facts = await requireReleaseFacts(context, manager);
-      const outcome = await this.psl.verify(manager, {
-        releaseId: facts.release.id,
-        source: facts.release.source,
-      });
-      return { outcome: { ...outcome } };
+  async handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
+    const facts = await requireReleaseFacts(context, manager);
+    const outcome = await this.psl.verify(manager, {
+      releaseId: facts.release.id,
+      source: facts.release.source,
     });
+    return { outcome: { ...outcome } };
   }
 }

@@ -3,7 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import { ReportService, UnknownReportKindError } from './report.service.js';
 import type { JobContext, JobHandler, JobResult } from '../../queue/job-handler.port.js';
-import { JobEffects } from '../../queue/job-effects.service.js';
+import { JobHandlerFor } from '../../queue/job-handler.decorators.js';
 import { requireReleaseFacts } from '../release-facts.js';
 
 /**
@@ -12,36 +12,32 @@ import { requireReleaseFacts } from '../release-facts.js';
  * release (GET /api/releases/:id/reports/:kind).
  */
 @Injectable()
+@JobHandlerFor()
 export class ReportGenerateJobHandler implements JobHandler {
   readonly jobType = 'report.generate';
 
-  constructor(
-    @Inject(JobEffects) private readonly effects: JobEffects,
-    @Inject(ReportService) private readonly reports: ReportService,
-  ) {}
+  constructor(@Inject(ReportService) private readonly reports: ReportService) {}
 
-  handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
-    return this.effects.once(context, manager, async () => {
-      const facts = await requireReleaseFacts(context, manager);
-      try {
-        const generated = await this.reports.generate(manager, {
-          jobId: context.jobId,
-          releaseId: facts.release.id,
-          kind: context.headers.kind ?? 'release-report',
-        });
-        return {
-          outcome: {
-            reports: generated.map((g) => ({
-              kind: g.kind,
-              bytes: g.bytes,
-              url: `/api/releases/${facts.release.id}/reports/${g.kind}`,
-            })),
-          },
-        };
-      } catch (err) {
-        if (err instanceof UnknownReportKindError) throw new UnrecoverableError(err.message);
-        throw err;
-      }
-    });
+  async handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
+    const facts = await requireReleaseFacts(context, manager);
+    try {
+      const generated = await this.reports.generate(manager, {
+        jobId: context.jobId,
+        releaseId: facts.release.id,
+        kind: context.headers.kind ?? 'release-report',
+      });
+      return {
+        outcome: {
+          reports: generated.map((g) => ({
+            kind: g.kind,
+            bytes: g.bytes,
+            url: `/api/releases/${facts.release.id}/reports/${g.kind}`,
+          })),
+        },
+      };
+    } catch (err) {
+      if (err instanceof UnknownReportKindError) throw new UnrecoverableError(err.message);
+      throw err;
+    }
   }
 }

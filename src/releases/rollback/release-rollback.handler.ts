@@ -6,7 +6,7 @@ import { CmdbService } from '../cmdb/cmdb.service.js';
 import type { JobContext, JobHandler, JobResult } from '../../queue/job-handler.port.js';
 import { DeliveryLedger } from '../../queue/delivery-ledger.service.js';
 import { ExternalCmdbPusher } from '../cmdb/external-cmdb.js';
-import { JobEffects } from '../../queue/job-effects.service.js';
+import { JobHandlerFor } from '../../queue/job-handler.decorators.js';
 import { OutboundHttp, redact } from '../../platform/outbound-http.js';
 import { requireReleaseFacts, type ReleaseFacts } from '../release-facts.js';
 
@@ -17,23 +17,19 @@ import { requireReleaseFacts, type ReleaseFacts } from '../release-facts.js';
  * step (retries, then an incident) before the CMDB is touched. The flow then goes on along its rollback path.
  */
 @Injectable()
+@JobHandlerFor()
 export class ReleaseRollbackJobHandler implements JobHandler {
   readonly jobType = 'release.rollback';
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(JobEffects) private readonly effects: JobEffects,
     @Inject(DeliveryLedger) private readonly ledger: DeliveryLedger,
     @Inject(OutboundHttp) private readonly http: OutboundHttp,
     @Inject(CmdbService) private readonly cmdb: CmdbService,
     @Inject(ExternalCmdbPusher) private readonly external: ExternalCmdbPusher,
   ) {}
 
-  handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
-    return this.effects.once(context, manager, () => this.run(context, manager));
-  }
-
-  private async run(context: JobContext, manager: EntityManager): Promise<JobResult> {
+  async handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
     const facts = await requireReleaseFacts(context, manager);
     const names = parseCiSpecs(facts.configurationItems).map((i) => i.name);
     const baseline = await this.cmdb.baseline(manager, facts.release.id, names);

@@ -1,0 +1,47 @@
+import { Injectable, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { JobHandlerFor } from './job-handler.decorators';
+import { JobHandlerRegistry, type JobHandler } from './job-handler.port';
+import { JobHandlersModule } from './job-handlers.module';
+
+@Injectable()
+@JobHandlerFor()
+class ArchiveHandler implements JobHandler {
+  readonly jobType = 'archive';
+  handle = async () => ({});
+}
+
+@Injectable()
+@JobHandlerFor()
+class OtherArchiveHandler implements JobHandler {
+  readonly jobType = 'archive';
+  handle = async () => ({});
+}
+
+/** A feature's module that provides its handler; the queue does not import it. */
+@Module({ providers: [ArchiveHandler] })
+class FeatureModule {}
+
+@Module({ providers: [OtherArchiveHandler] })
+class SecondFeatureModule {}
+
+describe('JobHandlersModule', () => {
+  it('given a feature module that provides a marked handler, when the application boots, then the queue knows its job type beside the extra ones', async () => {
+    const extra: JobHandler = { jobType: 'embedder.task', handle: async () => ({}) };
+    const app = await Test.createTestingModule({
+      imports: [JobHandlersModule.forRoot([extra]), FeatureModule],
+    }).compile();
+    await app.init();
+    const registry = app.get(JobHandlerRegistry);
+    expect(registry.jobTypes).toEqual(['archive', 'embedder.task']);
+    expect(registry.get('archive')).toBeInstanceOf(ArchiveHandler);
+    await app.close();
+  });
+
+  it('given two features that handle one job type, when the application boots, then the boot fails naming the type', async () => {
+    const app = await Test.createTestingModule({
+      imports: [JobHandlersModule.forRoot(), FeatureModule, SecondFeatureModule],
+    }).compile();
+    await expect(app.init()).rejects.toThrow('two handlers are registered for job type "archive"');
+  });
+});
