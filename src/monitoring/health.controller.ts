@@ -4,8 +4,10 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Public } from '../identity/auth.decorators.js';
-import { REDIS } from '../platform/redis.js';
+import { assertMigrationsApplied, pingDatabase } from '../platform/database/database-health.js';
+import { pingRedis, REDIS } from '../platform/redis.js';
 
+/** How long a dependency may take to answer before readiness calls it down. */
 const PROBE_TIMEOUT_MS = 2000;
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -43,33 +45,20 @@ export class HealthController {
   @HealthCheck()
   ready() {
     return this.health.check([
-      async () => {
-        const database = this.indicators.check('database');
-        try {
-          await withTimeout(this.dataSource.query('SELECT 1'), 'PostgreSQL');
-          return database.up();
-        } catch (err) {
-          return database.down(String(err instanceof Error ? err.message : err));
-        }
-      },
-      async () => {
-        const migrations = this.indicators.check('migrations');
-        try {
-          const pending = await withTimeout(this.dataSource.showMigrations(), 'PostgreSQL');
-          return pending ? migrations.down('migrations are pending') : migrations.up();
-        } catch (err) {
-          return migrations.down(String(err instanceof Error ? err.message : err));
-        }
-      },
-      async () => {
-        const redis = this.indicators.check('redis');
-        try {
-          await withTimeout(this.redis.ping(), 'Redis');
-          return redis.up();
-        } catch (err) {
-          return redis.down(String(err instanceof Error ? err.message : err));
-        }
-      },
+      () => this.probe('database', 'PostgreSQL', pingDatabase(this.dataSource)),
+      () => this.probe('migrations', 'PostgreSQL', assertMigrationsApplied(this.dataSource)),
+      () => this.probe('redis', 'Redis', pingRedis(this.redis)),
     ]);
+  }
+
+  /** Up when `check` resolves in time; down with its error message (or the timeout, naming `what`) otherwise. */
+  private async probe<Key extends string>(key: Key, what: string, check: Promise<void>) {
+    const indicator = this.indicators.check(key);
+    try {
+      await withTimeout(check, what);
+      return indicator.up();
+    } catch (err) {
+      return indicator.down(String(err instanceof Error ? err.message : err));
+    }
   }
 }

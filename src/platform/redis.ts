@@ -39,3 +39,8 @@ export function createRedis(url: string): Redis {
 }
 
 export const REDIS = Symbol('REDIS');
+
+/** Resolves when Redis answers a PING. */
+export async function pingRedis(redis: Redis): Promise<void> {
+  await redis.ping();
+}
