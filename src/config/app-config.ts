@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** Typed configuration from the environment, validated once at boot. */
 export interface AppConfig {
   /** Unset: the zero-setup start, an embedded PostgreSQL (PGlite) under ./data/pg for this process only (src/embedded). */
@@ -138,195 +140,309 @@ export class ConfigError extends Error {}
 type Env = Record<string, string | undefined>;
 
 const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export function loadConfig(env: Env = process.env): AppConfig {
-  const problems: string[] = [];
+/*
+ * One schema per environment variable. Each reads the raw string (unset and empty mean "use the default"),
+ * and on a bad value records an issue and carries on with the default, so that one start names every bad
+ * value at once. An issue's message follows the variable's name: "PORT must be an integer from ...".
+ */
+const unset = (raw: string | undefined): raw is undefined | '' => raw === undefined || raw === '';
 
-  const str = (name: string, fallback: string): string => {
-    const value = env[name];
-    return value === undefined || value === '' ? fallback : value;
-  };
-  const int = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+/** Text, with a default. */
+const text = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw) => (unset(raw) ? fallback : raw));
+
+/** Text that must match a pattern; `rule` says what is allowed. */
+const matching = (fallback: string, pattern: RegExp, rule: (value: string) => string) =>
+  text(fallback).transform((value, ctx) => {
+    if (!pattern.test(value)) ctx.addIssue({ code: 'custom', message: rule(value) });
+    return value;
+  });
+
+/** Set or not: an empty value counts as unset. */
+const optionalText = () =>
+  z
+    .string()
+    .optional()
+    .transform((raw) => (unset(raw) ? undefined : raw));
+
+/** Optional text with a minimum length when set. */
+const optionalSecret = (minLength: number) =>
+  optionalText().transform((value, ctx) => {
+    if (value !== undefined && value.length < minLength) {
+      ctx.addIssue({ code: 'custom', message: `must be at least ${minLength} characters` });
+    }
+    return value;
+  });
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (unset(raw)) return fallback;
+      const value = Number(raw);
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max}, got "${raw}"` });
+        return fallback;
+      }
+      return value;
+    });
+
+const boolean = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (unset(raw)) return fallback;
+      if (/^(true|1|yes)$/i.test(raw)) return true;
+      if (/^(false|0|no)$/i.test(raw)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${raw}"` });
+      return fallback;
+    });
+
+/** The problem with a URL, or undefined when it parses and uses one of the protocols. */
+function urlProblem(value: string, protocols: readonly string[]): string | undefined {
+  let protocol: string;
+  try {
+    protocol = new URL(value).protocol;
+  } catch {
+    return 'is not a valid URL';
+  }
+  return protocols.includes(protocol) ? undefined : `must use ${protocols.join(' or ')}, got "${protocol}"`;
+}
+
+const url = (fallback: string, protocols: readonly string[]) =>
+  text(fallback).transform((value, ctx) => {
+    const problem = urlProblem(value, protocols);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    return value;
+  });
+
+/** A URL checked only when set. */
+const optionalUrl = (protocols: readonly string[] = ['http:', 'https:']) =>
+  optionalText().transform((value, ctx) => {
+    const problem = value === undefined ? undefined : urlProblem(value, protocols);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    return value;
+  });
+
+const oneOf = <const T extends readonly string[]>(fallback: T[number], values: T) =>
+  text(fallback).transform((value, ctx) => {
+    if (!values.includes(value)) {
+      ctx.addIssue({ code: 'custom', message: `must be one of ${values.join(', ')}, got "${value}"` });
       return fallback;
     }
-    return value;
-  };
-  const bool = (name: string, fallback: boolean): boolean => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    if (/^(true|1|yes)$/i.test(raw)) return true;
-    if (/^(false|0|no)$/i.test(raw)) return false;
-    problems.push(`${name} must be true or false, got "${raw}"`);
-    return fallback;
-  };
-  const url = (name: string, fallback: string, protocols: string[]): string => {
-    const value = str(name, fallback);
-    try {
-      const parsed = new URL(value);
-      if (!protocols.includes(parsed.protocol)) {
-        problems.push(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+    return value as T[number];
+  });
+
+/** Every variable the service reads, with its default and bounds. */
+const ENVIRONMENT = z
+  .object({
+    DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+    REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    PORT: integer(3000, 0, 65535),
+    QUEUE_PREFIX: matching(
+      'release-flow',
+      /^[A-Za-z0-9_-]{1,64}$/,
+      (value) => `may hold letters, digits, "_" and "-" only, got "${value}"`,
+    ),
+    RUN_WORKERS: boolean(true),
+    WORKER_CONCURRENCY: integer(5, 1, 100),
+    JOB_ATTEMPTS: integer(3, 1, 50),
+    JOB_BACKOFF_MS: integer(1000, 1, 3_600_000),
+    JOB_LOCK_MS: integer(30_000, 1000, 3_600_000),
+    OUTBOX_POLL_MS: integer(1000, 10, 600_000),
+    ESCALATION_TIMEOUT: matching(
+      'PT30M',
+      ISO_DURATION,
+      (value) => `must be an ISO-8601 duration such as PT30M, got "${value}"`,
+    ),
+    VARIABLES_MAX_BYTES: integer(64 * 1024, 1024, 16 * 1024 * 1024),
+    FEEL_MAX_LENGTH: integer(4_000, 16, 100_000),
+    FEEL_MAX_DEPTH: integer(50, 1, 500),
+    FEEL_MAX_TERMS: integer(1_000, 4, 20_000),
+    FEEL_MAX_ITERATIONS: integer(100_000, 1, 100_000_000),
+    FEEL_EVAL_TIMEOUT_MS: integer(1_000, 10, 60_000),
+    TIMER_MIN_CYCLE_MS: integer(60_000, 1_000, 24 * 3600 * 1000),
+    TIMER_MAX_DAYS: integer(3650, 1, 36_500),
+    TIMER_MAX_REPETITIONS: integer(1000, 1, 1_000_000),
+    TIMER_EARLIEST_YEAR: integer(2000, 1970, 2100),
+    JSON_MAX_DEPTH: integer(64, 8, 512),
+    PROCESSES_DIR: text('processes'),
+    FAULT_INJECTION: text('').transform((value) =>
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+    JWT_SECRET: optionalSecret(32),
+    JWT_TTL_SECONDS: integer(8 * 3600, 60, 30 * 24 * 3600),
+    LOGIN_MAX_ATTEMPTS: integer(5, 1, 1000),
+    LOGIN_ADDRESS_MAX_ATTEMPTS: integer(50, 1, 100_000),
+    LOGIN_WINDOW_SECONDS: integer(15 * 60, 1, 7 * 24 * 3600),
+    LOGIN_LOCKOUT_SECONDS: integer(60, 1, 24 * 3600),
+    LOGIN_LOCKOUT_MAX_SECONDS: integer(3600, 1, 7 * 24 * 3600),
+    ADMIN_USERNAME: matching(
+      'admin',
+      /^[a-z0-9][a-z0-9._-]{1,63}$/,
+      (value) => `must be 2-64 lower-case letters, digits, ".", "_" or "-", got "${value}"`,
+    ),
+    ADMIN_PASSWORD: optionalSecret(8),
+    METRICS_TOKEN: optionalSecret(16),
+    SHUTDOWN_TIMEOUT_MS: integer(25_000, 0, 600_000),
+    LOG_LEVEL: oneOf('info', LOG_LEVELS),
+    // Service-task workers
+    SMTP_HOST: optionalText(),
+    SMTP_PORT: optionalText(), // checked with SMTP_HOST below: its default follows SMTP_SECURE
+    SMTP_SECURE: boolean(false),
+    SMTP_USER: optionalText(),
+    SMTP_PASSWORD: optionalText(),
+    SMTP_FROM: matching(
+      'Release flow <release-flow@localhost>',
+      /^[^<>@\s]+@[^<>@\s]+$|<[^<>@\s]+@[^<>@\s]+>$/,
+      (value) => `must be an address such as "Release flow <release@example.com>", got "${value}"`,
+    ),
+    NOTIFY_WEBHOOK_URL: optionalUrl(),
+    NOTIFY_WEBHOOK_SECRET: optionalText(),
+    NOTIFY_WECOM_URL: optionalUrl(),
+    NOTIFY_DINGTALK_URL: optionalUrl(),
+    NOTIFY_DINGTALK_SECRET: optionalText(),
+    NOTIFY_FEISHU_URL: optionalUrl(),
+    NOTIFY_FEISHU_SECRET: optionalText(),
+    NOTIFY_LANGUAGE: oneOf('zh+en', NOTIFY_LANGUAGES),
+    CMDB_EXTERNAL_URL: optionalUrl(),
+    CMDB_EXTERNAL_TOKEN: optionalText(),
+    ROLLBACK_HOOK_URL: optionalUrl(),
+    ROLLBACK_HOOK_TOKEN: optionalText(),
+    OUTBOUND_TIMEOUT_MS: integer(10_000, 100, 600_000),
+    PSL_DIR: text('./data/psl'),
+    PSL_MAX_UPLOAD_BYTES: integer(1024 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+    PSL_REQUIRE_PACKAGE: boolean(false),
+  })
+  // Rules between variables; they run beside the per-variable ones, so one start reports everything.
+  .superRefine(
+    (env, ctx) => {
+      if (env.DATABASE_URL !== undefined && env.JWT_SECRET === undefined) {
+        // Each process would sign with its own random key: behind a load balancer, users get random 401s.
+        ctx.addIssue({
+          code: 'custom',
+          path: ['JWT_SECRET'],
+          message:
+            'is required with DATABASE_URL: every process sharing the database must sign tokens with the ' +
+            'same key (at least 32 characters, e.g. `openssl rand -base64 48`)',
+        });
       }
-    } catch {
-      problems.push(`${name} is not a valid URL`);
-    }
-    return value;
-  };
+      if (env.LOGIN_LOCKOUT_MAX_SECONDS < env.LOGIN_LOCKOUT_SECONDS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['LOGIN_LOCKOUT_MAX_SECONDS'],
+          message: 'must not be less than LOGIN_LOCKOUT_SECONDS',
+        });
+      }
+      // SMTP_PORT is read only with SMTP_HOST; its default follows SMTP_SECURE.
+      if (env.SMTP_HOST !== undefined) {
+        const port = integer(0, 1, 65535).safeParse(env.SMTP_PORT);
+        if (!port.success) {
+          for (const issue of port.error.issues) {
+            ctx.addIssue({ code: 'custom', path: ['SMTP_PORT'], message: issue.message });
+          }
+        }
+      }
+    },
+    { when: () => true },
+  );
 
-  const optionalUrl = (name: string, protocols = ['http:', 'https:']): string | undefined => {
-    const value = env[name];
-    if (value === undefined || value === '') return undefined;
-    url(name, value, protocols);
-    return value;
-  };
-  const secret = (name: string): string | undefined => env[name] || undefined;
+type Environment = z.output<typeof ENVIRONMENT>;
 
-  const escalationTimeout = str('ESCALATION_TIMEOUT', 'PT30M');
-  if (!ISO_DURATION.test(escalationTimeout)) {
-    problems.push(
-      `ESCALATION_TIMEOUT must be an ISO-8601 duration such as PT30M, got "${escalationTimeout}"`,
-    );
-  }
-  const queuePrefix = str('QUEUE_PREFIX', 'release-flow');
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(queuePrefix)) {
-    problems.push(`QUEUE_PREFIX may hold letters, digits, "_" and "-" only, got "${queuePrefix}"`);
-  }
-
-  function serviceTaskConfig(): ServiceTaskConfig {
-    const smtpHost = str('SMTP_HOST', '');
-    const smtpSecure = bool('SMTP_SECURE', false);
-    const smtpFrom = str('SMTP_FROM', 'Release flow <release-flow@localhost>');
-    if (!/^[^<>@\s]+@[^<>@\s]+$|<[^<>@\s]+@[^<>@\s]+>$/.test(smtpFrom)) {
-      problems.push(
-        `SMTP_FROM must be an address such as "Release flow <release@example.com>", got "${smtpFrom}"`,
-      );
-    }
-    const webhook = (urlName: string, secretName?: string): WebhookConfig | undefined => {
-      const value = optionalUrl(urlName);
-      return value ? { url: value, secret: secretName ? secret(secretName) : undefined } : undefined;
-    };
-    const peer = (urlName: string, tokenName: string): HttpPeerConfig | undefined => {
-      const value = optionalUrl(urlName);
-      return value ? { url: value, token: secret(tokenName) } : undefined;
-    };
-    const notifyLanguage = str('NOTIFY_LANGUAGE', 'zh+en') as NotifyLanguage;
-    if (!NOTIFY_LANGUAGES.includes(notifyLanguage)) {
-      problems.push(`NOTIFY_LANGUAGE must be one of ${NOTIFY_LANGUAGES.join(', ')}, got "${notifyLanguage}"`);
-    }
-    return {
-      smtp: smtpHost
+function toAppConfig(env: Environment): AppConfig {
+  const webhook = (url: string | undefined, secret?: string): WebhookConfig | undefined =>
+    url ? { url, secret } : undefined;
+  const peer = (url: string | undefined, token: string | undefined): HttpPeerConfig | undefined =>
+    url ? { url, token } : undefined;
+  return {
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    port: env.PORT,
+    queuePrefix: env.QUEUE_PREFIX,
+    runWorkers: env.RUN_WORKERS,
+    workerConcurrency: env.WORKER_CONCURRENCY,
+    jobAttempts: env.JOB_ATTEMPTS,
+    jobBackoffMs: env.JOB_BACKOFF_MS,
+    jobLockMs: env.JOB_LOCK_MS,
+    outboxPollMs: env.OUTBOX_POLL_MS,
+    escalationTimeout: env.ESCALATION_TIMEOUT,
+    variablesMaxBytes: env.VARIABLES_MAX_BYTES,
+    feel: {
+      maxLength: env.FEEL_MAX_LENGTH,
+      maxDepth: env.FEEL_MAX_DEPTH,
+      maxTerms: env.FEEL_MAX_TERMS,
+      maxIterations: env.FEEL_MAX_ITERATIONS,
+      evaluationTimeoutMs: env.FEEL_EVAL_TIMEOUT_MS,
+    },
+    timers: {
+      minCycleMs: env.TIMER_MIN_CYCLE_MS,
+      maxDays: env.TIMER_MAX_DAYS,
+      maxRepetitions: env.TIMER_MAX_REPETITIONS,
+      earliestYear: env.TIMER_EARLIEST_YEAR,
+    },
+    jsonMaxDepth: env.JSON_MAX_DEPTH,
+    processesDir: env.PROCESSES_DIR,
+    faultInjection: env.FAULT_INJECTION,
+    jwtSecret: env.JWT_SECRET,
+    jwtTtlSeconds: env.JWT_TTL_SECONDS,
+    loginThrottle: {
+      maxAttemptsPerUser: env.LOGIN_MAX_ATTEMPTS,
+      maxAttemptsPerAddress: env.LOGIN_ADDRESS_MAX_ATTEMPTS,
+      windowSeconds: env.LOGIN_WINDOW_SECONDS,
+      lockoutSeconds: env.LOGIN_LOCKOUT_SECONDS,
+      maxLockoutSeconds: env.LOGIN_LOCKOUT_MAX_SECONDS,
+    },
+    adminUsername: env.ADMIN_USERNAME,
+    adminPassword: env.ADMIN_PASSWORD,
+    metricsToken: env.METRICS_TOKEN,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    logLevel: env.LOG_LEVEL,
+    serviceTasks: {
+      smtp: env.SMTP_HOST
         ? {
-            host: smtpHost,
-            port: int('SMTP_PORT', smtpSecure ? 465 : 587, 1, 65535),
-            secure: smtpSecure,
-            user: env.SMTP_USER || undefined,
-            password: secret('SMTP_PASSWORD'),
-            from: smtpFrom,
+            host: env.SMTP_HOST,
+            port: env.SMTP_PORT === undefined ? (env.SMTP_SECURE ? 465 : 587) : Number(env.SMTP_PORT),
+            secure: env.SMTP_SECURE,
+            user: env.SMTP_USER,
+            password: env.SMTP_PASSWORD,
+            from: env.SMTP_FROM,
           }
         : undefined,
       webhooks: {
-        generic: webhook('NOTIFY_WEBHOOK_URL', 'NOTIFY_WEBHOOK_SECRET'),
-        wecom: webhook('NOTIFY_WECOM_URL'),
-        dingtalk: webhook('NOTIFY_DINGTALK_URL', 'NOTIFY_DINGTALK_SECRET'),
-        feishu: webhook('NOTIFY_FEISHU_URL', 'NOTIFY_FEISHU_SECRET'),
+        generic: webhook(env.NOTIFY_WEBHOOK_URL, env.NOTIFY_WEBHOOK_SECRET),
+        wecom: webhook(env.NOTIFY_WECOM_URL),
+        dingtalk: webhook(env.NOTIFY_DINGTALK_URL, env.NOTIFY_DINGTALK_SECRET),
+        feishu: webhook(env.NOTIFY_FEISHU_URL, env.NOTIFY_FEISHU_SECRET),
       },
-      notifyLanguage,
-      externalCmdb: peer('CMDB_EXTERNAL_URL', 'CMDB_EXTERNAL_TOKEN'),
-      rollbackHook: peer('ROLLBACK_HOOK_URL', 'ROLLBACK_HOOK_TOKEN'),
-      outboundTimeoutMs: int('OUTBOUND_TIMEOUT_MS', 10_000, 100, 600_000),
-      pslDir: str('PSL_DIR', './data/psl'),
-      pslMaxUploadBytes: int('PSL_MAX_UPLOAD_BYTES', 1024 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
-      pslRequirePackage: bool('PSL_REQUIRE_PACKAGE', false),
-    };
-  }
-
-  const config: AppConfig = {
-    databaseUrl: env.DATABASE_URL ? url('DATABASE_URL', '', ['postgres:', 'postgresql:']) : undefined,
-    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-    port: int('PORT', 3000, 0, 65535),
-    queuePrefix,
-    runWorkers: bool('RUN_WORKERS', true),
-    workerConcurrency: int('WORKER_CONCURRENCY', 5, 1, 100),
-    jobAttempts: int('JOB_ATTEMPTS', 3, 1, 50),
-    jobBackoffMs: int('JOB_BACKOFF_MS', 1000, 1, 3_600_000),
-    jobLockMs: int('JOB_LOCK_MS', 30_000, 1000, 3_600_000),
-    outboxPollMs: int('OUTBOX_POLL_MS', 1000, 10, 600_000),
-    escalationTimeout,
-    variablesMaxBytes: int('VARIABLES_MAX_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
-    feel: {
-      maxLength: int('FEEL_MAX_LENGTH', 4_000, 16, 100_000),
-      maxDepth: int('FEEL_MAX_DEPTH', 50, 1, 500),
-      maxTerms: int('FEEL_MAX_TERMS', 1_000, 4, 20_000),
-      maxIterations: int('FEEL_MAX_ITERATIONS', 100_000, 1, 100_000_000),
-      evaluationTimeoutMs: int('FEEL_EVAL_TIMEOUT_MS', 1_000, 10, 60_000),
+      notifyLanguage: env.NOTIFY_LANGUAGE,
+      externalCmdb: peer(env.CMDB_EXTERNAL_URL, env.CMDB_EXTERNAL_TOKEN),
+      rollbackHook: peer(env.ROLLBACK_HOOK_URL, env.ROLLBACK_HOOK_TOKEN),
+      outboundTimeoutMs: env.OUTBOUND_TIMEOUT_MS,
+      pslDir: env.PSL_DIR,
+      pslMaxUploadBytes: env.PSL_MAX_UPLOAD_BYTES,
+      pslRequirePackage: env.PSL_REQUIRE_PACKAGE,
     },
-    timers: {
-      minCycleMs: int('TIMER_MIN_CYCLE_MS', 60_000, 1_000, 24 * 3600 * 1000),
-      maxDays: int('TIMER_MAX_DAYS', 3650, 1, 36_500),
-      maxRepetitions: int('TIMER_MAX_REPETITIONS', 1000, 1, 1_000_000),
-      earliestYear: int('TIMER_EARLIEST_YEAR', 2000, 1970, 2100),
-    },
-    jsonMaxDepth: int('JSON_MAX_DEPTH', 64, 8, 512),
-    processesDir: str('PROCESSES_DIR', 'processes'),
-    faultInjection: str('FAULT_INJECTION', '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    jwtSecret: env.JWT_SECRET || undefined,
-    jwtTtlSeconds: int('JWT_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
-    loginThrottle: {
-      maxAttemptsPerUser: int('LOGIN_MAX_ATTEMPTS', 5, 1, 1000),
-      maxAttemptsPerAddress: int('LOGIN_ADDRESS_MAX_ATTEMPTS', 50, 1, 100_000),
-      windowSeconds: int('LOGIN_WINDOW_SECONDS', 15 * 60, 1, 7 * 24 * 3600),
-      lockoutSeconds: int('LOGIN_LOCKOUT_SECONDS', 60, 1, 24 * 3600),
-      maxLockoutSeconds: int('LOGIN_LOCKOUT_MAX_SECONDS', 3600, 1, 7 * 24 * 3600),
-    },
-    adminUsername: str('ADMIN_USERNAME', 'admin'),
-    adminPassword: env.ADMIN_PASSWORD || undefined,
-    metricsToken: env.METRICS_TOKEN || undefined,
-    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 25_000, 0, 600_000),
-    logLevel: str('LOG_LEVEL', 'info') as AppConfig['logLevel'],
-    serviceTasks: serviceTaskConfig(),
   };
+}
 
-  if (config.jwtSecret !== undefined && config.jwtSecret.length < 32) {
-    problems.push('JWT_SECRET must be at least 32 characters');
-  }
-  if (config.databaseUrl !== undefined && config.jwtSecret === undefined) {
-    // Each process would sign with its own random key: behind a load balancer, users get random 401s.
-    problems.push(
-      'JWT_SECRET is required with DATABASE_URL: every process sharing the database must sign tokens with the ' +
-        'same key (at least 32 characters, e.g. `openssl rand -base64 48`)',
-    );
-  }
-  if (config.loginThrottle.maxLockoutSeconds < config.loginThrottle.lockoutSeconds) {
-    problems.push('LOGIN_LOCKOUT_MAX_SECONDS must not be less than LOGIN_LOCKOUT_SECONDS');
-  }
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
-    problems.push(
-      `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${config.logLevel}"`,
-    );
-  }
-  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
-    problems.push('METRICS_TOKEN must be at least 16 characters');
-  }
-  if (config.adminPassword !== undefined && config.adminPassword.length < 8) {
-    problems.push('ADMIN_PASSWORD must be at least 8 characters');
-  }
-  if (!/^[a-z0-9][a-z0-9._-]{1,63}$/.test(config.adminUsername)) {
-    problems.push(
-      `ADMIN_USERNAME must be 2-64 lower-case letters, digits, ".", "_" or "-", got "${config.adminUsername}"`,
-    );
-  }
-
-  if (problems.length > 0) {
+/** The configuration from the environment; throws a ConfigError naming every bad value at once. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const parsed = ENVIRONMENT.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
-  return config;
+  return toAppConfig(parsed.data);
 }
 
 /** Nest injection token for AppConfig. */
