@@ -15,6 +15,9 @@ import { createDataSource, ensureDatabase, migrate } from './platform/database/d
 import { embeddedDataSource, stopZeroSetup } from './platform/embedded/zero-setup.js';
 import { BullMqJobQueue } from './queue/bullmq-job-queue.js';
 import { JOB_QUEUE } from './queue/job-queue.port.js';
+import { BullMqQueueInspector } from './queue/bullmq-queue-inspector.js';
+import { OutboxRepository } from './queue/outbox.repository.js';
+import { QUEUE_INSPECTOR } from './queue/queue-inspector.port.js';
 import { createRedis, REDIS } from './platform/redis.js';
 
 /** Closes connections last, after workers and the relay have stopped (they stop in beforeApplicationShutdown). */
@@ -78,9 +81,11 @@ export class CoreModule {
           inject: [REDIS],
           useFactory: (redis: Redis) => new BullMqJobQueue(redis, config.queuePrefix, config.jobBackoffMs),
         },
+        OutboxRepository,
+        { provide: QUEUE_INSPECTOR, useClass: BullMqQueueInspector },
         ConnectionCloser,
       ],
-      exports: [APP_CONFIG, CLOCK, FaultInjector, DataSource, REDIS, JOB_QUEUE],
+      exports: [APP_CONFIG, CLOCK, FaultInjector, DataSource, REDIS, JOB_QUEUE, QUEUE_INSPECTOR],
     };
   }
 }
