@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { withSessionLock } from './advisory-lock.js';
 import { ProcessDefinitionEntity } from '../../definitions/process-definition.entity.js';
 import { HistoryEventEntity } from '../../instances/history-event.entity.js';
 import { IncidentEntity } from '../../instances/incident.entity.js';
@@ -77,10 +78,8 @@ export async function migrate(dataSource: DataSource): Promise<void> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await dataSource.runMigrations({ transaction: 'all' });
+    await withSessionLock(runner, MIGRATION_LOCK, () => dataSource.runMigrations({ transaction: 'all' }));
   } finally {
-    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await runner.release();
   }
 }
