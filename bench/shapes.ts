@@ -110,7 +110,11 @@ async function measured(
   const pgCpu1 = cpuMsOf(pids1);
   const postgresCpuMs =
     pgCpu1.size > 0
-      ? pids1.reduce((sum, pid) => sum + (pgCpu1.get(pid) ?? 0) - (pgCpu0.get(pid) ?? 0), 0)
+      ? // a backend that ended in between (pool idle timeout) counts 0, not minus its earlier total
+        pids1.reduce(
+          (sum, pid) => sum + (pgCpu1.get(pid) ?? pgCpu0.get(pid) ?? 0) - (pgCpu0.get(pid) ?? 0),
+          0,
+        )
       : null;
   return {
     shape,

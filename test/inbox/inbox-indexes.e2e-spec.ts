@@ -3,13 +3,13 @@ import { startTestApp, type TestApp } from '../support/test-app';
 import { MINIMAL_REQUEST, ReleaseDriver, type Task } from '../support/release-driver';
 
 /**
- * The inbox indexes (migration 1795720000000): open tasks held in the inbox's page orders. The migration comes
+ * The inbox index (migration 1795720000000): open tasks held in the by-due-date page order. The migration comes
  * with the schema on start, can be undone and redone, and changes no answer of the inbox.
  */
 describe('inbox indexes', () => {
   let t: TestApp;
   let driver: ReleaseDriver;
-  const INDEXES = ['ix_user_task_open_due', 'ix_user_task_open_page'];
+  const INDEXES = ['ix_user_task_open_due'];
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -49,7 +49,7 @@ describe('inbox indexes', () => {
     const runner = t.dataSource.createQueryRunner();
     try {
       await migration.down(runner);
-      // then: the indexes are gone and the inbox answers as before
+      // then: the index is gone and the inbox answers as before
       expect(await inboxIndexes()).toEqual([]);
       expect(await pages()).toEqual(before);
 
@@ -58,7 +58,7 @@ describe('inbox indexes', () => {
     } finally {
       await runner.release();
     }
-    // then: both indexes are back
+    // then: the index is back
     expect(await inboxIndexes()).toEqual(INDEXES);
     expect(await pages()).toEqual(before);
   });
