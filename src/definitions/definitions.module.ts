@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DefinitionRepository } from './definition.repository.js';
 import { DefinitionService } from './definition.service.js';
 import { ProcessDefinitionsController } from './definitions.controller.js';
+import { ProcessDefinitionEntity } from './process-definition.entity.js';
 
 /** Deploys the shipped flows on start when they changed; a flow that does not validate stops the start. */
 @Injectable()
@@ -23,3 +24,6 @@ class ShippedProcessesDeployer implements OnModuleInit {
   exports: [DefinitionService],
 })
 export class DefinitionsModule {}
+
+/** The definitions' table, registered with the data source by the composition root. */
+export const DEFINITION_ENTITIES = [ProcessDefinitionEntity];

@@ -7,6 +7,7 @@ import { AuthGuard } from './auth.guard.js';
 import { SignInMetrics } from './sign-in.metrics.js';
 import { SignInThrottle } from './sign-in-throttle.service.js';
 import { TokenService } from './token.service.js';
+import { UserEntity } from './user.entity.js';
 
 @Global()
 @Module({
@@ -22,3 +23,6 @@ import { TokenService } from './token.service.js';
   exports: [UserService, TokenService, SignInThrottle],
 })
 export class AuthModule {}
+
+/** The users' table, registered with the data source by the composition root. */
+export const IDENTITY_ENTITIES = [UserEntity];

@@ -5,6 +5,9 @@ import { EngineHost } from '../engine/engine-host.js';
 import { InstanceQueryService } from './instance-query.service.js';
 import { InstanceRepository } from './instance.repository.js';
 import { InstanceService } from './instance.service.js';
+import { HistoryEventEntity } from './history-event.entity.js';
+import { IncidentEntity } from './incident.entity.js';
+import { ProcessInstanceEntity } from './process-instance.entity.js';
 import { IncidentsController, ProcessInstancesController } from './instances.controller.js';
 import { OutboxRelay } from '../queue/outbox-relay.js';
 import { JOB_OUTCOMES } from '../queue/job-outcome.port.js';
@@ -32,3 +35,6 @@ import { InstanceJobOutcomes } from './instance-job-outcomes.js';
   exports: [InstanceService, InstanceQueryService, InstanceRepository, OutboxRelay, JOB_OUTCOMES],
 })
 export class InstancesModule {}
+
+/** The instances' tables, registered with the data source by the composition root. */
+export const INSTANCE_ENTITIES = [ProcessInstanceEntity, HistoryEventEntity, IncidentEntity];

@@ -4,6 +4,7 @@ import { TasksController } from './tasks.controller.js';
 import { TaskMetrics } from './task.metrics.js';
 import { TaskRepository } from './task.repository.js';
 import { TaskService } from './task.service.js';
+import { UserTaskEntity } from './user-task.entity.js';
 
 @Module({
   imports: [InstancesModule],
@@ -12,3 +13,6 @@ import { TaskService } from './task.service.js';
   exports: [TaskService],
 })
 export class TasksModule {}
+
+/** The inbox's table, registered with the data source by the composition root. */
+export const TASK_ENTITIES = [UserTaskEntity];

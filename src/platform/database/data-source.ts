@@ -1,49 +1,16 @@
 import { DataSource } from 'typeorm';
 import { withSessionLock } from './advisory-lock.js';
-import { ProcessDefinitionEntity } from '../../definitions/process-definition.entity.js';
-import { HistoryEventEntity } from '../../instances/history-event.entity.js';
-import { IncidentEntity } from '../../instances/incident.entity.js';
-import { JobEntity } from '../../queue/job.entity.js';
-import { OutboxEntity } from '../../queue/outbox.entity.js';
-import { ProcessInstanceEntity } from '../../instances/process-instance.entity.js';
-import { JobEffectEntity } from '../../queue/job-effect.entity.js';
-import { ReleaseEntity } from '../../releases/release.entity.js';
-import { UserTaskEntity } from '../../tasks/user-task.entity.js';
 import { InitialSchema1795500000000 } from './migrations/1795500000000-InitialSchema.js';
 import { UsersAndInbox1795550000000 } from './migrations/1795550000000-UsersAndInbox.js';
-import { UserEntity } from '../../identity/user.entity.js';
 import { ServiceTaskWork1795600000000 } from './migrations/1795600000000-ServiceTaskWork.js';
 import { TokenGeneration1795700000000 } from './migrations/1795700000000-TokenGeneration.js';
 import { InboxIndexes1795720000000 } from './migrations/1795720000000-InboxIndexes.js';
-import {
-  CmdbBaselineEntity,
-  CmdbItemEntity,
-  CmdbItemVersionEntity,
-  CmdbRelationEntity,
-} from '../../releases/cmdb/cmdb.entities.js';
-import { PslArtifactEntity } from '../../releases/psl/psl-artifact.entity.js';
-import { ReleaseReportEntity } from '../../releases/reports/release-report.entity.js';
-import { OutboundDeliveryEntity } from '../../queue/outbound-delivery.entity.js';
 
-export const entities = [
-  ProcessDefinitionEntity,
-  ProcessInstanceEntity,
-  JobEntity,
-  OutboxEntity,
-  IncidentEntity,
-  HistoryEventEntity,
-  UserTaskEntity,
-  ReleaseEntity,
-  JobEffectEntity,
-  UserEntity,
-  OutboundDeliveryEntity,
-  CmdbItemEntity,
-  CmdbItemVersionEntity,
-  CmdbRelationEntity,
-  CmdbBaselineEntity,
-  PslArtifactEntity,
-  ReleaseReportEntity,
-];
+/**
+ * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
+ * root hands their concatenation in, so the platform knows no module.
+ */
+export type EntityList = ReadonlyArray<abstract new (...args: never[]) => object>;
 
 export const migrations = [
   InitialSchema1795500000000,
@@ -56,11 +23,12 @@ export const migrations = [
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
 const CONNECT_TIMEOUT_MS = 5000;
 
-export function createDataSource(databaseUrl: string, poolSize = 10): DataSource {
+/** `entities` may be empty where only migrations run (they are plain SQL). */
+export function createDataSource(databaseUrl: string, entities: EntityList, poolSize = 10): DataSource {
   return new DataSource({
     type: 'postgres',
     url: databaseUrl,
-    entities,
+    entities: [...entities],
     migrations,
     migrationsTableName: 'schema_migrations',
     migrationsTransactionMode: 'all',

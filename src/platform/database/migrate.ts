@@ -10,7 +10,7 @@ async function main(): Promise<void> {
     );
   }
   await ensureDatabase(config.databaseUrl);
-  const dataSource = createDataSource(config.databaseUrl, 1);
+  const dataSource = createDataSource(config.databaseUrl, [], 1);
   await dataSource.initialize();
   try {
     await migrate(dataSource);

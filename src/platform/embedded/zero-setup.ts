@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { ConfigError, type AppConfig } from '../../config/app-config.js';
-import { createDataSource } from '../database/data-source.js';
+import { createDataSource, type EntityList } from '../database/data-source.js';
 import { canRunLocally, ChildRedis, findOnPath, probeRedis } from './child-redis.js';
 import { EMBEDDED_POOL_SIZE, EmbeddedPostgres } from './embedded-postgres.js';
 
@@ -58,9 +58,9 @@ export async function startZeroSetup(config: AppConfig, dataDir = DATA_DIR): Pro
  * connection: with one connection that lock would wait for itself, and the data folder lock already keeps any
  * other process out.
  */
-export async function embeddedDataSource(dataDir = DATA_DIR): Promise<DataSource> {
+export async function embeddedDataSource(entities: EntityList, dataDir = DATA_DIR): Promise<DataSource> {
   const postgres = await embeddedPostgres(dataDir);
-  const dataSource = createDataSource(postgres.url, EMBEDDED_POOL_SIZE);
+  const dataSource = createDataSource(postgres.url, entities, EMBEDDED_POOL_SIZE);
   await dataSource.initialize();
   try {
     await dataSource.runMigrations({ transaction: 'all' });

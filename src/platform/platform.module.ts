@@ -8,30 +8,34 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from './config/app-config.js';
-import { CLOCK, systemClock, type Clock } from './platform/clock.js';
-import { FaultInjector } from './platform/fault-injector.js';
-import { createDataSource, ensureDatabase, migrate } from './platform/database/data-source.js';
-import { embeddedDataSource, stopZeroSetup } from './platform/embedded/zero-setup.js';
-import { BullMqJobQueue } from './queue/bullmq-job-queue.js';
-import { JOB_QUEUE } from './queue/job-queue.port.js';
-import { BullMqQueueInspector } from './queue/bullmq-queue-inspector.js';
-import { OutboxRepository } from './queue/outbox.repository.js';
-import { QUEUE_INSPECTOR } from './queue/queue-inspector.port.js';
-import { createRedis, REDIS } from './platform/redis.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { CLOCK, systemClock, type Clock } from './clock.js';
+import { FaultInjector } from './fault-injector.js';
+import { createDataSource, ensureDatabase, migrate, type EntityList } from './database/data-source.js';
+import { embeddedDataSource, stopZeroSetup } from './embedded/zero-setup.js';
+import { createRedis, REDIS } from './redis.js';
 
-/** Closes connections last, after workers and the relay have stopped (they stop in beforeApplicationShutdown). */
+/**
+ * Closes connections last, after workers and the relay have stopped (they stop in beforeApplicationShutdown).
+ * Clients that ride on these connections (the job queue's) register their own closing, which runs first.
+ */
 @Injectable()
-class ConnectionCloser implements OnApplicationShutdown {
+export class ConnectionCloser implements OnApplicationShutdown {
+  private readonly riders: Array<() => Promise<unknown>> = [];
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(JOB_QUEUE) private readonly queue: BullMqJobQueue,
   ) {}
+
+  /** `close` runs before Redis and PostgreSQL are closed, for at most 3 s. */
+  closeBeforeConnections(close: () => Promise<unknown>): void {
+    this.riders.push(close);
+  }
 
   async onApplicationShutdown(): Promise<void> {
     // An unreachable Redis must not hold the shutdown: give it a moment, then drop the connections.
-    await within(3000, this.queue.close());
+    await within(3000, Promise.all(this.riders.map((close) => close())));
     if (!(await within(2000, this.redis.quit()))) this.redis.disconnect();
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
     await stopZeroSetup(); // the embedded PostgreSQL and child redis-server, if this process runs them
@@ -53,13 +57,20 @@ async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
   return result;
 }
 
-/** Configuration, PostgreSQL, Redis and the queue port: the infrastructure every module shares. */
+export interface PlatformOptions {
+  /** Every module's entity list, concatenated by the composition root. */
+  readonly entities: EntityList;
+  /** Times the durable timers; the system clock unless a test moves one by hand. */
+  readonly clock?: Clock;
+}
+
+/** Configuration, clock, fault injection, PostgreSQL and Redis: the infrastructure every module shares. */
 @Global()
 @Module({})
-export class CoreModule {
-  static forRoot(config: AppConfig, clock: Clock = systemClock): DynamicModule {
+export class PlatformModule {
+  static forRoot(config: AppConfig, { entities, clock = systemClock }: PlatformOptions): DynamicModule {
     return {
-      module: CoreModule,
+      module: PlatformModule,
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: CLOCK, useValue: clock },
@@ -67,25 +78,18 @@ export class CoreModule {
         {
           provide: DataSource,
           useFactory: async () => {
-            if (config.databaseUrl === undefined) return embeddedDataSource();
+            if (config.databaseUrl === undefined) return embeddedDataSource(entities);
             await ensureDatabase(config.databaseUrl);
-            const dataSource = createDataSource(config.databaseUrl);
+            const dataSource = createDataSource(config.databaseUrl, entities);
             await dataSource.initialize();
             await migrate(dataSource);
             return dataSource;
           },
         },
         { provide: REDIS, useFactory: () => createRedis(config.redisUrl) },
-        {
-          provide: JOB_QUEUE,
-          inject: [REDIS],
-          useFactory: (redis: Redis) => new BullMqJobQueue(redis, config.queuePrefix, config.jobBackoffMs),
-        },
-        OutboxRepository,
-        { provide: QUEUE_INSPECTOR, useClass: BullMqQueueInspector },
         ConnectionCloser,
       ],
-      exports: [APP_CONFIG, CLOCK, FaultInjector, DataSource, REDIS, JOB_QUEUE, QUEUE_INSPECTOR],
+      exports: [APP_CONFIG, CLOCK, FaultInjector, DataSource, REDIS, ConnectionCloser],
     };
   }
 }
