@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundError } from '../platform/errors.js';
-import { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { HistoryEventEntity } from './history-event.entity.js';
+import type { OpenTaskReader, UserTaskSummary } from './instance.events.js';
 import { IncidentEntity, type IncidentStatus } from './incident.entity.js';
 import { JobEntity } from '../queue/job.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
@@ -32,7 +32,7 @@ export interface InstanceView {
   readonly activeActivities: ActiveActivity[];
   readonly completedActivities: string[];
   readonly takenFlows: string[];
-  readonly openTasks: UserTaskEntity[];
+  readonly openTasks: readonly UserTaskSummary[];
   readonly incidents: IncidentEntity[];
   readonly history: HistoryEventEntity[];
 }
@@ -40,19 +40,24 @@ export interface InstanceView {
 /** Read side of instances: what operators and the instance view see. */
 @Injectable()
 export class InstanceQueryService {
+  private readonly taskReaders: OpenTaskReader[] = [];
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(InstanceRepository) private readonly repository: InstanceRepository,
   ) {}
+
+  /** The owner of the task rows registers here, so the view shows the open tasks. */
+  addTaskReader(reader: OpenTaskReader): void {
+    this.taskReaders.push(reader);
+  }
 
   async view(instanceId: string): Promise<InstanceView> {
     const instance = await this.dataSource.getRepository(ProcessInstanceEntity).findOneBy({ id: instanceId });
     if (!instance) throw new NotFoundError(`process instance ${instanceId} does not exist`);
     const [definition, openTasks, pendingJobs, incidents, history] = await Promise.all([
       this.dataSource.getRepository(ProcessDefinitionEntity).findOneByOrFail({ id: instance.definitionId }),
-      this.dataSource
-        .getRepository(UserTaskEntity)
-        .find({ where: { instanceId, status: 'open' }, order: { createdAt: 'ASC' } }),
+      this.openTasks(instanceId),
       this.dataSource
         .getRepository(JobEntity)
         .find({ where: { instanceId, status: 'pending' }, order: { createdAt: 'ASC' } }),
@@ -114,6 +119,24 @@ export class InstanceQueryService {
       incidents,
       history,
     };
+  }
+
+  private async openTasks(instanceId: string): Promise<UserTaskSummary[]> {
+    const perReader = await Promise.all(this.taskReaders.map((reader) => reader.openTasksOf(instanceId)));
+    return perReader.flat();
+  }
+
+  /** The history of one user task: its wait's events and those naming the task (claims, assignments). */
+  async historyOfTask(
+    instanceId: string,
+    task: { executionId: string; taskId: string },
+  ): Promise<HistoryEventEntity[]> {
+    return this.repository.historyOfTask(this.dataSource.manager, instanceId, task.executionId, task.taskId);
+  }
+
+  /** Who completed a task with this form in the instance. */
+  async actorsOf(instanceId: string, formKey: string): Promise<Set<string>> {
+    return new Set(await this.repository.actorsOf(this.dataSource.manager, instanceId, formKey));
   }
 
   async history(instanceId: string): Promise<HistoryEventEntity[]> {

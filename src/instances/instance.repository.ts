@@ -1,7 +1,6 @@
 import type { JsonObject } from '../platform/json.js';
 import { randomUUID } from 'node:crypto';
-import { In, type EntityManager } from 'typeorm';
-import { UserTaskEntity } from '../tasks/user-task.entity.js';
+import type { EntityManager } from 'typeorm';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
@@ -67,24 +66,6 @@ export class InstanceRepository {
     );
   }
 
-  async openTasks(manager: EntityManager, instanceId: string): Promise<UserTaskEntity[]> {
-    return manager.getRepository(UserTaskEntity).findBy({ instanceId, status: 'open' });
-  }
-
-  async insertTask(
-    manager: EntityManager,
-    task: Omit<UserTaskEntity, 'id' | 'createdAt'>,
-  ): Promise<UserTaskEntity> {
-    const entity = manager.getRepository(UserTaskEntity).create({ ...task, id: randomUUID() });
-    await manager.getRepository(UserTaskEntity).insert(entity);
-    return entity;
-  }
-
-  async closeTasks(manager: EntityManager, ids: string[], status: 'completed' | 'cancelled'): Promise<void> {
-    if (ids.length === 0) return;
-    await manager.getRepository(UserTaskEntity).update({ id: In(ids) }, { status, completedAt: new Date() });
-  }
-
   async insertIncident(
     manager: EntityManager,
     incident: Omit<IncidentEntity, 'id' | 'createdAt'>,
@@ -134,6 +115,32 @@ export class InstanceRepository {
         data: r.data ?? null,
       })),
     );
+  }
+
+  /** A user task's history: the events of its wait and those that name the task (claims, assignments). */
+  async historyOfTask(
+    manager: EntityManager,
+    instanceId: string,
+    executionId: string,
+    taskId: string,
+  ): Promise<HistoryEventEntity[]> {
+    return manager
+      .getRepository(HistoryEventEntity)
+      .createQueryBuilder('h')
+      .where('h.instance_id = :instanceId', { instanceId })
+      .andWhere("(h.execution_id = :executionId OR h.data->>'taskId' = :taskId)", { executionId, taskId })
+      .orderBy('h.id', 'ASC')
+      .getMany();
+  }
+
+  /** Who completed a task with this form in the instance. */
+  async actorsOf(manager: EntityManager, instanceId: string, formKey: string): Promise<string[]> {
+    const rows: Array<{ actor: string }> = await manager.query(
+      `SELECT DISTINCT actor FROM history_event
+        WHERE instance_id = $1 AND type = 'task.completed' AND data->>'formKey' = $2 AND actor IS NOT NULL`,
+      [instanceId, formKey],
+    );
+    return rows.map((r) => r.actor);
   }
 
   /** Instances by process, release class and status (a completed one by its end status), for gauges. */

@@ -4,7 +4,6 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import {
   ConflictError,
-  ForbiddenError,
   InvalidInputError,
   NotFoundError,
   UnprocessableError,
@@ -15,15 +14,22 @@ import { assertSize, assertVariables } from './json-variables.js';
 import { DefinitionService } from '../definitions/definition.service.js';
 import { EngineHost, EngineRunError, type EngineCommand, type EngineRun } from '../engine/engine-host.js';
 import type { CompiledProcess } from '../engine/process-model.js';
-import { taskDueAt, taskPriority } from '../tasks/task-schedule.js';
-import { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { IncidentEntity } from './incident.entity.js';
-import type { InstanceListener } from './instance-listener.js';
+import type { InstanceListener, OpenedUserTask, WaitChange } from './instance.events.js';
 import { InstanceRepository, type HistoryRecord } from './instance.repository.js';
 import type { JobEntity } from '../queue/job.entity.js';
 import { JobRepository } from '../queue/job.repository.js';
 import { OutboxRelay } from '../queue/outbox-relay.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
+
+/** The user task whose wait is completed, as its history records it. */
+export interface CompletedUserTask {
+  readonly taskId: string;
+  readonly elementId: string;
+  readonly executionId: string;
+  readonly name: string | null;
+  readonly formKey: string | null;
+}
 
 export interface StartOptions {
   readonly businessKey?: string | null;
@@ -105,51 +111,50 @@ export class InstanceService {
   }
 
   /**
-   * Complete an open user task with its output; exactly one of two concurrent completions succeeds.
-   * `byAssigneeOnly`: refuse (403) when the task is assigned to someone other than the actor, checked under the lock.
+   * Run `work` in one transaction holding the instance's row lock; 404 when the instance does not exist, 409
+   * when it is no longer running. Records that belong to an instance (its tasks) change under this lock.
+   */
+  async withInstanceLock<T>(
+    instanceId: string,
+    work: (manager: EntityManager, instance: ProcessInstanceEntity) => Promise<T>,
+  ): Promise<T> {
+    return this.transaction(async (manager) => work(manager, await this.lockRunning(manager, instanceId)));
+  }
+
+  /** Append to an instance's history (its audit trail), in the caller's transaction. */
+  async recordHistory(manager: EntityManager, instanceId: string, records: readonly HistoryRecord[]) {
+    await this.repository.appendHistory(manager, instanceId, records);
+  }
+
+  /**
+   * A user task was completed with `data`: record it and continue the instance from its wait. Call under
+   * `withInstanceLock`, after the task's owner has closed its row.
    */
   async completeTask(
-    taskId: string,
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    task: CompletedUserTask,
     data: unknown,
     actor: string | null,
-    options: { byAssigneeOnly?: boolean } = {},
-  ): Promise<UserTaskEntity> {
+  ): Promise<void> {
     const variables = assertVariables(data, this.config.variablesMaxBytes, 'data');
-    const found = await this.dataSource.getRepository(UserTaskEntity).findOneBy({ id: taskId });
-    if (!found) throw new NotFoundError(`task ${taskId} does not exist`);
-
-    return this.transaction(async (manager) => {
-      const instance = await this.lockRunning(manager, found.instanceId);
-      const task = await manager.getRepository(UserTaskEntity).findOneByOrFail({ id: taskId });
-      if (task.status !== 'open') throw new ConflictError(`task ${taskId} is already ${task.status}`);
-      if (options.byAssigneeOnly && task.assignee && task.assignee !== actor) {
-        throw new ForbiddenError(`the task is assigned to ${task.assignee}`);
-      }
-      assertWritable(instance, variables, 'data');
-
-      task.status = 'completed';
-      task.output = variables;
-      task.completedBy = actor;
-      task.completedAt = new Date();
-      await manager.getRepository(UserTaskEntity).save(task);
-      await this.repository.appendHistory(manager, instance.id, [
-        {
-          type: 'task.completed',
-          elementId: task.elementId,
-          elementName: task.name,
-          executionId: task.executionId,
-          actor,
-          data: { taskId: task.id, formKey: task.formKey, output: variables },
-        },
-      ]);
-      await this.advance(
-        manager,
-        instance,
-        { type: 'complete', elementId: task.elementId, executionId: task.executionId, variables },
+    assertWritable(instance, variables, 'data');
+    await this.repository.appendHistory(manager, instance.id, [
+      {
+        type: 'task.completed',
+        elementId: task.elementId,
+        elementName: task.name,
+        executionId: task.executionId,
         actor,
-      );
-      return task;
-    });
+        data: { taskId: task.taskId, formKey: task.formKey, output: variables },
+      },
+    ]);
+    await this.advance(
+      manager,
+      instance,
+      { type: 'complete', elementId: task.elementId, executionId: task.executionId, variables },
+      actor,
+    );
   }
 
   /** A worker finished a job: record it and continue the instance. A second report of the same job changes nothing. */
@@ -328,13 +333,14 @@ export class InstanceService {
     actor: string | null,
   ): Promise<void> {
     const instance = await this.lockRunning(manager, instanceId);
-    const tasks = await this.repository.openTasks(manager, instanceId);
+    const openWaits = await this.openUserTaskWaits(manager, instanceId);
     const jobs = await this.jobs.pending(manager, instanceId);
-    await this.repository.closeTasks(
-      manager,
-      tasks.map((t) => t.id),
-      'cancelled',
-    );
+    await this.notifyWaits(manager, {
+      instance,
+      variables: instance.variables,
+      opened: [],
+      closed: { executionIds: [...openWaits], status: 'cancelled' },
+    });
     await this.jobs.finishJobs(
       manager,
       jobs.map((j) => j.id),
@@ -349,7 +355,21 @@ export class InstanceService {
     await this.repository.appendHistory(manager, instanceId, [
       { type: 'instance.cancelled', actor, data: { reason } },
     ]);
-    for (const listener of this.listeners) await listener.onInstanceSaved(manager, instance);
+    for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance);
+  }
+
+  /** The user-task waits the listeners hold open for an instance (the task inbox's open rows). */
+  private async openUserTaskWaits(manager: EntityManager, instanceId: string): Promise<Set<string>> {
+    const open = new Set<string>();
+    for (const listener of this.listeners) {
+      for (const executionId of (await listener.openWaits?.(manager, instanceId)) ?? []) open.add(executionId);
+    }
+    return open;
+  }
+
+  private async notifyWaits(manager: EntityManager, change: WaitChange): Promise<void> {
+    if (change.opened.length === 0 && change.closed.executionIds.length === 0) return;
+    for (const listener of this.listeners) await listener.onWaitsChanged?.(manager, change);
   }
 
   /** Lock the instance of an open incident and hand back the three; 404 or 409 otherwise. */
@@ -387,9 +407,9 @@ export class InstanceService {
     actor: string | null,
   ): Promise<EngineRun> {
     const process = await this.definitions.compiledFor(instance.definitionId, manager);
-    const openTasks = await this.repository.openTasks(manager, instance.id);
+    const openTasks = await this.openUserTaskWaits(manager, instance.id);
     const pendingJobs = await this.jobs.pending(manager, instance.id);
-    const known = new Set([...openTasks.map((t) => t.executionId), ...pendingJobs.map((j) => j.executionId)]);
+    const known = new Set([...openTasks, ...pendingJobs.map((j) => j.executionId)]);
     if (command.type === 'complete') known.add(command.executionId);
 
     let run: EngineRun;
@@ -405,11 +425,7 @@ export class InstanceService {
     const waiting = new Set(run.waits.map((w) => w.executionId));
     const ended = new Set(run.steps.filter((s) => s.type === 'activity.end').map((s) => s.executionId));
 
-    await this.repository.closeTasks(
-      manager,
-      openTasks.filter((t) => !waiting.has(t.executionId)).map((t) => t.id),
-      'cancelled',
-    );
+    const withdrawnTasks = [...openTasks].filter((executionId) => !waiting.has(executionId));
     const gone = pendingJobs.filter((j) => !waiting.has(j.executionId));
     await this.jobs.finishJobs(
       manager,
@@ -422,28 +438,12 @@ export class InstanceService {
       'cancelled',
     );
 
+    const openedTasks: OpenedUserTask[] = [];
     for (const wait of run.waits) {
       if (known.has(wait.executionId)) continue;
       const element = process.elements.get(wait.elementId);
       if (wait.kind === 'user-task') {
-        await this.repository.insertTask(manager, {
-          instanceId: instance.id,
-          processKey: instance.processKey,
-          businessKey: instance.businessKey,
-          elementId: wait.elementId,
-          executionId: wait.executionId,
-          name: element?.name ?? null,
-          candidateGroups: [...(element?.candidateGroups ?? [])],
-          formKey: element?.formKey ?? null,
-          assignee: null,
-          claimedAt: null,
-          status: 'open',
-          priority: taskPriority(element, instance.processKey),
-          dueAt: taskDueAt(element, instance.processKey, run.variables, new Date()),
-          output: null,
-          completedBy: null,
-          completedAt: null,
-        });
+        openedTasks.push({ elementId: wait.elementId, executionId: wait.executionId, element });
       } else if (wait.kind === 'service-task' && element?.jobType) {
         await this.jobs.insertJob(manager, instance.id, {
           kind: 'service-task',
@@ -467,6 +467,13 @@ export class InstanceService {
       }
     }
 
+    await this.notifyWaits(manager, {
+      instance,
+      variables: run.variables,
+      opened: openedTasks,
+      closed: { executionIds: withdrawnTasks, status: 'cancelled' },
+    });
+
     const history = this.historyOf(process, run);
     instance.engineState = run.state;
     instance.variables = run.variables;
@@ -480,7 +487,7 @@ export class InstanceService {
     }
     await this.repository.appendHistory(manager, instance.id, history);
     await this.repository.saveInstance(manager, instance);
-    for (const listener of this.listeners) await listener.onInstanceSaved(manager, instance);
+    for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance);
     return run;
   }
 

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../platform/errors.js';
 import { InstanceService } from '../instances/instance.service.js';
 import type { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
 import type { ReleaseRequestDto } from './release.dto.js';
 import { ReleaseEntity, type ReleaseClass, type ReleaseStatus } from './release.entity.js';
+import { ReleaseRepository } from './release.repository.js';
 
 /** The flow each class of release runs (release-procedure: the three flows). */
 export const PROCESS_OF_CLASS: Readonly<Record<ReleaseClass, string>> = {
@@ -16,12 +17,11 @@ export const PROCESS_OF_CLASS: Readonly<Record<ReleaseClass, string>> = {
 };
 
 const FINAL_STATUSES: ReadonlySet<string> = new Set(['closed', 'rejected', 'rolled-back', 'cancelled']);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class ReleaseService implements OnModuleInit {
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(ReleaseRepository) private readonly repository: ReleaseRepository,
     @Inject(InstanceService) private readonly instances: InstanceService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -45,7 +45,7 @@ export class ReleaseService implements OnModuleInit {
     }
     return this.instances.transaction(async (manager) => {
       const now = new Date();
-      const release = manager.getRepository(ReleaseEntity).create({
+      const release = await this.repository.insert(manager, {
         id: randomUUID(),
         number: await this.nextNumber(manager, now.getUTCFullYear()),
         releaseClass,
@@ -61,7 +61,6 @@ export class ReleaseService implements OnModuleInit {
         installedAt: null,
         rolledBack: false,
       });
-      await manager.getRepository(ReleaseEntity).insert(release);
       const variables: Record<string, unknown> = {
         releaseId: release.id,
         releaseNumber: release.number,
@@ -76,17 +75,14 @@ export class ReleaseService implements OnModuleInit {
         readOnlyVariables: ['releaseId', 'releaseNumber', 'releaseClass', 'escalationTimeout'],
       });
       release.instanceId = instance.id;
-      await manager.getRepository(ReleaseEntity).update({ id: release.id }, { instanceId: instance.id });
-      const saved = await manager.getRepository(ReleaseEntity).findOneByOrFail({ id: release.id });
-      return saved;
+      await this.repository.update(manager, release.id, { instanceId: instance.id });
+      return this.repository.get(manager, release.id);
     });
   }
 
+  /** A release by its id or its number (REL-2026-0001, any case); 404 when there is none. */
   async find(idOrNumber: string): Promise<ReleaseEntity> {
-    const repository = this.dataSource.getRepository(ReleaseEntity);
-    const release = UUID.test(idOrNumber)
-      ? await repository.findOneBy({ id: idOrNumber })
-      : await repository.findOneBy({ number: idOrNumber.toUpperCase() });
+    const release = await this.repository.findByIdOrNumber(idOrNumber);
     if (!release) throw new NotFoundError(`release ${idOrNumber} does not exist`);
     return release;
   }
@@ -105,13 +101,8 @@ export class ReleaseService implements OnModuleInit {
 
   /** REL-<year>-<nnnn>: one counter row per year, incremented under its row lock, so numbers never repeat. */
   private async nextNumber(manager: EntityManager, year: number): Promise<string> {
-    const rows: Array<{ last_value: number }> = await manager.query(
-      `INSERT INTO release_number_counter (year, last_value) VALUES ($1, 1)
-       ON CONFLICT (year) DO UPDATE SET last_value = release_number_counter.last_value + 1
-       RETURNING last_value`,
-      [year],
-    );
-    return `REL-${year}-${String(rows[0]!.last_value).padStart(4, '0')}`;
+    const sequence = await this.repository.nextNumber(manager, year);
+    return `REL-${year}-${String(sequence).padStart(4, '0')}`;
   }
 
   /**
@@ -120,9 +111,7 @@ export class ReleaseService implements OnModuleInit {
    */
   private async followInstance(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void> {
     if (!instance.businessKey) return;
-    const release = await manager
-      .getRepository(ReleaseEntity)
-      .findOneBy({ id: instance.businessKey, instanceId: instance.id });
+    const release = await this.repository.findOfInstance(manager, instance.businessKey, instance.id);
     if (!release) return;
     const v = instance.variables as Record<string, unknown>;
     const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value : undefined);
@@ -146,8 +135,6 @@ export class ReleaseService implements OnModuleInit {
       changes.closedAt = new Date();
     }
     if (Object.keys(changes).length === 0) return;
-    await manager
-      .getRepository(ReleaseEntity)
-      .update({ id: release.id }, { ...changes, updatedAt: new Date() });
+    await this.repository.update(manager, release.id, { ...changes, updatedAt: new Date() });
   }
 }

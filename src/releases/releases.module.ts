@@ -2,7 +2,10 @@ import { Module } from '@nestjs/common';
 import { InstancesModule } from '../instances/instances.module.js';
 import { ReleasesController, StatisticsController } from './releases.controller.js';
 import { ReleaseQueryService } from './release-query.service.js';
+import { ReleaseRepository } from './release.repository.js';
 import { ReleaseService } from './release.service.js';
+import { ReleaseTaskPolicy } from './release-task-policy.js';
+import { TasksModule } from '../tasks/tasks.module.js';
 import { ReleaseEntity } from './release.entity.js';
 import {
   CmdbBaselineEntity,
@@ -14,10 +17,10 @@ import { PslArtifactEntity } from './psl/psl-artifact.entity.js';
 import { ReleaseReportEntity } from './reports/release-report.entity.js';
 
 @Module({
-  imports: [InstancesModule],
+  imports: [InstancesModule, TasksModule],
   controllers: [ReleasesController, StatisticsController],
-  providers: [ReleaseService, ReleaseQueryService],
-  exports: [ReleaseService],
+  providers: [ReleaseService, ReleaseQueryService, ReleaseRepository, ReleaseTaskPolicy],
+  exports: [ReleaseService, ReleaseRepository],
 })
 export class ReleasesModule {}
 

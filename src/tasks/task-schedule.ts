@@ -33,7 +33,7 @@ export function durationMs(value: string): number | undefined {
 
 /** A task's due date: the BPMN's dueDate (a date, a duration from now, or FEEL giving either), else the default. */
 export function taskDueAt(
-  element: ElementInfo | undefined,
+  element: Pick<ElementInfo, 'dueDate'> | undefined,
   processKey: string,
   variables: Record<string, unknown>,
   now: Date,
@@ -54,7 +54,7 @@ export function taskDueAt(
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-export function taskPriority(element: ElementInfo | undefined, processKey: string): number {
+export function taskPriority(element: Pick<ElementInfo, 'priority'> | undefined, processKey: string): number {
   const priority = element?.priority ?? DEFAULT_PRIORITY[processKey] ?? 50;
   return Math.max(0, Math.min(100, Math.round(priority)));
 }

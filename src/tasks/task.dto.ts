@@ -1,6 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
-import { RELEASE_CLASSES } from '../releases/release.entity.js';
 import { PageQueryDto } from '../platform/http/page-query.dto.js';
 
 export const TASK_SORTS = ['dueAt', '-dueAt', 'priority', '-priority', 'createdAt', '-createdAt'] as const;
@@ -23,9 +22,11 @@ export class TaskQueryDto extends PageQueryDto {
   @IsUUID()
   releaseId?: string;
 
-  @ApiPropertyOptional({ enum: RELEASE_CLASSES })
+  /** Checked by the filter the release application registers (a release class: standard, emergency, major). */
+  @ApiPropertyOptional({ description: 'the class of the release the task belongs to' })
   @IsOptional()
-  @IsIn(RELEASE_CLASSES)
+  @IsString()
+  @MaxLength(64)
   class?: string;
 
   @ApiPropertyOptional()

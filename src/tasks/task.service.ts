@@ -1,42 +1,34 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { hasRole, type AuthUser } from '../identity/auth.decorators.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../platform/errors.js';
+import type { Page } from '../platform/http/page-query.dto.js';
 import { FormService } from '../definitions/form.service.js';
-import { TaskMetrics } from './task.metrics.js';
-import { TaskRepository } from './task.repository.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { assertVariables } from '../instances/json-variables.js';
-import { HistoryEventEntity } from '../instances/history-event.entity.js';
-import { InstanceRepository } from '../instances/instance.repository.js';
+import { assertVariables } from '../instances/index.js';
+import { InstanceQueryService } from '../instances/instance-query.service.js';
 import { InstanceService } from '../instances/instance.service.js';
-import { ReleaseEntity } from '../releases/release.entity.js';
 import { UserService } from '../identity/user.service.js';
 import { segregationViolation } from './segregation.js';
+import { TaskExtensions } from './task-extensions.service.js';
 import type { TaskQueryDto } from './task.dto.js';
-import { UserTaskEntity } from './user-task.entity.js';
+import { TaskMetrics } from './task.metrics.js';
+import { TaskRepository } from './task.repository.js';
+import type { UserTaskEntity } from './user-task.entity.js';
 
-export interface Page<T> {
-  readonly items: T[];
-  readonly total: number;
-  readonly page: number;
-  readonly pageSize: number;
-}
-
-const SORT_COLUMNS = { dueAt: 't.due_at', priority: 't.priority', createdAt: 't.created_at' } as const;
+export type { Page } from '../platform/http/page-query.dto.js';
 
 /** The task inbox: who sees, claims, assigns and completes which task. */
 @Injectable()
 export class TaskService {
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(InstanceService) private readonly instances: InstanceService,
-    @Inject(InstanceRepository) private readonly history: InstanceRepository,
+    @Inject(InstanceQueryService) private readonly instanceQueries: InstanceQueryService,
     @Inject(FormService) private readonly forms: FormService,
     @Inject(UserService) private readonly users: UserService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(TaskMetrics) private readonly metrics: TaskMetrics,
     @Inject(TaskRepository) private readonly taskRows: TaskRepository,
+    @Inject(TaskExtensions) private readonly extensions: TaskExtensions,
   ) {}
 
   /** Open tasks by candidate group (a task offered to two groups counts in both), for gauges. */
@@ -54,50 +46,12 @@ export class TaskService {
   }
 
   async list(user: AuthUser, filter: TaskQueryDto): Promise<Page<UserTaskEntity>> {
-    const query = this.dataSource
-      .getRepository(UserTaskEntity)
-      .createQueryBuilder('t')
-      .where('t.status = :status', { status: filter.status ?? 'open' });
-    if (!this.seesAll(user)) {
-      query.andWhere('(t.assignee = :me OR (t.assignee IS NULL AND t.candidate_groups && :roles::text[]))', {
-        me: user.username,
-        roles: user.roles,
-      });
-    }
-    if (filter.candidateGroup)
-      query.andWhere(':group = ANY(t.candidate_groups)', { group: filter.candidateGroup });
-    if (filter.assignee) {
-      query.andWhere('t.assignee = :assignee', {
-        assignee: filter.assignee === 'me' ? user.username : filter.assignee,
-      });
-    }
-    if (filter.releaseId) query.andWhere('t.business_key = :releaseId', { releaseId: filter.releaseId });
-    if (filter.processKey) query.andWhere('t.process_key = :processKey', { processKey: filter.processKey });
-    if (filter.class) {
-      query.andWhere(
-        'EXISTS (SELECT 1 FROM release r WHERE r.id::text = t.business_key AND r.class = :class)',
-        {
-          class: filter.class,
-        },
-      );
-    }
-    if (filter.dueBefore) query.andWhere('t.due_at < :dueBefore', { dueBefore: new Date(filter.dueBefore) });
-    if (filter.createdFrom)
-      query.andWhere('t.created_at >= :createdFrom', { createdFrom: new Date(filter.createdFrom) });
-    if (filter.createdTo)
-      query.andWhere('t.created_at < :createdTo', { createdTo: new Date(filter.createdTo) });
-
-    const descending = filter.sort.startsWith('-');
-    const column = SORT_COLUMNS[filter.sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS];
-    query.orderBy(column, descending ? 'DESC' : 'ASC', 'NULLS LAST');
-    // Tie-breakers only on other columns: TypeORM keeps one ORDER BY entry per column.
-    if (column !== 't.created_at') query.addOrderBy('t.created_at', 'ASC');
-    const [items, total] = await query
-      .addOrderBy('t.id', 'ASC')
-      .skip((filter.page - 1) * filter.pageSize)
-      .take(filter.pageSize)
-      .getManyAndCount();
-    return { items, total, page: filter.page, pageSize: filter.pageSize };
+    const contributed = this.extensions.predicates({ class: filter.class });
+    return this.taskRows.list(
+      { username: user.username, roles: user.roles, seesAll: this.seesAll(user) },
+      filter,
+      contributed,
+    );
   }
 
   /** A task with its form schema and its own history. */
@@ -106,16 +60,10 @@ export class TaskService {
     if (!this.seesAll(user) && task.assignee !== user.username && !this.inGroups(user, task)) {
       throw new ForbiddenError(`task ${taskId} belongs to ${task.candidateGroups.join(', ')}`);
     }
-    const history = await this.dataSource
-      .getRepository(HistoryEventEntity)
-      .createQueryBuilder('h')
-      .where('h.instance_id = :instanceId', { instanceId: task.instanceId })
-      .andWhere("(h.execution_id = :executionId OR h.data->>'taskId' = :taskId)", {
-        executionId: task.executionId,
-        taskId: task.id,
-      })
-      .orderBy('h.id', 'ASC')
-      .getMany();
+    const history = await this.instanceQueries.historyOfTask(task.instanceId, {
+      executionId: task.executionId,
+      taskId: task.id,
+    });
     return {
       ...task,
       form: task.formKey && this.forms.has(task.formKey) ? this.forms.schema(task.formKey) : null,
@@ -162,7 +110,11 @@ export class TaskService {
         { field: 'assignee', message: 'is not in a candidate group of the task' },
       ]);
     }
-    const violation = segregationViolation(task.formKey, target.username, await this.segregationFacts(task));
+    const violation = segregationViolation(
+      task.formKey,
+      target.username,
+      await this.extensions.segregationFacts(task),
+    );
     if (violation) throw new ForbiddenError(`${assignee} may not take this task: ${violation}`);
     return this.setAssignee(task, target.username, 'task.assigned', user.username, () => true);
   }
@@ -176,13 +128,15 @@ export class TaskService {
     if (task.assignee && task.assignee !== user.username) {
       throw new ForbiddenError(`the task is assigned to ${task.assignee}`);
     }
-    const violation = segregationViolation(task.formKey, user.username, await this.segregationFacts(task));
+    const violation = segregationViolation(
+      task.formKey,
+      user.username,
+      await this.extensions.segregationFacts(task),
+    );
     if (violation) throw new ForbiddenError(violation);
     assertVariables(data, this.config.variablesMaxBytes, 'data');
     const validated = task.formKey ? this.forms.validate(task.formKey, data) : data;
-    const completed = await this.instances.completeTask(taskId, validated, user.username, {
-      byAssigneeOnly: true,
-    });
+    const completed = await this.completeUnderLock(task, validated, user.username, { byAssigneeOnly: true });
     this.metrics.taskWaitingTime.observe(
       { form_key: task.formKey ?? 'none' },
       (Date.now() - task.createdAt.getTime()) / 1000,
@@ -190,22 +144,57 @@ export class TaskService {
     return completed;
   }
 
-  private async find(taskId: string): Promise<UserTaskEntity> {
-    const task = await this.dataSource.getRepository(UserTaskEntity).findOneBy({ id: taskId });
-    if (!task) throw new NotFoundError(`task ${taskId} does not exist`);
-    return task;
+  /**
+   * Complete a task without the inbox's checks (candidate group, assignee, form, segregation of duties): for
+   * an operator's or a system's completion. The data is still checked as process variables (shape, size,
+   * read-only names), and exactly one of two concurrent completions succeeds.
+   */
+  async completeUnchecked(taskId: string, data: unknown, actor: string | null): Promise<UserTaskEntity> {
+    return this.completeUnderLock(await this.find(taskId), data, actor, { byAssigneeOnly: false });
   }
 
-  private async segregationFacts(task: UserTaskEntity) {
-    const release = task.businessKey
-      ? await this.dataSource.getRepository(ReleaseEntity).findOneBy({ id: task.businessKey })
-      : null;
-    const builds: Array<{ actor: string }> = await this.dataSource.query(
-      `SELECT DISTINCT actor FROM history_event
-        WHERE instance_id = $1 AND type = 'task.completed' AND data->>'formKey' = 'build-record' AND actor IS NOT NULL`,
-      [task.instanceId],
-    );
-    return { applicant: release?.createdBy ?? null, builders: new Set(builds.map((b) => b.actor)) };
+  /** Close the task row and continue its instance, under the instance's lock and then the task's. */
+  private async completeUnderLock(
+    task: UserTaskEntity,
+    data: unknown,
+    actor: string | null,
+    options: { byAssigneeOnly: boolean },
+  ): Promise<UserTaskEntity> {
+    const variables = assertVariables(data, this.config.variablesMaxBytes, 'data');
+    return this.instances.withInstanceLock(task.instanceId, async (manager, instance) => {
+      const current = await this.taskRows.lock(manager, task.id);
+      if (!current) throw new NotFoundError(`task ${task.id} does not exist`);
+      if (current.status !== 'open') throw new ConflictError(`task ${task.id} is already ${current.status}`);
+      if (options.byAssigneeOnly && current.assignee && current.assignee !== actor) {
+        throw new ForbiddenError(`the task is assigned to ${current.assignee}`);
+      }
+      current.status = 'completed';
+      current.output = variables as UserTaskEntity['output'];
+      current.completedBy = actor;
+      current.completedAt = new Date();
+      // Closed before the instance moves on: the wait it leaves is completed, not withdrawn.
+      await this.taskRows.markCompleted(manager, current);
+      await this.instances.completeTask(
+        manager,
+        instance,
+        {
+          taskId: current.id,
+          elementId: current.elementId,
+          executionId: current.executionId,
+          name: current.name,
+          formKey: current.formKey,
+        },
+        variables,
+        actor,
+      );
+      return current;
+    });
+  }
+
+  private async find(taskId: string): Promise<UserTaskEntity> {
+    const task = await this.taskRows.find(taskId);
+    if (!task) throw new NotFoundError(`task ${taskId} does not exist`);
+    return task;
   }
 
   /** Change the assignee of an open task if `allowed` still holds under the row lock. */
@@ -216,22 +205,17 @@ export class TaskService {
     actor: string,
     allowed: (current: UserTaskEntity) => boolean,
   ): Promise<UserTaskEntity> {
-    return this.dataSource.transaction(async (manager) => {
-      // The instance row first, as every change to an instance takes it: one lock order, no deadlock.
-      await this.history.lock(manager, task.instanceId);
-      const current = await manager
-        .getRepository(UserTaskEntity)
-        .createQueryBuilder('t')
-        .setLock('pessimistic_write')
-        .where('t.id = :id', { id: task.id })
-        .getOneOrFail();
+    // The instance row first, as every change to an instance takes it: one lock order, no deadlock.
+    return this.instances.withInstanceLock(task.instanceId, async (manager) => {
+      const current = await this.taskRows.lock(manager, task.id);
+      if (!current) throw new NotFoundError(`task ${task.id} does not exist`);
       if (current.status !== 'open') throw new ConflictError(`task ${task.id} is already ${current.status}`);
       if (!allowed(current)) throw new ConflictError(`task ${task.id} is claimed by ${current.assignee}`);
       if (current.assignee === assignee) return current;
       current.assignee = assignee;
       current.claimedAt = assignee ? new Date() : null;
-      await manager.getRepository(UserTaskEntity).save(current);
-      await this.history.appendHistory(manager, current.instanceId, [
+      await this.taskRows.setAssignee(manager, current);
+      await this.instances.recordHistory(manager, current.instanceId, [
         {
           type: event,
           elementId: current.elementId,

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { InstancesModule } from '../instances/instances.module.js';
 import { TasksController } from './tasks.controller.js';
+import { TaskExtensions } from './task-extensions.service.js';
+import { TaskInboxListener } from './task-inbox.listener.js';
 import { TaskMetrics } from './task.metrics.js';
 import { TaskRepository } from './task.repository.js';
 import { TaskService } from './task.service.js';
@@ -9,8 +11,8 @@ import { UserTaskEntity } from './user-task.entity.js';
 @Module({
   imports: [InstancesModule],
   controllers: [TasksController],
-  providers: [TaskService, TaskRepository, TaskMetrics],
-  exports: [TaskService],
+  providers: [TaskService, TaskRepository, TaskMetrics, TaskExtensions, TaskInboxListener],
+  exports: [TaskService, TaskExtensions],
 })
 export class TasksModule {}
 

@@ -9,12 +9,12 @@ import type {
   ActiveActivity,
   InstanceView as InstanceViewModel,
 } from '../../src/instances/instance-query.service';
-import { InstanceService } from '../../src/instances/instance.service';
 import { JobEntity } from '../../src/queue/job.entity';
 import { ProcessInstanceEntity } from '../../src/instances/process-instance.entity';
 import type { JobContext } from '../../src/queue/job-handler.port';
 import type { ReleaseRequestDto } from '../../src/releases/release.dto';
 import type { ReleaseClass, ReleaseEntity } from '../../src/releases/release.entity';
+import { TaskService } from '../../src/tasks/task.service';
 import type { UserTaskEntity } from '../../src/tasks/user-task.entity';
 import { TokenService } from '../../src/identity/token.service';
 import type { Role } from '../../src/identity/user.entity';
@@ -410,7 +410,7 @@ export class ReleaseDriver {
       throw new Error(
         `the inbox should refuse ${elementId} for ${field} alone: ${refused.status} ${JSON.stringify(refused.body)}`,
       );
-    await app.get<InstanceService>(InstanceService).completeTask(found.id, data, actor);
+    await app.get<TaskService>(TaskService).completeUnchecked(found.id, data, actor);
     return found;
   }
 

@@ -1,0 +1,59 @@
+import type { EntityManager } from 'typeorm';
+import type { ProcessInstanceEntity } from './process-instance.entity.js';
+
+/** What the deployed model says of a user task (its zeebe extensions). */
+export interface UserTaskModel {
+  readonly name?: string;
+  readonly candidateGroups: readonly string[];
+  readonly formKey?: string;
+  readonly dueDate?: string;
+  readonly priority?: number;
+}
+
+/** A user task the engine started waiting in during this pass. */
+export interface OpenedUserTask {
+  readonly elementId: string;
+  readonly executionId: string;
+  /** The element as the deployed model describes it (name, candidate groups, form, due date, priority). */
+  readonly element: UserTaskModel | undefined;
+}
+
+/** What changed among an instance's user-task waits in one pass (or at its cancellation). */
+export interface WaitChange {
+  readonly instance: ProcessInstanceEntity;
+  /** The process variables after the pass (due dates may be expressions over them). */
+  readonly variables: Record<string, unknown>;
+  readonly opened: readonly OpenedUserTask[];
+  /** Waits that are gone without being completed through `completeTask`: withdrawn. */
+  readonly closed: { readonly executionIds: readonly string[]; readonly status: 'completed' | 'cancelled' };
+}
+
+/**
+ * Told, inside the instance's transaction and in registration order, what an instance's pass did: lets
+ * records follow their process. The task inbox owns the user-task rows this way; a release follows its
+ * instance's variables and end.
+ */
+export interface InstanceListener {
+  /**
+   * The user-task waits this listener holds open for the instance, read before a pass: the engine announces
+   * them again on resume, and they are not new.
+   */
+  openWaits?(manager: EntityManager, instanceId: string): Promise<readonly string[]>;
+  onWaitsChanged?(manager: EntityManager, change: WaitChange): Promise<void>;
+  onInstanceSaved?(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void>;
+}
+
+/** What the instance view shows of an open user task. */
+export interface UserTaskSummary {
+  readonly id: string;
+  readonly elementId: string;
+  readonly executionId: string;
+  readonly name: string | null;
+  readonly createdAt: Date;
+  readonly dueAt: Date | null;
+}
+
+/** Reads an instance's open user tasks, oldest first, for its view: the task inbox owns them. */
+export interface OpenTaskReader {
+  openTasksOf(instanceId: string): Promise<readonly UserTaskSummary[]>;
+}

@@ -1,0 +1,170 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { paginate } from '../platform/database/paginate.js';
+import type { Page } from '../platform/http/page-query.dto.js';
+import type { ReleaseQueryDto } from './release-query.dto.js';
+import { ReleaseEntity } from './release.entity.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const SORT_COLUMNS = { createdAt: 'r.created_at', number: 'r.number', plannedAt: 'r.planned_at' } as const;
+
+/** The inbox's `class` filter: the task belongs to a release of that class (task row `t`, value `:value`). */
+export const TASK_OF_RELEASE_CLASS =
+  'EXISTS (SELECT 1 FROM release r WHERE r.id::text = t.business_key AND r.class = :value)';
+
+export type StatisticsGrouping = 'month' | 'quarter' | 'year' | 'range';
+
+export interface StatisticsScope {
+  readonly from: Date;
+  readonly to: Date;
+  readonly groupBy: StatisticsGrouping;
+  readonly releaseClass: string | null;
+  readonly source: string | null;
+}
+
+/** All SQL of the release records; methods taking a manager run inside the caller's transaction. */
+@Injectable()
+export class ReleaseRepository {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  /** A release by its id (a UUID) or its number (REL-2026-0001, any case); null when there is none. */
+  async findByIdOrNumber(
+    idOrNumber: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ReleaseEntity | null> {
+    const repository = manager.getRepository(ReleaseEntity);
+    return UUID.test(idOrNumber)
+      ? repository.findOneBy({ id: idOrNumber })
+      : repository.findOneBy({ number: idOrNumber.toUpperCase() });
+  }
+
+  /** A release by id; null for anything that is not a release's id (a business key of another kind). */
+  async findById(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ReleaseEntity | null> {
+    return UUID.test(id) ? manager.getRepository(ReleaseEntity).findOneBy({ id }) : null;
+  }
+
+  /** The release that follows this instance. */
+  async findOfInstance(
+    manager: EntityManager,
+    releaseId: string,
+    instanceId: string,
+  ): Promise<ReleaseEntity | null> {
+    return manager.getRepository(ReleaseEntity).findOneBy({ id: releaseId, instanceId });
+  }
+
+  async insert(manager: EntityManager, release: Omit<ReleaseEntity, 'createdAt' | 'updatedAt'>) {
+    const repository = manager.getRepository(ReleaseEntity);
+    const entity = repository.create(release);
+    await repository.insert(entity);
+    return entity;
+  }
+
+  async update(manager: EntityManager, releaseId: string, changes: Partial<ReleaseEntity>): Promise<void> {
+    await manager.getRepository(ReleaseEntity).update({ id: releaseId }, changes);
+  }
+
+  async get(manager: EntityManager, releaseId: string): Promise<ReleaseEntity> {
+    return manager.getRepository(ReleaseEntity).findOneByOrFail({ id: releaseId });
+  }
+
+  /** The next number of the year's counter, incremented under its row lock, so numbers never repeat. */
+  async nextNumber(manager: EntityManager, year: number): Promise<number> {
+    const rows: Array<{ last_value: number }> = await manager.query(
+      `INSERT INTO release_number_counter (year, last_value) VALUES ($1, 1)
+       ON CONFLICT (year) DO UPDATE SET last_value = release_number_counter.last_value + 1
+       RETURNING last_value`,
+      [year],
+    );
+    return rows[0]!.last_value;
+  }
+
+  async search(filter: ReleaseQueryDto): Promise<Page<ReleaseEntity>> {
+    const query = this.dataSource.getRepository(ReleaseEntity).createQueryBuilder('r');
+    if (filter.number) query.andWhere('r.number = :number', { number: filter.number.toUpperCase() });
+    if (filter.class) query.andWhere('r.class = :class', { class: filter.class });
+    if (filter.source) query.andWhere('r.source = :source', { source: filter.source });
+    if (filter.status) query.andWhere('r.status = :status', { status: filter.status });
+    if (filter.from) query.andWhere('r.created_at >= :from', { from: new Date(filter.from) });
+    if (filter.to) query.andWhere('r.created_at < :to', { to: new Date(filter.to) });
+    if (filter.step) {
+      query.andWhere(
+        `(EXISTS (SELECT 1 FROM user_task t WHERE t.instance_id = r.instance_id AND t.status = 'open' AND t.element_id = :step)
+          OR EXISTS (SELECT 1 FROM job j WHERE j.instance_id = r.instance_id AND j.status IN ('pending', 'failed') AND j.element_id = :step))`,
+        { step: filter.step },
+      );
+    }
+    if (filter.q?.trim()) {
+      query.andWhere(
+        `(r.search @@ plainto_tsquery('simple', :q) OR r.title ILIKE :like OR r.request->>'scope' ILIKE :like OR r.request->>'content' ILIKE :like)`,
+        { q: filter.q, like: `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` },
+      );
+    }
+    const descending = filter.sort.startsWith('-');
+    const column = SORT_COLUMNS[filter.sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS];
+    query.orderBy(column, descending ? 'DESC' : 'ASC', 'NULLS LAST');
+    // Tie-breaker only on another column: TypeORM keeps one ORDER BY entry per column.
+    if (column !== 'r.number') query.addOrderBy('r.number', 'DESC');
+    return paginate(query, filter);
+  }
+
+  /** The process measures per period, as rows of SQL values (the query service shapes them). */
+  async statisticsByPeriod(scope: StatisticsScope): Promise<Array<Record<string, string | number | null>>> {
+    const period =
+      scope.groupBy === 'range'
+        ? `to_char($1::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD') || '/' || to_char($2::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD')`
+        : scope.groupBy === 'quarter'
+          ? `to_char(date_trunc('quarter', r.created_at AT TIME ZONE 'UTC'), 'YYYY-"Q"Q')`
+          : scope.groupBy === 'year'
+            ? `to_char(date_trunc('year', r.created_at AT TIME ZONE 'UTC'), 'YYYY')`
+            : `to_char(date_trunc('month', r.created_at AT TIME ZONE 'UTC'), 'YYYY-MM')`;
+    return this.dataSource.query(
+      `WITH scoped AS (
+         SELECT r.*, ${period} AS period,
+           (SELECT (h.data->'output'->>'testResult') = 'pass'
+              FROM history_event h
+             WHERE h.instance_id = r.instance_id AND h.type = 'task.completed' AND h.data->>'formKey' = 'test-report'
+             ORDER BY h.id LIMIT 1) AS first_test_passed
+           FROM release r
+          WHERE r.created_at >= $1 AND r.created_at < $2
+            AND ($3::text IS NULL OR r.class = $3) AND ($4::text IS NULL OR r.source = $4)
+       )
+       SELECT period,
+         count(*)::int AS releases,
+         count(*) FILTER (WHERE status IN ('closed', 'rolled-back'))::int AS ended,
+         round(avg(CASE WHEN status = 'closed' AND NOT rolled_back THEN 1.0 ELSE 0.0 END)
+           FILTER (WHERE status IN ('closed', 'rolled-back')), 4)::float AS success_rate,
+         round(avg(CASE WHEN rolled_back THEN 1.0 ELSE 0.0 END) FILTER (WHERE status IN ('closed', 'rolled-back')), 4)::float
+           AS rollback_rate,
+         round(avg(CASE WHEN class = 'emergency' THEN 1.0 ELSE 0.0 END), 4)::float AS emergency_ratio,
+         round(avg(CASE WHEN installed_at <= planned_at THEN 1.0 ELSE 0.0 END)
+           FILTER (WHERE installed_at IS NOT NULL AND planned_at IS NOT NULL), 4)::float AS on_time_rate,
+         round((avg(extract(epoch FROM closed_at - created_at)) FILTER (WHERE status = 'closed') / 3600)::numeric, 2)::float
+           AS mean_lead_time_hours,
+         round((percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM closed_at - created_at))
+           FILTER (WHERE status = 'closed') / 3600)::numeric, 2)::float AS p90_lead_time_hours,
+         round(avg(CASE WHEN first_test_passed THEN 1.0 ELSE 0.0 END) FILTER (WHERE first_test_passed IS NOT NULL), 4)::float
+           AS first_pass_test_rate
+       FROM scoped GROUP BY period ORDER BY period`,
+      [scope.from, scope.to, scope.releaseClass, scope.source],
+    );
+  }
+
+  /** Releases in progress by the step they wait in, as rows of SQL values. */
+  async openByStep(
+    scope: Pick<StatisticsScope, 'releaseClass' | 'source'>,
+  ): Promise<Array<Record<string, string | number | null>>> {
+    return this.dataSource.query(
+      `SELECT t.element_id AS step, max(t.name) AS name, count(DISTINCT r.id)::int AS releases,
+              round((avg(extract(epoch FROM now() - r.created_at)) / 3600)::numeric, 2)::float AS average_age_hours,
+              round((max(extract(epoch FROM now() - r.created_at)) / 3600)::numeric, 2)::float AS oldest_age_hours
+         FROM release r JOIN user_task t ON t.instance_id = r.instance_id AND t.status = 'open'
+        WHERE r.status = 'in-progress' AND ($1::text IS NULL OR r.class = $1) AND ($2::text IS NULL OR r.source = $2)
+        GROUP BY t.element_id ORDER BY releases DESC, step`,
+      [scope.releaseClass, scope.source],
+    );
+  }
+}

@@ -1,0 +1,72 @@
+import { Injectable } from '@nestjs/common';
+import { InvalidInputError } from '../platform/errors.js';
+import type { SegregationFacts } from './segregation.js';
+
+export type { SegregationFacts } from './segregation.js';
+import type { TaskListPredicate } from './task.repository.js';
+import type { UserTaskEntity } from './user-task.entity.js';
+
+/** Filter names of `GET /api/tasks` that a feature may contribute. */
+export type TaskFilterName = 'class';
+
+/** A filter of the task list contributed by the feature that knows what it means (a release's class). */
+export interface TaskListFilter {
+  readonly name: TaskFilterName;
+  /** The values the filter accepts; any other is a 400 naming the parameter. */
+  readonly values: readonly string[];
+  /** SQL over the task row `t` (its `business_key`, `process_key`), with the value bound as `:value`. */
+  readonly sql: string;
+}
+
+/** The facts segregation of duties needs about a task's case, from the feature that owns the case. */
+export interface TaskCompletionPolicy {
+  /** The facts for this task, or null when the task is not this feature's. */
+  segregationFacts(task: UserTaskEntity): Promise<SegregationFacts | null>;
+}
+
+const NO_FACTS: SegregationFacts = { applicant: null, builders: new Set() };
+
+/**
+ * What features register with the inbox: list filters and completion policies. The inbox stays ignorant of
+ * releases; the release application tells it what a class is and who filed and built a release.
+ */
+@Injectable()
+export class TaskExtensions {
+  private readonly filters = new Map<TaskFilterName, TaskListFilter>();
+  private readonly policies: TaskCompletionPolicy[] = [];
+
+  addFilter(filter: TaskListFilter): void {
+    if (this.filters.has(filter.name)) throw new Error(`task filter ${filter.name} is registered twice`);
+    this.filters.set(filter.name, filter);
+  }
+
+  addCompletionPolicy(policy: TaskCompletionPolicy): void {
+    this.policies.push(policy);
+  }
+
+  /** The SQL predicates of the contributed filters the query names; 400 for a value a filter does not know. */
+  predicates(query: Partial<Record<TaskFilterName, string>>): TaskListPredicate[] {
+    const predicates: TaskListPredicate[] = [];
+    for (const [name, value] of Object.entries(query) as Array<[TaskFilterName, string | undefined]>) {
+      if (value === undefined) continue;
+      const filter = this.filters.get(name);
+      if (!filter || !filter.values.includes(value)) {
+        const allowed = filter ? `one of ${filter.values.join(', ')}` : 'not a filter here';
+        throw new InvalidInputError(`${name} must be ${allowed}`, [
+          { field: name, message: `must be ${allowed}` },
+        ]);
+      }
+      predicates.push({ sql: filter.sql, value });
+    }
+    return predicates;
+  }
+
+  /** The first registered policy's facts for the task; none when no feature claims it. */
+  async segregationFacts(task: UserTaskEntity): Promise<SegregationFacts> {
+    for (const policy of this.policies) {
+      const facts = await policy.segregationFacts(task);
+      if (facts) return facts;
+    }
+    return NO_FACTS;
+  }
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import type { JsonObject } from '../platform/json.js';
+import { paginate } from '../platform/database/paginate.js';
+import type { Page } from '../platform/http/page-query.dto.js';
+import type { TaskQueryDto } from './task.dto.js';
+import { UserTaskEntity } from './user-task.entity.js';
+
+const SORT_COLUMNS = { dueAt: 't.due_at', priority: 't.priority', createdAt: 't.created_at' } as const;
+
+/** Who is asking: a coordinator sees every task, anyone else their own and their groups' open ones. */
+export interface TaskViewer {
+  readonly username: string;
+  readonly roles: readonly string[];
+  readonly seesAll: boolean;
+}
+
+/** A filter a feature contributes, as SQL over the task row `t`, with its value bound as `:value`. */
+export interface TaskListPredicate {
+  readonly sql: string;
+  readonly value: string;
+}
+
+/** All SQL of the task rows (`user_task`); writes run inside the caller's transaction. */
+@Injectable()
+export class TaskRepository {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  async list(
+    viewer: TaskViewer,
+    filter: TaskQueryDto,
+    extra: readonly TaskListPredicate[] = [],
+  ): Promise<Page<UserTaskEntity>> {
+    const query = this.dataSource
+      .getRepository(UserTaskEntity)
+      .createQueryBuilder('t')
+      .where('t.status = :status', { status: filter.status ?? 'open' });
+    if (!viewer.seesAll) {
+      query.andWhere('(t.assignee = :me OR (t.assignee IS NULL AND t.candidate_groups && :roles::text[]))', {
+        me: viewer.username,
+        roles: viewer.roles,
+      });
+    }
+    if (filter.candidateGroup)
+      query.andWhere(':group = ANY(t.candidate_groups)', { group: filter.candidateGroup });
+    if (filter.assignee) {
+      query.andWhere('t.assignee = :assignee', {
+        assignee: filter.assignee === 'me' ? viewer.username : filter.assignee,
+      });
+    }
+    if (filter.releaseId) query.andWhere('t.business_key = :releaseId', { releaseId: filter.releaseId });
+    if (filter.processKey) query.andWhere('t.process_key = :processKey', { processKey: filter.processKey });
+    extra.forEach((predicate, i) => {
+      // Each contributed filter gets its own parameter name: they share one query.
+      query.andWhere(predicate.sql.replaceAll(':value', `:filter${i}`), { [`filter${i}`]: predicate.value });
+    });
+    if (filter.dueBefore) query.andWhere('t.due_at < :dueBefore', { dueBefore: new Date(filter.dueBefore) });
+    if (filter.createdFrom)
+      query.andWhere('t.created_at >= :createdFrom', { createdFrom: new Date(filter.createdFrom) });
+    if (filter.createdTo)
+      query.andWhere('t.created_at < :createdTo', { createdTo: new Date(filter.createdTo) });
+
+    const descending = filter.sort.startsWith('-');
+    const column = SORT_COLUMNS[filter.sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS];
+    query.orderBy(column, descending ? 'DESC' : 'ASC', 'NULLS LAST');
+    // Tie-breakers only on other columns: TypeORM keeps one ORDER BY entry per column.
+    if (column !== 't.created_at') query.addOrderBy('t.created_at', 'ASC');
+    return paginate(query.addOrderBy('t.id', 'ASC'), filter);
+  }
+
+  async find(taskId: string): Promise<UserTaskEntity | null> {
+    return this.dataSource.getRepository(UserTaskEntity).findOneBy({ id: taskId });
+  }
+
+  /** The open tasks of an instance, oldest first. */
+  async openOf(instanceId: string): Promise<UserTaskEntity[]> {
+    return this.dataSource
+      .getRepository(UserTaskEntity)
+      .find({ where: { instanceId, status: 'open' }, order: { createdAt: 'ASC' } });
+  }
+
+  /** Take the task's row lock (after its instance's: one lock order); null when it does not exist. */
+  async lock(manager: EntityManager, taskId: string): Promise<UserTaskEntity | null> {
+    return manager
+      .getRepository(UserTaskEntity)
+      .createQueryBuilder('t')
+      .setLock('pessimistic_write')
+      .where('t.id = :id', { id: taskId })
+      .getOne();
+  }
+
+  async setAssignee(manager: EntityManager, task: UserTaskEntity): Promise<void> {
+    await manager
+      .getRepository(UserTaskEntity)
+      .update({ id: task.id }, { assignee: task.assignee, claimedAt: task.claimedAt });
+  }
+
+  async markCompleted(manager: EntityManager, task: UserTaskEntity): Promise<void> {
+    const { id, status, output, completedBy, completedAt } = task;
+    await manager
+      .getRepository(UserTaskEntity)
+      .update({ id }, { status, output: output as JsonObject | null, completedBy, completedAt });
+  }
+
+  /** Execution ids of the instance's open tasks. */
+  async openExecutionIds(manager: EntityManager, instanceId: string): Promise<string[]> {
+    const rows = await manager
+      .getRepository(UserTaskEntity)
+      .find({ select: { executionId: true }, where: { instanceId, status: 'open' } });
+    return rows.map((r) => r.executionId);
+  }
+
+  async insert(manager: EntityManager, tasks: ReadonlyArray<Omit<UserTaskEntity, 'id' | 'createdAt'>>) {
+    if (tasks.length === 0) return;
+    const repository = manager.getRepository(UserTaskEntity);
+    await repository.insert(tasks.map((task) => repository.create({ ...task, id: randomUUID() })));
+  }
+
+  /** Close the instance's open tasks waiting in these executions. */
+  async close(
+    manager: EntityManager,
+    instanceId: string,
+    executionIds: readonly string[],
+    status: 'completed' | 'cancelled',
+  ): Promise<void> {
+    if (executionIds.length === 0) return;
+    await manager
+      .getRepository(UserTaskEntity)
+      .update(
+        { instanceId, executionId: In([...executionIds]), status: 'open' },
+        { status, completedAt: new Date() },
+      );
+  }
+
+  /** Open tasks by candidate group (a task offered to two groups counts in both). */
+  async countOpenByGroup(): Promise<Array<{ candidateGroup: string; n: number }>> {
+    return this.dataSource.query(
+      `SELECT unnest(candidate_groups) AS "candidateGroup", count(*)::int AS n
+         FROM user_task WHERE status = 'open' GROUP BY 1`,
+    );
+  }
+}
