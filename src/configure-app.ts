@@ -1,15 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, text } from 'express';
-import { MAX_BPMN_BYTES } from './definitions/definition.service.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
-import { BULL_BOARD_PATH, mountBullBoard } from './monitoring/bull-board.js';
 import { ErrorFilter } from './platform/http/error.filter.js';
 import { HostileInputPipe, refuseDeepJson } from './platform/http/hostile-input.js';
 import {
   contentSecurityPolicy,
   noStore,
-  QUEUE_BOARD_CONTENT_SECURITY_POLICY,
   securityHeaders,
   SWAGGER_CONTENT_SECURITY_POLICY,
 } from './platform/http/security-headers.js';
@@ -23,14 +20,17 @@ export function configureApp(app: INestApplication): void {
   app.use(securityHeaders());
   app.use(noStore);
   app.use(`/${SWAGGER_PATH}`, contentSecurityPolicy(SWAGGER_CONTENT_SECURITY_POLICY));
-  app.use(BULL_BOARD_PATH, contentSecurityPolicy(QUEUE_BOARD_CONTENT_SECURITY_POLICY));
   app.use(json({ limit: '1mb', verify: refuseDeepJson(config.jsonMaxDepth) }));
-  app.use(text({ type: ['application/xml', 'text/xml', 'application/bpmn+xml'], limit: MAX_BPMN_BYTES }));
+  app.use(
+    text({
+      type: ['application/xml', 'text/xml', 'application/bpmn+xml'],
+      limit: config.definitions.maxBpmnBytes,
+    }),
+  );
   // Hostile strings and keys are refused before DTO validation turns bodies into class instances.
   app.useGlobalPipes(new HostileInputPipe(), validationPipe);
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();
-  mountBullBoard(app);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

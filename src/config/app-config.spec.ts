@@ -36,6 +36,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ JSON_MAX_DEPTH: '10000' })).toThrow(/JSON_MAX_DEPTH/);
   });
 
+  it('accepts BPMN files up to 2 MiB by default, and refuses a cap below 1 KiB or above 64 MiB', () => {
+    expect(loadConfig({}).definitions.maxBpmnBytes).toBe(2 * 1024 * 1024);
+    expect(loadConfig({ DEFINITION_MAX_BYTES: '65536' }).definitions.maxBpmnBytes).toBe(65536);
+    expect(() => loadConfig({ DEFINITION_MAX_BYTES: '100' })).toThrow(
+      /DEFINITION_MAX_BYTES must be an integer from 1024 to 67108864/,
+    );
+    expect(() => loadConfig({ DEFINITION_MAX_BYTES: String(128 * 1024 * 1024) })).toThrow(
+      /DEFINITION_MAX_BYTES/,
+    );
+  });
+
   it('keeps an explicit DATABASE_URL as given', () => {
     const url = 'postgres://release:secret@db.example:5433/release_flow';
     expect(loadConfig({ DATABASE_URL: url, JWT_SECRET: SHARED_SECRET }).databaseUrl).toBe(url);

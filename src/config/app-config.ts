@@ -25,6 +25,7 @@ export interface AppConfig {
   readonly timers: TimerBoundsConfig;
   /** Deepest nesting of arrays and objects a JSON request body may have (checked before it is parsed). */
   readonly jsonMaxDepth: number;
+  readonly definitions: DefinitionsConfig;
   readonly processesDir: string;
   /** Fault-injection points for crash tests (comma separated); empty in production. */
   readonly faultInjection: readonly string[];
@@ -82,6 +83,11 @@ export interface LoginThrottleConfig {
   /** The first lockout; each further one within a day doubles it, up to maxLockoutSeconds. */
   readonly lockoutSeconds: number;
   readonly maxLockoutSeconds: number;
+}
+
+export interface DefinitionsConfig {
+  /** DEFINITION_MAX_BYTES: the largest BPMN file a deploy or validate accepts, as a body or as an upload. */
+  readonly maxBpmnBytes: number;
 }
 
 export interface FeelLimitsConfig {
@@ -273,6 +279,7 @@ const ENVIRONMENT = z
     TIMER_MAX_REPETITIONS: integer(1000, 1, 1_000_000),
     TIMER_EARLIEST_YEAR: integer(2000, 1970, 2100),
     JSON_MAX_DEPTH: integer(64, 8, 512),
+    DEFINITION_MAX_BYTES: integer(2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     PROCESSES_DIR: text('processes'),
     FAULT_INJECTION: text('').transform((value) =>
       value
@@ -391,6 +398,7 @@ function toAppConfig(env: Environment): AppConfig {
       earliestYear: env.TIMER_EARLIEST_YEAR,
     },
     jsonMaxDepth: env.JSON_MAX_DEPTH,
+    definitions: { maxBpmnBytes: env.DEFINITION_MAX_BYTES },
     processesDir: env.PROCESSES_DIR,
     faultInjection: env.FAULT_INJECTION,
     jwtSecret: env.JWT_SECRET,

@@ -1,13 +1,12 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { InvalidInputError, PayloadTooLargeError } from '../platform/errors.js';
-import { MAX_BPMN_BYTES } from './definition.service.js';
 
 /**
  * The BPMN of a deploy or validate request: an XML body (already read, size-capped, by the text parser) or
- * the first file of a multipart form, streamed with the same cap.
+ * the first file of a multipart form, streamed with the same cap (`maxBytes`).
  */
-export async function readBpmnUpload(request: Request, body: unknown): Promise<string> {
+export async function readBpmnUpload(request: Request, body: unknown, maxBytes: number): Promise<string> {
   const type = request.headers['content-type'] ?? '';
   if (typeof body === 'string' && body.trim()) return body;
   if (!type.startsWith('multipart/form-data')) {
@@ -20,7 +19,7 @@ export async function readBpmnUpload(request: Request, body: unknown): Promise<s
     try {
       parser = busboy({
         headers: request.headers,
-        limits: { files: 1, fileSize: MAX_BPMN_BYTES, fields: 10 },
+        limits: { files: 1, fileSize: maxBytes, fields: 10 },
       });
     } catch (err) {
       reject(new InvalidInputError(`not a readable multipart body: ${String(err)}`));
@@ -45,7 +44,7 @@ export async function readBpmnUpload(request: Request, body: unknown): Promise<s
       );
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('limit', () =>
-        fail(new PayloadTooLargeError(`a BPMN file may be at most ${MAX_BPMN_BYTES} bytes`)),
+        fail(new PayloadTooLargeError(`a BPMN file may be at most ${maxBytes} bytes`)),
       );
       stream.on('end', () => {
         if ((stream as { truncated?: boolean }).truncated || settled) return;

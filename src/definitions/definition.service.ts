@@ -24,8 +24,6 @@ import { DefinitionRepository, type DefinitionVersion } from './definition.repos
 import type { ProcessDefinitionEntity } from './process-definition.entity.js';
 import { firstProcessingInstruction, MAX_XML_DEPTH, nestsDeeperThan } from './xml-depth.js';
 
-export const MAX_BPMN_BYTES = 2 * 1024 * 1024;
-
 export interface DeployResult {
   readonly definition: ProcessDefinitionEntity;
   /** false when identical content was deployed before: no new version. */
@@ -51,6 +49,8 @@ export class DefinitionService {
   private readonly logger = new Logger(DefinitionService.name);
   private readonly compiled = new Map<string, Promise<CompiledProcess>>();
   private readonly limits: DefinitionLimits;
+  /** The largest BPMN file accepted (DEFINITION_MAX_BYTES); the upload and body parsers cap at it too. */
+  readonly maxBpmnBytes: number;
 
   constructor(
     @Inject(DefinitionRepository) private readonly definitions: DefinitionRepository,
@@ -59,6 +59,7 @@ export class DefinitionService {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.limits = { feel: config.feel, timers: config.timers };
+    this.maxBpmnBytes = config.definitions.maxBpmnBytes;
   }
 
   /** Dry run: everything deploy checks, nothing stored. */
@@ -75,8 +76,8 @@ export class DefinitionService {
 
   /** Parse and apply every rule; throws 400 listing each error by element id. */
   private async check(xml: string): Promise<{ model: ProcessModel; warnings: FieldError[] }> {
-    if (Buffer.byteLength(xml, 'utf8') > MAX_BPMN_BYTES) {
-      throw new PayloadTooLargeError(`a BPMN file may be at most ${MAX_BPMN_BYTES} bytes`);
+    if (Buffer.byteLength(xml, 'utf8') > this.maxBpmnBytes) {
+      throw new PayloadTooLargeError(`a BPMN file may be at most ${this.maxBpmnBytes} bytes`);
     }
     // No document type declarations: they are the door to entity expansion and external entities.
     if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {

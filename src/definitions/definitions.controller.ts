@@ -51,7 +51,10 @@ export class ProcessDefinitionsController {
     @Body() body: unknown,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const result = await this.definitions.deploy(await readBpmnUpload(request, body), user.username);
+    const result = await this.definitions.deploy(
+      await readBpmnUpload(request, body, this.definitions.maxBpmnBytes),
+      user.username,
+    );
     response.status(result.created ? 201 : 200);
     const { xml: _xml, ...definition } = result.definition;
     return { ...definition, created: result.created, warnings: result.warnings };
@@ -65,6 +68,6 @@ export class ProcessDefinitionsController {
   @ApiConsumes('application/xml', 'multipart/form-data')
   @ApiBody(BPMN_BODY)
   async validate(@Req() request: Request, @Body() body: unknown) {
-    return this.definitions.validate(await readBpmnUpload(request, body));
+    return this.definitions.validate(await readBpmnUpload(request, body, this.definitions.maxBpmnBytes));
   }
 }

@@ -1,4 +1,4 @@
-import { MAX_BPMN_BYTES, MAX_ELEMENTS } from '../../src/definitions/definition.service';
+import { MAX_ELEMENTS } from '../../src/definitions/definition.service';
 import { DefinitionService } from '../../src/definitions/definition.service';
 import { IncidentEntity } from '../../src/instances/incident.entity';
 import { InstanceService } from '../../src/instances/instance.service';
@@ -112,7 +112,7 @@ describe('hostile definition uploads', () => {
     const xml = fixture('small-flow-v1.bpmn');
     const padded = xml.replace(
       '</bpmn:definitions>',
-      `<!--${'x'.repeat(MAX_BPMN_BYTES)}-->\n</bpmn:definitions>`,
+      `<!--${'x'.repeat(t.config.definitions.maxBpmnBytes)}-->\n</bpmn:definitions>`,
     );
     await expectRefused(() => multipart(padded), 413, /at most/);
   });
@@ -160,7 +160,7 @@ describe('hostile definition uploads', () => {
         '<zeebe:formDefinition formKey="release-assessment"/>',
         `<zeebe:formDefinition formKey="release-assessment"/>${nested}`,
       );
-    expect(Buffer.byteLength(xml)).toBeLessThan(MAX_BPMN_BYTES);
+    expect(Buffer.byteLength(xml)).toBeLessThan(t.config.definitions.maxBpmnBytes);
     await expectRefused(() => postXml(t, xml), 400, /nest at most 100 levels/);
   });
 
