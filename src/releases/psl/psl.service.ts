@@ -1,13 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import type { ReadStream } from 'node:fs';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { ConflictError, NotFoundError } from '../../platform/errors.js';
 import { isUniqueViolation } from '../../platform/database/errors.js';
-import { ReleaseEntity } from '../release.entity.js';
-import { PslArtifactEntity } from './psl-artifact.entity.js';
+import type { ReleaseEntity } from '../release.entity.js';
+import { ReleaseService } from '../release.service.js';
+import type { PslArtifactEntity } from './psl-artifact.entity.js';
+import { PslRepository } from './psl.repository.js';
 import { PslStore } from './psl-store.js';
 import { receiveFiles } from './psl-upload.js';
 
@@ -56,6 +57,8 @@ export class PslService {
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(PslRepository) private readonly repository: PslRepository,
+    @Inject(ReleaseService) private readonly releases: ReleaseService,
     @Inject(PslStore) private readonly store: PslStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -74,17 +77,13 @@ export class PslService {
     try {
       const saved = await this.dataSource.transaction(async (tx) => {
         for (const sha256 of [...new Set(files.map((f) => f.sha256))].sort()) {
-          await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`psl:${sha256}`]);
+          await this.repository.lockBlob(tx, sha256);
           if ((await this.store.size(sha256)) === undefined) {
             throw new ConflictError('the library changed during the upload: send it again');
           }
         }
-        const repository = tx.getRepository(PslArtifactEntity);
-        const existing: PslArtifactEntity[] = await tx.query(
-          `SELECT id, name, status, sha256 FROM psl_artifact
-            WHERE release_id = $1 AND version = $2 AND name = ANY($3::text[]) FOR UPDATE`,
-          [release.id, version, files.map((f) => f.name)],
-        );
+        const names = files.map((f) => f.name);
+        const existing = await this.repository.lockByNames(tx, release.id, version, names);
         const frozen = existing.filter((a) => a.status === 'archived');
         if (frozen.length > 0) {
           throw new ConflictError(
@@ -107,13 +106,10 @@ export class PslService {
             archivedAt: null,
             archiveJobId: null,
           };
-          if (previous) await repository.update({ id: previous.id }, row);
-          else await repository.insert({ id: randomUUID(), ...row });
+          if (previous) await this.repository.replace(tx, previous.id, row);
+          else await this.repository.insert(tx, row);
         }
-        return repository.find({
-          where: { releaseId: release.id, version, name: In(files.map((f) => f.name)) },
-          order: { name: 'ASC' },
-        });
+        return this.repository.findByNames(tx, release.id, version, names);
       });
       await this.discard(replaced.filter((sha) => !files.some((f) => f.sha256 === sha)));
       return saved.map(view);
@@ -129,12 +125,7 @@ export class PslService {
   /** GET /api/releases/:id/artifacts: the delivery list. */
   async deliveryList(releaseIdOrNumber: string, page = 1, pageSize = 200) {
     const release = await this.release(releaseIdOrNumber);
-    const [rows, total] = await this.dataSource.getRepository(PslArtifactEntity).findAndCount({
-      where: { releaseId: release.id },
-      order: { uploadedAt: 'ASC', name: 'ASC' },
-      skip: (page - 1) * pageSize,
-      take: pageSize,
-    });
+    const [rows, total] = await this.repository.pageOf(release.id, { page, pageSize });
     return {
       release: { id: release.id, number: release.number, version: release.versionNumber ?? release.number },
       items: rows.map(view),
@@ -146,10 +137,7 @@ export class PslService {
 
   /** The artifacts of a release (for reports). */
   async artifactsOf(manager: EntityManager, releaseId: string): Promise<ArtifactView[]> {
-    const rows = await manager
-      .getRepository(PslArtifactEntity)
-      .find({ where: { releaseId }, order: { uploadedAt: 'ASC', name: 'ASC' } });
-    return rows.map(view);
+    return (await this.repository.allOf(manager, releaseId)).map(view);
   }
 
   /** GET …/artifacts/:artifactId/content */
@@ -158,11 +146,7 @@ export class PslService {
     artifactId: string,
   ): Promise<{ artifact: ArtifactView; stream: ReadStream }> {
     const release = await this.release(releaseIdOrNumber);
-    const artifact = UUID.test(artifactId)
-      ? await this.dataSource
-          .getRepository(PslArtifactEntity)
-          .findOneBy({ id: artifactId, releaseId: release.id })
-      : null;
+    const artifact = UUID.test(artifactId) ? await this.repository.findOne(release.id, artifactId) : null;
     if (!artifact) throw new NotFoundError(`release ${release.number} has no artifact ${artifactId}`);
     if ((await this.store.size(artifact.sha256)) === undefined) {
       throw new NotFoundError(`the file of artifact ${artifact.name} is missing from the library`);
@@ -176,16 +160,7 @@ export class PslService {
     job: { jobId: string; releaseId: string; version: string; source: string },
   ): Promise<ArchiveOutcome> {
     const archived = await manager.transaction(async (tx) => {
-      const pending: PslArtifactEntity[] = await tx
-        .getRepository(PslArtifactEntity)
-        .createQueryBuilder('a')
-        .setLock('pessimistic_write')
-        .where('a.release_id = :releaseId AND a.status = :status', {
-          releaseId: job.releaseId,
-          status: 'uploaded',
-        })
-        .orderBy('a.name')
-        .getMany();
+      const pending = await this.repository.lockUploaded(tx, job.releaseId);
       for (const artifact of pending) {
         const size = await this.store.size(artifact.sha256);
         if (size !== Number(artifact.size)) {
@@ -194,11 +169,7 @@ export class PslService {
           );
         }
         if (artifact.version !== job.version) {
-          const clash = await tx.getRepository(PslArtifactEntity).findOneBy({
-            releaseId: job.releaseId,
-            version: job.version,
-            name: artifact.name,
-          });
+          const clash = await this.repository.findInVersion(tx, job.releaseId, job.version, artifact.name);
           if (clash) {
             throw new PackageCheckError(
               `${artifact.name} exists twice in version ${job.version}: remove one upload and retry`,
@@ -207,24 +178,21 @@ export class PslService {
         }
       }
       if (pending.length > 0) {
-        await tx.query(
-          `UPDATE psl_artifact SET status = 'archived', archived_at = now(), archive_job_id = $2, version = $3
-            WHERE id = ANY($1::uuid[])`,
-          [pending.map((a) => a.id), job.jobId, job.version],
+        await this.repository.markArchived(
+          tx,
+          pending.map((a) => a.id),
+          job.jobId,
+          job.version,
         );
       }
-      return tx
-        .getRepository(PslArtifactEntity)
-        .find({ where: { archiveJobId: job.jobId }, order: { name: 'ASC' } });
+      return this.repository.archivedBy(tx, job.jobId);
     });
     const outcome = {
       version: job.version,
       archived: archived.map((a) => ({ name: a.name, size: Number(a.size), sha256: a.sha256 })),
     };
     if (archived.length > 0) return outcome;
-    const before = await manager
-      .getRepository(PslArtifactEntity)
-      .countBy({ releaseId: job.releaseId, status: 'archived' });
+    const before = await this.repository.countArchived(manager, job.releaseId);
     if (before > 0) return { ...outcome, note: 'nothing new to archive: the package was archived before' };
     if (this.config.serviceTasks.pslRequirePackage && PACKAGE_SOURCES.has(job.source)) {
       throw new PackageCheckError(
@@ -236,10 +204,7 @@ export class PslService {
 
   /** psl.verify: every archived file's SHA-256 is computed again from the library; any mismatch fails. */
   async verify(manager: EntityManager, job: { releaseId: string; source: string }): Promise<VerifyOutcome> {
-    const archived = await manager.getRepository(PslArtifactEntity).find({
-      where: { releaseId: job.releaseId, status: 'archived' },
-      order: { version: 'ASC', name: 'ASC' },
-    });
+    const archived = await this.repository.archivedOf(manager, job.releaseId);
     if (archived.length === 0) {
       if (this.config.serviceTasks.pslRequirePackage && PACKAGE_SOURCES.has(job.source)) {
         throw new PackageCheckError('no archived package to verify: the install cannot go ahead');
@@ -270,12 +235,7 @@ export class PslService {
   }
 
   private async release(idOrNumber: string): Promise<ReleaseEntity> {
-    const repository = this.dataSource.getRepository(ReleaseEntity);
-    const release = UUID.test(idOrNumber)
-      ? await repository.findOneBy({ id: idOrNumber })
-      : await repository.findOneBy({ number: idOrNumber.toUpperCase() });
-    if (!release) throw new NotFoundError(`release ${idOrNumber} does not exist`);
-    return release;
+    return this.releases.find(idOrNumber);
   }
 
   /** Remove blobs no artifact refers to (any more), each under its lock so a parallel upload keeps its file. */
@@ -283,11 +243,8 @@ export class PslService {
     for (const sha256 of new Set(sha256s)) {
       try {
         await this.dataSource.transaction(async (tx) => {
-          await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`psl:${sha256}`]);
-          const used: unknown[] = await tx.query('SELECT 1 FROM psl_artifact WHERE sha256 = $1 LIMIT 1', [
-            sha256,
-          ]);
-          if (used.length === 0) await this.store.remove(sha256);
+          await this.repository.lockBlob(tx, sha256);
+          if (!(await this.repository.isBlobUsed(tx, sha256))) await this.store.remove(sha256);
         });
       } catch (err) {
         this.logger.warn(`could not remove unused blob ${sha256}: ${String(err)}`);

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { NotFoundError } from '../../platform/errors.js';
 import { PslService } from '../psl/psl.service.js';
-import { ReleaseEntity } from '../release.entity.js';
+import { ReleaseService } from '../release.service.js';
 import { assessmentReport, deliveryList, releaseReport, type ReportData } from './report-builder.js';
 import { toHtml, toMarkdown, type ReportDocument } from './report-document.js';
 import { REPORT_KINDS, type ReportKind } from './release-report.entity.js';
@@ -22,8 +22,6 @@ const BUILDERS: Readonly<Record<ReportKind, (data: ReportData) => ReportDocument
   'assessment-report': assessmentReport,
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Reports of a release (发布报告, 产品交付列表, 发布评估报告), built from the record and kept with it. */
 @Injectable()
 export class ReportService {
@@ -31,6 +29,7 @@ export class ReportService {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ReportRepository) private readonly repository: ReportRepository,
     @Inject(PslService) private readonly psl: PslService,
+    @Inject(ReleaseService) private readonly releases: ReleaseService,
   ) {}
 
   /** report.generate: build and store the documents of `kind`; a job stores each document once. */
@@ -70,11 +69,7 @@ export class ReportService {
     if (!(REPORT_KINDS as readonly string[]).includes(kind)) {
       throw new NotFoundError(`there is no report kind "${kind}" (one of ${REPORT_KINDS.join(', ')})`);
     }
-    const repository = this.dataSource.getRepository(ReleaseEntity);
-    const release = UUID.test(releaseIdOrNumber)
-      ? await repository.findOneBy({ id: releaseIdOrNumber })
-      : await repository.findOneBy({ number: releaseIdOrNumber.toUpperCase() });
-    if (!release) throw new NotFoundError(`release ${releaseIdOrNumber} does not exist`);
+    const release = await this.releases.find(releaseIdOrNumber);
     const report = await this.repository.latest(this.dataSource.manager, release.id, kind as ReportKind);
     if (!report) {
       throw new NotFoundError(`the ${kind} of ${release.number} has not been generated yet`);
