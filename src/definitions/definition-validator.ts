@@ -1,7 +1,16 @@
 import type { ModdleElement } from 'bpmn-moddle';
-import { checkFeel, DEFAULT_FEEL_LIMITS, isFeel, measureFeel, type FeelLimits } from '../engine/feel.js';
-import { DEFAULT_TIMER_BOUNDS, timerProblem, type TimerBounds } from '../engine/timer-bounds.js';
-import type { ElementInfo, ProcessModel } from '../engine/process-model.js';
+import {
+  checkFeel,
+  DEFAULT_FEEL_LIMITS,
+  DEFAULT_TIMER_BOUNDS,
+  isFeel,
+  measureFeel,
+  timerProblem,
+  type ElementInfo,
+  type FeelLimits,
+  type ProcessModel,
+  type TimerBounds,
+} from '../engine/index.js';
 import type { FieldError } from '../platform/errors.js';
 import { ROLES } from '../identity/user.entity.js';
 

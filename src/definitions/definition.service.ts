@@ -14,7 +14,7 @@ import {
   parseProcess,
   type CompiledProcess,
   type ProcessModel,
-} from '../engine/process-model.js';
+} from '../engine/index.js';
 import { lintWarnings } from './bpmn-lint.js';
 import { FormService } from './form.service.js';
 import { JobHandlerRegistry } from '../queue/job-handler.port.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { JobContext, JobResult } from '../queue/job-handler.port.js';
 import type { JobOutcomes, JobSkipped } from '../queue/job-outcome.port.js';
-import { JobRepository } from '../queue/job.repository.js';
+import { JobRepository } from '../queue/index.js';
 import { InstanceService } from './instance.service.js';
 import { InstanceRepository } from './instance.repository.js';
 

@@ -2,24 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import {
-  ConflictError,
-  InvalidInputError,
-  NotFoundError,
-  UnprocessableError,
-} from '../platform/errors.js';
+import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../platform/errors.js';
 import { CLOCK, type Clock } from '../platform/clock.js';
 import { FaultInjector } from '../platform/fault-injector.js';
 import { assertSize, assertVariables } from './json-variables.js';
 import { DefinitionService } from '../definitions/definition.service.js';
-import { EngineHost, EngineRunError, type EngineCommand, type EngineRun } from '../engine/engine-host.js';
-import type { CompiledProcess } from '../engine/process-model.js';
+import {
+  EngineHost,
+  EngineRunError,
+  type CompiledProcess,
+  type EngineCommand,
+  type EngineRun,
+} from '../engine/index.js';
 import { IncidentEntity } from './incident.entity.js';
 import type { InstanceListener, OpenedUserTask, WaitChange } from './instance.events.js';
 import { InstanceRepository, type HistoryRecord } from './instance.repository.js';
 import type { JobEntity } from '../queue/job.entity.js';
-import { JobRepository } from '../queue/job.repository.js';
-import { OutboxRelay } from '../queue/outbox-relay.js';
+import { JobRepository, OutboxRelay } from '../queue/index.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 
 /** The user task whose wait is completed, as its history records it. */
@@ -362,7 +361,8 @@ export class InstanceService {
   private async openUserTaskWaits(manager: EntityManager, instanceId: string): Promise<Set<string>> {
     const open = new Set<string>();
     for (const listener of this.listeners) {
-      for (const executionId of (await listener.openWaits?.(manager, instanceId)) ?? []) open.add(executionId);
+      for (const executionId of (await listener.openWaits?.(manager, instanceId)) ?? [])
+        open.add(executionId);
     }
     return open;
   }

@@ -1,4 +1,4 @@
-import { ENGINE_VARIABLE_KEYS } from '../engine/feel.js';
+import { ENGINE_VARIABLE_KEYS } from '../engine/index.js';
 import { InvalidInputError, PayloadTooLargeError } from '../platform/errors.js';
 
 /** Checks that user-supplied process variables are a plain JSON object within the size cap. */

@@ -1,5 +1,4 @@
-import { evaluateFeel, isFeel } from '../engine/feel.js';
-import type { ElementInfo } from '../engine/process-model.js';
+import { evaluateFeel, isFeel, type ElementInfo } from '../engine/index.js';
 
 /** When a task is due when its BPMN names no zeebe:taskSchedule dueDate, by process (ISO-8601 durations). */
 const DEFAULT_DUE: Readonly<Record<string, string>> = {

@@ -1,4 +1,4 @@
-import { FORMS } from '../../definitions/form-schemas.js';
+import { FORMS } from '../../definitions/index.js';
 import type { ArtifactView } from '../psl/psl.service.js';
 import type { ReleaseEntity } from '../release.entity.js';
 import { fields, h, list, p, table, type Block, type ReportDocument } from './report-document.js';

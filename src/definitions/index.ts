@@ -1,0 +1,2 @@
+/** What other modules may use of definitions beside its services, entities and DTOs. */
+export { FORMS } from './form-schemas.js';

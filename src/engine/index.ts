@@ -1,0 +1,5 @@
+/** The engine's public surface: what hosts, validators and schedulers outside src/engine may use. */
+export * from './engine-host.js';
+export * from './process-model.js';
+export * from './feel.js';
+export * from './timer-bounds.js';
