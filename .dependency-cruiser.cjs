@@ -93,6 +93,24 @@ module.exports = {
       },
     },
     {
+      name: 'worker-entry-is-lean',
+      severity: 'error',
+      comment:
+        'The worker process runs jobs only: nothing it loads may be a controller, the queue board, monitoring, ' +
+        'the pages or the HTTP setup. HTTP surfaces live in *-api modules that only app.module.ts imports.',
+      from: { path: '^src/worker(\\.module)?\\.ts$' },
+      to: {
+        path: [
+          '\\.controller\\.ts$',
+          '-api\\.module\\.ts$',
+          '^src/(monitoring|web)/',
+          '^src/(app\\.module|configure-app)\\.ts$',
+          '^node_modules/@bull-board/',
+        ],
+        reachable: true,
+      },
+    },
+    {
       name: 'no-test-code-in-src',
       severity: 'error',
       from: { path: '^src/', pathNot: '\\.spec\\.ts$' },

@@ -1,37 +1,20 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { Clock } from './platform/clock.js';
 import type { AppConfig } from './config/app-config.js';
-import { AuthModule, IDENTITY_ENTITIES } from './identity/auth.module.js';
-import { DEFINITION_ENTITIES, DefinitionsModule } from './definitions/definitions.module.js';
-import { FormsModule } from './definitions/forms.module.js';
-import { INSTANCE_ENTITIES, InstancesModule } from './instances/instances.module.js';
-import { loggingModule } from './platform/logging.js';
-import { MetricsModule } from './platform/metrics.js';
+import { DefinitionsApiModule } from './definitions/definitions-api.module.js';
+import { AuthApiModule } from './identity/auth-api.module.js';
+import { InstancesApiModule } from './instances/instances-api.module.js';
 import { MonitoringModule } from './monitoring/monitoring.module.js';
+import type { Clock } from './platform/clock.js';
 import type { JobHandler } from './queue/job-handler.port.js';
-import { JobHandlersModule } from './queue/job-handlers.module.js';
-import { QUEUE_ENTITIES, QueueModule } from './queue/queue.module.js';
-import { WorkersModule } from './queue/workers.module.js';
-import { PlatformModule } from './platform/platform.module.js';
-import { RELEASE_ENTITIES, ReleasesModule } from './releases/releases.module.js';
-import { TASK_ENTITIES, TasksModule } from './tasks/tasks.module.js';
+import { ReleasesApiModule } from './releases/releases-api.module.js';
+import { TasksApiModule } from './tasks/tasks-api.module.js';
 import { WebModule } from './web/web.module.js';
-import { CmdbModule } from './releases/cmdb/cmdb.module.js';
-import { NotifyModule } from './releases/notify/notify.module.js';
-import { PslModule } from './releases/psl/psl.module.js';
-import { ReportsModule } from './releases/reports/reports.module.js';
-import { ServiceTaskHandlersModule } from './releases/service-tasks.module.js';
+import { WorkerModule } from './worker.module.js';
 
-/** Every module's tables: the one place that knows them all. */
-const ENTITIES = [
-  ...DEFINITION_ENTITIES,
-  ...INSTANCE_ENTITIES,
-  ...QUEUE_ENTITIES,
-  ...TASK_ENTITIES,
-  ...IDENTITY_ENTITIES,
-  ...RELEASE_ENTITIES,
-];
-
+/**
+ * The API process: everything the workers have (they run here too unless RUN_WORKERS=false) plus the HTTP
+ * surfaces, monitoring (metrics, health, queue board) and the pages.
+ */
 @Module({})
 export class AppModule {
   /** `jobHandlers` adds service-task handlers beside the release procedure's own; `clock` times the timers. */
@@ -43,25 +26,14 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        loggingModule(config),
-        PlatformModule.forRoot(config, { entities: ENTITIES, clock }),
-        QueueModule,
-        MetricsModule,
-        JobHandlersModule.forRoot(jobHandlers),
-        AuthModule,
-        FormsModule,
+        WorkerModule.forRoot(config, { jobHandlers, clock }),
+        AuthApiModule,
+        DefinitionsApiModule,
+        InstancesApiModule,
+        TasksApiModule,
+        ReleasesApiModule,
         MonitoringModule,
-        DefinitionsModule,
-        InstancesModule,
-        ReleasesModule,
-        TasksModule,
-        WorkersModule.forRoot(InstancesModule),
         WebModule,
-        NotifyModule,
-        CmdbModule,
-        PslModule,
-        ReportsModule,
-        ServiceTaskHandlersModule,
       ],
     };
   }

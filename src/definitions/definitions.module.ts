@@ -2,7 +2,6 @@ import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DefinitionRepository } from './definition.repository.js';
 import { DefinitionService } from './definition.service.js';
-import { ProcessDefinitionsController } from './definitions.controller.js';
 import { ProcessDefinitionEntity } from './process-definition.entity.js';
 
 /** Deploys the shipped flows on start when they changed; a flow that does not validate stops the start. */
@@ -18,8 +17,8 @@ class ShippedProcessesDeployer implements OnModuleInit {
   }
 }
 
+/** Definitions without HTTP: the controller is DefinitionsApiModule's. */
 @Module({
-  controllers: [ProcessDefinitionsController],
   providers: [DefinitionService, DefinitionRepository, ShippedProcessesDeployer],
   exports: [DefinitionService],
 })

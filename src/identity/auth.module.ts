@@ -1,25 +1,15 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { UserRepository } from './user.repository.js';
 import { UserService } from './user.service.js';
-import { AuthController, UsersController } from './auth.controller.js';
-import { AuthGuard } from './auth.guard.js';
 import { SignInMetrics } from './sign-in.metrics.js';
 import { SignInThrottle } from './sign-in-throttle.service.js';
 import { TokenService } from './token.service.js';
 import { UserEntity } from './user.entity.js';
 
+/** Users, tokens and the sign-in throttle, without HTTP: controllers and the guard are AuthApiModule's. */
 @Global()
 @Module({
-  controllers: [AuthController, UsersController],
-  providers: [
-    UserService,
-    UserRepository,
-    TokenService,
-    SignInThrottle,
-    SignInMetrics,
-    { provide: APP_GUARD, useClass: AuthGuard },
-  ],
+  providers: [UserService, UserRepository, TokenService, SignInThrottle, SignInMetrics],
   exports: [UserService, TokenService, SignInThrottle],
 })
 export class AuthModule {}

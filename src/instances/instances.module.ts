@@ -8,15 +8,14 @@ import { InstanceService } from './instance.service.js';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
-import { IncidentsController, ProcessInstancesController } from './instances.controller.js';
 import { OutboxRelay } from '../queue/outbox-relay.js';
 import { JOB_OUTCOMES } from '../queue/job-outcome.port.js';
 import { JobRepository } from '../queue/job.repository.js';
 import { InstanceJobOutcomes } from './instance-job-outcomes.js';
 
+/** The durable core without HTTP: the controllers are InstancesApiModule's. */
 @Module({
   imports: [DefinitionsModule],
-  controllers: [ProcessInstancesController, IncidentsController],
   providers: [
     {
       provide: EngineHost,

@@ -1,7 +1,5 @@
 import { Module } from '@nestjs/common';
 import { InstancesModule } from '../instances/instances.module.js';
-import { ReleasesController, StatisticsController } from './releases.controller.js';
-import { ReleaseQueryService } from './release-query.service.js';
 import { ReleaseRepository } from './release.repository.js';
 import { ReleaseService } from './release.service.js';
 import { ReleaseTaskPolicy } from './release-task-policy.js';
@@ -16,10 +14,10 @@ import {
 import { PslArtifactEntity } from './psl/psl-artifact.entity.js';
 import { ReleaseReportEntity } from './reports/release-report.entity.js';
 
+/** Release records and their instance listener, without HTTP: the controllers are ReleasesApiModule's. */
 @Module({
   imports: [InstancesModule, TasksModule],
-  controllers: [ReleasesController, StatisticsController],
-  providers: [ReleaseService, ReleaseQueryService, ReleaseRepository, ReleaseTaskPolicy],
+  providers: [ReleaseService, ReleaseRepository, ReleaseTaskPolicy],
   exports: [ReleaseService, ReleaseRepository],
 })
 export class ReleasesModule {}

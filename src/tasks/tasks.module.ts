@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { InstancesModule } from '../instances/instances.module.js';
-import { TasksController } from './tasks.controller.js';
 import { TaskExtensions } from './task-extensions.service.js';
 import { TaskInboxListener } from './task-inbox.listener.js';
 import { TaskMetrics } from './task.metrics.js';
@@ -8,9 +7,9 @@ import { TaskRepository } from './task.repository.js';
 import { TaskService } from './task.service.js';
 import { UserTaskEntity } from './user-task.entity.js';
 
+/** The inbox without HTTP: the controller is TasksApiModule's. */
 @Module({
   imports: [InstancesModule],
-  controllers: [TasksController],
   providers: [TaskService, TaskRepository, TaskMetrics, TaskExtensions, TaskInboxListener],
   exports: [TaskService, TaskExtensions],
 })
