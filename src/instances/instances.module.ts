@@ -1,16 +1,15 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DefinitionsModule } from '../definitions/definitions.module.js';
-import { EngineHost } from '../engine/engine-host.js';
+import { EngineHost } from '../engine/index.js';
 import { InstanceQueryService } from './instance-query.service.js';
 import { InstanceRepository } from './instance.repository.js';
 import { InstanceService } from './instance.service.js';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
-import { OutboxRelay } from '../queue/outbox-relay.js';
 import { JOB_OUTCOMES } from '../queue/job-outcome.port.js';
-import { JobRepository } from '../queue/job.repository.js';
+import { JobRepository, OutboxRelay } from '../queue/index.js';
 import { InstanceJobOutcomes } from './instance-job-outcomes.js';
 
 /** The durable core without HTTP: the controllers are InstancesApiModule's. */
