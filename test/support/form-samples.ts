@@ -12,7 +12,8 @@ export function sampleFormData(
   return { ...data, ...overrides };
 }
 
-function sampleValue(name: string, field: FormField): unknown {
+/** A valid value for one field of a form schema. */
+export function sampleValue(name: string, field: FormField): unknown {
   if (field.enum) return field.enum[0];
   switch (field.type) {
     case 'boolean':

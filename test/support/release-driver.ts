@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import type request from 'supertest';
-import type { FormField, FormSchema } from '../../src/definitions/form-schemas';
+import type { FormSchema } from '../../src/definitions/form-schemas';
 import type { HistoryEventEntity } from '../../src/instances/history-event.entity';
 import type { IncidentEntity } from '../../src/instances/incident.entity';
 import type {
@@ -20,6 +20,7 @@ import { TokenService } from '../../src/identity/token.service';
 import type { Role } from '../../src/identity/user.entity';
 import { UserService } from '../../src/identity/user.service';
 import { PROJECT_ROOT, type TestApp } from './test-app';
+import { sampleValue } from './form-samples';
 import { eventually } from './test-env';
 import { appTransport, httpTransport, type ApiResponse, type HttpMethod, type Transport } from './transport';
 import { seedUsers, TEST_JWT_SECRET, TEST_ROLES, type Tokens } from './users';
@@ -543,23 +544,6 @@ export class ReleaseDriver {
       this.forms.set(key, detail.form);
     }
     return this.forms.get(key)!;
-  }
-}
-
-/** A valid value for one field of a form schema. */
-function sampleValue(name: string, field: FormField): unknown {
-  if (field.enum) return field.enum[0];
-  switch (field.type) {
-    case 'boolean':
-      return true;
-    case 'integer':
-      return field.minimum ?? 1;
-    case 'array':
-      return [];
-    default:
-      if (field.format === 'date-time') return new Date().toISOString();
-      if (field.pattern) return '1.0.0';
-      return `${name} (test)`;
   }
 }
 
