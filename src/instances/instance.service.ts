@@ -14,7 +14,7 @@ import {
   type EngineCommand,
   type EngineRun,
 } from '../engine/index.js';
-import { IncidentEntity } from './incident.entity.js';
+import type { IncidentEntity } from './incident.entity.js';
 import type { InstanceListener, OpenedUserTask, WaitChange } from './instance.events.js';
 import { InstanceRepository, type HistoryRecord } from './instance.repository.js';
 import type { JobEntity } from '../queue/job.entity.js';
@@ -65,9 +65,13 @@ export class InstanceService {
 
   /** Run work in a transaction; after commit, hand the outbox to the relay. */
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const result = await this.dataSource.transaction(work);
+    let written: EntityManager | undefined;
+    const result = await this.dataSource.transaction((manager) => {
+      written = manager;
+      return work(manager);
+    });
     this.faults.crashIfArmed('after-commit');
-    this.relay.kick();
+    if (written) this.relay.afterCommit(written);
     return result;
   }
 
@@ -162,35 +166,48 @@ export class InstanceService {
     variables: Record<string, unknown> = {},
     outcome: Record<string, unknown> = {},
   ): Promise<'completed' | 'duplicate'> {
-    const found = await this.findJob(jobId);
-    return this.transaction(async (manager) => {
-      const instance = await this.repository.lock(manager, found.instanceId);
-      const job = await this.jobs.find(manager, jobId);
-      if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
+    await this.findJob(jobId);
+    return this.transaction((manager) => this.completeJobIn(manager, jobId, variables, outcome));
+  }
 
-      assertSize({ variables, outcome }, this.config.variablesMaxBytes, 'job result');
-      assertWritable(instance, variables, 'job result');
-      job.status = 'completed';
-      job.result = { variables, outcome };
-      job.completedAt = new Date();
-      job.attempts += 1;
-      await this.jobs.save(manager, job);
-      await this.repository.appendHistory(manager, instance.id, [
-        {
-          type: 'job.completed',
-          elementId: job.elementId,
-          executionId: job.executionId,
-          data: { jobId: job.id, jobType: job.jobType, attempts: job.attempts, variables, outcome },
-        },
-      ]);
-      await this.advance(
-        manager,
-        instance,
-        { type: 'complete', elementId: job.elementId, executionId: job.executionId, variables },
-        null,
-      );
-      return 'completed';
-    });
+  /**
+   * `completeJob` inside the caller's transaction (run it through `transaction`, so the relay hears of the commit):
+   * a handler that only writes to the database commits its effect and the completion together.
+   */
+  async completeJobIn(
+    manager: EntityManager,
+    jobId: string,
+    variables: Record<string, unknown> = {},
+    outcome: Record<string, unknown> = {},
+  ): Promise<'completed' | 'duplicate'> {
+    const found = await this.jobs.find(manager, jobId);
+    if (!found) throw new NotFoundError(`job ${jobId} does not exist`);
+    const instance = await this.repository.lock(manager, found.instanceId);
+    const job = await this.jobs.find(manager, jobId);
+    if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
+
+    assertSize({ variables, outcome }, this.config.variablesMaxBytes, 'job result');
+    assertWritable(instance, variables, 'job result');
+    job.status = 'completed';
+    job.result = { variables, outcome };
+    job.completedAt = new Date();
+    job.attempts += 1;
+    await this.jobs.save(manager, job);
+    await this.repository.appendHistory(manager, instance.id, [
+      {
+        type: 'job.completed',
+        elementId: job.elementId,
+        executionId: job.executionId,
+        data: { jobId: job.id, jobType: job.jobType, attempts: job.attempts, variables, outcome },
+      },
+    ]);
+    await this.advance(
+      manager,
+      instance,
+      { type: 'complete', elementId: job.elementId, executionId: job.executionId, variables },
+      null,
+    );
+    return 'completed';
   }
 
   /**
@@ -374,7 +391,7 @@ export class InstanceService {
 
   /** Lock the instance of an open incident and hand back the three; 404 or 409 otherwise. */
   private async lockOpenIncident(manager: EntityManager, incidentId: string) {
-    const found = await this.dataSource.getRepository(IncidentEntity).findOneBy({ id: incidentId });
+    const found = await this.repository.findIncident(this.dataSource.manager, incidentId);
     if (!found) throw new NotFoundError(`incident ${incidentId} does not exist`);
     const instance = await this.lockRunning(manager, found.instanceId);
     const incident = await this.repository.findIncident(manager, incidentId);

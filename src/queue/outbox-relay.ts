@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '../platform/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { JOB_QUEUE, type JobQueuePort } from './job-queue.port.js';
@@ -51,6 +51,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.stopped = true;
     if (this.interval) clearInterval(this.interval);
     await this.running;
+  }
+
+  /** A transaction committed: relay what it wrote to the outbox. */
+  afterCommit(_manager: EntityManager): void {
+    this.kick();
   }
 
   /** Relay soon; concurrent kicks coalesce into one more pass. */
