@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from './config/app-config.js';
 import { DefinitionsApiModule } from './definitions/definitions-api.module.js';
-import { AuthApiModule } from './identity/auth-api.module.js';
+import { IdentityApiModule } from './identity/identity-api.module.js';
 import { InstancesApiModule } from './instances/instances-api.module.js';
 import { MonitoringModule } from './monitoring/monitoring.module.js';
 import type { Clock } from './platform/clock.js';
@@ -27,7 +27,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         WorkerModule.forRoot(config, { jobHandlers, clock }),
-        AuthApiModule,
+        IdentityApiModule,
         DefinitionsApiModule,
         InstancesApiModule,
         TasksApiModule,

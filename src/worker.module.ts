@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from './config/app-config.js';
 import { DEFINITION_ENTITIES, DefinitionsModule } from './definitions/definitions.module.js';
 import { FormsModule } from './definitions/forms.module.js';
-import { AuthModule, IDENTITY_ENTITIES } from './identity/auth.module.js';
+import { IDENTITY_ENTITIES, IdentityModule } from './identity/identity.module.js';
 import { INSTANCE_ENTITIES, InstancesModule } from './instances/instances.module.js';
 import type { Clock } from './platform/clock.js';
 import { loggingModule } from './platform/logging.js';
@@ -53,7 +53,7 @@ export class WorkerModule {
         QueueModule,
         MetricsModule,
         JobHandlersModule.forRoot(jobHandlers),
-        AuthModule,
+        IdentityModule,
         FormsModule,
         DefinitionsModule,
         InstancesModule,
