@@ -6,6 +6,8 @@ import { TIMER_QUEUE } from './job-queue.port.js';
 import { OutboxEntity } from './outbox.entity.js';
 
 export interface NewJob {
+  /** Chosen by the caller when it records the job's id elsewhere in the same transaction. */
+  readonly id?: string;
   readonly kind: JobKind;
   readonly jobType: string;
   readonly elementId: string;
@@ -29,9 +31,9 @@ export class JobRepository {
   /** A job and the outbox message that will put it on its queue after commit. */
   async insertJob(manager: EntityManager, instanceId: string, job: NewJob): Promise<JobEntity> {
     const entity = manager.getRepository(JobEntity).create({
-      id: randomUUID(),
       instanceId,
       ...job,
+      id: job.id ?? randomUUID(),
       status: 'pending',
       attempts: 0,
       result: null,
@@ -73,6 +75,36 @@ export class JobRepository {
 
   async find(manager: EntityManager, jobId: string): Promise<JobEntity | null> {
     return manager.getRepository(JobEntity).findOneBy({ id: jobId });
+  }
+
+  /**
+   * Complete a job that is still pending, counting the attempt, in one statement: null when it is not pending (done
+   * by another delivery, or withdrawn). Call under its instance's lock.
+   */
+  async completePending(
+    manager: EntityManager,
+    jobId: string,
+    result: JsonObject,
+  ): Promise<Pick<JobEntity, 'id' | 'jobType' | 'elementId' | 'executionId' | 'attempts'> | null> {
+    const [rows]: [
+      Array<{ id: string; job_type: string; element_id: string; execution_id: string; attempts: number }>,
+      number,
+    ] = await manager.query(
+      `UPDATE job SET status = 'completed', result = $2, completed_at = now(), attempts = attempts + 1
+        WHERE id = $1 AND status = 'pending'
+        RETURNING id, job_type, element_id, execution_id, attempts`,
+      [jobId, JSON.stringify(result)],
+    );
+    const row = rows[0];
+    return row
+      ? {
+          id: row.id,
+          jobType: row.job_type,
+          elementId: row.element_id,
+          executionId: row.execution_id,
+          attempts: row.attempts,
+        }
+      : null;
   }
 
   /** Write back a job read in this transaction (an UPDATE by id: save() would read it again first). */
