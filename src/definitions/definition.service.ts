@@ -22,7 +22,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { processWarnings, validateProcess, type DefinitionLimits } from './definition-validator.js';
 import { DefinitionRepository, type DefinitionVersion } from './definition.repository.js';
 import type { ProcessDefinitionEntity } from './process-definition.entity.js';
-import { firstProcessingInstruction, MAX_XML_DEPTH, nestsDeeperThan } from './xml-depth.js';
+import { untrustedXmlProblem } from '../platform/xml-guard.js';
 
 export interface DeployResult {
   readonly definition: ProcessDefinitionEntity;
@@ -79,21 +79,9 @@ export class DefinitionService {
     if (Buffer.byteLength(xml, 'utf8') > this.maxBpmnBytes) {
       throw new PayloadTooLargeError(`a BPMN file may be at most ${this.maxBpmnBytes} bytes`);
     }
-    // No document type declarations: they are the door to entity expansion and external entities.
-    if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
-      const message = 'document type declarations and entities are not allowed';
-      throw new InvalidInputError(message, [{ field: 'xml', message }]);
-    }
-    // Processing instructions (xml-stylesheet and the like) ask a reader to fetch or run something: refused too.
-    const instruction = firstProcessingInstruction(xml);
-    if (instruction !== undefined) {
-      const message = `processing instructions are not allowed (found <?${instruction}); only the XML declaration is`;
-      throw new InvalidInputError(message, [{ field: 'xml', message }]);
-    }
-    if (nestsDeeperThan(xml, MAX_XML_DEPTH)) {
-      const message = `elements may nest at most ${MAX_XML_DEPTH} levels deep`;
-      throw new InvalidInputError(message, [{ field: 'xml', message }]);
-    }
+    // No document type declarations, processing instructions or deep nesting: shared with the DMN reader.
+    const unsafe = untrustedXmlProblem(xml);
+    if (unsafe) throw new InvalidInputError(unsafe, [{ field: 'xml', message: unsafe }]);
     let model: ProcessModel;
     try {
       model = await parseProcess(xml);

@@ -1,5 +1,20 @@
-/** Deeper than any BPMN file nests (definitions, process, sub-elements, extensions: about ten levels). */
+/** Deeper than any BPMN or DMN file nests (definitions, process, sub-elements, extensions: about ten levels). */
 export const MAX_XML_DEPTH = 100;
+
+/**
+ * Why an uploaded XML text (BPMN, DMN) must not reach a parser, or undefined when it may. Checked before any
+ * parsing: document type declarations are the door to entity expansion and external entities, processing
+ * instructions (xml-stylesheet and the like) ask a reader to fetch or run something, and a deep nesting costs a
+ * recursive reader its stack.
+ */
+export function untrustedXmlProblem(xml: string): string | undefined {
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return 'document type declarations and entities are not allowed';
+  const instruction = firstProcessingInstruction(xml);
+  if (instruction !== undefined)
+    return `processing instructions are not allowed (found <?${instruction}); only the XML declaration is`;
+  if (nestsDeeperThan(xml, MAX_XML_DEPTH)) return `elements may nest at most ${MAX_XML_DEPTH} levels deep`;
+  return undefined;
+}
 
 /**
  * Whether the element nesting of an XML text goes deeper than `limit`, found in one linear scan before any

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { firstProcessingInstruction, MAX_XML_DEPTH, nestsDeeperThan } from './xml-depth';
+import { firstProcessingInstruction, MAX_XML_DEPTH, nestsDeeperThan, untrustedXmlProblem } from './xml-guard';
 
 describe('XML nesting depth', () => {
   it('counts start tags, not self-closing ones, comments, CDATA, declarations or quoted ">"', () => {
@@ -35,5 +35,20 @@ describe('firstProcessingInstruction', () => {
     expect(firstProcessingInstruction('<?xml-stylesheet href="x.xsl"?><a/>')).toBe('xml-stylesheet');
     expect(firstProcessingInstruction('<a><?php echo 1 ?></a>')).toBe('php');
     expect(firstProcessingInstruction('<a/><?xml version="1.0"?>')).toBe('xml');
+  });
+});
+
+describe('untrustedXmlProblem', () => {
+  it('names what keeps an uploaded document from the parser, and lets a plain one through', () => {
+    expect(untrustedXmlProblem('<?xml version="1.0"?><a><b/></a>')).toBeUndefined();
+    expect(untrustedXmlProblem('<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>')).toBe(
+      'document type declarations and entities are not allowed',
+    );
+    expect(untrustedXmlProblem('<?xml-stylesheet href="x.xsl"?><a/>')).toMatch(
+      /processing instructions are not allowed \(found <\?xml-stylesheet\)/,
+    );
+    expect(untrustedXmlProblem(`${'<a>'.repeat(MAX_XML_DEPTH + 1)}`)).toBe(
+      `elements may nest at most ${MAX_XML_DEPTH} levels deep`,
+    );
   });
 });
