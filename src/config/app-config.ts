@@ -13,6 +13,8 @@ export interface AppConfig {
   readonly workerConcurrency: number;
   readonly jobAttempts: number;
   readonly jobBackoffMs: number;
+  /** Live engines kept between an instance's commands (ENGINE_CACHE_SIZE, 0: none) and their estimated memory. */
+  readonly engineCache: { readonly maxEntries: number; readonly maxBytes: number };
   /** How long a worker may hold a job before another worker takes it over (crash recovery). */
   readonly jobLockMs: number;
   readonly outboxPollMs: number;
@@ -260,6 +262,8 @@ const ENVIRONMENT = z
     RUN_WORKERS: boolean(true),
     WORKER_CONCURRENCY: integer(5, 1, 100),
     JOB_ATTEMPTS: integer(3, 1, 50),
+    ENGINE_CACHE_SIZE: integer(2_000, 0, 1_000_000),
+    ENGINE_CACHE_MAX_MB: integer(256, 1, 65_536),
     JOB_BACKOFF_MS: integer(1000, 1, 3_600_000),
     JOB_LOCK_MS: integer(30_000, 1000, 3_600_000),
     OUTBOX_POLL_MS: integer(1000, 10, 600_000),
@@ -379,6 +383,7 @@ function toAppConfig(env: Environment): AppConfig {
     runWorkers: env.RUN_WORKERS,
     workerConcurrency: env.WORKER_CONCURRENCY,
     jobAttempts: env.JOB_ATTEMPTS,
+    engineCache: { maxEntries: env.ENGINE_CACHE_SIZE, maxBytes: env.ENGINE_CACHE_MAX_MB * 1024 * 1024 },
     jobBackoffMs: env.JOB_BACKOFF_MS,
     jobLockMs: env.JOB_LOCK_MS,
     outboxPollMs: env.OUTBOX_POLL_MS,

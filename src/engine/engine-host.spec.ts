@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EngineHost, EngineRunError, type EngineRun } from './engine-host';
 import { compileProcess, type CompiledProcess } from './process-model';
+import { DEFAULT_TIMER_BOUNDS } from './timer-bounds';
 
 const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
 
@@ -123,5 +124,150 @@ describe('EngineHost', () => {
         variables: {},
       }),
     ).rejects.toThrow(EngineRunError);
+  });
+
+  describe('the live-engine cache', () => {
+    const instance = { id: 'instance-1', revision: 0 };
+    const startKept = async (cached: EngineHost) => {
+      const started = await cached.run(
+        process,
+        null,
+        { type: 'start', variables: { escalationTimeout: 'PT1H' } },
+        new Set(),
+        undefined,
+        instance,
+      );
+      cached.keep(started, 1);
+      return started;
+    };
+    const approve = (cached: EngineHost, from: EngineRun, revision: number) =>
+      cached.run(
+        process,
+        from.state,
+        {
+          type: 'complete',
+          elementId: 'approve',
+          executionId: waitAt(from, 'approve').executionId,
+          variables: { decision: 'approve' },
+        },
+        new Set(from.waits.map((w) => w.executionId)),
+        undefined,
+        { id: instance.id, revision },
+      );
+
+    it('given a kept engine at the stored revision, when the next command comes, then it is applied to the live engine with the result a rebuilt one gives', async () => {
+      const cached = new EngineHost();
+      const started = await startKept(cached);
+
+      const hit = await approve(cached, started, 1);
+      const rebuilt = await approve(new EngineHost(), started, 1);
+
+      expect(hit.cache).toBe('hit');
+      expect(rebuilt.cache).toBe('miss');
+      expect(hit.waits.map((w) => [w.elementId, w.kind])).toEqual(
+        rebuilt.waits.map((w) => [w.elementId, w.kind]),
+      );
+      expect(hit.steps.map((s) => `${s.type} ${s.elementId}`)).toEqual(
+        rebuilt.steps.map((s) => `${s.type} ${s.elementId}`),
+      );
+      expect(hit.variables).toEqual(rebuilt.variables);
+      expect(cached.cacheStats()).toMatchObject({ hits: 1, misses: 0 });
+    });
+
+    it('given a kept engine, when the stored revision has moved on (another process advanced it), then the engine is dropped and rebuilt from the stored state', async () => {
+      const cached = new EngineHost();
+      const started = await startKept(cached);
+
+      const run = await approve(cached, started, 2);
+
+      expect(run.cache).toBe('miss');
+      expect(cached.cacheStats()).toMatchObject({ hits: 0, stale: 1, entries: 0 });
+      expect(run.waits.map((w) => w.elementId)).toEqual(['work']);
+    });
+
+    it('given a run whose transaction did not commit, when it is discarded, then the next command rebuilds from the stored state', async () => {
+      const cached = new EngineHost();
+      const started = await startKept(cached);
+      const lost = await approve(cached, started, 1);
+      cached.discard(lost);
+
+      const again = await approve(cached, started, 1);
+
+      expect(again.cache).toBe('miss');
+      expect(again.waits.map((w) => w.elementId)).toEqual(['work']);
+    });
+
+    it('given more live engines than the memory bound allows, when another is kept, then the least recently used ones are evicted', async () => {
+      const cached = new EngineHost({
+        feelTimeoutMs: 1000,
+        timers: DEFAULT_TIMER_BOUNDS,
+        cache: { maxEntries: 100, maxBytes: 1 },
+      });
+      await startKept(cached);
+
+      expect(cached.cacheStats()).toMatchObject({ entries: 0, evictions: 1 });
+    });
+
+    it('given a bound of two entries, when a third instance is kept, then the oldest is evicted and the others still hit', async () => {
+      const cached = new EngineHost({
+        feelTimeoutMs: 1000,
+        timers: DEFAULT_TIMER_BOUNDS,
+        cache: { maxEntries: 2, maxBytes: 1024 * 1024 * 1024 },
+      });
+      const runs: EngineRun[] = [];
+      for (const id of ['a', 'b', 'c']) {
+        const run = await cached.run(
+          process,
+          null,
+          { type: 'start', variables: { escalationTimeout: 'PT1H' } },
+          new Set(),
+          undefined,
+          { id, revision: 0 },
+        );
+        cached.keep(run, 1);
+        runs.push(run);
+      }
+      expect(cached.cacheStats()).toMatchObject({ entries: 2, evictions: 1 });
+
+      const first = await cached.run(
+        process,
+        runs[0]!.state,
+        { type: 'wake' },
+        new Set(runs[0]!.waits.map((w) => w.executionId)),
+        undefined,
+        { id: 'a', revision: 1 },
+      );
+      const last = await cached.run(
+        process,
+        runs[2]!.state,
+        { type: 'wake' },
+        new Set(runs[2]!.waits.map((w) => w.executionId)),
+        undefined,
+        { id: 'c', revision: 1 },
+      );
+      expect([first.cache, last.cache]).toEqual(['miss', 'hit']);
+      cached.clearCache();
+    });
+
+    it('given a finished instance, when its run ends the process, then no engine is kept', async () => {
+      const cached = new EngineHost();
+      const started = await startKept(cached);
+      const approved = await approve(cached, started, 1);
+      cached.keep(approved, 2);
+      const work = waitAt(approved, 'work');
+
+      const done = await cached.run(
+        process,
+        approved.state,
+        { type: 'complete', elementId: 'work', executionId: work.executionId, variables: {} },
+        new Set([work.executionId]),
+        undefined,
+        { id: instance.id, revision: 2 },
+      );
+      cached.keep(done, 3);
+
+      expect(done.finished).toBe(true);
+      expect(cached.cacheStats()).toMatchObject({ hits: 2, entries: 0 });
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { getHeapStatistics } from 'node:v8';
 import { Engine } from 'bpmn-engine';
 import { Timers } from 'bpmn-elements';
 import { createFeelExpressions, DEFAULT_FEEL_LIMITS, userVariables } from './feel.js';
@@ -48,6 +49,9 @@ export interface EngineRun {
   readonly variables: Record<string, unknown>;
   readonly waits: readonly EngineWait[];
   readonly steps: readonly EngineStep[];
+  /** Where the engine came from: the live-engine cache ('hit'), rebuilt from the stored state ('miss'), or a run
+   * that does not use the cache ('none'). */
+  readonly cache: 'hit' | 'miss' | 'none';
 }
 
 export type StoredEngineState = { definitions: Array<Record<string, unknown>> } & Record<string, unknown>;
@@ -132,19 +136,301 @@ export interface EngineHostOptions {
   readonly feelTimeoutMs: number;
   /** Bounds a timer value made by FEEL must meet, as written ones must at deploy. */
   readonly timers: TimerBounds;
+  /** Live engines kept between commands (0 turns the cache off) and the memory they may take, estimated. */
+  readonly cache?: LiveEngineCacheOptions;
+}
+
+/** The instance a run belongs to, at the revision read under its row lock: the key of the live-engine cache. */
+export interface InstanceAtRevision {
+  readonly id: string;
+  readonly revision: number;
+}
+
+/** The per-run sink the engine's listeners write to; a live engine gets a new one per command. */
+interface RunSink {
+  readonly steps: EngineStep[];
+  /** Waits that existed before the command: a resumed engine announces them again, and they are not new. */
+  readonly known: ReadonlySet<string>;
+  readonly skewMs: number;
+  endStatus?: string;
 }
 
 /**
- * Runs one command against an instance: rebuilds the engine from the stored state, applies the command,
- * runs to the next wait and hands back the new state and what happened. Knows nothing of storage or HTTP.
+ * One engine and its running execution. Timers are held here (their callbacks), never armed in memory, so a live
+ * engine does nothing between commands; the cache keeps it while its instance stays at the stored revision.
+ */
+class LiveEngine {
+  readonly engine: Engine;
+  readonly held = new Map<string, () => void>();
+  readonly ownerOfDefinition = new Map<string, string>();
+  /** When each held timer expires, on the host's clock, by the execution id of the activity that waits. */
+  readonly expiries = new Map<string, Date>();
+  readonly listener = new EventEmitter();
+  execution: RunningExecution | undefined;
+  finished = false;
+  failure: unknown;
+  sink: RunSink = { steps: [], known: new Set(), skewMs: 0 };
+  /** The stored state's size: the cache's estimate of what this engine holds. */
+  bytes = 0;
+
+  constructor(
+    readonly process: CompiledProcess,
+    expressions: unknown,
+  ) {
+    const record = (type: EngineStepType) => (api: ElementApi) => {
+      this.sink.steps.push({ type, elementId: api.id, executionId: api.executionId, at: new Date() });
+    };
+    this.listener.on('activity.start', record('activity.start'));
+    this.listener.on('flow.take', record('flow.take'));
+    this.listener.on('activity.wait', (api: ElementApi) => {
+      if (!this.sink.known.has(api.executionId ?? '')) record('activity.wait')(api);
+    });
+    this.listener.on('activity.timer', (api: ElementApi) => {
+      const owner = api.content.parent?.executionId ?? api.executionId ?? '';
+      if (api.executionId) this.ownerOfDefinition.set(api.executionId, owner);
+      // The engine reads the system time: the expiry it computes is moved onto the host's clock.
+      const expireAt = api.content.expireAt ? new Date(api.content.expireAt as string) : undefined;
+      if (expireAt && !Number.isNaN(expireAt.getTime()))
+        this.expiries.set(owner, new Date(expireAt.getTime() + this.sink.skewMs));
+      if (this.sink.known.has(owner)) return;
+      this.sink.steps.push({ type: 'activity.timer', elementId: api.id, executionId: owner, at: new Date() });
+    });
+    this.listener.on('activity.end', (api: ElementApi) => {
+      record('activity.end')(api);
+      const status = this.process.elements.get(api.id)?.properties.releaseStatus;
+      if (api.type === 'bpmn:EndEvent' && status) this.sink.endStatus = status;
+    });
+
+    this.engine = new Engine({
+      name: process.processId,
+      sourceContext: process.sourceContext,
+      elements: engineElements,
+      expressions,
+      scripts: noScripts,
+      timers: heldTimers(this.held),
+      extensions: taskOutputExtension,
+    } as never);
+    this.engine.once('end', () => {
+      this.finished = true;
+    });
+    this.engine.on('error', (err: unknown) => {
+      this.failure = err;
+    });
+  }
+
+  async start(variables: Record<string, unknown>): Promise<void> {
+    this.execution = (await this.engine.execute({ listener: this.listener, variables } as never)) as never;
+    await settle(this.engine);
+  }
+
+  async resume(saved: StoredEngineState): Promise<void> {
+    this.engine.recover(structuredClone(saved) as never);
+    this.execution = (await this.engine.resume({ listener: this.listener } as never)) as never;
+    await settle(this.engine);
+  }
+
+  /** Apply a command to the running execution and run to the next wait. */
+  async apply(command: Exclude<EngineCommand, { type: 'start' }>): Promise<void> {
+    const execution = this.execution;
+    if (!execution || this.finished) throw new EngineRunError('the instance has ended');
+    if (command.type === 'wake') {
+      const due = new Set(command.due ?? []);
+      for (const [definition, complete] of [...this.held]) {
+        if (due.has(this.ownerOfDefinition.get(definition) ?? '')) complete();
+      }
+    } else {
+      const waiting = execution.getPostponed().find((a) => a.executionId === command.executionId);
+      if (!waiting || waiting.id !== command.elementId) {
+        throw new EngineRunError(`nothing waits at ${command.elementId} (${command.executionId})`);
+      }
+      execution.signal({
+        id: command.elementId,
+        executionId: command.executionId,
+        variables: command.variables,
+      });
+    }
+    await settle(this.engine);
+  }
+
+  async outcome(): Promise<Omit<EngineRun, 'cache'>> {
+    if (this.failure) throw new EngineRunError(describeFailure(this.failure));
+    const execution = this.execution as RunningExecution;
+    const state = await execution.getState();
+    for (const definition of state.definitions) delete definition.source;
+
+    const waits: EngineWait[] = this.finished
+      ? []
+      : execution.getPostponed().map((api) => {
+          const executionId = api.executionId ?? '';
+          const element = this.process.elements.get(api.id);
+          const timed = this.expiries.has(executionId) || element?.timer !== undefined;
+          const kind = waitKind(api.type, element?.jobType, timed);
+          return { elementId: api.id, executionId, kind, expireAt: this.expiries.get(executionId) };
+        });
+    // Expiries of timers that no longer wait are of no use.
+    const waiting = new Set(waits.map((w) => w.executionId));
+    for (const owner of this.expiries.keys()) if (!waiting.has(owner)) this.expiries.delete(owner);
+
+    const processes = execution.definitions[0]?.getProcesses() ?? [];
+    const variables = userVariables(processes[0]?.environment.variables);
+    const { steps, endStatus } = this.sink;
+    return { state, finished: this.finished, endStatus, variables, waits, steps };
+  }
+
+  async stop(): Promise<void> {
+    if (!this.finished) await stopQuietly(this.engine);
+  }
+}
+
+export interface LiveEngineCacheOptions {
+  /** How many live engines to keep; 0 keeps none. */
+  readonly maxEntries: number;
+  /** An estimate of the memory they may hold: each counts its stored state's size times a measured factor. */
+  readonly maxBytes: number;
+}
+
+/** What a live engine costs beyond its stored state: measured on the release flows (heap growth per engine). */
+const LIVE_ENGINE_BYTES_PER_STATE_BYTE = 40;
+const LIVE_ENGINE_BASE_BYTES = 64 * 1024;
+/** Past this share of the heap limit, the cache gives back half of what it holds. */
+const HEAP_PRESSURE_RATIO = 0.8;
+const HEAP_CHECK_EVERY = 64;
+
+export interface LiveEngineCacheStats {
+  hits: number;
+  /** No live engine for the instance in this process. */
+  misses: number;
+  /** A live engine at an older revision: another process advanced the instance; it was dropped. */
+  stale: number;
+  evictions: number;
+  entries: number;
+  estimatedBytes: number;
+}
+
+/**
+ * Running executions kept between commands, by instance id, at the revision they stand for (least recently used
+ * first). A hit needs the revision read under the instance's row lock to match, so an engine is never used after
+ * another process (or a rolled-back transaction) moved the instance on.
+ */
+class LiveEngineCache {
+  private readonly entries = new Map<string, { live: LiveEngine; revision: number }>();
+  private bytes = 0;
+  private kept = 0;
+  readonly stats: Omit<LiveEngineCacheStats, 'entries' | 'estimatedBytes'> = {
+    hits: 0,
+    misses: 0,
+    stale: 0,
+    evictions: 0,
+  };
+
+  constructor(private readonly options: LiveEngineCacheOptions) {}
+
+  /** Take the live engine out of the cache when it stands for this revision; drop it when it is older. */
+  take(instance: InstanceAtRevision): LiveEngine | undefined {
+    const entry = this.entries.get(instance.id);
+    if (!entry) {
+      this.stats.misses += 1;
+      return undefined;
+    }
+    this.remove(instance.id);
+    if (entry.revision !== instance.revision) {
+      this.stats.stale += 1;
+      void entry.live.stop();
+      return undefined;
+    }
+    this.stats.hits += 1;
+    return entry.live;
+  }
+
+  put(instanceId: string, revision: number, live: LiveEngine): void {
+    if (this.options.maxEntries <= 0) {
+      void live.stop();
+      return;
+    }
+    const previous = this.entries.get(instanceId);
+    if (previous) {
+      this.remove(instanceId);
+      if (previous.live !== live) void previous.live.stop();
+    }
+    live.bytes = Math.max(live.bytes, 1);
+    this.entries.set(instanceId, { live, revision });
+    this.bytes += sizeOf(live);
+    this.kept += 1;
+    if (this.kept % HEAP_CHECK_EVERY === 0 && underHeapPressure()) this.evictOldest(this.entries.size / 2);
+    while (this.entries.size > this.options.maxEntries || this.bytes > this.options.maxBytes) {
+      if (!this.evictOldest(1)) break;
+    }
+  }
+
+  /** Drop an instance's live engine (it ended or was cancelled). */
+  forget(instanceId: string): void {
+    const entry = this.entries.get(instanceId);
+    if (!entry) return;
+    this.remove(instanceId);
+    void entry.live.stop();
+  }
+
+  clear(): void {
+    this.evictOldest(this.entries.size);
+  }
+
+  snapshot(): LiveEngineCacheStats {
+    return { ...this.stats, entries: this.entries.size, estimatedBytes: this.bytes };
+  }
+
+  private evictOldest(count: number): boolean {
+    let evicted = 0;
+    for (const [id, entry] of this.entries) {
+      if (evicted >= count) break;
+      this.remove(id);
+      void entry.live.stop();
+      this.stats.evictions += 1;
+      evicted += 1;
+    }
+    return evicted > 0;
+  }
+
+  private remove(instanceId: string): void {
+    const entry = this.entries.get(instanceId);
+    if (!entry) return;
+    this.entries.delete(instanceId);
+    this.bytes -= sizeOf(entry.live);
+  }
+}
+
+function sizeOf(live: LiveEngine): number {
+  return LIVE_ENGINE_BASE_BYTES + live.bytes * LIVE_ENGINE_BYTES_PER_STATE_BYTE;
+}
+
+function underHeapPressure(): boolean {
+  const heap = getHeapStatistics();
+  return heap.used_heap_size > heap.heap_size_limit * HEAP_PRESSURE_RATIO;
+}
+
+export const DEFAULT_LIVE_ENGINE_CACHE: LiveEngineCacheOptions = {
+  maxEntries: 2000,
+  maxBytes: 256 * 1024 * 1024,
+};
+
+/**
+ * Runs one command against an instance and hands back the new state and what happened. The engine comes from the
+ * live-engine cache when it holds the instance at its stored revision; otherwise it is rebuilt from the stored
+ * state (recover and resume). Knows nothing of storage or HTTP: the caller says after its commit whether the
+ * engine may be kept (`keep`) or must be dropped (`discard`).
  */
 export class EngineHost {
+  private readonly cache: LiveEngineCache;
+  /** Engines of runs whose transaction has not ended yet. */
+  private readonly pending = new WeakMap<EngineRun, { live: LiveEngine; instanceId: string }>();
+
   constructor(
     private readonly options: EngineHostOptions = {
       feelTimeoutMs: DEFAULT_FEEL_LIMITS.evaluationTimeoutMs,
       timers: DEFAULT_TIMER_BOUNDS,
     },
-  ) {}
+  ) {
+    this.cache = new LiveEngineCache(options.cache ?? DEFAULT_LIVE_ENGINE_CACHE);
+  }
 
   /** FEEL for one process: a timer's value is checked before the engine arms (or, at zero, repeats) it. */
   private expressionsFor(process: CompiledProcess) {
@@ -156,117 +442,99 @@ export class EngineHost {
     });
   }
 
+  /**
+   * Apply `command`. `knownWaits`: the waits stored before it (their execution ids), which a resumed engine
+   * announces again. With `instance`, the run may use and feed the live-engine cache: then call `keep` after the
+   * transaction that saved the run commits, or `discard` when it does not.
+   */
   async run(
     process: CompiledProcess,
     saved: StoredEngineState | null,
     command: EngineCommand,
     knownWaits: ReadonlySet<string> = new Set(),
     now?: Date,
+    instance?: InstanceAtRevision,
   ): Promise<EngineRun> {
-    const steps: EngineStep[] = [];
-    const expiries = new Map<string, Date>();
-    // The engine reads the system time: the expiries it computes are moved onto the host's clock.
-    const skewMs = now ? now.getTime() - Date.now() : 0;
-    const heldByDefinition = new Map<string, () => void>();
-    const ownerOfDefinition = new Map<string, string>();
-    let endStatus: string | undefined;
-    let finished = false;
-    let failure: unknown;
-
-    const listener = new EventEmitter();
-    const record = (type: EngineStepType) => (api: ElementApi) => {
-      steps.push({ type, elementId: api.id, executionId: api.executionId, at: new Date() });
+    const sink: RunSink = {
+      steps: [],
+      known: knownWaits,
+      skewMs: now ? now.getTime() - Date.now() : 0,
     };
-    listener.on('activity.start', record('activity.start'));
-    listener.on('flow.take', record('flow.take'));
-    listener.on('activity.wait', (api: ElementApi) => {
-      // A resumed engine announces its open waits again: they are not new.
-      if (!knownWaits.has(api.executionId ?? '')) record('activity.wait')(api);
-    });
-    listener.on('activity.timer', (api: ElementApi) => {
-      const owner = api.content.parent?.executionId ?? api.executionId ?? '';
-      if (api.executionId) ownerOfDefinition.set(api.executionId, owner);
-      const expireAt = api.content.expireAt ? new Date(api.content.expireAt as string) : undefined;
-      if (expireAt && !Number.isNaN(expireAt.getTime()))
-        expiries.set(owner, new Date(expireAt.getTime() + skewMs));
-      if (!knownWaits.has(owner))
-        steps.push({ type: 'activity.timer', elementId: api.id, executionId: owner, at: new Date() });
-    });
-    listener.on('activity.end', (api: ElementApi) => {
-      record('activity.end')(api);
-      const status = process.elements.get(api.id)?.properties.releaseStatus;
-      if (api.type === 'bpmn:EndEvent' && status) endStatus = status;
-    });
-
-    const engine = new Engine({
-      name: process.processId,
-      sourceContext: process.sourceContext,
-      elements: engineElements,
-      expressions: this.expressionsFor(process),
-      scripts: noScripts,
-      timers: heldTimers(heldByDefinition),
-      extensions: taskOutputExtension,
-    } as never);
-    engine.once('end', () => {
-      finished = true;
-    });
-    engine.on('error', (err: unknown) => {
-      failure = err;
-    });
-
-    let execution: RunningExecution;
+    let cache: EngineRun['cache'] = 'none';
+    let live: LiveEngine | undefined;
     try {
       if (command.type === 'start') {
         if (saved) throw new EngineRunError('the instance has already started');
-        execution = (await engine.execute({ listener, variables: command.variables } as never)) as never;
+        live = new LiveEngine(process, this.expressionsFor(process));
+        live.sink = sink;
+        await live.start(command.variables);
       } else {
-        if (!saved) throw new EngineRunError('the instance has no stored state');
-        engine.recover(structuredClone(saved) as never);
-        execution = (await engine.resume({ listener } as never)) as never;
-        await settle(engine);
-        if (command.type === 'wake') {
-          const due = new Set(command.due ?? []);
-          for (const [definition, complete] of heldByDefinition) {
-            if (due.has(ownerOfDefinition.get(definition) ?? '')) complete();
-          }
+        live = instance ? this.cache.take(instance) : undefined;
+        if (live && live.process !== process) {
+          void live.stop();
+          live = undefined;
         }
-        if (command.type === 'complete') {
-          const waiting = execution.getPostponed().find((a) => a.executionId === command.executionId);
-          if (!waiting || waiting.id !== command.elementId) {
-            throw new EngineRunError(`nothing waits at ${command.elementId} (${command.executionId})`);
-          }
-          execution.signal({
-            id: command.elementId,
-            executionId: command.executionId,
-            variables: command.variables,
-          });
+        if (live) {
+          cache = 'hit';
+          live.sink = sink;
+        } else {
+          if (!saved) throw new EngineRunError('the instance has no stored state');
+          if (instance) cache = 'miss';
+          live = new LiveEngine(process, this.expressionsFor(process));
+          live.sink = sink;
+          await live.resume(saved);
         }
+        await live.apply(command);
       }
-      await settle(engine);
-      if (failure) throw new EngineRunError(describeFailure(failure));
-
-      const state = await execution.getState();
-      for (const definition of state.definitions) delete definition.source;
-
-      const waits: EngineWait[] = finished
-        ? []
-        : execution.getPostponed().map((api) => {
-            const executionId = api.executionId ?? '';
-            const kind = waitKind(api.type, process.elements.get(api.id)?.jobType, expiries.has(executionId));
-            return { elementId: api.id, executionId, kind, expireAt: expiries.get(executionId) };
-          });
-
-      const processes = execution.definitions[0]?.getProcesses() ?? [];
-      const variables = userVariables(processes[0]?.environment.variables);
-
-      return { state, finished, endStatus, variables, waits, steps };
+      const run: EngineRun = { ...(await live.outcome()), cache };
+      if (instance && !run.finished) {
+        live.bytes = approximateBytes(run.state);
+        this.pending.set(run, { live, instanceId: instance.id });
+      } else {
+        await live.stop();
+      }
+      return run;
     } catch (err) {
+      if (live) await live.stop();
       if (err instanceof EngineRunError) throw err;
       throw new EngineRunError(describeFailure(err));
-    } finally {
-      if (!finished) await stopQuietly(engine);
     }
   }
+
+  /** The transaction that saved `run` committed at `revision`: keep its engine for the instance's next command. */
+  keep(run: EngineRun, revision: number): void {
+    const entry = this.pending.get(run);
+    if (!entry) return;
+    this.pending.delete(run);
+    this.cache.put(entry.instanceId, revision, entry.live);
+  }
+
+  /** The transaction that saved `run` did not commit: its engine is ahead of the stored state. */
+  discard(run: EngineRun): void {
+    const entry = this.pending.get(run);
+    if (!entry) return;
+    this.pending.delete(run);
+    void entry.live.stop();
+  }
+
+  /** The instance ended or was cancelled elsewhere: its live engine is of no more use. */
+  forget(instanceId: string): void {
+    this.cache.forget(instanceId);
+  }
+
+  /** Stop every live engine (shutdown, tests). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  cacheStats(): LiveEngineCacheStats {
+    return this.cache.snapshot();
+  }
+}
+
+/** A state's size in UTF-16 code units of its JSON, near enough its bytes for an estimate. */
+function approximateBytes(state: StoredEngineState): number {
+  return JSON.stringify(state).length;
 }
 
 function waitKind(type: string, jobType: string | undefined, hasTimer: boolean): WaitKind {

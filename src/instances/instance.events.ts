@@ -40,7 +40,18 @@ export interface InstanceListener {
    */
   openWaits?(manager: EntityManager, instanceId: string): Promise<readonly string[]>;
   onWaitsChanged?(manager: EntityManager, change: WaitChange): Promise<void>;
-  onInstanceSaved?(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void>;
+  /** `previous`: the variables and status before the pass, so a listener reads its record only on a change. */
+  onInstanceSaved?(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    previous: InstanceBefore,
+  ): Promise<void>;
+}
+
+/** An instance's variables and status before a pass. */
+export interface InstanceBefore {
+  readonly variables: Readonly<Record<string, unknown>>;
+  readonly status: string;
 }
 
 /** What the instance view shows of an open user task. */

@@ -42,6 +42,19 @@ export class InstanceRepository {
       .getOne();
   }
 
+  /**
+   * Take the row lock of a job's instance in one statement; null when the job or its instance does not exist. A job
+   * never changes instance, so reading its instance id from the statement's snapshot is safe.
+   */
+  async lockOfJob(manager: EntityManager, jobId: string): Promise<ProcessInstanceEntity | null> {
+    return manager
+      .getRepository(ProcessInstanceEntity)
+      .createQueryBuilder('i')
+      .setLock('pessimistic_write')
+      .where('i.id = (SELECT j.instance_id FROM job j WHERE j.id = :jobId)', { jobId })
+      .getOne();
+  }
+
   /** Read without a lock. */
   async find(manager: EntityManager, instanceId: string): Promise<ProcessInstanceEntity | null> {
     return manager.getRepository(ProcessInstanceEntity).findOneBy({ id: instanceId });
@@ -59,6 +72,7 @@ export class InstanceRepository {
         endStatus: instance.endStatus,
         engineState: instance.engineState,
         variables: instance.variables,
+        waits: instance.waits,
         revision: instance.revision,
         endedAt: instance.endedAt,
         updatedAt: new Date(),

@@ -13,13 +13,16 @@ import {
   type CompiledProcess,
   type EngineCommand,
   type EngineRun,
+  type LiveEngineCacheStats,
 } from '../engine/index.js';
+import { MetricsRegistry } from '../platform/metrics.js';
+import type { JsonObject } from '../platform/json.js';
 import type { IncidentEntity } from './incident.entity.js';
 import type { InstanceListener, OpenedUserTask, WaitChange } from './instance.events.js';
 import { InstanceRepository, type HistoryRecord } from './instance.repository.js';
 import type { JobEntity } from '../queue/job.entity.js';
-import { JobRepository, OutboxRelay } from '../queue/index.js';
-import { ProcessInstanceEntity } from './process-instance.entity.js';
+import { JobRepository, OutboxRelay, type NewJob } from '../queue/index.js';
+import { ProcessInstanceEntity, type StoredWait } from './process-instance.entity.js';
 
 /** The user task whose wait is completed, as its history records it. */
 export interface CompletedUserTask {
@@ -45,6 +48,8 @@ export interface StartOptions {
 @Injectable()
 export class InstanceService {
   private readonly listeners: InstanceListener[] = [];
+  /** The engine runs each open transaction saved, to keep or drop their live engines when it ends. */
+  private readonly savedRuns = new WeakMap<EntityManager, SavedRun[]>();
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -56,21 +61,51 @@ export class InstanceService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FaultInjector) private readonly faults: FaultInjector,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Inject(MetricsRegistry) metrics: MetricsRegistry,
+  ) {
+    const host = this.engine;
+    metrics.gauge({
+      name: 'release_flow_engine_cache',
+      help:
+        'Live-engine cache of this process: lookups by result (hit, miss, stale: another process moved the instance on), ' +
+        'evictions, entries and estimated bytes (counts since start)',
+      labelNames: ['figure'],
+      collect() {
+        for (const [figure, value] of Object.entries(host.cacheStats())) this.set({ figure }, value);
+      },
+    });
+  }
+
+  /** The live-engine cache's figures (hits, misses, evictions): the bench and the metrics read them. */
+  engineCacheStats(): LiveEngineCacheStats {
+    return this.engine.cacheStats();
+  }
 
   /** Records that follow their instance (a release's status) register here. */
   addListener(listener: InstanceListener): void {
     this.listeners.push(listener);
   }
 
-  /** Run work in a transaction; after commit, hand the outbox to the relay. */
+  /**
+   * Run work in a transaction; after commit, hand the outbox to the relay and keep the engines of the runs it saved
+   * (at the revision saved); when it does not commit, drop them.
+   */
   async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     let written: EntityManager | undefined;
-    const result = await this.dataSource.transaction((manager) => {
-      written = manager;
-      return work(manager);
-    });
+    const runs: SavedRun[] = [];
+    let result: T;
+    try {
+      result = await this.dataSource.transaction((manager) => {
+        written = manager;
+        this.savedRuns.set(manager, runs);
+        return work(manager);
+      });
+    } catch (err) {
+      for (const saved of runs) this.engine.discard(saved.run);
+      throw err;
+    }
     this.faults.crashIfArmed('after-commit');
+    for (const saved of runs) this.engine.keep(saved.run, saved.revision);
     if (written) this.relay.afterCommit(written);
     return result;
   }
@@ -93,19 +128,20 @@ export class InstanceService {
       endStatus: null,
       engineState: null,
       variables: input,
+      waits: [],
       readOnlyVariables: [...(options.readOnlyVariables ?? [])],
       revision: 0,
       endedAt: null,
     } satisfies Partial<ProcessInstanceEntity>);
-    await this.repository.insertInstance(manager, instance);
-    await this.repository.appendHistory(manager, instance.id, [
-      {
-        type: 'instance.started',
-        actor: options.actor,
-        data: { processKey, version: definition.version, variables: input },
-      },
-    ]);
-    await this.advance(manager, instance, { type: 'start', variables: input }, options.actor ?? null);
+    const started: HistoryRecord = {
+      type: 'instance.started',
+      actor: options.actor,
+      data: { processKey, version: definition.version, variables: input },
+    };
+    await this.advance(manager, instance, { type: 'start', variables: input }, options.actor ?? null, {
+      leading: [started],
+      isNew: true,
+    });
     return instance;
   }
 
@@ -142,21 +178,20 @@ export class InstanceService {
   ): Promise<void> {
     const variables = assertVariables(data, this.config.variablesMaxBytes, 'data');
     assertWritable(instance, variables, 'data');
-    await this.repository.appendHistory(manager, instance.id, [
-      {
-        type: 'task.completed',
-        elementId: task.elementId,
-        elementName: task.name,
-        executionId: task.executionId,
-        actor,
-        data: { taskId: task.taskId, formKey: task.formKey, output: variables },
-      },
-    ]);
+    const completed: HistoryRecord = {
+      type: 'task.completed',
+      elementId: task.elementId,
+      elementName: task.name,
+      executionId: task.executionId,
+      actor,
+      data: { taskId: task.taskId, formKey: task.formKey, output: variables },
+    };
     await this.advance(
       manager,
       instance,
       { type: 'complete', elementId: task.elementId, executionId: task.executionId, variables },
       actor,
+      { leading: [completed] },
     );
   }
 
@@ -166,7 +201,6 @@ export class InstanceService {
     variables: Record<string, unknown> = {},
     outcome: Record<string, unknown> = {},
   ): Promise<'completed' | 'duplicate'> {
-    await this.findJob(jobId);
     return this.transaction((manager) => this.completeJobIn(manager, jobId, variables, outcome));
   }
 
@@ -180,32 +214,26 @@ export class InstanceService {
     variables: Record<string, unknown> = {},
     outcome: Record<string, unknown> = {},
   ): Promise<'completed' | 'duplicate'> {
-    const found = await this.jobs.find(manager, jobId);
-    if (!found) throw new NotFoundError(`job ${jobId} does not exist`);
-    const instance = await this.repository.lock(manager, found.instanceId);
-    const job = await this.jobs.find(manager, jobId);
-    if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
-
+    const instance = await this.repository.lockOfJob(manager, jobId);
+    if (!instance) throw new NotFoundError(`job ${jobId} does not exist`);
+    if (instance.status !== 'running') return 'duplicate';
+    const job = await this.jobs.completePending(manager, jobId, { variables, outcome } as JsonObject);
+    if (!job) return 'duplicate';
+    // Checked after the job is claimed: a repeated report of a finished job is a duplicate, whatever it carries.
     assertSize({ variables, outcome }, this.config.variablesMaxBytes, 'job result');
     assertWritable(instance, variables, 'job result');
-    job.status = 'completed';
-    job.result = { variables, outcome };
-    job.completedAt = new Date();
-    job.attempts += 1;
-    await this.jobs.save(manager, job);
-    await this.repository.appendHistory(manager, instance.id, [
-      {
-        type: 'job.completed',
-        elementId: job.elementId,
-        executionId: job.executionId,
-        data: { jobId: job.id, jobType: job.jobType, attempts: job.attempts, variables, outcome },
-      },
-    ]);
+    const completed: HistoryRecord = {
+      type: 'job.completed',
+      elementId: job.elementId,
+      executionId: job.executionId,
+      data: { jobId: job.id, jobType: job.jobType, attempts: job.attempts, variables, outcome } as JsonObject,
+    };
     await this.advance(
       manager,
       instance,
       { type: 'complete', elementId: job.elementId, executionId: job.executionId, variables },
       null,
+      { leading: [completed] },
     );
     return 'completed';
   }
@@ -215,9 +243,8 @@ export class InstanceService {
    * run out the job becomes an incident and the instance waits.
    */
   async failJob(jobId: string, error: string, attempt: number, final: boolean): Promise<void> {
-    const found = await this.findJob(jobId);
     await this.transaction(async (manager) => {
-      const instance = await this.repository.lock(manager, found.instanceId);
+      const instance = await this.repository.lockOfJob(manager, jobId);
       const job = await this.jobs.find(manager, jobId);
       if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return;
 
@@ -258,9 +285,8 @@ export class InstanceService {
 
   /** A timer's delayed job arrived: wake the instance so the engine completes every expired timer. */
   async fireTimer(jobId: string): Promise<'fired' | 'early' | 'duplicate'> {
-    const found = await this.findJob(jobId);
     return this.transaction(async (manager) => {
-      const instance = await this.repository.lock(manager, found.instanceId);
+      const instance = await this.repository.lockOfJob(manager, jobId);
       const job = await this.jobs.find(manager, jobId);
       if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
       if (job.dueAt && job.dueAt > this.clock.now()) {
@@ -322,20 +348,19 @@ export class InstanceService {
       job.result = { variables: {}, outcome: { resolvedManually: true, comment } };
       job.completedAt = new Date();
       await this.jobs.save(manager, job);
-      await this.repository.appendHistory(manager, instance.id, [
-        {
-          type: 'incident.resolved',
-          elementId: job.elementId,
-          executionId: job.executionId,
-          actor,
-          data: { incidentId: incident.id, jobId: job.id, jobType: job.jobType, comment },
-        },
-      ]);
+      const resolved: HistoryRecord = {
+        type: 'incident.resolved',
+        elementId: job.elementId,
+        executionId: job.executionId,
+        actor,
+        data: { incidentId: incident.id, jobId: job.id, jobType: job.jobType, comment },
+      };
       await this.advance(
         manager,
         instance,
         { type: 'complete', elementId: job.elementId, executionId: job.executionId, variables: {} },
         actor,
+        { leading: [resolved] },
       );
       return incident;
     });
@@ -349,6 +374,8 @@ export class InstanceService {
     actor: string | null,
   ): Promise<void> {
     const instance = await this.lockRunning(manager, instanceId);
+    const previous = { variables: instance.variables, status: instance.status };
+    this.engine.forget(instanceId);
     const openWaits = await this.openUserTaskWaits(manager, instanceId);
     const jobs = await this.jobs.pending(manager, instanceId);
     await this.notifyWaits(manager, {
@@ -366,12 +393,13 @@ export class InstanceService {
     instance.status = 'cancelled';
     instance.endStatus = 'cancelled';
     instance.endedAt = new Date();
+    instance.waits = [];
     instance.revision += 1;
     await this.repository.saveInstance(manager, instance);
     await this.repository.appendHistory(manager, instanceId, [
       { type: 'instance.cancelled', actor, data: { reason } },
     ]);
-    for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance);
+    for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance, previous);
   }
 
   /** The user-task waits the listeners hold open for an instance (the task inbox's open rows). */
@@ -416,53 +444,80 @@ export class InstanceService {
     return instance;
   }
 
-  /** Apply one command to a locked instance and save everything that follows from it. */
+  /**
+   * The waits an instance stood in after its last pass. Instances saved before waits were stored have none: their
+   * open user tasks and pending jobs say it (read once; the pass stores the waits).
+   */
+  private async storedWaits(manager: EntityManager, instance: ProcessInstanceEntity): Promise<StoredWait[]> {
+    if (instance.waits) return instance.waits;
+    const tasks = await this.openUserTaskWaits(manager, instance.id);
+    const jobs = await this.jobs.pending(manager, instance.id);
+    return [
+      ...[...tasks].map((executionId): StoredWait => ({ executionId, elementId: '', kind: 'user-task' })),
+      ...jobs.map((job): StoredWait => ({
+        executionId: job.executionId,
+        elementId: job.elementId,
+        kind: job.kind === 'timer' ? 'timer' : 'service-task',
+        jobId: job.id,
+      })),
+    ];
+  }
+
+  /**
+   * Apply one command to a locked instance and save everything that follows from it: the engine's waits after the
+   * command are diffed with the stored ones, and only what opened and closed is written.
+   */
   private async advance(
     manager: EntityManager,
     instance: ProcessInstanceEntity,
     command: EngineCommand,
     actor: string | null,
+    options: { leading?: readonly HistoryRecord[]; isNew?: boolean } = {},
   ): Promise<EngineRun> {
     const process = await this.definitions.compiledFor(instance.definitionId, manager);
-    const openTasks = await this.openUserTaskWaits(manager, instance.id);
-    const pendingJobs = await this.jobs.pending(manager, instance.id);
-    const known = new Set([...openTasks, ...pendingJobs.map((j) => j.executionId)]);
-    if (command.type === 'complete') known.add(command.executionId);
+    const before = new Map((await this.storedWaits(manager, instance)).map((w) => [w.executionId, w]));
+    const previous = { variables: instance.variables, status: instance.status };
 
     let run: EngineRun;
     try {
-      run = await this.engine.run(process, instance.engineState as never, command, known, this.clock.now());
+      run = await this.engine.run(
+        process,
+        instance.engineState as never,
+        command,
+        new Set(before.keys()),
+        this.clock.now(),
+        { id: instance.id, revision: instance.revision },
+      );
     } catch (err) {
       if (err instanceof EngineRunError)
         throw new UnprocessableError(`the process cannot go on: ${err.message}`);
       throw err;
     }
+    const saved = this.savedRuns.get(manager);
+    if (saved) saved.push({ run, revision: instance.revision + 1 });
+    else this.engine.discard(run);
     assertSize(run.variables, this.config.variablesMaxBytes, 'process variables');
 
-    const waiting = new Set(run.waits.map((w) => w.executionId));
+    // The wait a completion names was closed by whoever completed it (the task's owner, the job's report).
+    const completedHere = command.type === 'complete' ? command.executionId : undefined;
+    const after = new Set(run.waits.map((w) => w.executionId));
+    const closed = [...before.values()].filter(
+      (w) => !after.has(w.executionId) && w.executionId !== completedHere,
+    );
     const ended = new Set(run.steps.filter((s) => s.type === 'activity.end').map((s) => s.executionId));
 
-    const withdrawnTasks = [...openTasks].filter((executionId) => !waiting.has(executionId));
-    const gone = pendingJobs.filter((j) => !waiting.has(j.executionId));
-    await this.jobs.finishJobs(
-      manager,
-      gone.filter((j) => ended.has(j.executionId)).map((j) => j.id),
-      'completed',
-    );
-    await this.jobs.finishJobs(
-      manager,
-      gone.filter((j) => !ended.has(j.executionId)).map((j) => j.id),
-      'cancelled',
-    );
-
     const openedTasks: OpenedUserTask[] = [];
-    for (const wait of run.waits) {
-      if (known.has(wait.executionId)) continue;
+    const newJobs: NewJob[] = [];
+    const waits: StoredWait[] = run.waits.map((wait) => {
+      const stored = before.get(wait.executionId);
+      if (stored) return { ...stored, elementId: wait.elementId };
       const element = process.elements.get(wait.elementId);
+      const base = { executionId: wait.executionId, elementId: wait.elementId, kind: wait.kind };
       if (wait.kind === 'user-task') {
         openedTasks.push({ elementId: wait.elementId, executionId: wait.executionId, element });
       } else if (wait.kind === 'service-task' && element?.jobType) {
-        await this.jobs.insertJob(manager, instance.id, {
+        const job: NewJob = {
+          id: randomUUID(),
           kind: 'service-task',
           jobType: element.jobType,
           elementId: wait.elementId,
@@ -470,30 +525,30 @@ export class InstanceService {
           headers: { ...element.headers },
           maxAttempts: element.retries && element.retries > 0 ? element.retries : this.config.jobAttempts,
           dueAt: null,
-        });
+        };
+        newJobs.push(job);
+        return { ...base, jobId: job.id };
       } else if (wait.kind === 'timer') {
-        await this.jobs.insertJob(manager, instance.id, {
+        const job: NewJob = {
+          id: randomUUID(),
           kind: 'timer',
           jobType: 'timer',
           elementId: wait.elementId,
           executionId: wait.executionId,
           headers: {},
           maxAttempts: this.config.jobAttempts,
-          dueAt: wait.expireAt ?? new Date(),
-        });
+          dueAt: wait.expireAt ?? this.clock.now(),
+        };
+        newJobs.push(job);
+        return { ...base, jobId: job.id };
       }
-    }
-
-    await this.notifyWaits(manager, {
-      instance,
-      variables: run.variables,
-      opened: openedTasks,
-      closed: { executionIds: withdrawnTasks, status: 'cancelled' },
+      return base;
     });
 
-    const history = this.historyOf(process, run);
+    const history = [...(options.leading ?? []), ...this.historyOf(process, run)];
     instance.engineState = run.state;
     instance.variables = run.variables;
+    instance.waits = waits;
     instance.revision += 1;
     // A side branch (an escalation) may end after the main path: the status of the end event reached keeps.
     if (run.endStatus) instance.endStatus = run.endStatus;
@@ -502,9 +557,34 @@ export class InstanceService {
       instance.endedAt = new Date();
       history.push({ type: 'instance.completed', actor, data: { endStatus: instance.endStatus } });
     }
+    // The instance row first: the rows below refer to it.
+    if (options.isNew) await this.repository.insertInstance(manager, instance);
+    else await this.repository.saveInstance(manager, instance);
+
+    const closedJobs = closed.filter((w) => w.jobId !== undefined);
+    await this.jobs.finishJobs(
+      manager,
+      closedJobs.filter((w) => ended.has(w.executionId)).map((w) => w.jobId as string),
+      'completed',
+    );
+    await this.jobs.finishJobs(
+      manager,
+      closedJobs.filter((w) => !ended.has(w.executionId)).map((w) => w.jobId as string),
+      'cancelled',
+    );
+    for (const job of newJobs) await this.jobs.insertJob(manager, instance.id, job);
+
+    await this.notifyWaits(manager, {
+      instance,
+      variables: run.variables,
+      opened: openedTasks,
+      closed: {
+        executionIds: closed.filter((w) => w.kind === 'user-task').map((w) => w.executionId),
+        status: 'cancelled',
+      },
+    });
     await this.repository.appendHistory(manager, instance.id, history);
-    await this.repository.saveInstance(manager, instance);
-    for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance);
+    for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance, previous);
     return run;
   }
 
@@ -516,6 +596,12 @@ export class InstanceService {
       executionId: step.executionId ?? null,
     }));
   }
+}
+
+interface SavedRun {
+  readonly run: EngineRun;
+  /** The revision the transaction saved it at. */
+  readonly revision: number;
 }
 
 function assertWritable(

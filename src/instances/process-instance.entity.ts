@@ -3,6 +3,14 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type InstanceStatus = 'running' | 'completed' | 'cancelled';
 
+/** A wait the instance stands in after its last pass; `jobId` for the waits a job serves (service tasks, timers). */
+export interface StoredWait {
+  readonly executionId: string;
+  readonly elementId: string;
+  readonly kind: 'user-task' | 'service-task' | 'timer' | 'other';
+  readonly jobId?: string;
+}
+
 @Entity('process_instance')
 export class ProcessInstanceEntity {
   @PrimaryColumn('uuid')
@@ -30,6 +38,10 @@ export class ProcessInstanceEntity {
 
   @Column({ type: 'jsonb', default: () => "'{}'" })
   variables!: JsonObject;
+
+  /** Null for instances last saved before waits were stored: their open tasks and pending jobs say it. */
+  @Column({ type: 'jsonb', nullable: true })
+  waits!: StoredWait[] | null;
 
   /** Variables set at start from the record (release number, class, ...): tasks and jobs may not change them. */
   @Column({ name: 'read_only_variables', type: 'text', array: true, default: () => "'{}'" })

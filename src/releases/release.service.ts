@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../platform/errors.js';
 import { InstanceService } from '../instances/instance.service.js';
 import type { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
+import type { InstanceBefore } from '../instances/instance.events.js';
 import type { ReleaseRequestDto } from './release.dto.js';
 import { ReleaseEntity, type ReleaseClass, type ReleaseStatus } from './release.entity.js';
 import { ReleaseRepository } from './release.repository.js';
@@ -28,7 +29,10 @@ export class ReleaseService implements OnModuleInit {
 
   onModuleInit(): void {
     this.instances.addListener({
-      onInstanceSaved: (manager, instance) => this.followInstance(manager, instance),
+      onInstanceSaved: (manager, instance, previous) => {
+        if (!tracksChange(instance, previous)) return Promise.resolve();
+        return this.followInstance(manager, instance);
+      },
     });
   }
 
@@ -137,4 +141,24 @@ export class ReleaseService implements OnModuleInit {
     if (Object.keys(changes).length === 0) return;
     await this.repository.update(manager, release.id, { ...changes, updatedAt: new Date() });
   }
+}
+
+/** The variables a release record follows (see followInstance). */
+const TRACKED_VARIABLES = [
+  'title',
+  'source',
+  'versionNumber',
+  'plannedEnd',
+  'plannedStart',
+  'installResult',
+  'installedAt',
+  'rollbackCause',
+] as const;
+
+/** Whether a pass changed anything a release record follows: only then is the release read. */
+function tracksChange(instance: ProcessInstanceEntity, previous: InstanceBefore): boolean {
+  if (!instance.businessKey) return false;
+  if (instance.status !== previous.status) return true;
+  const now = instance.variables as Record<string, unknown>;
+  return TRACKED_VARIABLES.some((name) => now[name] !== previous.variables[name]);
 }
