@@ -13,7 +13,7 @@ import { AppModule } from '../src/app.module.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { configureApp } from '../src/configure-app.js';
 import { InstanceService } from '../src/instances/instance.service.js';
-import { readCounters, sumCounters, type Counters } from './instrument.js';
+import { countCacheOf, readCounters, sumCounters, type Counters } from './instrument.js';
 import { now, sleep } from './stats.js';
 
 const DIST_ROOT = resolve(__dirname, '..');
@@ -76,6 +76,7 @@ export async function startSingle(
   const bootMs = now() - t0;
   const port = (app.getHttpServer() as { address(): AddressInfo }).address().port;
   const instances = app.get(InstanceService);
+  countCacheOf(() => instances.engineCacheStats());
   return {
     name: 'single',
     app,

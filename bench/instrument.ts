@@ -25,6 +25,16 @@ export interface Counters {
   cpuMs: number;
   rssBytes: number;
   maxRssBytes: number;
+  /** Live-engine cache lookups of the process's InstanceService: hits, and all lookups (hits, misses, stale). */
+  cacheHits: number;
+  cacheLookups: number;
+}
+
+/** Where the counters read the live-engine cache's figures: the process's InstanceService, once it exists. */
+let cacheSource: (() => { hits: number; misses: number; stale: number }) | undefined;
+
+export function countCacheOf(source: () => { hits: number; misses: number; stale: number }): void {
+  cacheSource = source;
 }
 
 const state = {
@@ -133,7 +143,10 @@ export function readCounters(): Counters {
   const cpu = process.cpuUsage();
   const rss = process.memoryUsage.rss();
   state.maxRss = Math.max(state.maxRss, rss);
+  const cache = cacheSource?.() ?? { hits: 0, misses: 0, stale: 0 };
   const counters: Counters = {
+    cacheHits: cache.hits,
+    cacheLookups: cache.hits + cache.misses + cache.stale,
     statements: state.statements,
     byStatement: Object.fromEntries(state.byStatement),
     poolCheckouts: state.poolCheckouts,
@@ -167,6 +180,8 @@ export function diffCounters(before: Counters, after: Counters): Counters {
     cpuMs: after.cpuMs - before.cpuMs,
     rssBytes: after.rssBytes,
     maxRssBytes: after.maxRssBytes,
+    cacheHits: after.cacheHits - before.cacheHits,
+    cacheLookups: after.cacheLookups - before.cacheLookups,
   };
 }
 
@@ -188,6 +203,8 @@ export function sumCounters(all: readonly Counters[]): Counters {
     cpuMs: sum((c) => c.cpuMs),
     rssBytes: sum((c) => c.rssBytes),
     maxRssBytes: sum((c) => c.maxRssBytes),
+    cacheHits: sum((c) => c.cacheHits),
+    cacheLookups: sum((c) => c.cacheLookups),
   };
 }
 
@@ -215,7 +232,14 @@ function serveBench(): void {
   process.on('message', (message: Request) => {
     const reply = (body: Record<string, unknown>) => process.send?.({ id: message.id, ...body });
     if (message.cmd === 'counters') {
-      reply({ counters: readCounters() });
+      void (async () => {
+        if (app && !cacheSource) {
+          const { InstanceService } = await import('../src/instances/instance.service.js');
+          const instances = app.get(InstanceService);
+          countCacheOf(() => instances.engineCacheStats());
+        }
+        reply({ counters: readCounters() });
+      })().catch((err: unknown) => reply({ error: String(err) }));
       return;
     }
     if (message.cmd === 'start') {
