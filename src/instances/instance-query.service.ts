@@ -1,13 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NotFoundError } from '../platform/errors.js';
-import { HistoryEventEntity } from './history-event.entity.js';
+import type { HistoryEventEntity } from './history-event.entity.js';
 import type { OpenTaskReader, UserTaskSummary } from './instance.events.js';
-import { IncidentEntity, type IncidentStatus } from './incident.entity.js';
-import { JobEntity } from '../queue/job.entity.js';
-import { ProcessInstanceEntity } from './process-instance.entity.js';
+import type { IncidentEntity, IncidentStatus } from './incident.entity.js';
+import { InstanceQueryRepository } from './instance-query.repository.js';
 import { InstanceRepository, type IncidentCount, type InstanceCount } from './instance.repository.js';
-import { ProcessDefinitionEntity } from '../definitions/process-definition.entity.js';
 
 export interface ActiveActivity {
   readonly elementId: string;
@@ -45,6 +43,7 @@ export class InstanceQueryService {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(InstanceRepository) private readonly repository: InstanceRepository,
+    @Inject(InstanceQueryRepository) private readonly queries: InstanceQueryRepository,
   ) {}
 
   /** The owner of the task rows registers here, so the view shows the open tasks. */
@@ -53,17 +52,13 @@ export class InstanceQueryService {
   }
 
   async view(instanceId: string): Promise<InstanceView> {
-    const instance = await this.dataSource.getRepository(ProcessInstanceEntity).findOneBy({ id: instanceId });
+    const instance = await this.queries.findInstance(instanceId);
     if (!instance) throw new NotFoundError(`process instance ${instanceId} does not exist`);
-    const [definition, openTasks, pendingJobs, incidents, history] = await Promise.all([
-      this.dataSource.getRepository(ProcessDefinitionEntity).findOneByOrFail({ id: instance.definitionId }),
+    const [version, openTasks, pendingJobs, incidents, history] = await Promise.all([
+      this.queries.definitionVersion(instance.definitionId),
       this.openTasks(instanceId),
-      this.dataSource
-        .getRepository(JobEntity)
-        .find({ where: { instanceId, status: 'pending' }, order: { createdAt: 'ASC' } }),
-      this.dataSource
-        .getRepository(IncidentEntity)
-        .find({ where: { instanceId }, order: { createdAt: 'ASC' } }),
+      this.queries.pendingJobs(instanceId),
+      this.queries.incidentsOf(instanceId),
       this.history(instanceId),
     ]);
     const names = new Map(history.filter((h) => h.elementId).map((h) => [h.elementId!, h.elementName]));
@@ -87,8 +82,12 @@ export class InstanceQueryService {
       })),
     ];
     // Failed jobs (incidents) still hold their activity.
-    for (const incident of incidents.filter((i) => i.status === 'open')) {
-      const job = await this.dataSource.getRepository(JobEntity).findOneBy({ id: incident.jobId });
+    const openIncidents = incidents.filter((i) => i.status === 'open');
+    const failedJobs = new Map(
+      (await this.queries.jobsByIds(openIncidents.map((i) => i.jobId))).map((j) => [j.id, j]),
+    );
+    for (const incident of openIncidents) {
+      const job = failedJobs.get(incident.jobId);
       if (job) {
         activeActivities.push({
           elementId: job.elementId,
@@ -103,7 +102,7 @@ export class InstanceQueryService {
     return {
       id: instance.id,
       processKey: instance.processKey,
-      version: definition.version,
+      version,
       businessKey: instance.businessKey,
       status: instance.status,
       endStatus: instance.endStatus,
@@ -140,15 +139,11 @@ export class InstanceQueryService {
   }
 
   async history(instanceId: string): Promise<HistoryEventEntity[]> {
-    return this.dataSource
-      .getRepository(HistoryEventEntity)
-      .find({ where: { instanceId }, order: { id: 'ASC' } });
+    return this.queries.history(instanceId);
   }
 
   async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {
-    return this.dataSource
-      .getRepository(IncidentEntity)
-      .find({ where: state ? { status: state } : {}, order: { createdAt: 'DESC' }, take: 500 });
+    return this.queries.incidents(state);
   }
 
   /** Instances by process, release class and status. */

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DefinitionsModule } from '../definitions/definitions.module.js';
 import { EngineHost } from '../engine/index.js';
+import { InstanceQueryRepository } from './instance-query.repository.js';
 import { InstanceQueryService } from './instance-query.service.js';
 import { InstanceRepository } from './instance.repository.js';
 import { InstanceService } from './instance.service.js';
@@ -9,8 +10,8 @@ import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 import { JOB_OUTCOMES } from '../queue/job-outcome.port.js';
-import { JobRepository, OutboxRelay } from '../queue/index.js';
 import { InstanceJobOutcomes } from './instance-job-outcomes.js';
+import { InstanceJobRepository } from './instance-job.repository.js';
 
 /** The durable core without HTTP: the controllers are InstancesApiModule's. */
 @Module({
@@ -19,18 +20,22 @@ import { InstanceJobOutcomes } from './instance-job-outcomes.js';
     {
       provide: EngineHost,
       useFactory: (config: AppConfig) =>
-        new EngineHost({ feelTimeoutMs: config.feel.evaluationTimeoutMs, timers: config.timers }),
+        new EngineHost({
+          feelTimeoutMs: config.feel.evaluationTimeoutMs,
+          timers: config.timers,
+          cache: config.engineCache,
+        }),
       inject: [APP_CONFIG],
     },
     { provide: InstanceRepository, useValue: new InstanceRepository() },
-    { provide: JobRepository, useValue: new JobRepository() },
+    { provide: InstanceJobRepository, useValue: new InstanceJobRepository() },
     // The queue reports job outcomes here (the queue knows no instance).
     { provide: JOB_OUTCOMES, useClass: InstanceJobOutcomes },
     InstanceService,
     InstanceQueryService,
-    OutboxRelay,
+    InstanceQueryRepository,
   ],
-  exports: [InstanceService, InstanceQueryService, InstanceRepository, OutboxRelay, JOB_OUTCOMES],
+  exports: [InstanceService, InstanceQueryService, InstanceRepository, JOB_OUTCOMES],
 })
 export class InstancesModule {}
 

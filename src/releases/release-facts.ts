@@ -1,9 +1,8 @@
 import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
-import { ReleaseEntity } from './release.entity.js';
+import type { ReleaseEntity } from './release.entity.js';
+import { findReleaseById } from './release.repository.js';
 import type { JobContext } from '../queue/job-handler.port.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a service task knows of its release: the record as filed, updated by the process variables. */
 export interface ReleaseFacts {
@@ -24,8 +23,7 @@ export async function loadReleaseFacts(
 ): Promise<ReleaseFacts | null> {
   const v = context.variables;
   const id = typeof v.releaseId === 'string' ? v.releaseId : context.businessKey;
-  if (!id || !UUID.test(id)) return null;
-  const release = await manager.getRepository(ReleaseEntity).findOneBy({ id });
+  const release = id ? await findReleaseById(manager, id) : null;
   if (!release) return null;
   const request = release.request as Record<string, unknown>;
   return {

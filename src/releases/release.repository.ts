@@ -23,6 +23,14 @@ export interface StatisticsScope {
   readonly source: string | null;
 }
 
+/**
+ * A release by id inside the caller's transaction; null for anything that is not a release's id. A function
+ * as well as a method: the service tasks' release facts are read by plain functions, with the job's manager.
+ */
+export async function findReleaseById(manager: EntityManager, id: string): Promise<ReleaseEntity | null> {
+  return UUID.test(id) ? manager.getRepository(ReleaseEntity).findOneBy({ id }) : null;
+}
+
 /** All SQL of the release records; methods taking a manager run inside the caller's transaction. */
 @Injectable()
 export class ReleaseRepository {
@@ -44,7 +52,7 @@ export class ReleaseRepository {
     id: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<ReleaseEntity | null> {
-    return UUID.test(id) ? manager.getRepository(ReleaseEntity).findOneBy({ id }) : null;
+    return findReleaseById(manager, id);
   }
 
   /** The release that follows this instance. */
