@@ -10,8 +10,8 @@ import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 import { JOB_OUTCOMES } from '../queue/job-outcome.port.js';
+import { JobRepository, OutboxRelay } from '../queue/index.js';
 import { InstanceJobOutcomes } from './instance-job-outcomes.js';
-import { InstanceJobRepository } from './instance-job.repository.js';
 
 /** The durable core without HTTP: the controllers are InstancesApiModule's. */
 @Module({
@@ -20,22 +20,19 @@ import { InstanceJobRepository } from './instance-job.repository.js';
     {
       provide: EngineHost,
       useFactory: (config: AppConfig) =>
-        new EngineHost({
-          feelTimeoutMs: config.feel.evaluationTimeoutMs,
-          timers: config.timers,
-          cache: config.engineCache,
-        }),
+        new EngineHost({ feelTimeoutMs: config.feel.evaluationTimeoutMs, timers: config.timers }),
       inject: [APP_CONFIG],
     },
     { provide: InstanceRepository, useValue: new InstanceRepository() },
-    { provide: InstanceJobRepository, useValue: new InstanceJobRepository() },
+    { provide: JobRepository, useValue: new JobRepository() },
     // The queue reports job outcomes here (the queue knows no instance).
     { provide: JOB_OUTCOMES, useClass: InstanceJobOutcomes },
     InstanceService,
     InstanceQueryService,
     InstanceQueryRepository,
+    OutboxRelay,
   ],
-  exports: [InstanceService, InstanceQueryService, InstanceRepository, JOB_OUTCOMES],
+  exports: [InstanceService, InstanceQueryService, InstanceRepository, OutboxRelay, JOB_OUTCOMES],
 })
 export class InstancesModule {}
 
