@@ -99,6 +99,31 @@ describe('crash recovery', () => {
     expect(notifies.n).toBe(notifyJobs.n);
   });
 
+  it('given an API process holding live engines mid-flow, when it is killed and another process goes on, every release ends once', async () => {
+    const metricsToken = 'metrics-token-for-the-crash-test';
+    const doomed = await start({ env: { METRICS_TOKEN: metricsToken } });
+    const tokens = await seedUsersOverHttp(doomed.url);
+    const driver = new ReleaseDriver(doomed.url, tokens);
+    const releases = await Promise.all([1, 2].map((n) => driver.file('emergency', { title: `Hotfix ${n}` })));
+    for (const release of releases)
+      await driver.step(release.id, 'approve-emergency', { approvalDecision: 'approve' });
+    const metrics = await (
+      await fetch(`${doomed.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })
+    ).text();
+    // The steps went through the live engines this process kept: they die with it.
+    expect(Number(/release_flow_engine_cache\{figure="hits"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(0);
+
+    await doomed.kill('SIGKILL');
+    const revived = await start({});
+    const statuses = await Promise.all(
+      releases.map((r) => new ReleaseDriver(revived.url, tokens).runToEnd(r.id, EMERGENCY_HAPPY_PATH)),
+    );
+
+    expect(statuses).toEqual(['closed', 'closed']);
+    await connectDb();
+    await assertEndedExactlyOnce(releases.map((r) => r.id));
+  });
+
   it('given two API processes, when both complete the same task at once, exactly one succeeds and the other gets 409', async () => {
     const [first, second] = [await start({}), await start({ env: { RUN_WORKERS: 'false' } })];
     const tokens = await seedUsersOverHttp(first.url);
