@@ -15,6 +15,18 @@ export type EngineCommand =
       readonly executionId: string;
       readonly variables: Record<string, unknown>;
     }
+  /**
+   * The work of a waiting activity ended in a BPMN error (a job worker threw it): the nearest boundary or enclosing
+   * error event that catches `errorCode` takes over; when none does, the run fails (the caller's incident).
+   */
+  | {
+      readonly type: 'throw';
+      readonly elementId: string;
+      readonly executionId: string;
+      readonly errorCode: string;
+      readonly errorMessage: string;
+      readonly variables: Record<string, unknown>;
+    }
   /** Wake the instance; the timers waiting in `due` (execution ids) have expired by the host's clock. */
   | { readonly type: 'wake'; readonly due?: readonly string[] };
 
@@ -63,6 +75,9 @@ interface ElementApi {
   id: string;
   type: string;
   executionId?: string;
+  sendApiMessage(action: string, content: Record<string, unknown>): void;
+  signal(message: Record<string, unknown>): void;
+  getPostponed?(): ElementApi[];
   content: Record<string, unknown> & {
     parent?: { executionId?: string };
     expireAt?: unknown;
@@ -239,17 +254,45 @@ class LiveEngine {
         if (due.has(this.ownerOfDefinition.get(definition) ?? '')) complete();
       }
     } else {
-      const waiting = execution.getPostponed().find((a) => a.executionId === command.executionId);
+      const waiting = this.postponed().find((a) => a.executionId === command.executionId);
       if (!waiting || waiting.id !== command.elementId) {
         throw new EngineRunError(`nothing waits at ${command.elementId} (${command.executionId})`);
       }
-      execution.signal({
-        id: command.elementId,
-        executionId: command.executionId,
-        variables: command.variables,
-      });
+      if (command.type === 'throw') {
+        const processes = execution.definitions[0]?.getProcesses() ?? [];
+        Object.assign(processes[0]?.environment.variables ?? {}, command.variables);
+        // The task's own 'error' message: it fails with an error carrying the code the catching events match.
+        waiting.sendApiMessage('error', { message: command.errorMessage, code: command.errorCode });
+      } else {
+        // To the waiting activity itself: a definition-wide signal is delegated to every activity, and while it is
+        // being delegated an error thrown further on is not delivered to the boundary events that catch it.
+        waiting.signal({
+          id: command.elementId,
+          executionId: command.executionId,
+          variables: command.variables,
+        });
+      }
     }
     await settle(this.engine);
+  }
+
+  /** Every activity waiting, those inside sub-processes included. */
+  postponed(): ElementApi[] {
+    const result: ElementApi[] = [];
+    const seen = new Set<string>();
+    const visit = (apis: readonly ElementApi[]) => {
+      for (const api of apis) {
+        // Sequence flows waiting at a join carry no execution: they are not activities the instance waits in.
+        const key = api.executionId;
+        if (!key || seen.has(key)) continue;
+        seen.add(key);
+        result.push(api);
+        if (api.type === 'bpmn:SubProcess' || api.type === 'bpmn:Transaction')
+          visit(api.getPostponed?.() ?? []);
+      }
+    };
+    visit(this.execution?.getPostponed() ?? []);
+    return result;
   }
 
   async outcome(): Promise<Omit<EngineRun, 'cache'>> {
@@ -260,7 +303,7 @@ class LiveEngine {
 
     const waits: EngineWait[] = this.finished
       ? []
-      : execution.getPostponed().map((api) => {
+      : this.postponed().map((api) => {
           const executionId = api.executionId ?? '';
           const element = this.process.elements.get(api.id);
           const timed = this.expiries.has(executionId) || element?.timer !== undefined;

@@ -3,6 +3,7 @@ import * as Elements from 'bpmn-elements';
 import { BpmnModdle, type ModdleElement, type ParseResult } from 'bpmn-moddle';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
 import zeebe from 'zeebe-bpmn-moddle/resources/zeebe.json';
+import { FeelScriptTask } from './feel-script-task.js';
 
 /** What the host needs to know of one element of a process, read from its zeebe extensions. */
 export interface ElementInfo {
@@ -36,7 +37,26 @@ export interface ProcessModel {
   readonly jobTypes: ReadonlySet<string>;
   /** Every element type in the file (including non-flow ones such as lanes), for validation. */
   readonly elementTypes: ReadonlySet<string>;
-  readonly warnings: readonly string[];
+  /** What the reader read past in the file (not only in this process). */
+  readonly warnings: readonly ImportWarning[];
+  readonly moddleRoot: ModdleElement;
+  readonly executable: boolean;
+}
+
+/** Something bpmn-moddle read past: content it could not place (an unknown element, a duplicate id) or a reference to nothing. */
+export interface ImportWarning {
+  readonly message: string;
+  /** The element holding the unresolved reference, when the reader names one. */
+  readonly element?: { readonly id?: string; readonly type: string };
+  /** For an unresolved reference: the attribute (`bpmn:targetRef`, `bpmndi:bpmnElement`) and the id it names. */
+  readonly property?: string;
+  readonly reference?: string;
+}
+
+/** Every process of a file, executable or not, and what the reader read past: for validation that lists all. */
+export interface BpmnDocument {
+  readonly processes: readonly ProcessModel[];
+  readonly warnings: readonly ImportWarning[];
   readonly moddleRoot: ModdleElement;
 }
 
@@ -48,8 +68,16 @@ export interface CompiledProcess extends ProcessModel {
 
 export class BpmnParseError extends Error {}
 
-/** bpmn-elements with service tasks turned into wait states: their work is a queue job that signals back. */
-export const engineElements = { ServiceTask: Elements.SignalTask };
+/**
+ * bpmn-elements as Camunda 8 runs them: service and send tasks wait for their job (a queue job signals back), a
+ * manual task passes through like a plain task, a script task evaluates its zeebe:script FEEL expression.
+ */
+export const engineElements = {
+  ServiceTask: Elements.SignalTask,
+  SendTask: Elements.SignalTask,
+  ManualTask: Elements.Task,
+  ScriptTask: FeelScriptTask,
+};
 
 const typeResolver = TypeResolver({ ...Elements, ...engineElements } as never);
 
@@ -67,7 +95,26 @@ export async function compileProcess(xml: string): Promise<CompiledProcess> {
   return { ...model, sourceContext: serializer(parsed as never, typeResolver) };
 }
 
+/** Every process of the file; throws BpmnParseError only when the file is not a BPMN document at all. */
+export async function parseDocument(xml: string): Promise<BpmnDocument> {
+  const { root, warnings } = await readDefinitions(xml);
+  const elementTypes = typesIn(root);
+  const processes = processesOf(root).map((p) => modelOf(p, root, xml, warnings, elementTypes));
+  return { processes, warnings, moddleRoot: root };
+}
+
 async function readBpmn(xml: string): Promise<{ model: ProcessModel; parsed: ParseResult }> {
+  const { root, parsed, warnings } = await readDefinitions(xml);
+  const processes = processesOf(root).filter((e) => e.isExecutable === true);
+  if (processes.length === 0)
+    throw new BpmnParseError('the document has no executable process (isExecutable="true")');
+  if (processes.length > 1) throw new BpmnParseError('the document has more than one executable process');
+  return { model: modelOf(processes[0]!, root, xml, warnings, typesIn(root)), parsed };
+}
+
+async function readDefinitions(
+  xml: string,
+): Promise<{ root: ModdleElement; parsed: ParseResult; warnings: ImportWarning[] }> {
   const moddle = new BpmnModdle({ zeebe });
   let parsed: ParseResult;
   try {
@@ -79,18 +126,34 @@ async function readBpmn(xml: string): Promise<{ model: ProcessModel; parsed: Par
   }
   const root = parsed.rootElement;
   if (root.$type !== 'bpmn:Definitions') throw new BpmnParseError('the root element is not bpmn:definitions');
+  const warnings = parsed.warnings.map((w): ImportWarning => ({
+    message: w.message,
+    element: w.element ? { id: w.element.id, type: w.element.$type } : undefined,
+    property: w.property,
+    reference: typeof w.value === 'string' ? w.value : undefined,
+  }));
+  return { root, parsed, warnings };
+}
 
-  const rootElements = (root.rootElements as ModdleElement[] | undefined) ?? [];
-  const processes = rootElements.filter((e) => e.$type === 'bpmn:Process' && e.isExecutable === true);
-  if (processes.length === 0)
-    throw new BpmnParseError('the document has no executable process (isExecutable="true")');
-  if (processes.length > 1) throw new BpmnParseError('the document has more than one executable process');
-  const process = processes[0]!;
+function processesOf(root: ModdleElement): ModdleElement[] {
+  return ((root.rootElements as ModdleElement[] | undefined) ?? []).filter((e) => e.$type === 'bpmn:Process');
+}
 
-  const elements = new Map<string, ElementInfo>();
+function typesIn(root: ModdleElement): Set<string> {
   const elementTypes = new Set<string>();
-  const jobTypes = new Set<string>();
   collectTypes(root, elementTypes, new Set());
+  return elementTypes;
+}
+
+function modelOf(
+  process: ModdleElement,
+  root: ModdleElement,
+  xml: string,
+  warnings: readonly ImportWarning[],
+  elementTypes: ReadonlySet<string>,
+): ProcessModel {
+  const elements = new Map<string, ElementInfo>();
+  const jobTypes = new Set<string>();
 
   const visit = (container: ModdleElement) => {
     for (const element of (container.flowElements as ModdleElement[] | undefined) ?? []) {
@@ -102,17 +165,17 @@ async function readBpmn(xml: string): Promise<{ model: ProcessModel; parsed: Par
   };
   visit(process);
 
-  const model: ProcessModel = {
+  return {
     processId: String(process.id),
     name: typeof process.name === 'string' && process.name ? process.name : String(process.id),
     checksum: checksumOf(xml),
     elements,
     jobTypes,
     elementTypes,
-    warnings: parsed.warnings.map((w) => w.message),
+    warnings,
     moddleRoot: root,
+    executable: process.isExecutable === true,
   };
-  return { model, parsed };
 }
 
 function collectTypes(element: unknown, types: Set<string>, seen: Set<unknown>): void {
