@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+import { DecisionsController } from './decisions.controller.js';
 import { DefinitionsModule } from './definitions.module.js';
 import { ProcessDefinitionsController } from './definitions.controller.js';
 
 /** The definitions' HTTP surface (the API process only; workers import DefinitionsModule alone). */
 @Module({
   imports: [DefinitionsModule],
-  controllers: [ProcessDefinitionsController],
+  controllers: [ProcessDefinitionsController, DecisionsController],
 })
 export class DefinitionsApiModule {}

@@ -3,7 +3,9 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentUser, Roles, type AuthUser } from '../identity/auth.decorators.js';
 import { ApiErrors } from '../platform/http/api-errors.js';
+import { looksLikeDmn } from '../decisions/index.js';
 import { readBpmnUpload } from './bpmn-upload.js';
+import { DecisionService } from './decision.service.js';
 import { DefinitionService } from './definition.service.js';
 import { IntParamPipe } from '../platform/http/hostile-input.js';
 
@@ -17,7 +19,10 @@ const BPMN_BODY = {
 @ApiBearerAuth()
 @Controller('api/process-definitions')
 export class ProcessDefinitionsController {
-  constructor(@Inject(DefinitionService) private readonly definitions: DefinitionService) {}
+  constructor(
+    @Inject(DefinitionService) private readonly definitions: DefinitionService,
+    @Inject(DecisionService) private readonly decisions: DecisionService,
+  ) {}
 
   /** The latest version of each process. */
   @ApiErrors()
@@ -39,7 +44,10 @@ export class ProcessDefinitionsController {
     return (await this.definitions.version(key, version)).xml;
   }
 
-  /** Deploy: a changed file becomes the next version of its process key; identical content is not a new version. */
+  /**
+   * Deploy: a changed file becomes the next version of its process key; identical content is not a new version.
+   * A DMN file (by its namespace) is deployed as decisions, as at /api/decision-definitions.
+   */
   @ApiErrors(400, 403, 413)
   @Post()
   @Roles('process-designer', 'admin')
@@ -51,10 +59,13 @@ export class ProcessDefinitionsController {
     @Body() body: unknown,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const result = await this.definitions.deploy(
-      await readBpmnUpload(request, body, this.definitions.maxBpmnBytes),
-      user.username,
-    );
+    const xml = await readBpmnUpload(request, body, this.definitions.maxBpmnBytes);
+    if (looksLikeDmn(xml)) {
+      const deployed = await this.decisions.deploy(xml, user.username);
+      response.status(deployed.created ? 201 : 200);
+      return deployed;
+    }
+    const result = await this.definitions.deploy(xml, user.username);
     response.status(result.created ? 201 : 200);
     const { xml: _xml, ...definition } = result.definition;
     return { ...definition, created: result.created, warnings: result.warnings };
@@ -68,6 +79,7 @@ export class ProcessDefinitionsController {
   @ApiConsumes('application/xml', 'multipart/form-data')
   @ApiBody(BPMN_BODY)
   async validate(@Req() request: Request, @Body() body: unknown) {
-    return this.definitions.validate(await readBpmnUpload(request, body, this.definitions.maxBpmnBytes));
+    const xml = await readBpmnUpload(request, body, this.definitions.maxBpmnBytes);
+    return looksLikeDmn(xml) ? this.decisions.validate(xml) : this.definitions.validate(xml);
   }
 }

@@ -1,28 +1,46 @@
 import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DecisionDefinitionEntity, DecisionRequirementsEntity } from './decision-definition.entity.js';
+import { DecisionRepository } from './decision.repository.js';
+import { DecisionService } from './decision.service.js';
 import { DefinitionRepository } from './definition.repository.js';
 import { DefinitionService } from './definition.service.js';
 import { ProcessDefinitionEntity } from './process-definition.entity.js';
 
-/** Deploys the shipped flows on start when they changed; a flow that does not validate stops the start. */
+/**
+ * Deploys the shipped decisions and flows on start when they changed (decisions first, for the flows that call
+ * them); a file that does not validate stops the start.
+ */
 @Injectable()
 class ShippedProcessesDeployer implements OnModuleInit {
   constructor(
     @Inject(DefinitionService) private readonly definitions: DefinitionService,
+    @Inject(DecisionService) private readonly decisions: DecisionService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    await this.decisions.deployDirectory(this.config.processesDir);
     await this.definitions.deployDirectory(this.config.processesDir);
   }
 }
 
 /** Definitions without HTTP: the controller is DefinitionsApiModule's. */
 @Module({
-  providers: [DefinitionService, DefinitionRepository, ShippedProcessesDeployer],
-  exports: [DefinitionService],
+  providers: [
+    DefinitionService,
+    DefinitionRepository,
+    DecisionService,
+    DecisionRepository,
+    ShippedProcessesDeployer,
+  ],
+  exports: [DefinitionService, DecisionService],
 })
 export class DefinitionsModule {}
 
 /** The definitions' table, registered with the data source by the composition root. */
-export const DEFINITION_ENTITIES = [ProcessDefinitionEntity];
+export const DEFINITION_ENTITIES = [
+  ProcessDefinitionEntity,
+  DecisionRequirementsEntity,
+  DecisionDefinitionEntity,
+];

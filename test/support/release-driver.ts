@@ -200,11 +200,13 @@ export class ReleaseDriver {
     path: string,
     {
       body,
+      contentType,
       query,
       as,
       authorization,
     }: {
       body?: unknown;
+      contentType?: string;
       query?: Record<string, string | number | boolean | undefined>;
       as?: string;
       authorization?: string;
@@ -216,7 +218,16 @@ export class ReleaseDriver {
       if (!token) throw new Error(`no test user "${as}"`);
       header = `Bearer ${token}`;
     }
-    return this.transport({ method, path, query, body, authorization: header });
+    return this.transport({ method, path, query, body, contentType, authorization: header });
+  }
+
+  /** Deploy a BPMN or DMN file (an XML body) as a user; the response whatever its status. */
+  async deploy(
+    xml: string,
+    as = 'process-designer',
+    path = '/api/process-definitions',
+  ): Promise<ApiResponse> {
+    return this.request('POST', path, { body: xml, contentType: 'application/xml', as });
   }
 
   /** A request as a user (admin unless named); the response whatever its status. */

@@ -9,6 +9,8 @@ export interface ApiRequest {
   readonly path: string;
   readonly query?: Readonly<Record<string, string | number | boolean | undefined>>;
   readonly body?: unknown;
+  /** The body's media type when it is not JSON (then the body is sent as the text it is, e.g. a DMN file). */
+  readonly contentType?: string;
   /** The whole Authorization header; none when undefined. */
   readonly authorization?: string;
 }
@@ -30,14 +32,14 @@ function withQuery(path: string, query: ApiRequest['query']): string {
 
 /** Over HTTP with fetch, to any base URL (a child process, or an in-process app listening on a port). */
 export function httpTransport(baseUrl: string): Transport {
-  return async ({ method, path, query, body, authorization }) => {
+  return async ({ method, path, query, body, contentType, authorization }) => {
     const response = await fetch(`${baseUrl}${withQuery(path, query)}`, {
       method,
       headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(body === undefined ? {} : { 'content-type': contentType ?? 'application/json' }),
         ...(authorization === undefined ? {} : { authorization }),
       },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : contentType ? String(body) : JSON.stringify(body),
     });
     const text = await response.text();
     let parsed: unknown = undefined;
@@ -54,11 +56,12 @@ export function httpTransport(baseUrl: string): Transport {
 
 /** In-process through supertest: no port is opened. */
 export function appTransport(t: TestApp): Transport {
-  return async ({ method, path, query, body, authorization }) => {
+  return async ({ method, path, query, body, contentType, authorization }) => {
     const server = request(t.app.getHttpServer() as App);
     const verb = method.toLowerCase() as 'get' | 'post' | 'patch' | 'put' | 'delete';
     let test = server[verb](withQuery(path, query));
     if (authorization !== undefined) test = test.set('Authorization', authorization);
+    if (contentType !== undefined) test = test.set('content-type', contentType);
     const response = await (body === undefined ? test : test.send(body as object));
     const json = /json/.test(response.type);
     return { status: response.status, body: json ? response.body : response.text || undefined };

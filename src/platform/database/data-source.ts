@@ -5,6 +5,7 @@ import { UsersAndInbox1795550000000 } from './migrations/1795550000000-UsersAndI
 import { ServiceTaskWork1795600000000 } from './migrations/1795600000000-ServiceTaskWork.js';
 import { TokenGeneration1795700000000 } from './migrations/1795700000000-TokenGeneration.js';
 import { InboxIndexes1795720000000 } from './migrations/1795720000000-InboxIndexes.js';
+import { DecisionDefinitions1795810000000 } from './migrations/1795810000000-DecisionDefinitions.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -18,6 +19,7 @@ export const migrations = [
   ServiceTaskWork1795600000000,
   TokenGeneration1795700000000,
   InboxIndexes1795720000000,
+  DecisionDefinitions1795810000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
