@@ -13,7 +13,7 @@
 const FEATURE =
   '^src/(releases|camunda-api|monitoring|web|notify|cmdb|psl|reports|rollback|health|jobs/handlers)(/|$)';
 const CORE =
-  '^src/(engine|definitions|instances|queue|tasks|identity|platform|config|common|database|http|embedded|forms|jobs|auth|users)/';
+  '^src/(engine|decisions|definitions|instances|queue|tasks|identity|platform|config|common|database|http|embedded|forms|jobs|auth|users)/';
 
 /**
  * What a module shows the others. Inside a module `x/`: the Nest module, services, DTOs, entities, ports,
@@ -62,6 +62,21 @@ module.exports = {
         'No Nest, TypeORM, BullMQ or Redis client in the engine: it is a library the instance service drives.',
       from: { path: '^src/engine/' },
       to: { path: '^node_modules/(@nestjs|typeorm|bullmq|ioredis|pg|@electric-sql)/' },
+    },
+    {
+      name: 'decisions-are-pure',
+      severity: 'error',
+      comment:
+        'src/decisions reads and evaluates DMN: no storage, no Nest (definitions deploys and stores the files). ' +
+        'It may use the engine through its index and plumbing, and nothing else of src/.',
+      from: { path: '^src/decisions/' },
+      to: {
+        path: [
+          '^src/(?!(decisions|config|common|platform|types)/|engine/index\\.ts$)',
+          '^src/platform/(database|embedded|http)/',
+          '^node_modules/(@nestjs|typeorm|bullmq|ioredis|pg|@electric-sql)/',
+        ],
+      },
     },
     {
       name: 'only-engine-imports-bpmn-engine',
