@@ -36,14 +36,56 @@ const shared = {
 
 const TEST_FILES = ['**/*.spec.ts', '**/*.e2e-spec.ts'];
 
+const PROJECTS = ['parallel', 'serial'];
+
+/**
+ * `--selectProjects` takes several names, so in `jest --selectProjects parallel test/x.e2e-spec.ts` the path
+ * lands among the project names and every file of the project runs. Such paths select files here instead,
+ * as they would in front of the option.
+ */
+function pathsGivenAsProjects(argv) {
+  const at = argv.findIndex((arg) => arg === '--selectProjects' || arg === '--select-projects');
+  if (at < 0) return [];
+  const paths = [];
+  for (const arg of argv.slice(at + 1)) {
+    if (arg.startsWith('-')) break;
+    if (!PROJECTS.includes(arg)) paths.push(arg);
+  }
+  return paths;
+}
+
+const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A project's files narrowed to `paths` (files, folders or parts of a path, as on the command line); `within`
+ * keeps the project's own folders.
+ */
+function select(project, paths, suffix, within = '') {
+  if (paths.length === 0) return project;
+  const { testMatch: _all, ...rest } = project;
+  const keep = within ? `^(?=.*${within})` : '';
+  return {
+    ...rest,
+    testRegex: paths.map((p) => `${keep}.*${escapeRegex(p.replace(/^\.\//, ''))}(.*${suffix})?$`),
+  };
+}
+
+const givenPaths = pathsGivenAsProjects(process.argv);
+const SERIAL_DIRS = `/test/(${SERIAL.map((dir) => dir.split('/')[2]).join('|')})/`;
+
 module.exports = {
   projects: [
-    { ...shared, displayName: 'parallel', testMatch: TEST_FILES, testPathIgnorePatterns: SERIAL },
-    {
-      ...shared,
-      displayName: 'serial',
-      testMatch: SERIAL.map((dir) => `${dir}**/*.e2e-spec.ts`),
-    },
+    select(
+      { ...shared, displayName: 'parallel', testMatch: TEST_FILES, testPathIgnorePatterns: SERIAL },
+      givenPaths,
+      '\\.(e2e-)?spec\\.ts',
+    ),
+    select(
+      { ...shared, displayName: 'serial', testMatch: SERIAL.map((dir) => `${dir}**/*.e2e-spec.ts`) },
+      givenPaths,
+      '\\.e2e-spec\\.ts',
+      SERIAL_DIRS,
+    ),
   ],
   // A global option: jest ignores it inside a project.
   testTimeout: 60000,
