@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { unaryTest } from 'feelin';
-import { isAnyEntry, passes, stringListOf } from './feel-cells';
+import { isAnyEntry, passes, stringListOf, variablesOf } from './feel-cells';
 
 describe('input entries', () => {
   it('"-" and an empty cell match anything', () => {
@@ -19,6 +19,20 @@ describe('input entries', () => {
     expect(passes('null', null, {})).toBe(true);
     // A comparison FEEL cannot make (a number with a string) is null: no match.
     expect(passes('< 10', 'ten', {})).toBe(false);
+  });
+
+  it('decides a boolean literal without the interpreter, exactly as FEEL does', () => {
+    for (const entry of ['true', 'false'])
+      for (const value of [true, false, null, 'true', 1, 0])
+        expect(passes(entry, value, {})).toBe(unaryTest(entry, { '?': value }).value === true);
+  });
+
+  it('gives a cell the variables it names, and only those', () => {
+    const context = { limit: 5, 'max risk': 3, unrelated: { deep: [1, 2, 3] } };
+    expect(variablesOf('>= limit', context)).toEqual({ limit: 5 });
+    expect(variablesOf('< max risk', context)).toEqual({ 'max risk': 3 });
+    expect(passes('< max risk', 2, context)).toBe(true);
+    expect(passes('"a"', 'a', context)).toBe(true);
   });
 
   it('decides a list of string literals without the interpreter, exactly as FEEL does', () => {

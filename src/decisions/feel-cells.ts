@@ -86,6 +86,17 @@ export function stringListOf(text: string): readonly string[] | undefined {
   return [...text.matchAll(/"([^"\\]*)"/g)].map((m) => m[1]!);
 }
 
+/**
+ * The variables a cell can reach: those whose name it contains. FEEL reaches a variable only by writing its name,
+ * and feelin copies (and converts) every variable it is given on every call: a table of a few hundred cells
+ * against a few hundred variables would spend its time copying them.
+ */
+export function variablesOf(text: string, context: Record<string, unknown>): Record<string, unknown> {
+  const reachable: Record<string, unknown> = {};
+  for (const name of Object.keys(context)) if (text.includes(name)) reachable[name] = context[name];
+  return reachable;
+}
+
 /** Whether an input value passes an input entry; null (FEEL's "cannot tell") does not. */
 export function passes(
   entry: string,
@@ -94,8 +105,10 @@ export function passes(
   strings: readonly string[] | undefined = stringListOf(entry),
 ): boolean {
   if (strings) return typeof value === 'string' && strings.includes(value);
+  // A boolean literal matches the same boolean only (feelin compares it strictly with the input).
+  if (entry === 'true' || entry === 'false') return value === (entry === 'true');
   try {
-    return unaryTest(entry, { ...context, '?': value }).value === true;
+    return unaryTest(entry, { ...variablesOf(entry, context), '?': value }).value === true;
   } catch (err) {
     throw new FeelCellError(`cannot evaluate the unary tests ${quote(entry)}: ${messageOf(err)}`);
   }
@@ -104,7 +117,7 @@ export function passes(
 /** The value of a FEEL expression cell as FEEL has it (dates as FEEL dates), for unary tests to compare. */
 export function feelValueOf(expression: string, context: Record<string, unknown>): unknown {
   try {
-    return evaluate(expression, context).value;
+    return evaluate(expression, variablesOf(expression, context)).value;
   } catch (err) {
     throw new FeelCellError(`cannot evaluate FEEL ${quote(expression)}: ${messageOf(err)}`);
   }
