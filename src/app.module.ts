@@ -3,6 +3,7 @@ import type { AppConfig } from './config/app-config.js';
 import { DefinitionsApiModule } from './definitions/definitions-api.module.js';
 import { IdentityApiModule } from './identity/identity-api.module.js';
 import { InstancesApiModule } from './instances/instances-api.module.js';
+import { MessagesApiModule } from './messages/messages-api.module.js';
 import { MonitoringModule } from './monitoring/monitoring.module.js';
 import type { Clock } from './platform/clock.js';
 import type { JobHandler } from './queue/job-handler.port.js';
@@ -32,6 +33,7 @@ export class AppModule {
         InstancesApiModule,
         TasksApiModule,
         ReleasesApiModule,
+        MessagesApiModule,
         MonitoringModule,
         WebModule,
       ],

@@ -19,6 +19,7 @@ import { RELEASE_ENTITIES, ReleasesModule } from './releases/releases.module.js'
 import { ReportsModule } from './releases/reports/reports.module.js';
 import { ServiceTaskHandlersModule } from './releases/service-tasks.module.js';
 import { TASK_ENTITIES, TasksModule } from './tasks/tasks.module.js';
+import { MessagesModule } from './messages/messages.module.js';
 
 /** Every module's tables: the one place that knows them all. */
 export const ENTITIES = [
@@ -58,6 +59,7 @@ export class WorkerModule {
         DefinitionsModule,
         InstancesModule,
         TasksModule,
+        MessagesModule,
         ReleasesModule,
         WorkersModule.forRoot(InstancesModule),
         NotifyModule,

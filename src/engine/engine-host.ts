@@ -30,7 +30,7 @@ export type EngineCommand =
   /** Wake the instance; the timers waiting in `due` (execution ids) have expired by the host's clock. */
   | { readonly type: 'wake'; readonly due?: readonly string[] };
 
-export type WaitKind = 'user-task' | 'service-task' | 'timer' | 'other';
+export type WaitKind = 'user-task' | 'service-task' | 'timer' | 'message' | 'other';
 
 /** An activity the instance is waiting in after a run. */
 export interface EngineWait {
@@ -307,7 +307,7 @@ class LiveEngine {
           const executionId = api.executionId ?? '';
           const element = this.process.elements.get(api.id);
           const timed = this.expiries.has(executionId) || element?.timer !== undefined;
-          const kind = waitKind(api.type, element?.jobType, timed);
+          const kind = element?.message ? 'message' : waitKind(api.type, element?.jobType, timed);
           return { elementId: api.id, executionId, kind, expireAt: this.expiries.get(executionId) };
         });
     // Expiries of timers that no longer wait are of no use.

@@ -27,6 +27,12 @@ export interface ElementInfo {
   readonly attachedToRef?: string;
   readonly eventDefinitions: readonly string[];
   readonly timer?: { readonly kind: 'timeDuration' | 'timeDate' | 'timeCycle'; readonly expression: string };
+  /** For script tasks: the zeebe:script FEEL expression and the variable its value goes to. */
+  readonly script?: { readonly expression: string; readonly resultVariable?: string };
+  /** The sub-process (or process) the element sits in. */
+  readonly parentId?: string;
+  /** For message catch events and receive tasks: the message's name and its zeebe:subscription correlation key. */
+  readonly message?: { readonly name: string; readonly correlationKey?: string };
 }
 
 export interface ProcessModel {
@@ -208,6 +214,7 @@ function describe(element: ModdleElement): ElementInfo {
   const find = (type: string) => ext.find((e) => e.$type === type);
 
   const taskDefinition = find('zeebe:TaskDefinition');
+  const zeebeScript = find('zeebe:Script');
   const assignment = find('zeebe:AssignmentDefinition');
   const form = find('zeebe:FormDefinition');
   const schedule = find('zeebe:TaskSchedule');
@@ -234,6 +241,21 @@ function describe(element: ModdleElement): ElementInfo {
       const expression = timerDefinition[kind] as ModdleElement | undefined;
       if (expression) timer = { kind, expression: String(expression.body ?? '').trim() };
     }
+  }
+
+  const messageDefinition = ((element.eventDefinitions as ModdleElement[] | undefined) ?? []).find(
+    (d) => d.$type === 'bpmn:MessageEventDefinition',
+  );
+  const messageElement = (messageDefinition?.messageRef ??
+    (element.$type === 'bpmn:ReceiveTask' ? element.messageRef : undefined)) as ModdleElement | undefined;
+  let message: ElementInfo['message'];
+  if (messageElement && MESSAGE_CATCHING_TYPES.has(element.$type)) {
+    const subscription = extensionValues(messageElement).find((e) => e.$type === 'zeebe:Subscription');
+    message = {
+      name: String(messageElement.name ?? messageElement.id),
+      correlationKey:
+        typeof subscription?.correlationKey === 'string' ? subscription.correlationKey : undefined,
+    };
   }
 
   const condition = element.conditionExpression as ModdleElement | undefined;
@@ -270,5 +292,26 @@ function describe(element: ModdleElement): ElementInfo {
     attachedToRef: (element.attachedToRef as ModdleElement | undefined)?.id,
     eventDefinitions,
     timer,
+    message,
+    script:
+      typeof zeebeScript?.expression === 'string'
+        ? {
+            expression: zeebeScript.expression,
+            resultVariable:
+              typeof zeebeScript.resultVariable === 'string' ? zeebeScript.resultVariable : undefined,
+          }
+        : undefined,
+    parentId:
+      typeof (element.$parent as ModdleElement | undefined)?.id === 'string'
+        ? String((element.$parent as ModdleElement).id)
+        : undefined,
   };
 }
+
+/** The elements that wait for a published message (throwing a message is a job in Camunda 8). */
+const MESSAGE_CATCHING_TYPES: ReadonlySet<string> = new Set([
+  'bpmn:IntermediateCatchEvent',
+  'bpmn:BoundaryEvent',
+  'bpmn:ReceiveTask',
+  'bpmn:StartEvent',
+]);

@@ -1,5 +1,7 @@
 import type { EntityManager } from 'typeorm';
-import type { ProcessInstanceEntity } from './process-instance.entity.js';
+import type { ElementInfo } from '../engine/index.js';
+import type { HistoryRecord } from './instance.repository.js';
+import type { ProcessInstanceEntity, StoredWait } from './process-instance.entity.js';
 
 /** What the deployed model says of a user task (its zeebe extensions). */
 export interface UserTaskModel {
@@ -26,6 +28,29 @@ export interface WaitChange {
   readonly opened: readonly OpenedUserTask[];
   /** Waits that are gone without being completed through `completeTask`: withdrawn. */
   readonly closed: { readonly executionIds: readonly string[]; readonly status: 'completed' | 'cancelled' };
+  /** Every wait of any kind the pass opened (user tasks included), with its element. */
+  readonly openedWaits?: readonly OpenedWait[];
+  /** Every wait of any kind the pass closed, however it ended. */
+  readonly closedWaits?: readonly StoredWait[];
+}
+
+/** A wait of any kind the engine started in a pass. */
+export interface OpenedWait {
+  readonly elementId: string;
+  readonly executionId: string;
+  readonly kind: StoredWait['kind'];
+  readonly element: ElementInfo | undefined;
+}
+
+/**
+ * What a listener asks the instance to do next, in the same transaction: complete a wait that the listener found
+ * already satisfied when it opened (a buffered message for a new subscription).
+ */
+export interface FollowUp {
+  readonly elementId: string;
+  readonly executionId: string;
+  readonly variables: Record<string, unknown>;
+  readonly history: HistoryRecord;
 }
 
 /**
@@ -39,7 +64,7 @@ export interface InstanceListener {
    * them again on resume, and they are not new.
    */
   openWaits?(manager: EntityManager, instanceId: string): Promise<readonly string[]>;
-  onWaitsChanged?(manager: EntityManager, change: WaitChange): Promise<void>;
+  onWaitsChanged?(manager: EntityManager, change: WaitChange): Promise<void | readonly FollowUp[]>;
   /** `previous`: the variables and status before the pass, so a listener reads its record only on a change. */
   onInstanceSaved?(
     manager: EntityManager,

@@ -18,7 +18,7 @@ import {
 import { MetricsRegistry } from '../platform/metrics.js';
 import type { JsonObject } from '../platform/json.js';
 import type { IncidentEntity } from './incident.entity.js';
-import type { InstanceListener, OpenedUserTask, WaitChange } from './instance.events.js';
+import type { FollowUp, InstanceListener, OpenedUserTask, WaitChange } from './instance.events.js';
 import { InstanceRepository, type HistoryRecord } from './instance.repository.js';
 import type { JobEntity } from '../queue/job.entity.js';
 import { JobRepository, OutboxRelay, type NewJob } from '../queue/index.js';
@@ -193,6 +193,23 @@ export class InstanceService {
       actor,
       { leading: [completed] },
     );
+  }
+
+  /**
+   * A published message reached a wait of the locked instance (its subscription taken by the caller): record it
+   * and go on from there.
+   */
+  async deliverMessage(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    wait: { readonly elementId: string; readonly executionId: string },
+    variables: Record<string, unknown>,
+    record: HistoryRecord,
+  ): Promise<void> {
+    assertWritable(instance, variables, 'variables');
+    await this.advance(manager, instance, { type: 'complete', ...wait, variables }, null, {
+      leading: [record],
+    });
   }
 
   /** A worker finished a job: record it and continue the instance. A second report of the same job changes nothing. */
@@ -383,6 +400,7 @@ export class InstanceService {
       variables: instance.variables,
       opened: [],
       closed: { executionIds: [...openWaits], status: 'cancelled' },
+      closedWaits: instance.waits ?? [],
     });
     await this.jobs.finishJobs(
       manager,
@@ -412,9 +430,20 @@ export class InstanceService {
     return open;
   }
 
-  private async notifyWaits(manager: EntityManager, change: WaitChange): Promise<void> {
-    if (change.opened.length === 0 && change.closed.executionIds.length === 0) return;
-    for (const listener of this.listeners) await listener.onWaitsChanged?.(manager, change);
+  /** Tell the listeners what opened and closed; they may ask for follow-ups (a wait already satisfied). */
+  private async notifyWaits(manager: EntityManager, change: WaitChange): Promise<FollowUp[]> {
+    const nothing =
+      change.opened.length === 0 &&
+      change.closed.executionIds.length === 0 &&
+      (change.openedWaits?.length ?? 0) === 0 &&
+      (change.closedWaits?.length ?? 0) === 0;
+    if (nothing) return [];
+    const followUps: FollowUp[] = [];
+    for (const listener of this.listeners) {
+      const asked = await listener.onWaitsChanged?.(manager, change);
+      if (asked) followUps.push(...asked);
+    }
+    return followUps;
   }
 
   /** Lock the instance of an open incident and hand back the three; 404 or 409 otherwise. */
@@ -472,7 +501,7 @@ export class InstanceService {
     instance: ProcessInstanceEntity,
     command: EngineCommand,
     actor: string | null,
-    options: { leading?: readonly HistoryRecord[]; isNew?: boolean } = {},
+    options: { leading?: readonly HistoryRecord[]; isNew?: boolean; depth?: number } = {},
   ): Promise<EngineRun> {
     const process = await this.definitions.compiledFor(instance.definitionId, manager);
     const before = new Map((await this.storedWaits(manager, instance)).map((w) => [w.executionId, w]));
@@ -574,7 +603,7 @@ export class InstanceService {
     );
     for (const job of newJobs) await this.jobs.insertJob(manager, instance.id, job);
 
-    await this.notifyWaits(manager, {
+    const followUps = await this.notifyWaits(manager, {
       instance,
       variables: run.variables,
       opened: openedTasks,
@@ -582,9 +611,36 @@ export class InstanceService {
         executionIds: closed.filter((w) => w.kind === 'user-task').map((w) => w.executionId),
         status: 'cancelled',
       },
+      openedWaits: run.waits
+        .filter((w) => !before.has(w.executionId))
+        .map((w) => ({
+          elementId: w.elementId,
+          executionId: w.executionId,
+          kind: w.kind,
+          element: process.elements.get(w.elementId),
+        })),
+      closedWaits: completedHere ? [...closed, ...[before.get(completedHere)].filter(isDefined)] : closed,
     });
     await this.repository.appendHistory(manager, instance.id, history);
     for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance, previous);
+    // A follow-up is one more command on the instance in this transaction (bounded: each consumes what asked for it).
+    const depth = (options.depth ?? 0) + 1;
+    for (const followUp of followUps) {
+      if (instance.status !== 'running' || depth > MAX_FOLLOW_UPS) break;
+      if (!instance.waits?.some((w) => w.executionId === followUp.executionId)) continue;
+      await this.advance(
+        manager,
+        instance,
+        {
+          type: 'complete',
+          elementId: followUp.elementId,
+          executionId: followUp.executionId,
+          variables: followUp.variables,
+        },
+        null,
+        { leading: [followUp.history], depth },
+      );
+    }
     return run;
   }
 
@@ -596,6 +652,13 @@ export class InstanceService {
       executionId: step.executionId ?? null,
     }));
   }
+}
+
+/** Passes a listener's follow-ups may chain in one transaction. */
+const MAX_FOLLOW_UPS = 20;
+
+function isDefined<T>(value: T | undefined): value is T {
+  return value !== undefined;
 }
 
 interface SavedRun {

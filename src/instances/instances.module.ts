@@ -20,7 +20,11 @@ import { InstanceJobOutcomes } from './instance-job-outcomes.js';
     {
       provide: EngineHost,
       useFactory: (config: AppConfig) =>
-        new EngineHost({ feelTimeoutMs: config.feel.evaluationTimeoutMs, timers: config.timers }),
+        new EngineHost({
+          feelTimeoutMs: config.feel.evaluationTimeoutMs,
+          timers: config.timers,
+          cache: config.engineCache,
+        }),
       inject: [APP_CONFIG],
     },
     { provide: InstanceRepository, useValue: new InstanceRepository() },

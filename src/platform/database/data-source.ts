@@ -6,6 +6,8 @@ import { ServiceTaskWork1795600000000 } from './migrations/1795600000000-Service
 import { TokenGeneration1795700000000 } from './migrations/1795700000000-TokenGeneration.js';
 import { InboxIndexes1795720000000 } from './migrations/1795720000000-InboxIndexes.js';
 import { DecisionDefinitions1795810000000 } from './migrations/1795810000000-DecisionDefinitions.js';
+import { InstanceWaits1795820000000 } from './migrations/1795820000000-InstanceWaits.js';
+import { Messages1795830000000 } from './migrations/1795830000000-Messages.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -20,6 +22,8 @@ export const migrations = [
   TokenGeneration1795700000000,
   InboxIndexes1795720000000,
   DecisionDefinitions1795810000000,
+  InstanceWaits1795820000000,
+  Messages1795830000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */

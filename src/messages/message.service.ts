@@ -1,0 +1,111 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { InstanceService } from '../instances/instance.service.js';
+import { assertVariables } from '../instances/index.js';
+import { ConflictError, NotFoundError } from '../platform/errors.js';
+import { MessageRepository, type NewMessage } from './message.repository.js';
+
+export interface PublishedMessage {
+  /** The stored message's key. */
+  readonly messageKey: string;
+  /** The instance it was delivered to, when a subscription waited; null when it was buffered (or dropped). */
+  readonly correlatedTo: { readonly instanceId: string; readonly elementId: string } | null;
+  readonly buffered: boolean;
+}
+
+/** The message id was used within its time to live (409). */
+export class DuplicateMessageError extends ConflictError {}
+
+/** How often a publish looks again when the subscription it found was taken meanwhile. */
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Publishes messages (Camunda 8 semantics): a message goes to exactly one subscription of its name and correlation
+ * key, the oldest, or waits buffered until its time to live ends; a message id is published once within its
+ * time to live. Two processes publishing at once never deliver one message twice nor lose one: the subscription is
+ * taken under its instance's lock, and the buffer is written under the key's lock that subscriptions also take.
+ */
+@Injectable()
+export class MessageService {
+  constructor(
+    @Inject(MessageRepository) private readonly messages: MessageRepository,
+    @Inject(InstanceService) private readonly instances: InstanceService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async publish(input: Omit<NewMessage, 'variables'> & { variables?: unknown }): Promise<PublishedMessage> {
+    const variables = assertVariables(input.variables ?? {}, this.config.variablesMaxBytes, 'variables');
+    const message: NewMessage = { ...input, variables };
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const found = await this.instances.transaction((manager) =>
+        this.messages.firstSubscription(manager, message.name, message.correlationKey),
+      );
+      const outcome = found
+        ? await this.deliver(message, found.instanceId, found.id, found.elementId, found.executionId)
+        : await this.buffer(message);
+      if (outcome) return outcome;
+    }
+    throw new ConflictError(
+      `message ${message.name} (${message.correlationKey}): its subscriptions kept changing; publish it again`,
+    );
+  }
+
+  /** Deliver to one subscription under its instance's lock; undefined when another message took it first. */
+  private async deliver(
+    message: NewMessage,
+    instanceId: string,
+    subscriptionId: string,
+    elementId: string,
+    executionId: string,
+  ): Promise<PublishedMessage | undefined> {
+    try {
+      return await this.instances.withInstanceLock(instanceId, async (manager, instance) => {
+        await this.messages.lockKey(manager, message.name, message.correlationKey);
+        await this.refuseDuplicate(manager, message);
+        if (!(await this.messages.takeSubscription(manager, subscriptionId))) return undefined;
+        const messageKey = await this.messages.insertMessage(manager, message, { instanceId, elementId });
+        await this.instances.deliverMessage(
+          manager,
+          instance,
+          { elementId, executionId },
+          message.variables,
+          {
+            type: 'message.correlated',
+            elementId,
+            executionId,
+            data: { messageKey, name: message.name, correlationKey: message.correlationKey },
+          },
+        );
+        return { messageKey, correlatedTo: { instanceId, elementId }, buffered: false };
+      });
+    } catch (err) {
+      if (err instanceof DuplicateMessageError) throw err;
+      // The instance ended or went away since the subscription was read: look again.
+      if (err instanceof ConflictError || err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Keep the message until its time to live ends, unless a subscription opened meanwhile (then: deliver). */
+  private async buffer(message: NewMessage): Promise<PublishedMessage | undefined> {
+    return this.instances.transaction(async (manager) => {
+      await this.messages.lockKey(manager, message.name, message.correlationKey);
+      if (await this.messages.firstSubscription(manager, message.name, message.correlationKey))
+        return undefined;
+      await this.refuseDuplicate(manager, message);
+      const messageKey = await this.messages.insertMessage(manager, message, null);
+      return { messageKey, correlatedTo: null, buffered: message.timeToLiveMs > 0 };
+    });
+  }
+
+  private async refuseDuplicate(
+    manager: Parameters<MessageRepository['isDuplicate']>[0],
+    message: NewMessage,
+  ) {
+    if (message.messageId && (await this.messages.isDuplicate(manager, message.name, message.messageId))) {
+      throw new DuplicateMessageError(
+        `a message ${message.name} with id ${message.messageId} was published already and has not expired`,
+      );
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { InstancesModule } from '../instances/instances.module.js';
+import { MessageRepository } from './message.repository.js';
+import { MessageService } from './message.service.js';
+import { MessageSubscriptionsListener } from './message-subscriptions.listener.js';
+
+/** Messages and their subscriptions: correlation of published messages to waiting instances. */
+@Module({
+  imports: [InstancesModule],
+  providers: [
+    { provide: MessageRepository, useValue: new MessageRepository() },
+    MessageService,
+    MessageSubscriptionsListener,
+  ],
+  exports: [MessageService],
+})
+export class MessagesModule {}

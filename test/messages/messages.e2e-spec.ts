@@ -1,0 +1,189 @@
+import { join } from 'node:path';
+import { InstanceService } from '../../src/instances/instance.service';
+import { MessageService } from '../../src/messages/message.service';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/**
+ * Messages from outside (a change-management system) correlated to waiting instances by name and correlation key,
+ * Camunda 8 style. No workers run here: the install job is reported by hand, so each step is the test's own.
+ */
+describe('messages', () => {
+  const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
+  const handlers = [{ jobType: 'test.install', handle: async () => ({}) }];
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(env, undefined, handlers);
+  });
+  afterAll(() => t.close());
+
+  const instances = () => t.get<InstanceService>(InstanceService);
+  const publish = (body: Record<string, unknown>, as = 'process-designer') =>
+    t.as(as).post('/api/messages').send(body);
+  const startChange = (changeId: string) => instances().start('change-messages', { changeId });
+  const row = async (instanceId: string) =>
+    (
+      await t.dataSource.query<
+        Array<{ status: string; variables: Record<string, unknown>; waits: Array<{ elementId: string }> }>
+      >('SELECT status, variables, waits FROM process_instance WHERE id = $1', [instanceId])
+    )[0]!;
+  const waitingAt = async (instanceId: string) =>
+    (await row(instanceId)).waits.map((w) => w.elementId).sort();
+  const subscriptions = async (instanceId: string) =>
+    (
+      await t.dataSource.query<Array<{ message_name: string; correlation_key: string }>>(
+        'SELECT message_name, correlation_key FROM message_subscription WHERE instance_id = $1 ORDER BY message_name',
+        [instanceId],
+      )
+    ).map((s) => `${s.message_name}/${s.correlation_key}`);
+  const history = async (instanceId: string, type: string) =>
+    t.dataSource.query<Array<{ element_id: string; data: Record<string, unknown> }>>(
+      'SELECT element_id, data FROM history_event WHERE instance_id = $1 AND type = $2 ORDER BY id',
+      [instanceId, type],
+    );
+
+  it('given a change waiting for its approval, when the approval is published with its change id, then that instance goes on with the message variables and its subscription is gone', async () => {
+    const waiting = await startChange('CHG-100');
+    const other = await startChange('CHG-101');
+    expect(await subscriptions(waiting.id)).toEqual(['change-approved/CHG-100']);
+
+    const response = await publish({
+      name: 'change-approved',
+      correlationKey: 'CHG-100',
+      variables: { approvedBy: 'CAB' },
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({
+      correlatedTo: { instanceId: waiting.id, elementId: 'await-approval' },
+      buffered: false,
+    });
+    expect((await row(waiting.id)).variables).toMatchObject({ approvedBy: 'CAB' });
+    expect(await waitingAt(waiting.id)).toEqual(['window-opened', 'window-or-timeout', 'window-timeout']);
+    expect(await subscriptions(waiting.id)).toEqual(['window-opened/CHG-100']);
+    expect(await history(waiting.id, 'message.correlated')).toEqual([
+      expect.objectContaining({
+        element_id: 'await-approval',
+        data: expect.objectContaining({ name: 'change-approved' }),
+      }),
+    ]);
+    expect(await waitingAt(other.id)).toEqual(['await-approval']);
+  });
+
+  it('given a message published before the instance waits for it, when it arrives within the time to live, then it is taken at once; without a time to live it is dropped', async () => {
+    const early = await publish({
+      name: 'change-approved',
+      correlationKey: 'CHG-200',
+      timeToLive: 60_000,
+      variables: { early: true },
+    });
+    const dropped = await publish({ name: 'change-approved', correlationKey: 'CHG-201' });
+    expect(early.body).toMatchObject({ correlatedTo: null, buffered: true });
+    expect(dropped.body).toMatchObject({ correlatedTo: null, buffered: false });
+
+    const buffered = await startChange('CHG-200');
+    const missed = await startChange('CHG-201');
+
+    expect((await row(buffered.id)).variables).toMatchObject({ early: true });
+    expect(await waitingAt(buffered.id)).toContain('window-opened');
+    expect(await history(buffered.id, 'message.correlated')).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ buffered: true }) }),
+    ]);
+    expect(await waitingAt(missed.id)).toEqual(['await-approval']);
+  });
+
+  it('given an event-based gateway waiting for a message or a timeout, when the message comes, then the timer is withdrawn and a non-interrupting note leaves the install running', async () => {
+    const change = await startChange('CHG-300');
+    await publish({ name: 'change-approved', correlationKey: 'CHG-300' });
+    const [timer] = await t.dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM job WHERE instance_id = $1 AND kind = 'timer' AND status = 'pending'`,
+      [change.id],
+    );
+    expect(timer).toBeDefined();
+
+    await publish({ name: 'window-opened', correlationKey: 'CHG-300' });
+    await publish({
+      name: 'change-note',
+      correlationKey: 'CHG-300',
+      variables: { note: '推迟十分钟 (ten minutes late)' },
+    });
+
+    const [{ status }] = await t.dataSource.query('SELECT status FROM job WHERE id = $1', [timer!.id]);
+    expect(status).toBe('cancelled');
+    expect(await waitingAt(change.id)).toEqual(['install']);
+    expect((await row(change.id)).variables).toMatchObject({ note: '推迟十分钟 (ten minutes late)' });
+    const [install] = await t.dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM job WHERE instance_id = $1 AND element_id = 'install' AND status = 'pending'`,
+      [change.id],
+    );
+    await instances().completeJob(install!.id);
+    expect((await row(change.id)).status).toBe('completed');
+    expect(await subscriptions(change.id)).toEqual([]);
+  });
+
+  it('given two publishes of one approval at once, when one subscription waits, then exactly one is delivered and the other is buffered', async () => {
+    const change = await startChange('CHG-400');
+    const messages = t.get<MessageService>(MessageService);
+
+    const results = await Promise.all(
+      [1, 2].map((n) =>
+        messages.publish({
+          name: 'change-approved',
+          correlationKey: 'CHG-400',
+          timeToLiveMs: 60_000,
+          messageId: null,
+          variables: { n },
+        }),
+      ),
+    );
+
+    expect(results.filter((r) => r.correlatedTo?.instanceId === change.id)).toHaveLength(1);
+    expect(results.filter((r) => r.buffered)).toHaveLength(1);
+    expect(await history(change.id, 'message.correlated')).toHaveLength(1);
+  });
+
+  it('given a message id published within its time to live, when it is published again, then the second answers 409 and nothing changes', async () => {
+    const first = await publish({
+      name: 'change-approved',
+      correlationKey: 'CHG-500',
+      timeToLive: 60_000,
+      messageId: 'evt-1',
+    });
+    const again = await publish({
+      name: 'change-approved',
+      correlationKey: 'CHG-500',
+      timeToLive: 60_000,
+      messageId: 'evt-1',
+    });
+
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(409);
+    expect(again.body.message).toMatch(/evt-1/);
+    const [{ n }] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM message WHERE message_id = 'evt-1'`,
+    );
+    expect(n).toBe(1);
+  });
+
+  it('given bad input or a caller without the right, when publishing, then 400 names the field and 403 refuses the caller', async () => {
+    const nameless = await publish({ correlationKey: 'x' });
+    const tooLong = await publish({ name: 'change-approved', timeToLive: 31 * 24 * 3600 * 1000 });
+    const notAllowed = await publish({ name: 'change-approved', correlationKey: 'x' }, 'applicant');
+
+    expect(nameless.status).toBe(400);
+    expect(JSON.stringify(nameless.body)).toMatch(/name/);
+    expect(tooLong.status).toBe(400);
+    expect(JSON.stringify(tooLong.body)).toMatch(/timeToLive/);
+    expect(notAllowed.status).toBe(403);
+  });
+
+  it('given a subscription, when the service restarts, then the subscription survives and a message published afterwards is delivered', async () => {
+    const change = await startChange('CHG-600');
+    await t.stop();
+    t = await startTestApp(env, t.resources, handlers);
+
+    const response = await publish({ name: 'change-approved', correlationKey: 'CHG-600' });
+
+    expect(response.body).toMatchObject({ correlatedTo: { instanceId: change.id } });
+  });
+});
