@@ -58,6 +58,25 @@ describe.each([
     expect(started.waits.map((w) => [w.elementId, w.kind])).toEqual([['announce', 'service-task']]);
   });
 
+  it('given a non-interrupting daily reminder on an approval, when each day comes, then a reminder goes out, the timer re-arms as a new wait, and the approval keeps waiting', async () => {
+    const process = await compileProcess(fixture('daily-reminder.bpmn'));
+    const started = await apply(process, null, { type: 'start', variables: {} });
+    const firstTimer = waitAt(started, 'every-day');
+    expect(firstTimer.kind).toBe('timer');
+
+    const dayOne = await apply(process, started, { type: 'wake', due: [firstTimer.executionId] });
+    const secondTimer = waitAt(dayOne, 'every-day');
+    const dayTwo = await apply(process, dayOne, { type: 'wake', due: [secondTimer.executionId] });
+
+    expect(secondTimer.executionId).not.toBe(firstTimer.executionId);
+    expect(secondTimer.expireAt!.getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
+    expect(dayOne.waits.map((w) => w.elementId).sort()).toEqual(['approve', 'every-day', 'remind']);
+    expect(waitAt(dayTwo, 'approve').executionId).toBe(waitAt(started, 'approve').executionId);
+    expect(waitAt(dayTwo, 'every-day').executionId).not.toBe(secondTimer.executionId);
+    const approved = await complete(process, dayTwo, 'approve');
+    expect(approved.waits.map((w) => w.elementId)).toEqual(['remind']);
+  });
+
   describe('errors', () => {
     let process: CompiledProcess;
     beforeAll(async () => {
