@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json, text } from 'express';
+import { json, raw } from 'express';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { ErrorFilter } from './platform/http/error.filter.js';
 import { HostileInputPipe, refuseDeepJson } from './platform/http/hostile-input.js';
@@ -21,8 +21,9 @@ export function configureApp(app: INestApplication): void {
   app.use(noStore);
   app.use(`/${SWAGGER_PATH}`, contentSecurityPolicy(SWAGGER_CONTENT_SECURITY_POLICY));
   app.use(json({ limit: '1mb', verify: refuseDeepJson(config.jsonMaxDepth) }));
+  // XML as bytes: the definitions read them in the encoding the file declares (ISO-8859-1, GBK, ...).
   app.use(
-    text({
+    raw({
       type: ['application/xml', 'text/xml', 'application/bpmn+xml'],
       limit: config.definitions.maxBpmnBytes,
     }),

@@ -1,14 +1,17 @@
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { InvalidInputError, PayloadTooLargeError } from '../platform/errors.js';
+import { decodeXml } from '../platform/xml-text.js';
 
 /**
- * The BPMN of a deploy or validate request: an XML body (already read, size-capped, by the text parser) or
- * the first file of a multipart form, streamed with the same cap (`maxBytes`).
+ * The BPMN (or DMN) of a deploy or validate request as text: an XML body (already read as bytes, size-capped, by
+ * the raw parser) or the first file of a multipart form, streamed with the same cap (`maxBytes`). The bytes are
+ * read in the encoding the content type's charset or else the file's XML declaration names (UTF-8 by default).
  */
 export async function readBpmnUpload(request: Request, body: unknown, maxBytes: number): Promise<string> {
   const type = request.headers['content-type'] ?? '';
   if (typeof body === 'string' && body.trim()) return body;
+  if (Buffer.isBuffer(body) && body.toString('latin1').trim()) return xmlText(body, charsetOf(type));
   if (!type.startsWith('multipart/form-data')) {
     throw new InvalidInputError('send the BPMN as an application/xml body or as a multipart file', [
       { field: 'xml', message: 'is required' },
@@ -49,7 +52,11 @@ export async function readBpmnUpload(request: Request, body: unknown, maxBytes: 
       stream.on('end', () => {
         if ((stream as { truncated?: boolean }).truncated || settled) return;
         settled = true;
-        resolve(Buffer.concat(chunks).toString('utf8'));
+        try {
+          resolve(xmlText(Buffer.concat(chunks)));
+        } catch (err) {
+          reject(err as Error);
+        }
       });
     });
     parser.on('error', (err: unknown) =>
@@ -68,4 +75,16 @@ export async function readBpmnUpload(request: Request, body: unknown, maxBytes: 
     request.on('error', aborted);
     request.pipe(parser);
   });
+}
+
+function xmlText(bytes: Buffer, charset?: string): string {
+  const decoded = decodeXml(bytes, charset);
+  if (decoded.problem !== undefined)
+    throw new InvalidInputError(decoded.problem, [{ field: 'xml', message: decoded.problem }]);
+  return decoded.text;
+}
+
+/** The charset parameter of a content type, when the sender named one. */
+function charsetOf(contentType: string): string | undefined {
+  return /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)?.[1];
 }

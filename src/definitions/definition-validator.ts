@@ -54,31 +54,36 @@ export const DEFAULT_DEFINITION_LIMITS: DefinitionLimits = {
 const FEEL_TERMS_PER_DEFINITION_FACTOR = 20;
 
 /**
- * The rules a definition must meet before it is stored. Errors name the element; warnings do not block.
- * `hasHandler` tells which job types the workers can carry out, `hasForm` which form keys exist.
+ * The rules a process must meet before it is stored, each refusal on its element (field: the element id) and in
+ * the designer's words: what is wrong with which element, and what to do about it. Warnings do not block.
+ * `hasForm` tells which form keys exist. `feelTerms` is shared by the processes of one file, so a file's FEEL
+ * budget is one whatever it holds.
  */
 export function validateProcess(
   model: ProcessModel,
-  hasHandler: (jobType: string) => boolean,
   hasForm: (formKey: string) => boolean = () => true,
   limits: DefinitionLimits = DEFAULT_DEFINITION_LIMITS,
+  feelTerms: { seen: number } = { seen: 0 },
 ): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
   // Parsing FEEL is slow (about a tenth of a millisecond per term): many small expressions add up too.
   const termBudget = limits.feel.maxTerms * FEEL_TERMS_PER_DEFINITION_FACTOR;
-  let termsSeen = 0;
   const checkExpression = (expression: string): string | undefined => {
-    if (expression.length <= limits.feel.maxLength) termsSeen += measureFeel(expression).terms;
-    if (termsSeen > termBudget)
+    if (expression.length <= limits.feel.maxLength) feelTerms.seen += measureFeel(expression).terms;
+    if (feelTerms.seen > termBudget)
       return `the FEEL expressions of a definition may have at most ${termBudget} terms together`;
     return checkFeel(expression, limits.feel);
   };
+  const processName = `the process ${quoted(model.name)}${model.name === model.processId ? '' : ` (${model.processId})`}`;
 
   if (model.processId.length > MAX_KEY_LENGTH)
-    fail(model.processId.slice(0, 64), `a process id may have at most ${MAX_KEY_LENGTH} characters`);
+    fail(
+      model.processId.slice(0, 64),
+      `a process id may have at most ${MAX_KEY_LENGTH} characters: shorten the id of the process`,
+    );
   if (model.name.length > MAX_KEY_LENGTH)
-    fail(model.processId, `a process name may have at most ${MAX_KEY_LENGTH} characters`);
+    fail(model.processId, `a process name may have at most ${MAX_KEY_LENGTH} characters: shorten it`);
 
   const raws = flowElementsById(model.moddleRoot, model.processId);
   const outgoing = new Map<string, string[]>();
@@ -94,15 +99,26 @@ export function validateProcess(
   const checkGatewayFlows = (gateway: ElementInfo) => {
     const flows = outgoing.get(gateway.id) ?? [];
     if (gateway.defaultFlow !== undefined) {
+      const defaultFlow = model.elements.get(gateway.defaultFlow);
       if (!flows.includes(gateway.defaultFlow))
-        fail(gateway.id, `the default flow ${gateway.defaultFlow} does not leave this gateway`);
-      else if (model.elements.get(gateway.defaultFlow)?.condition !== undefined)
-        fail(gateway.defaultFlow, 'a default flow must not have a condition');
+        fail(
+          gateway.id,
+          `${the(gateway)}: its default flow "${gateway.defaultFlow}" does not leave it: pick one of its outgoing flows as the default`,
+        );
+      else if (defaultFlow?.condition !== undefined)
+        fail(
+          gateway.defaultFlow,
+          `${the(defaultFlow)}: a default flow must not have a condition: remove the condition (it is taken when no other is true)`,
+        );
     }
     if (flows.length < 2) return;
     for (const flowId of flows) {
-      if (flowId !== gateway.defaultFlow && model.elements.get(flowId)?.condition === undefined) {
-        fail(flowId, `flow out of gateway ${gateway.id} needs a condition or must be its default flow`);
+      const flow = model.elements.get(flowId);
+      if (flowId !== gateway.defaultFlow && flow?.condition === undefined) {
+        fail(
+          flowId,
+          `${flow ? the(flow) : 'the flow'} out of gateway "${gateway.id}" needs a condition or must be its default flow: add a FEEL condition, or mark it as the default flow`,
+        );
       }
     }
   };
@@ -110,70 +126,106 @@ export function validateProcess(
   let startEvents = 0;
   let scriptTaskFound = false;
   for (const element of model.elements.values()) {
+    const it = the(element);
     if (element.type === 'bpmn:ScriptTask') {
       scriptTaskFound = true;
-      fail(element.id, 'script tasks are not allowed: deployed processes must not run code');
+      fail(element.id, `${it}: script tasks are not allowed: deployed processes must not run code`);
       continue;
     }
     if (!SUPPORTED_ELEMENT_TYPES.has(element.type)) {
-      fail(element.id, `${element.type} is not supported by this engine (${supportedList()})`);
+      fail(
+        element.id,
+        `${it}: ${element.type} is not supported by this engine: replace it with one of the elements it runs (${supportedList()})`,
+      );
       continue;
     }
     const raw = raws.get(element.id);
     if (raw?.loopCharacteristics) {
-      fail(element.id, 'loops and multi-instance activities are not supported by this engine');
+      fail(
+        element.id,
+        `${it} is marked as a loop or multi-instance activity, which this engine does not run: remove the marker`,
+      );
     }
     switch (element.type) {
       case 'bpmn:StartEvent':
         startEvents++;
         if (element.eventDefinitions.length > 0)
-          fail(element.id, 'only a plain start event is supported (no message, timer or signal start)');
+          fail(
+            element.id,
+            `${it} is ${triggers(element)} start event: only a plain start event is supported (no message, timer or signal start): remove its trigger`,
+          );
         break;
       case 'bpmn:EndEvent':
         if (element.eventDefinitions.length > 0)
           fail(
             element.id,
-            'only a plain end event is supported (no error, message, signal or terminate end)',
+            `${it} is ${triggers(element)} end event: only a plain end event is supported (no error, message, signal or terminate end): remove its result`,
           );
         break;
       case 'bpmn:UserTask':
-        if (element.candidateGroups.length === 0) fail(element.id, 'a user task needs a candidate group');
+        if (element.candidateGroups.length === 0)
+          fail(
+            element.id,
+            `${it} has no candidate group: a user task needs a candidate group; set "Candidate groups" under Assignment to one of the roles (${roleList()})`,
+          );
         for (const group of element.candidateGroups) {
           if (group.includes('='))
-            fail(element.id, 'candidate groups are listed by name here; FEEL is not evaluated for them');
+            fail(
+              element.id,
+              `${it}: candidate groups are listed by name here; FEEL is not evaluated for them: name one of the roles (${roleList()})`,
+            );
           else if (!KNOWN_GROUPS.has(group))
-            fail(element.id, `candidate group "${group}" is not a role (${[...KNOWN_GROUPS].join(', ')})`);
+            fail(element.id, `${it}: candidate group "${group}" is not a role: use one of ${roleList()}`);
         }
-        if (!element.formKey) fail(element.id, 'a user task needs a form key (zeebe:formDefinition)');
-        else if (!hasForm(element.formKey)) fail(element.id, `form "${element.formKey}" does not exist`);
+        if (!element.formKey)
+          fail(
+            element.id,
+            `${it} has no form: a user task needs a form key (zeebe:formDefinition); link one of the service's forms under Form`,
+          );
+        else if (!hasForm(element.formKey))
+          fail(
+            element.id,
+            `${it}: form "${element.formKey}" does not exist: link one of the service's forms`,
+          );
         break;
-      case 'bpmn:ServiceTask':
-        if (!element.jobType) fail(element.id, 'a service task needs a job type (zeebe:taskDefinition type)');
-        else if (!hasHandler(element.jobType))
-          fail(element.id, `no handler is registered for job type "${element.jobType}"`);
+      case 'bpmn:ServiceTask': {
+        const problem = jobTypeProblem(element.jobType);
+        if (problem) fail(element.id, `${it} ${problem}`);
         break;
+      }
       case 'bpmn:BoundaryEvent':
       case 'bpmn:IntermediateCatchEvent':
-        if (!element.timer || element.eventDefinitions.length !== 1)
-          fail(element.id, 'only timer events are supported here');
+        if (element.eventDefinitions.includes('bpmn:TimerEventDefinition') && !element.timer)
+          fail(
+            element.id,
+            `${it}: the timer has no duration, date or cycle expression: set its type and value under Timer`,
+          );
+        else if (!element.timer || element.eventDefinitions.length !== 1)
+          fail(
+            element.id,
+            `${it} is ${triggers(element)} event: only timer events are supported here: make it a timer or remove it`,
+          );
         else {
           const problem = checkTimer(element.timer, limits.timers, checkExpression);
-          if (problem) fail(element.id, problem);
+          if (problem) fail(element.id, `${it}: ${problem}`);
         }
         break;
       case 'bpmn:SequenceFlow':
         if (element.condition !== undefined) {
           if (!isFeel(element.condition))
-            fail(element.id, 'a condition must be a FEEL expression starting with "="');
+            fail(
+              element.id,
+              `${it}: a condition must be a FEEL expression starting with "=" (for example =approved = true), not ${quoted(element.condition)}`,
+            );
           else {
             const problem = checkExpression(element.condition);
-            if (problem) fail(element.id, problem);
+            if (problem) fail(element.id, `${it}: the condition: ${problem}`);
           }
           const source = element.sourceRef ? model.elements.get(element.sourceRef) : undefined;
           if (source?.type === 'bpmn:ParallelGateway')
             fail(
               element.id,
-              'a flow out of a parallel gateway is always taken: it must not have a condition',
+              `${it}: a flow out of a parallel gateway is always taken: it must not have a condition; remove it, or make gateway "${source.id}" exclusive or inclusive`,
             );
         }
         break;
@@ -181,7 +233,7 @@ export function validateProcess(
         if ((incoming.get(element.id) ?? 0) > 1) {
           fail(
             element.id,
-            'an inclusive gateway may split but not join: the engine does not implement the inclusive join',
+            `${it}: an inclusive gateway may split but not join: the engine does not implement the inclusive join; join the paths with a parallel or exclusive gateway`,
           );
         }
         checkGatewayFlows(element);
@@ -194,7 +246,7 @@ export function validateProcess(
     if (raw) {
       for (const { attribute, expression } of feelAttributes(raw.extensionElements)) {
         const problem = checkExpression(expression);
-        if (problem) fail(element.id, `${attribute}: ${problem}`);
+        if (problem) fail(element.id, `${it}: ${attribute}: ${problem}`);
       }
     }
   }
@@ -204,9 +256,41 @@ export function validateProcess(
   if (startEvents !== 1)
     fail(
       model.processId,
-      `a process needs exactly one start event at its top level, this one has ${startEvents}`,
+      `${processName} needs exactly one start event at its top level, this one has ${startEvents}: ${
+        startEvents === 0 ? 'add a start event' : 'keep one and remove the others'
+      }`,
     );
   return errors;
+}
+
+/**
+ * Service tasks whose job type no handler of this service carries out: work for external job workers, which
+ * take the jobs from the queue named after the type.
+ */
+export function externalJobTypes(
+  model: ProcessModel,
+  hasHandler: (jobType: string) => boolean,
+): Array<ElementInfo & { readonly jobType: string }> {
+  const found: Array<ElementInfo & { readonly jobType: string }> = [];
+  for (const element of model.elements.values()) {
+    const { jobType } = element;
+    if (jobType && !jobTypeProblem(jobType) && !hasHandler(jobType)) found.push({ ...element, jobType });
+  }
+  return found;
+}
+
+/** Why a service task's job type cannot be queued, or undefined. */
+function jobTypeProblem(jobType: string | undefined): string | undefined {
+  if (!jobType)
+    return 'needs a job type (zeebe:taskDefinition type): set "Type" under Task definition to the kind of work';
+  if (jobType.trimStart().startsWith('='))
+    return `has the job type ${quoted(jobType)}, an expression: job types are not evaluated here; write the type itself`;
+  if (jobType.length > MAX_KEY_LENGTH)
+    return `has a job type of ${jobType.length} characters: a job type may have at most ${MAX_KEY_LENGTH}`;
+  // A job type names its queue; queue names cannot hold ":" (Camunda connectors are named io.camunda:...:1).
+  if (jobType.includes(':'))
+    return `has the job type "${jobType}", which contains ":" and cannot name a job queue here (Camunda connectors are not run by this service): use a type without ":" for your job worker`;
+  return undefined;
 }
 
 /**
@@ -240,7 +324,39 @@ export function processWarnings(model: ProcessModel): FieldError[] {
 }
 
 function supportedList(): string {
-  return `supported: ${[...SUPPORTED_ELEMENT_TYPES].map((t) => t.replace('bpmn:', '')).join(', ')}`;
+  return [...SUPPORTED_ELEMENT_TYPES].map(typeWords).join(', ');
+}
+
+function roleList(): string {
+  return [...KNOWN_GROUPS].join(', ');
+}
+
+/** `bpmn:IntermediateCatchEvent` as a designer says it: "intermediate catch event". */
+export function typeWords(type: string): string {
+  return type
+    .replace(/^[a-z]+:/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase();
+}
+
+/** How a message names its element: `the user task "Review the request"`, or `the user task` when it has no name. */
+export function the(element: Pick<ElementInfo, 'type' | 'name'>): string {
+  const name = element.name?.replace(/\s+/g, ' ').trim();
+  return name ? `the ${typeWords(element.type)} ${quoted(name)}` : `the ${typeWords(element.type)}`;
+}
+
+/** What kind of event an element's definitions make it, with its article: "a message", "an error and timer". */
+function triggers(element: ElementInfo): string {
+  const kinds = element.eventDefinitions
+    .map((d) => typeWords(d).replace(/ event definition$/, ''))
+    .join(' and ');
+  return `${/^[aeiou]/.test(kinds) ? 'an' : 'a'} ${kinds}`;
+}
+
+/** A designer's text in a message: quoted, on one line, and cut short when long. */
+function quoted(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return `"${line.length > 80 ? `${line.slice(0, 77)}...` : line}"`;
 }
 
 /** A timer's expression: FEEL that parses, or ISO 8601 as the engine reads it, within the timer bounds. */

@@ -8,21 +8,14 @@ import {
   PayloadTooLargeError,
   type FieldError,
 } from '../platform/errors.js';
-import {
-  BpmnParseError,
-  compileProcess,
-  parseProcess,
-  type CompiledProcess,
-  type ProcessModel,
-} from '../engine/index.js';
-import { lintWarnings } from './bpmn-lint.js';
+import { compileProcess, type CompiledProcess, type ProcessModel } from '../engine/index.js';
 import { FormService } from './form.service.js';
 import { JobHandlerRegistry } from '../queue/job-handler.port.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { processWarnings, validateProcess, type DefinitionLimits } from './definition-validator.js';
+import type { DefinitionLimits } from './definition-validator.js';
+import { checkDefinition, refusalSummary, type DefinitionCheckOptions } from './definition-check.js';
 import { DefinitionRepository, type DefinitionVersion } from './definition.repository.js';
 import type { ProcessDefinitionEntity } from './process-definition.entity.js';
-import { untrustedXmlProblem } from '../platform/xml-guard.js';
 
 export interface DeployResult {
   readonly definition: ProcessDefinitionEntity;
@@ -40,8 +33,7 @@ export interface ValidationResult {
 
 export type { DefinitionVersion } from './definition.repository.js';
 
-/** More flow elements than any release flow needs; keeps a hostile file from costing a lot to run. */
-export const MAX_ELEMENTS = 2000;
+export { MAX_ELEMENTS } from './definition-check.js';
 
 /** Deploys and versions process definitions; hands out each version parsed once. */
 @Injectable()
@@ -62,70 +54,51 @@ export class DefinitionService {
     this.maxBpmnBytes = config.definitions.maxBpmnBytes;
   }
 
-  /** Dry run: everything deploy checks, nothing stored. */
-  async validate(xml: string): Promise<ValidationResult> {
-    try {
-      const { model, warnings } = await this.check(xml);
-      return { valid: true, processId: model.processId, errors: [], warnings };
-    } catch (err) {
-      if (err instanceof InvalidInputError)
-        return { valid: false, errors: [...(err.details ?? [])], warnings: [] };
-      throw err;
-    }
+  /** Dry run: everything deploy checks, nothing stored; a refused file's warnings are listed too. */
+  async validate(source: string | Uint8Array): Promise<ValidationResult> {
+    const check = await this.checked(source, 'warn');
+    if (check.model)
+      return { valid: true, processId: check.model.processId, errors: [], warnings: [...check.warnings] };
+    return { valid: false, errors: [...check.errors], warnings: [...check.warnings] };
   }
 
-  /** Parse and apply every rule; throws 400 listing each error by element id. */
-  private async check(xml: string): Promise<{ model: ProcessModel; warnings: FieldError[] }> {
-    if (Buffer.byteLength(xml, 'utf8') > this.maxBpmnBytes) {
-      throw new PayloadTooLargeError(`a BPMN file may be at most ${this.maxBpmnBytes} bytes`);
-    }
-    // No document type declarations, processing instructions or deep nesting: shared with the DMN reader.
-    const unsafe = untrustedXmlProblem(xml);
-    if (unsafe) throw new InvalidInputError(unsafe, [{ field: 'xml', message: unsafe }]);
-    let model: ProcessModel;
-    try {
-      model = await parseProcess(xml);
-    } catch (err) {
-      if (err instanceof BpmnParseError) {
-        const message = oneLine(err.message);
-        throw new InvalidInputError(message, [{ field: 'xml', message }]);
-      }
-      if (err instanceof RangeError) {
-        // A hostile file nested deeper than the parser's recursion can follow.
-        const message = 'the document is nested too deeply to be a process';
-        throw new InvalidInputError(message, [{ field: 'xml', message }]);
-      }
-      throw err;
-    }
-    // bpmn-moddle reads past what it cannot place (unknown elements, duplicate ids, dangling references) and
-    // only warns: deploying such a file would run a different process than the one drawn. Refuse it.
-    if (model.warnings.length > 0) {
-      const details = model.warnings.map(importProblem);
-      throw new InvalidInputError(
-        `the file is not valid BPMN: ${details.map((d) => d.message).join('; ')}`,
-        details,
-      );
-    }
-    if (model.elements.size > MAX_ELEMENTS) {
-      const message = `a process may have at most ${MAX_ELEMENTS} elements, this one has ${model.elements.size}`;
-      throw new InvalidInputError(message, [{ field: model.processId, message }]);
-    }
-    const errors = validateProcess(
-      model,
-      (type) => this.handlers.has(type),
-      (key) => this.forms.has(key),
-      this.limits,
-    );
-    if (errors.length > 0) {
-      const reasons = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-      throw new InvalidInputError(`the process ${model.processId} is not valid: ${reasons}`, errors);
-    }
-    const warnings = [...processWarnings(model), ...(await lintWarnings(model.moddleRoot))];
-    return { model, warnings };
+  /**
+   * Deploy a BPMN file: its text, or its bytes (read by the encoding its XML declaration names). A service task
+   * whose job type no handler here carries out is work for external job workers, and a warning.
+   */
+  async deploy(source: string | Uint8Array, deployedBy: string | null): Promise<DeployResult> {
+    return this.deployChecked(source, deployedBy, 'warn');
   }
 
-  async deploy(xml: string, deployedBy: string | null): Promise<DeployResult> {
-    const { model, warnings } = await this.check(xml);
+  /**
+   * Deploy every .bpmn file of a folder whose content changed (the shipped flows, on start). These run on this
+   * service's own workers: a job type none of them carries out is a typo that would leave releases waiting, and
+   * stops the start.
+   */
+  async deployDirectory(dir: string): Promise<ProcessDefinitionEntity[]> {
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.bpmn')).sort();
+    const deployed: ProcessDefinitionEntity[] = [];
+    for (const file of files) {
+      const result = await this.deployChecked(await readFile(join(dir, file)), 'system', 'refuse');
+      if (result.created) {
+        this.logger.log(
+          `deployed ${result.definition.key} version ${result.definition.version} from ${file}`,
+        );
+      }
+      deployed.push(result.definition);
+    }
+    return deployed;
+  }
+
+  private async deployChecked(
+    source: string | Uint8Array,
+    deployedBy: string | null,
+    externalJobTypes: DefinitionCheckOptions['externalJobTypes'],
+  ): Promise<DeployResult> {
+    const check = await this.checked(source, externalJobTypes);
+    if (!check.model || check.xml === undefined)
+      throw new InvalidInputError(refusalSummary(check), [...check.errors]);
+    const { model, xml, warnings } = { ...check, model: check.model, xml: check.xml };
     // One deployment per process key at a time, so versions are gapless and identical content lands once.
     return this.definitions.withKeyLocked(model.processId, async (manager) => {
       const existing = await this.definitions.findByChecksum(manager, model.processId, model.checksum);
@@ -145,20 +118,26 @@ export class DefinitionService {
     });
   }
 
-  /** Deploy every .bpmn file of a folder whose content changed (the shipped flows, on start). */
-  async deployDirectory(dir: string): Promise<ProcessDefinitionEntity[]> {
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.bpmn')).sort();
-    const deployed: ProcessDefinitionEntity[] = [];
-    for (const file of files) {
-      const result = await this.deploy(await readFile(join(dir, file), 'utf8'), 'system');
-      if (result.created) {
-        this.logger.log(
-          `deployed ${result.definition.key} version ${result.definition.version} from ${file}`,
-        );
-      }
-      deployed.push(result.definition);
+  /** Every rule, every finding: 413 for a file over the cap, otherwise the errors and warnings listed. */
+  private async checked(
+    source: string | Uint8Array,
+    externalJobTypes: DefinitionCheckOptions['externalJobTypes'],
+  ): Promise<{
+    model?: ProcessModel;
+    xml?: string;
+    errors: readonly FieldError[];
+    warnings: readonly FieldError[];
+  }> {
+    const bytes = typeof source === 'string' ? Buffer.byteLength(source, 'utf8') : source.byteLength;
+    if (bytes > this.maxBpmnBytes) {
+      throw new PayloadTooLargeError(`a BPMN file may be at most ${this.maxBpmnBytes} bytes`);
     }
-    return deployed;
+    return checkDefinition(source, {
+      hasHandler: (type) => this.handlers.has(type),
+      hasForm: (key) => this.forms.has(key),
+      limits: this.limits,
+      externalJobTypes,
+    });
   }
 
   /** `manager`: the caller's transaction, when there is one (the embedded database has a single connection). */
@@ -197,18 +176,4 @@ export class DefinitionService {
     }
     return compiled;
   }
-}
-
-function oneLine(message: string): string {
-  return message
-    .replace(/\s*\n\s*/g, '; ')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-/** One bpmn-moddle import warning as an error: on the element when the message names one. */
-function importProblem(warning: string): FieldError {
-  const message = oneLine(warning);
-  const duplicate = /duplicate ID <([^>]+)>/.exec(message);
-  return { field: duplicate?.[1] ?? 'xml', message };
 }

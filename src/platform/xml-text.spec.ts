@@ -56,5 +56,6 @@ describe('reading an uploaded XML file by its encoding', () => {
       /not valid utf-8 text \(the encoding from the default\).*encoding="ISO-8859-1"/,
     );
     expect(decodeXml(Buffer.from(declared('UTF-16', 'x'))).problem).toMatch(/save it as UTF-8/);
+    expect(decodeXml(Buffer.from('<a>\u0000</a>')).problem).toMatch(/NUL character \(at offset 3\)/);
   });
 });

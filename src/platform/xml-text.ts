@@ -1,3 +1,5 @@
+import { TextDecoder } from 'node:util';
+
 /** An uploaded XML file read as text, or why its bytes cannot be read. */
 export type DecodedXml =
   | { readonly text: string; readonly encoding: string; readonly problem?: undefined }
@@ -56,6 +58,11 @@ export function decodeXml(bytes: Uint8Array, charset?: string): DecodedXml {
         'saved in in its XML declaration (for example encoding="ISO-8859-1"), or save it as UTF-8',
     };
   }
+  // XML allows no NUL anywhere, and PostgreSQL cannot store one in text.
+  if (text.includes('\u0000'))
+    return {
+      problem: `the file contains a NUL character (at offset ${text.indexOf('\u0000')}), which XML does not allow`,
+    };
   if (decoder.encoding !== 'utf-8') text = declareUtf8(text);
   return { text, encoding: decoder.encoding };
 }

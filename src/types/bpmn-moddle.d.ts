@@ -10,6 +10,8 @@ declare module 'bpmn-moddle' {
     message: string;
     element?: ModdleElement;
     property?: string;
+    /** For an unresolved reference: the id it names. */
+    value?: unknown;
   }
   export interface ParseResult {
     rootElement: ModdleElement;

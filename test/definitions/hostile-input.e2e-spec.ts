@@ -134,10 +134,16 @@ describe('hostile definition uploads', () => {
     ]);
   });
 
-  it('refuses an unknown job type, naming the task and the type', async () => {
-    const response = await expectRefused(() => postXml(t, fixture('unknown-job-type.bpmn')), 400, /teleport/);
+  it('refuses a job type that cannot name a queue, naming the task and the type', async () => {
+    const xml = fixture('unknown-job-type.bpmn').replace('teleport.package', 'teleport:package');
+    const response = await expectRefused(() => postXml(t, xml), 400, /teleport/);
     expect(response.body.details).toEqual([
-      { field: 'teleport', message: 'no handler is registered for job type "teleport.package"' },
+      {
+        field: 'teleport',
+        message: expect.stringMatching(
+          /^the service task "teleport" has the job type "teleport:package", which contains ":"/,
+        ),
+      },
     ]);
   });
 
@@ -220,7 +226,7 @@ describe('hostile definition uploads', () => {
       const response = await expectRefused(
         () => postXml(t, xml),
         400,
-        /f-big: a FEEL expression may have at most/,
+        /f-big: the sequence flow: the condition: a FEEL expression may have at most/,
       );
       expect(response.body.details).toEqual([{ field: 'f-big', message: expect.any(String) }]);
     });

@@ -1,0 +1,226 @@
+import {
+  BpmnParseError,
+  parseDocument,
+  type BpmnDocument,
+  type ImportWarning,
+  type ProcessModel,
+} from '../engine/index.js';
+import type { FieldError } from '../platform/errors.js';
+import { untrustedXmlProblem } from '../platform/xml-guard.js';
+import { decodeXml } from '../platform/xml-text.js';
+import { lintWarnings } from './bpmn-lint.js';
+import {
+  externalJobTypes,
+  processWarnings,
+  the,
+  typeWords,
+  validateProcess,
+  type DefinitionLimits,
+} from './definition-validator.js';
+
+/** More flow elements than any release flow needs; keeps a hostile file from costing a lot to run. */
+export const MAX_ELEMENTS = 2000;
+
+export interface DefinitionCheckOptions {
+  /** Which job types this service's own workers carry out. */
+  readonly hasHandler: (jobType: string) => boolean;
+  readonly hasForm: (formKey: string) => boolean;
+  readonly limits: DefinitionLimits;
+  /**
+   * A job type no handler here carries out: `warn` (work for external job workers) for a designer's deploy,
+   * `refuse` for the shipped flows, which only this service's workers run.
+   */
+  readonly externalJobTypes: 'warn' | 'refuse';
+  /** The charset the sender named for bytes (an HTTP content type); otherwise the file's own declaration. */
+  readonly charset?: string;
+}
+
+export interface DefinitionCheck {
+  /** The file as text (as stored): set once its bytes could be read. */
+  readonly xml?: string;
+  /** The process to deploy: set when there is no error. */
+  readonly model?: ProcessModel;
+  /** Every refusal, each naming its element (or `xml`, the file). */
+  readonly errors: readonly FieldError[];
+  readonly warnings: readonly FieldError[];
+}
+
+/**
+ * Everything a deploy checks, without storage: the deploy endpoint, its dry run, the start-up deploy and the
+ * corpus script use this one function. A problem of the whole file (not executable, several processes, content
+ * the reader skipped) does not stop the checks of the elements: a designer sees every reason at once. Only a
+ * file that cannot be read, is unsafe to read or is too big to check element by element ends early.
+ */
+export async function checkDefinition(
+  source: string | Uint8Array,
+  options: DefinitionCheckOptions,
+): Promise<DefinitionCheck> {
+  let xml: string;
+  if (typeof source === 'string') xml = source;
+  else {
+    const decoded = decodeXml(source, options.charset);
+    if (decoded.problem !== undefined) return refused('xml', decoded.problem);
+    xml = decoded.text;
+  }
+  // No document type declarations, processing instructions or deep nesting: shared with the DMN reader.
+  const unsafe = untrustedXmlProblem(xml);
+  if (unsafe) return { xml, ...refused('xml', unsafe) };
+
+  let document: BpmnDocument;
+  try {
+    document = await parseDocument(xml);
+  } catch (err) {
+    if (err instanceof BpmnParseError) return { xml, ...refused('xml', oneLine(err.message)) };
+    // A hostile file nested deeper than the parser's recursion can follow.
+    if (err instanceof RangeError)
+      return { xml, ...refused('xml', 'the document is nested too deeply to be a process') };
+    throw err;
+  }
+
+  const errors: FieldError[] = [];
+  const warnings: FieldError[] = [];
+  // bpmn-moddle reads past what it cannot place and only warns: deploying such a file would run a different
+  // process than the one drawn. A diagram shape of an element that is gone changes nothing that runs.
+  for (const warning of document.warnings)
+    (isStaleDiagram(warning) ? warnings : errors).push(importProblem(warning));
+
+  const { processes } = document;
+  const executable = processes.filter((p) => p.executable);
+  const listed = (models: readonly ProcessModel[]) => models.map((p) => p.processId).join(', ');
+  if (processes.length === 0)
+    errors.push({
+      field: 'xml',
+      message: 'the file has no process: draw one (in a collaboration, a pool with its process)',
+    });
+  else if (executable.length === 0 && processes.length === 1)
+    errors.push({
+      field: processes[0]!.processId,
+      message: `the process ${processLabel(processes[0]!)} is not executable: tick "Executable" in its properties (isExecutable="true")`,
+    });
+  else if (executable.length === 0)
+    errors.push({
+      field: 'xml',
+      message: `none of the file's ${processes.length} processes (${listed(processes)}) is executable: tick "Executable" on the one to deploy (isExecutable="true")`,
+    });
+  else if (executable.length > 1)
+    errors.push({
+      field: 'xml',
+      message: `the file has ${executable.length} executable processes (${listed(executable)}): a deployment takes one; save the others in files of their own, or untick "Executable" on them`,
+    });
+
+  // The processes a deploy would run, or, when none is marked executable, every one the designer drew.
+  const checked = executable.length > 0 ? executable : processes;
+  const size = checked.reduce((sum, p) => sum + p.elements.size, 0);
+  if (size > MAX_ELEMENTS) {
+    // Checking each element of a hostile file costs what the cap is there to prevent.
+    const field = checked.length === 1 ? checked[0]!.processId : 'xml';
+    errors.push({
+      field,
+      message: `a process may have at most ${MAX_ELEMENTS} elements, this one has ${size}: split it into smaller processes`,
+    });
+    return { xml, errors, warnings };
+  }
+
+  const feelTerms = { seen: 0 };
+  for (const model of checked) {
+    errors.push(...validateProcess(model, options.hasForm, options.limits, feelTerms));
+    for (const task of externalJobTypes(model, options.hasHandler)) {
+      const type = `job type "${task.jobType}"`;
+      if (options.externalJobTypes === 'refuse')
+        errors.push({
+          field: task.id,
+          message: `${the(task)}: no handler is registered for ${type}: the flows deployed on start run on this service's own workers only; correct the type`,
+        });
+      else
+        warnings.push({
+          field: task.id,
+          message: `${the(task)}: no built-in handler carries out ${type}: its jobs wait on the queue "${task.jobType}" for an external job worker`,
+        });
+    }
+    warnings.push(...processWarnings(model));
+  }
+  warnings.push(...(await lint(document)));
+
+  const model = errors.length === 0 && executable.length === 1 ? executable[0] : undefined;
+  return { xml, model, errors, warnings };
+}
+
+/** The sentence a refused file's 400 carries: every reason, each after its element. */
+export function refusalSummary(check: DefinitionCheck): string {
+  const reasons = check.errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+  const single = check.errors.length === 1 && check.errors[0]!.field === 'xml';
+  return single ? check.errors[0]!.message : `the file cannot be deployed: ${reasons}`;
+}
+
+function refused(field: string, message: string): { errors: FieldError[]; warnings: FieldError[] } {
+  return { errors: [{ field, message }], warnings: [] };
+}
+
+function processLabel(model: ProcessModel): string {
+  return model.name === model.processId ? `"${model.processId}"` : `"${model.name}" (${model.processId})`;
+}
+
+/** bpmnlint's advice; a rule that trips over an unusual file must not turn a refusal into a 500. */
+async function lint(document: BpmnDocument): Promise<FieldError[]> {
+  try {
+    return await lintWarnings(document.moddleRoot);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    return [
+      {
+        field: 'xml',
+        message: `the modeling rules (bpmnlint) could not check this file: ${oneLine(reason)}`,
+      },
+    ];
+  }
+}
+
+/** A diagram element (shape, edge, plane) drawing something the file no longer has. */
+function isStaleDiagram(warning: ImportWarning): boolean {
+  return (
+    warning.reference !== undefined &&
+    warning.property === 'bpmndi:bpmnElement' &&
+    (warning.element?.type.startsWith('bpmndi:') ?? false)
+  );
+}
+
+/** One thing the reader read past, on its element when it names one, in the designer's words. */
+function importProblem(warning: ImportWarning): FieldError {
+  const raw = oneLine(warning.message);
+  const holder = warning.element;
+  if (warning.reference !== undefined && holder) {
+    const attribute = (warning.property ?? 'reference').replace(/^[a-z]+:/, '');
+    if (isStaleDiagram(warning))
+      return {
+        field: holder.id ?? 'xml',
+        message: `the diagram's ${typeWords(holder.type)} draws "${warning.reference}", which is not in the file: it is left out; open and save the file in the modeler to drop it`,
+      };
+    return {
+      field: holder.id ?? 'xml',
+      message: `the ${typeWords(holder.type)}'s ${attribute} "${warning.reference}" names nothing in the file (unresolved reference <${warning.reference}>): point it at an existing element or remove it`,
+    };
+  }
+  const duplicate = /duplicate ID <([^>]+)>/.exec(raw);
+  if (duplicate)
+    return {
+      field: duplicate[1]!,
+      message: `the id "${duplicate[1]}" is used by more than one element (duplicate ID <${duplicate[1]}>): give each element its own id`,
+    };
+  const unparsable =
+    /^unparsable content (.*?) detected; line: (\d+); column: (\d+); nested error: (.*)$/.exec(raw);
+  if (unparsable) {
+    const [, content, line, column, nested] = unparsable;
+    return {
+      field: 'xml',
+      message: `line ${line}, column ${column}: ${content?.trim() || 'this content'} cannot be read as BPMN (${nested}): correct or remove it`,
+    };
+  }
+  return { field: 'xml', message: raw };
+}
+
+function oneLine(message: string): string {
+  return message
+    .replace(/\s*\n\s*/g, '; ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
