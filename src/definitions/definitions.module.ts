@@ -2,6 +2,7 @@ import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DecisionDefinitionEntity, DecisionRequirementsEntity } from './decision-definition.entity.js';
 import { DecisionRepository } from './decision.repository.js';
+import { DecisionTaskHandler } from './decision-task.handler.js';
 import { DecisionService } from './decision.service.js';
 import { DefinitionRepository } from './definition.repository.js';
 import { DefinitionService } from './definition.service.js';
@@ -32,6 +33,7 @@ class ShippedProcessesDeployer implements OnModuleInit {
     DefinitionRepository,
     DecisionService,
     DecisionRepository,
+    DecisionTaskHandler,
     ShippedProcessesDeployer,
   ],
   exports: [DefinitionService, DecisionService],

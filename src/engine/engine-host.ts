@@ -30,7 +30,7 @@ export type EngineCommand =
   /** Wake the instance; the timers waiting in `due` (execution ids) have expired by the host's clock. */
   | { readonly type: 'wake'; readonly due?: readonly string[] };
 
-export type WaitKind = 'user-task' | 'service-task' | 'timer' | 'message' | 'other';
+export type WaitKind = 'user-task' | 'service-task' | 'timer' | 'message' | 'signal' | 'other';
 
 /** An activity the instance is waiting in after a run. */
 export interface EngineWait {
@@ -307,7 +307,11 @@ class LiveEngine {
           const executionId = api.executionId ?? '';
           const element = this.process.elements.get(api.id);
           const timed = this.expiries.has(executionId) || element?.timer !== undefined;
-          const kind = element?.message ? 'message' : waitKind(api.type, element?.jobType, timed);
+          const kind = element?.message
+            ? 'message'
+            : element?.signal
+              ? 'signal'
+              : waitKind(api.type, element?.jobType, timed);
           return { elementId: api.id, executionId, kind, expireAt: this.expiries.get(executionId) };
         });
     // Expiries of timers that no longer wait are of no use.
@@ -580,10 +584,16 @@ function approximateBytes(state: StoredEngineState): number {
   return JSON.stringify(state).length;
 }
 
+/** Tasks whose work is a job. */
+const JOB_TASK_TYPES: ReadonlySet<string> = new Set([
+  'bpmn:ServiceTask',
+  'bpmn:SendTask',
+  'bpmn:BusinessRuleTask',
+]);
+
 function waitKind(type: string, jobType: string | undefined, hasTimer: boolean): WaitKind {
   if (type === 'bpmn:UserTask') return 'user-task';
-  if (jobType !== undefined && (type === 'bpmn:ServiceTask' || type === 'bpmn:SendTask'))
-    return 'service-task';
+  if (jobType !== undefined && JOB_TASK_TYPES.has(type)) return 'service-task';
   if (hasTimer) return 'timer';
   return 'other';
 }

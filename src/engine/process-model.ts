@@ -31,13 +31,19 @@ export interface ElementInfo {
   readonly script?: { readonly expression: string; readonly resultVariable?: string };
   /** The sub-process (or process) the element sits in. */
   readonly parentId?: string;
+  /** For business rule tasks: the decision they call (`zeebe:calledDecision`) and where its result goes. */
+  readonly calledDecision?: { readonly decisionId: string; readonly resultVariable?: string };
   /** For message catch events and receive tasks: the message's name and its zeebe:subscription correlation key. */
   readonly message?: { readonly name: string; readonly correlationKey?: string };
+  /** For signal catch and boundary events: the name of the signal they wait for. */
+  readonly signal?: { readonly name: string };
 }
 
 export interface ProcessModel {
   readonly processId: string;
   readonly name: string;
+  /** The process's own zeebe:properties (for example `starterGroups`). */
+  readonly properties: Readonly<Record<string, string>>;
   readonly checksum: string;
   readonly elements: ReadonlyMap<string, ElementInfo>;
   readonly jobTypes: ReadonlySet<string>;
@@ -80,6 +86,7 @@ export class BpmnParseError extends Error {}
  */
 export const engineElements = {
   ServiceTask: Elements.SignalTask,
+  BusinessRuleTask: Elements.SignalTask,
   SendTask: Elements.SignalTask,
   ManualTask: Elements.Task,
   ScriptTask: FeelScriptTask,
@@ -174,6 +181,7 @@ function modelOf(
   return {
     processId: String(process.id),
     name: typeof process.name === 'string' && process.name ? process.name : String(process.id),
+    properties: zeebeProperties(extensionValues(process)),
     checksum: checksumOf(xml),
     elements,
     jobTypes,
@@ -209,25 +217,44 @@ function extensionValues(element: ModdleElement): ModdleElement[] {
   return ((ext?.values as ModdleElement[] | undefined) ?? []).filter(Boolean);
 }
 
+/** The name-value pairs of a zeebe:properties extension. */
+function zeebeProperties(ext: readonly ModdleElement[]): Record<string, string> {
+  const properties: Record<string, string> = {};
+  const list = ext.find((e) => e.$type === 'zeebe:Properties')?.properties as ModdleElement[] | undefined;
+  for (const property of list ?? []) {
+    if (typeof property.name === 'string') properties[property.name] = String(property.value ?? '');
+  }
+  return properties;
+}
+
 function describe(element: ModdleElement): ElementInfo {
   const ext = extensionValues(element);
   const find = (type: string) => ext.find((e) => e.$type === type);
 
   const taskDefinition = find('zeebe:TaskDefinition');
   const zeebeScript = find('zeebe:Script');
+  const calledDecision = find('zeebe:CalledDecision');
+  const decision =
+    element.$type === 'bpmn:BusinessRuleTask' && typeof calledDecision?.decisionId === 'string'
+      ? {
+          decisionId: calledDecision.decisionId,
+          resultVariable:
+            typeof calledDecision.resultVariable === 'string' ? calledDecision.resultVariable : undefined,
+        }
+      : undefined;
   const assignment = find('zeebe:AssignmentDefinition');
   const form = find('zeebe:FormDefinition');
   const schedule = find('zeebe:TaskSchedule');
   const priority = find('zeebe:PriorityDefinition');
 
-  const headers: Record<string, string> = {};
+  // A business rule task's decision is a built-in job: the queue evaluates it and reports the result.
+  const headers: Record<string, string> = decision
+    ? { decisionId: decision.decisionId, resultVariable: decision.resultVariable ?? '' }
+    : {};
   for (const header of (find('zeebe:TaskHeaders')?.values as ModdleElement[] | undefined) ?? []) {
     if (typeof header.key === 'string') headers[header.key] = String(header.value ?? '');
   }
-  const properties: Record<string, string> = {};
-  for (const property of (find('zeebe:Properties')?.properties as ModdleElement[] | undefined) ?? []) {
-    if (typeof property.name === 'string') properties[property.name] = String(property.value ?? '');
-  }
+  const properties = zeebeProperties(ext);
 
   const eventDefinitions = ((element.eventDefinitions as ModdleElement[] | undefined) ?? []).map(
     (d) => d.$type,
@@ -258,6 +285,15 @@ function describe(element: ModdleElement): ElementInfo {
     };
   }
 
+  const signalDefinition = ((element.eventDefinitions as ModdleElement[] | undefined) ?? []).find(
+    (d) => d.$type === 'bpmn:SignalEventDefinition',
+  );
+  const signalElement = signalDefinition?.signalRef as ModdleElement | undefined;
+  const signal: ElementInfo['signal'] =
+    signalElement && SIGNAL_CATCHING_TYPES.has(element.$type)
+      ? { name: String(signalElement.name ?? signalElement.id) }
+      : undefined;
+
   const condition = element.conditionExpression as ModdleElement | undefined;
   const retries = taskDefinition?.retries !== undefined ? Number(taskDefinition.retries) : undefined;
   const priorityValue = priority?.priority !== undefined ? Number(priority.priority) : undefined;
@@ -279,7 +315,11 @@ function describe(element: ModdleElement): ElementInfo {
         : typeof form?.formId === 'string'
           ? form.formId
           : undefined,
-    jobType: typeof taskDefinition?.type === 'string' ? taskDefinition.type : undefined,
+    jobType: decision
+      ? DECISION_JOB_TYPE
+      : typeof taskDefinition?.type === 'string'
+        ? taskDefinition.type
+        : undefined,
     retries: Number.isFinite(retries) ? retries : undefined,
     headers,
     properties,
@@ -293,6 +333,7 @@ function describe(element: ModdleElement): ElementInfo {
     eventDefinitions,
     timer,
     message,
+    calledDecision: decision,
     script:
       typeof zeebeScript?.expression === 'string'
         ? {
@@ -308,10 +349,18 @@ function describe(element: ModdleElement): ElementInfo {
   };
 }
 
+/** The built-in job type that evaluates a business rule task's decision (headers: decisionId, resultVariable). */
+export const DECISION_JOB_TYPE = 'decision.evaluate';
+
 /** The elements that wait for a published message (throwing a message is a job in Camunda 8). */
 const MESSAGE_CATCHING_TYPES: ReadonlySet<string> = new Set([
   'bpmn:IntermediateCatchEvent',
   'bpmn:BoundaryEvent',
   'bpmn:ReceiveTask',
   'bpmn:StartEvent',
+]);
+/** The elements that wait for a broadcast signal (signal start events are not run yet). */
+const SIGNAL_CATCHING_TYPES: ReadonlySet<string> = new Set([
+  'bpmn:IntermediateCatchEvent',
+  'bpmn:BoundaryEvent',
 ]);
