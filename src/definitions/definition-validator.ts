@@ -21,11 +21,19 @@ import { ROLES } from '../identity/user.entity.js';
 export const SUPPORTED_ELEMENT_TYPES: ReadonlySet<string> = new Set([
   'bpmn:StartEvent',
   'bpmn:EndEvent',
+  'bpmn:Task',
+  'bpmn:ManualTask',
   'bpmn:UserTask',
   'bpmn:ServiceTask',
+  'bpmn:SendTask',
+  'bpmn:ReceiveTask',
+  'bpmn:ScriptTask',
+  'bpmn:BusinessRuleTask',
+  'bpmn:SubProcess',
   'bpmn:ExclusiveGateway',
   'bpmn:ParallelGateway',
   'bpmn:InclusiveGateway',
+  'bpmn:EventBasedGateway',
   'bpmn:BoundaryEvent',
   'bpmn:IntermediateCatchEvent',
   'bpmn:SequenceFlow',
@@ -33,6 +41,12 @@ export const SUPPORTED_ELEMENT_TYPES: ReadonlySet<string> = new Set([
 
 /** Element types that run code: never deployable, wherever they sit in the file. */
 const SCRIPT_TYPES: ReadonlySet<string> = new Set(['bpmn:ScriptTask', 'zeebe:Script']);
+
+/** What an end event may do besides ending its path: throw an error, or end the whole instance. */
+const END_EVENT_RESULTS: ReadonlySet<string> = new Set([
+  'bpmn:ErrorEventDefinition',
+  'bpmn:TerminateEventDefinition',
+]);
 
 /** The longest process id and name the definition table stores. */
 export const MAX_KEY_LENGTH = 255;
@@ -129,8 +143,16 @@ export function validateProcess(
     const it = the(element);
     if (element.type === 'bpmn:ScriptTask') {
       scriptTaskFound = true;
-      fail(element.id, `${it}: script tasks are not allowed: deployed processes must not run code`);
-      continue;
+      const script = element.script;
+      if (!script || !isFeel(script.expression) || !script.resultVariable) {
+        fail(
+          element.id,
+          `${it}: a script task runs a FEEL expression only (zeebe:script with an expression starting with "=" and a result variable); scripts in other languages are not run: deployed processes must not run code`,
+        );
+        continue;
+      }
+      const problem = checkExpression(script.expression);
+      if (problem) fail(element.id, `${it}: the script: ${problem}`);
     }
     if (!SUPPORTED_ELEMENT_TYPES.has(element.type)) {
       fail(
@@ -148,6 +170,8 @@ export function validateProcess(
     }
     switch (element.type) {
       case 'bpmn:StartEvent':
+        // The start events of a sub-process belong to it; the process's own are counted.
+        if (element.parentId !== undefined && element.parentId !== model.processId) break;
         startEvents++;
         if (element.eventDefinitions.length > 0)
           fail(
@@ -156,10 +180,10 @@ export function validateProcess(
           );
         break;
       case 'bpmn:EndEvent':
-        if (element.eventDefinitions.length > 0)
+        if (element.eventDefinitions.some((d) => !END_EVENT_RESULTS.has(d)))
           fail(
             element.id,
-            `${it} is ${triggers(element)} end event: only a plain end event is supported (no error, message, signal or terminate end): remove its result`,
+            `${it} is ${triggers(element)} end event: the engine runs plain, error and terminate end events: remove its result or make it one of these`,
           );
         break;
       case 'bpmn:UserTask':
@@ -188,14 +212,46 @@ export function validateProcess(
             `${it}: form "${element.formKey}" does not exist: link one of the service's forms`,
           );
         break;
+      case 'bpmn:BusinessRuleTask':
+        if (!element.calledDecision)
+          fail(
+            element.id,
+            `${it} calls no decision: set "Decision ID" and "Result variable" under Called decision (zeebe:calledDecision); a job-worker implementation is not run here`,
+          );
+        else if (!element.calledDecision.resultVariable)
+          fail(element.id, `${it} has no result variable: set "Result variable" under Called decision`);
+        break;
+      case 'bpmn:SendTask':
       case 'bpmn:ServiceTask': {
         const problem = jobTypeProblem(element.jobType);
         if (problem) fail(element.id, `${it} ${problem}`);
         break;
       }
+      case 'bpmn:ReceiveTask':
+        if (!element.message)
+          fail(
+            element.id,
+            `${it} has no message: a receive task waits for a message; choose one under Message`,
+          );
+        break;
       case 'bpmn:BoundaryEvent':
       case 'bpmn:IntermediateCatchEvent':
-        if (element.eventDefinitions.includes('bpmn:TimerEventDefinition') && !element.timer)
+        if (
+          element.eventDefinitions.length === 1 &&
+          element.eventDefinitions[0] === 'bpmn:MessageEventDefinition'
+        ) {
+          if (!element.message)
+            fail(
+              element.id,
+              `${it} has no message: a message event waits for a message; choose one under Message`,
+            );
+        } else if (
+          element.type === 'bpmn:BoundaryEvent' &&
+          element.eventDefinitions.length === 1 &&
+          element.eventDefinitions[0] === 'bpmn:ErrorEventDefinition'
+        ) {
+          // An error boundary catches the error its reference names, or any error without one.
+        } else if (element.eventDefinitions.includes('bpmn:TimerEventDefinition') && !element.timer)
           fail(
             element.id,
             `${it}: the timer has no duration, date or cycle expression: set its type and value under Timer`,
@@ -203,7 +259,7 @@ export function validateProcess(
         else if (!element.timer || element.eventDefinitions.length !== 1)
           fail(
             element.id,
-            `${it} is ${triggers(element)} event: only timer events are supported here: make it a timer or remove it`,
+            `${it} is ${triggers(element)} event: only timer, message and (on boundaries) error events are supported here: make it one of these or remove it`,
           );
         else {
           const problem = checkTimer(element.timer, limits.timers, checkExpression);
