@@ -26,6 +26,19 @@ describe('reading an uploaded XML file by its encoding', () => {
     });
   });
 
+  it('reads the euro sign, quotes and dashes of windows-1252 (also under an ISO-8859-1 label)', () => {
+    const bytes = (encoding: string) =>
+      Buffer.concat([
+        Buffer.from(`<?xml version="1.0" encoding="${encoding}"?><a name="`),
+        Buffer.from([0x80, 0x20, 0x84, 0x93, 0x94, 0x20, 0x96, 0x20, 0x99, 0xe9]),
+        Buffer.from('"/>'),
+      ]);
+    for (const encoding of ['windows-1252', 'ISO-8859-1'])
+      expect(decodeXml(bytes(encoding)).text).toBe(
+        '<?xml version="1.0" encoding="UTF-8"?><a name="€ „“” – ™é"/>',
+      );
+  });
+
   it('reads GBK and UTF-16 files', () => {
     // 审批 in GBK
     const gbk = Buffer.concat([

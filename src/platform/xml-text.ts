@@ -50,7 +50,7 @@ export function decodeXml(bytes: Uint8Array, charset?: string): DecodedXml {
   }
   let text: string;
   try {
-    text = decoder.decode(bytes);
+    text = decoder.encoding === 'windows-1252' ? decodeWindows1252(bytes) : decoder.decode(bytes);
   } catch {
     return {
       problem:
@@ -74,4 +74,19 @@ function declareUtf8(text: string): string {
   const [whole, quote] = declaration;
   const at = whole.lastIndexOf('encoding');
   return `${text.slice(0, at)}encoding=${quote}UTF-8${quote}${text.slice(whole.length)}`;
+}
+
+/**
+ * Bytes 0x80 to 0x9F of windows-1252 (which the Encoding Standard also reads for ISO-8859-1 and ASCII labels):
+ * "€", typographic quotes, dashes. Node's TextDecoder reads them as C1 controls (nodejs/node#60888), losing a
+ * designer's euro signs and quotes, so this one encoding is read here.
+ */
+const WINDOWS_1252_HIGH =
+  '\u20AC\u0081\u201A\u0192\u201E\u2026\u2020\u2021\u02C6\u2030\u0160\u2039\u0152\u008D\u017D\u008F' +
+  '\u0090\u2018\u2019\u201C\u201D\u2022\u2013\u2014\u02DC\u2122\u0161\u203A\u0153\u009D\u017E\u0178';
+
+function decodeWindows1252(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString('latin1')
+    .replace(/[\u0080-\u009F]/g, (c) => WINDOWS_1252_HIGH[c.charCodeAt(0) - 0x80]!);
 }

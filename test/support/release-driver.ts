@@ -221,9 +221,9 @@ export class ReleaseDriver {
     return this.transport({ method, path, query, body, contentType, authorization: header });
   }
 
-  /** Deploy a BPMN or DMN file (an XML body) as a user; the response whatever its status. */
+  /** Deploy a BPMN or DMN file (an XML body: its text or bytes) as a user; the response whatever its status. */
   async deploy(
-    xml: string,
+    xml: string | Uint8Array,
     as = 'process-designer',
     path = '/api/process-definitions',
   ): Promise<ApiResponse> {

@@ -39,7 +39,14 @@ export function httpTransport(baseUrl: string): Transport {
         ...(body === undefined ? {} : { 'content-type': contentType ?? 'application/json' }),
         ...(authorization === undefined ? {} : { authorization }),
       },
-      body: body === undefined ? undefined : contentType ? String(body) : JSON.stringify(body),
+      body:
+        body === undefined
+          ? undefined
+          : contentType
+            ? body instanceof Uint8Array
+              ? body
+              : String(body)
+            : JSON.stringify(body),
     });
     const text = await response.text();
     let parsed: unknown = undefined;
