@@ -48,7 +48,7 @@ describe('definitions the workers cannot run', () => {
 
     // A job type without a handler here is refused on start only: deployed by a designer, it is work for
     // external job workers (test/definitions/designer-feedback.e2e-spec.ts).
-    it.each([['script-task.bpmn', /script tasks are not allowed/]])(
+    it.each([['script-task.bpmn', /must not run code/]])(
       'refuses %s and stores nothing',
       async (file, reason) => {
         const before = await t.dataSource.query('SELECT count(*)::int AS n FROM process_definition');
