@@ -7,9 +7,11 @@ import { CLOCK, type Clock } from '../platform/clock.js';
 import { FaultInjector } from '../platform/fault-injector.js';
 import { assertSize, assertVariables } from './json-variables.js';
 import { DefinitionService } from '../definitions/definition.service.js';
+import type { ProcessDefinitionEntity } from '../definitions/process-definition.entity.js';
 import {
   EngineHost,
   EngineRunError,
+  withVariables,
   type CompiledProcess,
   type EngineCommand,
   type EngineRun,
@@ -38,6 +40,8 @@ export interface StartOptions {
   readonly actor?: string | null;
   /** Start variables that tasks and jobs may not overwrite. */
   readonly readOnlyVariables?: readonly string[];
+  /** The version to start, resolved by the caller; the latest of the process when not given. */
+  readonly definition?: Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>;
 }
 
 /**
@@ -118,7 +122,7 @@ export class InstanceService {
     options: StartOptions = {},
   ): Promise<ProcessInstanceEntity> {
     const input = assertVariables(variables, this.config.variablesMaxBytes, 'variables');
-    const definition = await this.definitions.latest(processKey, manager);
+    const definition = options.definition ?? (await this.definitions.latest(processKey, manager));
     const instance = Object.assign(new ProcessInstanceEntity(), {
       id: randomUUID(),
       definitionId: definition.id,
@@ -212,6 +216,48 @@ export class InstanceService {
     });
   }
 
+  /** A broadcast signal reached a wait of the locked instance (its subscription taken by the caller). */
+  async deliverSignal(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    wait: { readonly elementId: string; readonly executionId: string },
+    variables: Record<string, unknown>,
+    record: HistoryRecord,
+  ): Promise<void> {
+    await this.deliverMessage(manager, instance, wait, variables, record);
+  }
+
+  /**
+   * Set top-level variables of the locked, running instance between passes: merged into its variables and into
+   * every copy the stored engine state keeps, at a new revision, so no live engine holding the old values is used
+   * again. Read-only variables are refused; the history records the old and new values.
+   */
+  async updateVariables(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    changes: unknown,
+    actor: string | null,
+  ): Promise<void> {
+    const variables = assertVariables(changes, this.config.variablesMaxBytes, 'variables');
+    assertWritable(instance, variables, 'variables');
+    const merged = { ...instance.variables, ...variables };
+    assertSize(merged, this.config.variablesMaxBytes, 'process variables');
+    if (!instance.engineState) throw new ConflictError(`process instance ${instance.id} has no engine state`);
+    const previous = { variables: instance.variables, status: instance.status };
+    const before: Record<string, unknown> = {};
+    for (const key of Object.keys(variables)) before[key] = instance.variables[key] ?? null;
+
+    this.engine.forget(instance.id);
+    instance.engineState = withVariables(instance.engineState as never, variables) as never;
+    instance.variables = merged as JsonObject;
+    instance.revision += 1;
+    await this.repository.saveInstance(manager, instance);
+    await this.repository.appendHistory(manager, instance.id, [
+      { type: 'variables.updated', actor, data: { variables, previous: before } as JsonObject },
+    ]);
+    for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance, previous);
+  }
+
   /** A worker finished a job: record it and continue the instance. A second report of the same job changes nothing. */
   async completeJob(
     jobId: string,
@@ -297,6 +343,90 @@ export class InstanceService {
       }
       await this.jobs.save(manager, job);
       await this.repository.appendHistory(manager, instance.id, history);
+    });
+  }
+
+  /**
+   * A job's work ended in a BPMN error (Camunda 8's "throw error" of a job worker): the nearest error event that
+   * catches `errorCode` takes over (a boundary on the task or an enclosing sub-process, or an error end inside);
+   * when none catches it, the job fails and an incident says which code found no catch.
+   */
+  async throwJobError(
+    jobId: string,
+    errorCode: string,
+    errorMessage: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<'caught' | 'incident' | 'duplicate'> {
+    const input = assertVariables(variables, this.config.variablesMaxBytes, 'variables');
+    return this.transaction(async (manager) => {
+      const instance = await this.repository.lockOfJob(manager, jobId);
+      if (!instance) throw new NotFoundError(`job ${jobId} does not exist`);
+      const job = await this.jobs.find(manager, jobId);
+      if (instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
+      assertWritable(instance, input, 'variables');
+      const thrown: HistoryRecord = {
+        type: 'job.error-thrown',
+        elementId: job.elementId,
+        executionId: job.executionId,
+        data: { jobId: job.id, jobType: job.jobType, errorCode, errorMessage: errorMessage.slice(0, 4000) },
+      };
+      // A savepoint: when nothing catches the error, whatever the attempt wrote is undone before the incident.
+      await manager.query('SAVEPOINT throw_job_error');
+      try {
+        job.status = 'completed';
+        job.result = { variables: input, outcome: { errorCode, errorMessage } } as JsonObject;
+        job.completedAt = new Date();
+        await this.advance(
+          manager,
+          instance,
+          {
+            type: 'throw',
+            elementId: job.elementId,
+            executionId: job.executionId,
+            errorCode,
+            errorMessage,
+            variables: input,
+          },
+          null,
+          { leading: [thrown] },
+        );
+        await this.jobs.save(manager, job);
+        return 'caught';
+      } catch (err) {
+        if (!(err instanceof UnprocessableError)) throw err;
+        await manager.query('ROLLBACK TO SAVEPOINT throw_job_error');
+        job.status = 'failed';
+        job.error =
+          `error code "${errorCode}" was thrown (${errorMessage}) but no error event catches it`.slice(
+            0,
+            4000,
+          );
+        job.result = null;
+        job.completedAt = null;
+        const incident = await this.repository.insertIncident(manager, {
+          instanceId: instance.id,
+          jobId: job.id,
+          elementId: job.elementId,
+          jobType: job.jobType,
+          error: job.error,
+          attempts: job.attempts,
+          status: 'open',
+          resolvedAt: null,
+          resolvedBy: null,
+          comment: null,
+        });
+        await this.jobs.save(manager, job);
+        await this.repository.appendHistory(manager, instance.id, [
+          thrown,
+          {
+            type: 'incident.created',
+            elementId: job.elementId,
+            executionId: job.executionId,
+            data: { incidentId: incident.id, jobType: job.jobType, error: job.error },
+          },
+        ]);
+        return 'incident';
+      }
     });
   }
 

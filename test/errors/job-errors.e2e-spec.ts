@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import { InstanceService } from '../../src/instances/instance.service';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/**
+ * A job whose work ends in a BPMN error (Camunda 8's "throw error"): caught by the error boundary of the install
+ * sub-process, which leads to the rollback; an error code nothing catches is an incident. No workers run: the
+ * jobs are reported by hand, as an external worker would.
+ */
+describe('BPMN errors thrown by jobs', () => {
+  const handlers = ['test.install', 'test.verify', 'test.rollback'].map((jobType) => ({
+    jobType,
+    handle: async () => ({}),
+  }));
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(
+      { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' },
+      undefined,
+      handlers,
+    );
+  });
+  afterAll(() => t.close());
+
+  const instances = () => t.get<InstanceService>(InstanceService);
+  const pendingJob = async (instanceId: string, elementId: string) => {
+    const [job] = await t.dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM job WHERE instance_id = $1 AND element_id = $2 AND status = 'pending'`,
+      [instanceId, elementId],
+    );
+    if (!job) throw new Error(`no pending job at ${elementId}`);
+    return job.id;
+  };
+  const waits = async (instanceId: string) =>
+    (
+      await t.dataSource.query<Array<{ waits: Array<{ elementId: string }> }>>(
+        'SELECT waits FROM process_instance WHERE id = $1',
+        [instanceId],
+      )
+    )[0]!.waits.map((w) => w.elementId);
+
+  it('given an install job, when its worker throws the error the boundary catches, then the install is left and the rollback job is created', async () => {
+    const instance = await instances().start('install-with-rollback', {});
+    const install = await pendingJob(instance.id, 'install');
+
+    const outcome = await instances().throwJobError(install, 'INSTALL_FAILED', 'disk full', {
+      cause: 'disk full',
+    });
+
+    expect(outcome).toBe('caught');
+    expect(await waits(instance.id)).toEqual(['rollback']);
+    const [job] = await t.dataSource.query('SELECT status FROM job WHERE id = $1', [install]);
+    expect(job.status).toBe('completed');
+    await instances().completeJob(await pendingJob(instance.id, 'rollback'));
+    const [row] = await t.dataSource.query('SELECT status, variables FROM process_instance WHERE id = $1', [
+      instance.id,
+    ]);
+    expect(row).toMatchObject({ status: 'completed', variables: { cause: 'disk full' } });
+  });
+
+  it('given an error code nothing catches, when a worker throws it, then an incident names the code, the instance waits, and a retry runs the job again', async () => {
+    const instance = await instances().start('install-with-rollback', {});
+    const install = await pendingJob(instance.id, 'install');
+
+    const outcome = await instances().throwJobError(install, 'NOBODY_CATCHES', 'unexpected');
+
+    expect(outcome).toBe('incident');
+    const [incident] = await t.dataSource.query<Array<{ id: string; error: string }>>(
+      `SELECT id, error FROM incident WHERE instance_id = $1 AND status = 'open'`,
+      [instance.id],
+    );
+    expect(incident!.error).toMatch(/NOBODY_CATCHES/);
+    expect(await waits(instance.id)).toContain('install');
+    await instances().retryIncident(incident!.id, 'admin');
+    await instances().completeJob(await pendingJob(instance.id, 'install'));
+    expect(await waits(instance.id)).toContain('verify');
+  });
+
+  it('given a job already finished, when an error is thrown for it, then nothing changes', async () => {
+    const instance = await instances().start('install-with-rollback', {});
+    const install = await pendingJob(instance.id, 'install');
+    await instances().completeJob(install);
+
+    expect(await instances().throwJobError(install, 'INSTALL_FAILED', 'late')).toBe('duplicate');
+    expect(await waits(instance.id)).toContain('verify');
+  });
+});
