@@ -1,27 +1,19 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import { ApiTags } from '@nestjs/swagger';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { Public } from '../identity/auth.decorators.js';
-import { assertMigrationsApplied, pingDatabase } from '../platform/database/database-health.js';
+import { assertMigrationsApplied } from '../platform/database/database-health.js';
 import { pingRedis, REDIS } from '../platform/redis.js';
 
 /** How long a dependency may take to answer before readiness calls it down. */
 const PROBE_TIMEOUT_MS = 2000;
-
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${what} did not answer within ${PROBE_TIMEOUT_MS} ms`)),
-        PROBE_TIMEOUT_MS,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Liveness (the process answers) and readiness (PostgreSQL, Redis, and every migration applied). */
 @ApiTags('health')
@@ -31,6 +23,7 @@ export class HealthController {
   constructor(
     @Inject(HealthCheckService) private readonly health: HealthCheckService,
     @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
+    @Inject(TypeOrmHealthIndicator) private readonly database: TypeOrmHealthIndicator,
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
@@ -44,21 +37,20 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
+    // The app builds its own DataSource (no TypeOrmModule), so the indicator is handed it.
     return this.health.check([
-      () => this.probe('database', 'PostgreSQL', pingDatabase(this.dataSource)),
-      () => this.probe('migrations', 'PostgreSQL', assertMigrationsApplied(this.dataSource)),
-      () => this.probe('redis', 'Redis', pingRedis(this.redis)),
+      () =>
+        this.database.pingCheck('database', { connection: this.dataSource }).withTimeout(PROBE_TIMEOUT_MS),
+      () =>
+        this.indicators
+          .check('migrations')
+          .attempt(() => assertMigrationsApplied(this.dataSource))
+          .withTimeout(PROBE_TIMEOUT_MS),
+      () =>
+        this.indicators
+          .check('redis')
+          .attempt(() => pingRedis(this.redis))
+          .withTimeout(PROBE_TIMEOUT_MS),
     ]);
-  }
-
-  /** Up when `check` resolves in time; down with its error message (or the timeout, naming `what`) otherwise. */
-  private async probe<Key extends string>(key: Key, what: string, check: Promise<void>) {
-    const indicator = this.indicators.check(key);
-    try {
-      await withTimeout(check, what);
-      return indicator.up();
-    } catch (err) {
-      return indicator.down(String(err instanceof Error ? err.message : err));
-    }
   }
 }

@@ -58,8 +58,13 @@ describe('a database outage', () => {
     expect(ready.status).toBe(503);
     expect(ready.headers['retry-after']).toMatch(/^\d+$/);
     expect(ready.body.message).toMatch(/database is down \(.+\)/);
-    expect(ready.body.details.database).toEqual({ status: 'down', message: expect.any(String) });
-    expect(ready.body.details.redis).toEqual({ status: 'up' });
+    // (each probe also says how long it took)
+    expect(ready.body.details.database).toEqual({
+      status: 'down',
+      message: expect.any(String),
+      responseTime: expect.any(Number),
+    });
+    expect(ready.body.details.redis).toEqual({ status: 'up', responseTime: expect.any(Number) });
 
     // when the database is back, then the app serves again without a restart
     proxy.restore();

@@ -1,10 +1,5 @@
 import type { DataSource } from 'typeorm';
 
-/** Resolves when PostgreSQL answers a query on the pool. */
-export async function pingDatabase(dataSource: DataSource): Promise<void> {
-  await dataSource.query('SELECT 1');
-}
-
 /** Resolves when every migration this build ships has been applied; throws naming what is missing. */
 export async function assertMigrationsApplied(dataSource: DataSource): Promise<void> {
   if (await dataSource.showMigrations()) throw new Error('migrations are pending');
