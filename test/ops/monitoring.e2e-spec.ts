@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DefinitionService } from '../../src/definitions/definition.service';
 import { InstanceService } from '../../src/instances/instance.service';
 import type { JobHandler } from '../../src/queue/job-handler.port';
-import { freePort } from '../support/child-service';
+import { TestRedisServer } from '../support/redis-server';
 import { EMERGENCY_HAPPY_PATH, ReleaseDriver } from '../support/release-driver';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
@@ -162,57 +161,16 @@ describe('operations: metrics, queues, incidents, bull-board', () => {
 
 describe('readiness follows Redis', () => {
   let t: TestApp;
-  let redis: ChildProcess | undefined;
-  let port: number;
-
-  const startRedis = async () => {
-    redis = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    await eventually(
-      async () => {
-        const { Redis } = await import('ioredis');
-        const probe = new Redis({
-          port,
-          host: '127.0.0.1',
-          lazyConnect: true,
-          maxRetriesPerRequest: 0,
-          retryStrategy: () => null,
-        });
-        try {
-          await probe.connect();
-          return (await probe.ping()) === 'PONG';
-        } finally {
-          probe.disconnect();
-        }
-      },
-      { what: 'the test redis-server' },
-    );
-  };
-  const stopRedis = async () => {
-    if (!redis) return;
-    const exited = new Promise((resolve) => redis!.once('exit', resolve));
-    redis.kill('SIGKILL');
-    await exited;
-    redis = undefined;
-  };
+  let redis: TestRedisServer;
 
   beforeAll(async () => {
-    port = await freePort();
-    await startRedis();
-    t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${port}` });
+    redis = await TestRedisServer.start();
+    t = await startTestApp({ REDIS_URL: redis.url });
   });
   afterAll(async () => {
-    process.stdout.write(`redis alive: ${redis?.exitCode} ${redis?.signalCode} pid ${redis?.pid}\n`);
-    if (!redis) await startRedis();
-    const started = Date.now();
-    await t.close();
-    console.log('close took', Date.now() - started);
-    await stopRedis();
+    redis?.resume();
+    await t?.close();
+    await redis?.stop();
   });
 
   it('is ready with PostgreSQL, Redis and the migrations; not ready while Redis does not answer; ready again when it does', async () => {
@@ -224,7 +182,7 @@ describe('readiness follows Redis', () => {
     await t.http().get('/health/live').expect(200);
 
     // Redis stops answering (a hung or unreachable server); a killed one would do the same to readiness.
-    redis!.kill('SIGSTOP');
+    redis.pause();
     const down = await eventually(
       async () => {
         const response = await t.http().get('/health/ready');
@@ -240,7 +198,7 @@ describe('readiness follows Redis', () => {
     });
     await t.http().get('/health/live').expect(200);
 
-    redis!.kill('SIGCONT');
+    redis.resume();
     await eventually(async () => (await t.http().get('/health/ready')).status === 200, {
       what: 'readiness to recover',
     });

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { freePort } from '../support/child-service';
+import { TestRedisServer } from '../support/redis-server';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
 import { TEST_USER_PASSWORD } from '../support/users';
@@ -8,63 +7,30 @@ import { TEST_USER_PASSWORD } from '../support/users';
 /**
  * Redis down: sign-in keeps working and stays throttled, from this process's memory (the choice made in
  * SignInThrottle: the credentials live in PostgreSQL, Redis only shares the counts). Never a 500, never a hang.
- * Runs on its own redis-server, which the test kills; the machine's Redis is left alone.
+ * Runs on a redis-server of its own, which the test kills; the machine's Redis is left alone.
  */
 describe('sign-in while Redis is down', () => {
   let t: TestApp;
-  let redis: ChildProcess | undefined;
-  let port: number;
-
-  const stopRedis = async () => {
-    const child = redis;
-    redis = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
+  let redis: TestRedisServer;
 
   beforeAll(async () => {
-    port = await freePort();
-    redis = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
-    await eventually(
-      async () => {
-        const probe = new Redis({
-          port,
-          host: '127.0.0.1',
-          lazyConnect: true,
-          maxRetriesPerRequest: 0,
-          retryStrategy: () => null,
-        });
-        try {
-          await probe.connect();
-          return (await probe.ping()) === 'PONG';
-        } finally {
-          probe.disconnect();
-        }
-      },
-      { what: 'the test redis-server' },
-    );
+    redis = await TestRedisServer.start();
     t = await startTestApp({
-      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_URL: redis.url,
       RUN_WORKERS: 'false',
       LOGIN_MAX_ATTEMPTS: '2',
       LOGIN_LOCKOUT_SECONDS: '60',
     });
   });
   afterAll(async () => {
-    await stopRedis();
+    // Closed while its Redis is gone, ioredis arms a 2 s timer on the dead socket, and Jest did not exit.
+    if (redis && !redis.running) await redis.restart();
     await t?.close();
+    await redis?.stop();
   });
 
-  it('given Redis killed, the right password signs in at once, and wrong ones are still locked out', async () => {
-    await stopRedis();
+  it('given Redis killed, the right password signs in at once, and wrong ones are still locked out; once Redis is back, failures are counted there again', async () => {
+    await redis.kill();
 
     const started = Date.now();
     const res = await t
@@ -88,5 +54,27 @@ describe('sign-in while Redis is down', () => {
       .send({ username: 'test-team', password: TEST_USER_PASSWORD })
       .expect(429);
     expect(locked.headers['retry-after']).toBe('60');
+
+    // when Redis is back, the service is ready again and a failed sign-in is counted in Redis, for every process
+    await redis.restart();
+    await eventually(async () => (await t.http().get('/health/ready')).status === 200, {
+      what: 'readiness after Redis came back',
+    });
+    const shared = new Redis(redis.url);
+    try {
+      let attempt = 0;
+      await eventually(
+        async () => {
+          const username = `back-${++attempt}`;
+          await t.http().post('/api/auth/login').send({ username, password: 'wrong' }).expect(401);
+          const key = `${t.config.queuePrefix}:sign-in:user-failures:${username}`;
+          return (await shared.exists(key)) === 1;
+        },
+        // slow enough to stay under the per-address limit while the throttle reconnects
+        { intervalMs: 250, what: 'a sign-in failure counted in Redis' },
+      );
+    } finally {
+      shared.disconnect();
+    }
   });
 });

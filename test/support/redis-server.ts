@@ -60,6 +60,20 @@ export class TestRedisServer {
     });
   }
 
+  /** The server process is there (not killed, not exited). */
+  get running(): boolean {
+    return !!this.process && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** SIGSTOP: Redis stops answering but keeps its connections open, as a hung server does. */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   /** SIGKILL by default: Redis gone at once, as in a crash. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.process;
