@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import type { JobContext } from '../../queue/job-handler.port.js';
 import { DeliveryLedger } from '../../queue/delivery-ledger.service.js';
 import { OutboundHttp, redact } from '../../platform/outbound-http.js';
+import { postToPeer } from '../peer-delivery.js';
 import type { ReleaseFacts } from '../release-facts.js';
 
 export interface PushedItem {
@@ -51,23 +52,13 @@ export class ExternalCmdbPusher {
       },
       items,
     };
-    const delivered = await this.ledger.deliver(
+    const delivered = await postToPeer(
+      this.ledger,
+      this.http,
       manager,
-      {
-        jobId: context.jobId,
-        jobType: context.jobType,
-        releaseId: facts.release.id,
-        channel: 'cmdb-push',
-        target: redact(peer.url),
-      },
+      { context, releaseId: facts.release.id, channel: 'cmdb-push' },
+      peer,
       body,
-      async () => {
-        const reply = await this.http.postJson(peer.url, body, {
-          'x-idempotency-key': context.jobId,
-          ...(peer.token ? { authorization: `Bearer ${peer.token}` } : {}),
-        });
-        return { status: reply.status, body: reply.body as never };
-      },
     );
     return { pushed: true, status: delivered.status, url: redact(peer.url) };
   }

@@ -7,7 +7,8 @@ import type { JobContext, JobHandler, JobResult } from '../../queue/job-handler.
 import { DeliveryLedger } from '../../queue/delivery-ledger.service.js';
 import { ExternalCmdbPusher } from '../cmdb/external-cmdb.js';
 import { JobHandlerFor } from '../../queue/job-handler.decorators.js';
-import { OutboundHttp, redact } from '../../platform/outbound-http.js';
+import { OutboundHttp } from '../../platform/outbound-http.js';
+import { postToPeer } from '../peer-delivery.js';
 import { requireReleaseFacts, type ReleaseFacts } from '../release-facts.js';
 
 /**
@@ -94,23 +95,13 @@ export class ReleaseRollbackJobHandler implements JobHandler {
       reason: reasonOf(facts),
       items: baseline,
     };
-    const delivered = await this.ledger.deliver(
+    const delivered = await postToPeer(
+      this.ledger,
+      this.http,
       manager,
-      {
-        jobId: context.jobId,
-        jobType: context.jobType,
-        releaseId: facts.release.id,
-        channel: 'rollback-hook',
-        target: redact(peer.url),
-      },
+      { context, releaseId: facts.release.id, channel: 'rollback-hook' },
+      peer,
       body,
-      async () => {
-        const reply = await this.http.postJson(peer.url, body, {
-          'x-idempotency-key': context.jobId,
-          ...(peer.token ? { authorization: `Bearer ${peer.token}` } : {}),
-        });
-        return { status: reply.status, body: reply.body as never };
-      },
     );
     const response = delivered.response ?? {};
     return {
