@@ -1,4 +1,4 @@
-import { JobHandlerRegistry, type JobHandler } from './job-handler.port';
+import { JobHandlerRegistry, type JobHandler, type JobHandlerRegistration } from './job-handler.port';
 
 const handler = (jobType: string): JobHandler => ({ jobType, handle: async () => ({}) });
 
@@ -12,6 +12,22 @@ describe('JobHandlerRegistry', () => {
 
   it('refuses two handlers for one job type', () => {
     expect(() => new JobHandlerRegistry([handler('notify'), handler('notify')])).toThrow(/two handlers/);
+  });
+
+  it('runs a handler as calling peers unless it is registered as database-only', () => {
+    const registry = new JobHandlerRegistry([
+      handler('notify'),
+      { handler: handler('report.generate'), effects: 'database' },
+      { ...handler('psl.archive'), effects: 'database' },
+    ]);
+    expect(registry.effectsOf('notify')).toBe('peers');
+    expect(registry.effectsOf('report.generate')).toBe('database');
+    expect(registry.effectsOf('psl.archive')).toBe('database');
+  });
+
+  it('refuses effects other than database or peers', () => {
+    const odd = { handler: handler('notify'), effects: 'files' } as unknown as JobHandlerRegistration;
+    expect(() => new JobHandlerRegistry([odd])).toThrow(/effects must be "database" or "peers"/);
   });
 
   it('refuses a job type that could not be a queue name', () => {

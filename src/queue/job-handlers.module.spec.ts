@@ -18,6 +18,13 @@ class OtherArchiveHandler implements JobHandler {
   handle = async () => ({});
 }
 
+@Injectable()
+@JobHandlerFor({ effects: 'database' })
+class ReportHandler implements JobHandler {
+  readonly jobType = 'report';
+  handle = async () => ({});
+}
+
 /** A feature's module that provides its handler; the queue does not import it. */
 @Module({ providers: [ArchiveHandler] })
 class FeatureModule {}
@@ -35,6 +42,23 @@ describe('JobHandlersModule', () => {
     const registry = app.get(JobHandlerRegistry);
     expect(registry.jobTypes).toEqual(['archive', 'embedder.task']);
     expect(registry.get('archive')).toBeInstanceOf(ArchiveHandler);
+    await app.close();
+  });
+
+  it('given handlers marked with their effects, when the application boots, then the queue runs each as marked and the rest as calling peers', async () => {
+    @Module({ providers: [ArchiveHandler, ReportHandler] })
+    class MarkedFeatureModule {}
+    const extra: JobHandler = { jobType: 'embedder.task', effects: 'database', handle: async () => ({}) };
+    const app = await Test.createTestingModule({
+      imports: [JobHandlersModule.forRoot([extra]), MarkedFeatureModule],
+    }).compile();
+    await app.init();
+    const registry = app.get(JobHandlerRegistry);
+    expect(registry.jobTypes.map((type) => `${type}:${registry.effectsOf(type)}`)).toEqual([
+      'archive:peers',
+      'embedder.task:database',
+      'report:database',
+    ]);
     await app.close();
   });
 

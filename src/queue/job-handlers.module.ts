@@ -9,8 +9,9 @@ export class JobHandlersModule implements OnModuleInit {
   constructor(@Inject(JobHandlerRegistry) private readonly registry: JobHandlerRegistry) {}
 
   /**
-   * The handlers are the providers marked `@JobHandlerFor()` wherever a feature provides them, and `extra` beside
-   * them (an embedding application's own, or a test's).
+   * The handlers are the providers marked `@JobHandlerFor()` wherever a feature provides them (with the options
+   * of their mark), and `extra` beside them (an embedding application's own, or a test's; their `effects` says how
+   * they run).
    */
   static forRoot(extra: readonly JobHandler[] = []): DynamicModule {
     return {
@@ -22,9 +23,10 @@ export class JobHandlersModule implements OnModuleInit {
           inject: [DiscoveryService],
           useFactory: (discovery: DiscoveryService) =>
             new JobHandlerRegistry(() => [
-              ...discovery
-                .getProviders({ metadataKey: JobHandlerFor.KEY })
-                .map((wrapper) => wrapper.instance as JobHandler),
+              ...discovery.getProviders({ metadataKey: JobHandlerFor.KEY }).map((wrapper) => ({
+                handler: wrapper.instance as JobHandler,
+                effects: discovery.getMetadataByDecorator(JobHandlerFor, wrapper)?.effects,
+              })),
               ...extra,
             ]),
         },
