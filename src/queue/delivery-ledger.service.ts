@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { FaultInjector } from '../platform/fault-injector.js';
 import type { JsonObject } from '../platform/json.js';
+import { DeliveryRepository } from './delivery.repository.js';
 import { JobNotReadyError } from './job-handler.port.js';
 
 export interface DeliveryKey {
@@ -51,6 +52,7 @@ export class DeliveryLedger {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FaultInjector) private readonly faults: FaultInjector,
+    @Inject(DeliveryRepository) private readonly deliveries: DeliveryRepository,
   ) {}
 
   async deliver(
@@ -60,44 +62,25 @@ export class DeliveryLedger {
     send: () => Promise<JsonObject | null>,
   ): Promise<Delivered> {
     const staleSeconds = (this.config.serviceTasks.outboundTimeoutMs * 3) / 1000;
-    const claimed: unknown[] = await manager.query(
-      `INSERT INTO outbound_delivery
-         (job_id, job_type, release_id, channel, target, status, attempts, request, claimed_at)
-       VALUES ($1, $2, $3, $4, $5, 'sending', 1, $6, now())
-       ON CONFLICT (job_id, channel, target) DO UPDATE
-         SET status = 'sending', attempts = outbound_delivery.attempts + 1, claimed_at = now(),
-             request = EXCLUDED.request, error = NULL
-         WHERE outbound_delivery.status = 'failed'
-            OR (outbound_delivery.status = 'sending'
-                AND outbound_delivery.claimed_at < now() - make_interval(secs => $7))
-       RETURNING id`,
-      [
-        key.jobId,
-        key.jobType,
-        key.releaseId,
-        key.channel,
-        key.target.slice(0, 500),
-        JSON.stringify(request),
-        staleSeconds,
-      ],
+    const row = { jobId: key.jobId, channel: key.channel, target: key.target.slice(0, 500) };
+    const claimed = await this.deliveries.claim(
+      manager,
+      { ...row, jobType: key.jobType, releaseId: key.releaseId },
+      request,
+      staleSeconds,
     );
-    if (claimed.length === 0) {
-      const rows: Array<{ status: string; response: JsonObject | null; lapses_at: Date | null }> =
-        await manager.query(
-          `SELECT status, response, claimed_at + make_interval(secs => $4) AS lapses_at
-             FROM outbound_delivery WHERE job_id = $1 AND channel = $2 AND target = $3`,
-          [key.jobId, key.channel, key.target.slice(0, 500), staleSeconds],
-        );
-      if (rows[0]?.status === 'sent') {
+    if (!claimed) {
+      const state = await this.deliveries.state(manager, row, staleSeconds);
+      if (state?.status === 'sent') {
         return {
           channel: key.channel,
           target: key.target,
           status: 'already-sent',
-          response: rows[0].response,
+          response: state.response,
         };
       }
       // Gone between the two statements (a failed claim retried elsewhere): look again in a moment.
-      const retryAt = rows[0]?.lapses_at ? new Date(rows[0].lapses_at) : new Date(Date.now() + 1000);
+      const retryAt = state?.lapsesAt ?? new Date(Date.now() + 1000);
       throw new DeliveryBusyError(
         `${key.channel} to ${key.target} is being sent by another worker (claim lapses at ${retryAt.toISOString()})`,
         retryAt,
@@ -107,22 +90,13 @@ export class DeliveryLedger {
     try {
       const response = await send();
       this.faults.crashIfArmed('after-delivery', key.channel);
-      await manager.query(
-        `UPDATE outbound_delivery SET status = 'sent', sent_at = now(), response = $4
-          WHERE job_id = $1 AND channel = $2 AND target = $3`,
-        [key.jobId, key.channel, key.target.slice(0, 500), JSON.stringify(response)],
-      );
+      await this.deliveries.markSent(manager, row, response);
       return { channel: key.channel, target: key.target, status: 'sent', response };
     } catch (err) {
-      await manager.query(
-        `UPDATE outbound_delivery SET status = 'failed', error = $4
-          WHERE job_id = $1 AND channel = $2 AND target = $3`,
-        [
-          key.jobId,
-          key.channel,
-          key.target.slice(0, 500),
-          (err instanceof Error ? err.message : String(err)).slice(0, 4000),
-        ],
+      await this.deliveries.markFailed(
+        manager,
+        row,
+        (err instanceof Error ? err.message : String(err)).slice(0, 4000),
       );
       throw err;
     }

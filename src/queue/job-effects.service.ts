@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { JobEffectRepository } from './job-effect.repository.js';
 import type { JobContext, JobResult } from './job-handler.port.js';
 
 /**
@@ -10,39 +11,23 @@ import type { JobContext, JobResult } from './job-handler.port.js';
  */
 @Injectable()
 export class JobEffects {
+  constructor(@Inject(JobEffectRepository) private readonly repository: JobEffectRepository) {}
+
+  /**
+   * Run `work` unless the job's result is recorded, and record what it hands back. `recorded`: the recorded result
+   * as the caller already read it (null: none), so it is not read again; undefined: read it here.
+   */
   async once(
     context: JobContext,
     manager: EntityManager,
     work: () => Promise<JobResult>,
+    recorded?: JobResult | null,
   ): Promise<JobResult> {
-    const done: Array<{ result: JobResult | null }> = await manager.query(
-      'SELECT result FROM job_effect WHERE job_id = $1',
-      [context.jobId],
-    );
-    if (done[0]) return done[0].result ?? {};
+    const done = recorded === undefined ? await this.repository.recorded(manager, context.jobId) : recorded;
+    if (done) return done;
     const result = await work();
-    const inserted: unknown[] = await manager.query(
-      `INSERT INTO job_effect (job_id, job_type, instance_id, element_id, request, result)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING RETURNING job_id`,
-      [
-        context.jobId,
-        context.jobType,
-        context.instanceId,
-        context.elementId,
-        JSON.stringify({
-          headers: context.headers,
-          businessKey: context.businessKey,
-          attempt: context.attempt,
-        }),
-        JSON.stringify(result),
-      ],
-    );
-    if (inserted.length > 0) return result;
+    if (await this.repository.record(manager, context, result)) return result;
     // A run of the same job at the same time finished first: its result is the one (both did the same work).
-    const first: Array<{ result: JobResult | null }> = await manager.query(
-      'SELECT result FROM job_effect WHERE job_id = $1',
-      [context.jobId],
-    );
-    return first[0]?.result ?? result;
+    return (await this.repository.recorded(manager, context.jobId)) ?? result;
   }
 }

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import { JobEffectRepository } from './job-effect.repository.js';
 import { JobRepository } from './job.repository.js';
 import { JobEffects } from './job-effects.service.js';
 import { JobRunner } from './job-runner.service.js';
@@ -17,6 +18,7 @@ export class WorkersModule {
       imports: [outcomes],
       providers: [
         { provide: JobRepository, useValue: new JobRepository() },
+        JobEffectRepository,
         JobEffects,
         JobRunner,
         JobWorkerService,
