@@ -32,6 +32,7 @@ const shared = {
   transformIgnorePatterns: [],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
 };
 
 const TEST_FILES = ['**/*.spec.ts', '**/*.e2e-spec.ts'];

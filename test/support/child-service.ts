@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PROJECT_ROOT, testEnv } from './test-app';
-import { eventually, type TestResources } from './test-env';
+import { createTestDatabase, eventually, type TestResources } from './test-env';
 
 /** The built service (`npm run build`) as a real child process, for crash and concurrency tests. */
 export interface ChildService {
@@ -31,6 +31,7 @@ export async function spawnService(
   { entry = 'main', env = {} }: { entry?: 'main' | 'worker'; env?: Record<string, string> } = {},
 ): Promise<ChildService> {
   const port = await freePort();
+  await createTestDatabase(resources);
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'src', `${entry}.js`)], {
     cwd: PROJECT_ROOT,
     // Info level: a worker says it is running only there.

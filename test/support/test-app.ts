@@ -9,7 +9,13 @@ import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import { configureApp } from '../../src/configure-app';
 import type { JobHandler } from '../../src/queue/job-handler.port';
 import type { Clock } from '../../src/platform/clock';
-import { dropTestResources, newTestResources, REDIS_URL, type TestResources } from './test-env';
+import {
+  createTestDatabase,
+  dropTestResources,
+  newTestResources,
+  REDIS_URL,
+  type TestResources,
+} from './test-env';
 import { seedUsers, TEST_ADMIN_PASSWORD, TEST_JWT_SECRET, type Tokens } from './users';
 import { TokenService } from '../../src/identity/token.service';
 import { UserService } from '../../src/identity/user.service';
@@ -70,9 +76,12 @@ export async function startTestApp(
   { clock }: { clock?: Clock } = {},
 ): Promise<TestApp> {
   const config = loadConfig(testEnv(resources, overrides));
+  await createTestDatabase(resources);
+  // A boot that fails fails this file, instead of Nest ending the process (and a run in band with it).
   const app = await NestFactory.create(AppModule.forRoot(config, jobHandlers, { clock }), {
     bodyParser: false,
     logger: ['error', 'warn'],
+    abortOnError: false,
   });
   configureApp(app);
   try {

@@ -13,6 +13,15 @@ export interface TestResources {
   readonly queuePrefix: string;
 }
 
+/**
+ * Names the migrated template database global setup made for this run (jest workers inherit it). A test
+ * database is a copy of it: faster than migrating each one, and the migrations still run once per run.
+ */
+export const TEMPLATE_DATABASE_ENV = 'RELEASE_TEST_TEMPLATE_DB';
+
+/** PostgreSQL's duplicate_database: the test (e.g. a restored fixture) made its database itself. */
+const DUPLICATE_DATABASE = '42P04';
+
 export function newTestResources(): TestResources {
   const suffix = randomBytes(5).toString('hex');
   const databaseName = `release_test_${suffix}`;
@@ -21,14 +30,36 @@ export function newTestResources(): TestResources {
   return { databaseName, databaseUrl: url.toString(), queuePrefix: `test-${suffix}` };
 }
 
-export async function dropTestResources(resources: TestResources): Promise<void> {
+/**
+ * Creates the test database as a copy of this run's migrated template, unless it exists already. Without a
+ * template (no global setup) it is left to the service, which creates and migrates it on start.
+ */
+export async function createTestDatabase(resources: TestResources): Promise<void> {
+  const template = process.env[TEMPLATE_DATABASE_ENV];
+  if (!template) return;
+  await withAdminClient(async (client) => {
+    try {
+      await client.query(`CREATE DATABASE "${resources.databaseName}" TEMPLATE "${template}"`);
+    } catch (err) {
+      if ((err as { code?: string }).code !== DUPLICATE_DATABASE) throw err;
+    }
+  });
+}
+
+export async function withAdminClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: POSTGRES_ADMIN_URL });
   await client.connect();
   try {
-    await client.query(`DROP DATABASE IF EXISTS "${resources.databaseName}" WITH (FORCE)`);
+    return await work(client);
   } finally {
     await client.end();
   }
+}
+
+export async function dropTestResources(resources: TestResources): Promise<void> {
+  await withAdminClient((client) =>
+    client.query(`DROP DATABASE IF EXISTS "${resources.databaseName}" WITH (FORCE)`),
+  );
   const redis = new Redis(REDIS_URL);
   try {
     let cursor = '0';
