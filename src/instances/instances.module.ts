@@ -10,7 +10,6 @@ import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 import { JOB_OUTCOMES } from '../queue/job-outcome.port.js';
-import { JobRepository, OutboxRelay } from '../queue/index.js';
 import { InstanceJobOutcomes } from './instance-job-outcomes.js';
 
 /** The durable core without HTTP: the controllers are InstancesApiModule's. */
@@ -28,15 +27,13 @@ import { InstanceJobOutcomes } from './instance-job-outcomes.js';
       inject: [APP_CONFIG],
     },
     { provide: InstanceRepository, useValue: new InstanceRepository() },
-    { provide: JobRepository, useValue: new JobRepository() },
     // The queue reports job outcomes here (the queue knows no instance).
     { provide: JOB_OUTCOMES, useClass: InstanceJobOutcomes },
     InstanceService,
     InstanceQueryService,
     InstanceQueryRepository,
-    OutboxRelay,
   ],
-  exports: [InstanceService, InstanceQueryService, InstanceRepository, OutboxRelay, JOB_OUTCOMES],
+  exports: [InstanceService, InstanceQueryService, InstanceRepository, JOB_OUTCOMES],
 })
 export class InstancesModule {}
 

@@ -8,9 +8,19 @@ export interface EnqueueOptions {
   readonly attempts: number;
 }
 
+/** One message for `enqueueBulk`: where it goes, under which id, with which options. */
+export interface QueuedMessage {
+  readonly queue: string;
+  readonly messageId: string;
+  readonly message: QueueMessage;
+  readonly options: EnqueueOptions;
+}
+
 /** Where the outbox relay puts jobs. Adding the same message id twice adds it once. */
 export interface JobQueuePort {
   enqueue(queue: string, messageId: string, message: QueueMessage, options: EnqueueOptions): Promise<void>;
+  /** Several messages, on any queues, in one go (one round trip where the transport allows). */
+  enqueueBulk(messages: readonly QueuedMessage[]): Promise<void>;
 }
 
 export const JOB_QUEUE = Symbol('JOB_QUEUE');

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
 import type { JsonObject } from '../platform/json.js';
 import { JobEntity, type JobKind } from './job.entity.js';
 import { TIMER_QUEUE } from './job-queue.port.js';
-import { OutboxEntity } from './outbox.entity.js';
+import type { OutboxMessage } from './outbox.repository.js';
 
 export interface NewJob {
   /** Chosen by the caller when it records the job's id elsewhere in the same transaction. */
@@ -26,35 +27,113 @@ export interface AttemptCount {
 /**
  * The job rows and their outbox messages. The instance service writes them inside its own transaction
  * (pass its manager); the worker reads and counts attempts on them.
+ *
+ * The outbox messages a transaction writes are remembered by its EntityManager, so the relay puts them on their
+ * queues straight after the commit (`takeWritten`) without reading them back. One instance in the application:
+ * the writers and the relay must share it.
  */
+@Injectable()
 export class JobRepository {
+  private readonly written = new WeakMap<EntityManager, OutboxMessage[]>();
+
   /** A job and the outbox message that will put it on its queue after commit. */
   async insertJob(manager: EntityManager, instanceId: string, job: NewJob): Promise<JobEntity> {
-    const entity = manager.getRepository(JobEntity).create({
-      instanceId,
-      ...job,
-      id: job.id ?? randomUUID(),
-      status: 'pending',
-      attempts: 0,
-      result: null,
-      error: null,
-      completedAt: null,
-    });
-    await manager.getRepository(JobEntity).insert(entity);
-    await this.enqueue(manager, entity);
-    return entity;
+    const [inserted] = await this.insertJobs(manager, instanceId, [job]);
+    return inserted!;
+  }
+
+  /** Jobs of one instance and their outbox messages, all in one statement. */
+  async insertJobs(
+    manager: EntityManager,
+    instanceId: string,
+    jobs: readonly NewJob[],
+  ): Promise<JobEntity[]> {
+    if (jobs.length === 0) return [];
+    const rows = jobs.map((job) => ({ ...job, id: job.id ?? randomUUID(), messageId: randomUUID() }));
+    const created: Array<{ id: string; created_at: Date }> = await manager.query(
+      `WITH input AS (
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(
+           id uuid, message_id uuid, kind varchar, job_type varchar, element_id varchar, execution_id varchar,
+           headers jsonb, max_attempts int, due_at timestamptz, queue varchar)
+       ), jobs AS (
+         INSERT INTO job (id, instance_id, kind, job_type, element_id, execution_id, headers, status,
+                          max_attempts, attempts, due_at)
+         SELECT id, $1::uuid, kind, job_type, element_id, execution_id, headers, 'pending', max_attempts, 0, due_at
+           FROM input
+         RETURNING id, created_at
+       ), messages AS (
+         INSERT INTO outbox (id, job_id, queue, due_at, max_attempts)
+         SELECT input.message_id, jobs.id, input.queue, input.due_at, input.max_attempts
+           FROM jobs JOIN input ON input.id = jobs.id
+       )
+       SELECT id, created_at FROM jobs`,
+      [
+        instanceId,
+        JSON.stringify(
+          rows.map((job) => ({
+            id: job.id,
+            message_id: job.messageId,
+            kind: job.kind,
+            job_type: job.jobType,
+            element_id: job.elementId,
+            execution_id: job.executionId,
+            headers: job.headers,
+            max_attempts: job.maxAttempts,
+            due_at: job.dueAt,
+            queue: queueOf(job),
+          })),
+        ),
+      ],
+    );
+    const createdAt = new Map(created.map((row) => [row.id, new Date(row.created_at)]));
+    this.remember(
+      manager,
+      rows.map((job) => ({
+        id: job.messageId,
+        jobId: job.id,
+        queue: queueOf(job),
+        dueAt: job.dueAt,
+        maxAttempts: job.maxAttempts,
+      })),
+    );
+    return rows.map(({ messageId: _messageId, ...job }) =>
+      Object.assign(new JobEntity(), {
+        ...job,
+        instanceId,
+        status: 'pending',
+        attempts: 0,
+        result: null,
+        error: null,
+        createdAt: createdAt.get(job.id) ?? new Date(),
+        completedAt: null,
+      } satisfies JobEntity),
+    );
   }
 
   /** Write an outbox message for a job (again, for a retry or a timer woken too early). */
   async enqueue(manager: EntityManager, job: JobEntity): Promise<void> {
-    await manager.getRepository(OutboxEntity).insert({
+    const message: OutboxMessage = {
       id: randomUUID(),
       jobId: job.id,
-      queue: job.kind === 'timer' ? TIMER_QUEUE : job.jobType,
+      queue: queueOf(job),
       dueAt: job.dueAt,
       maxAttempts: job.maxAttempts,
-      relayedAt: null,
-    });
+    };
+    await manager.query(
+      'INSERT INTO outbox (id, job_id, queue, due_at, max_attempts) VALUES ($1, $2, $3, $4, $5)',
+      [message.id, message.jobId, message.queue, message.dueAt, message.maxAttempts],
+    );
+    this.remember(manager, [message]);
+  }
+
+  /**
+   * The outbox messages written through `manager`'s transaction, handed over once: call it after the commit.
+   * Empty when the transaction wrote none.
+   */
+  takeWritten(manager: EntityManager): OutboxMessage[] {
+    const messages = this.written.get(manager) ?? [];
+    this.written.delete(manager);
+    return messages;
   }
 
   async pending(manager: EntityManager, instanceId: string): Promise<JobEntity[]> {
@@ -129,4 +208,19 @@ export class JobRepository {
     const row = rows[0];
     return row ? { attempts: row.attempts, maxAttempts: row.max_attempts } : null;
   }
+
+  /**
+   * Remember messages written in a transaction for the relay. Outside one (no transaction to follow) they are
+   * left to the relay's sweep.
+   */
+  private remember(manager: EntityManager, messages: readonly OutboxMessage[]): void {
+    if (!manager.queryRunner?.isTransactionActive) return;
+    const written = this.written.get(manager);
+    if (written) written.push(...messages);
+    else this.written.set(manager, [...messages]);
+  }
+}
+
+function queueOf(job: Pick<NewJob, 'kind' | 'jobType'>): string {
+  return job.kind === 'timer' ? TIMER_QUEUE : job.jobType;
 }

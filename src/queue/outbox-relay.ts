@@ -5,37 +5,40 @@ import {
   type OnApplicationBootstrap,
   type BeforeApplicationShutdown,
 } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '../platform/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { JOB_QUEUE, type JobQueuePort } from './job-queue.port.js';
+import { JOB_QUEUE, type JobQueuePort, type QueuedMessage } from './job-queue.port.js';
+import { JobRepository } from './job.repository.js';
+import { OutboxRepository, type OutboxMessage } from './outbox.repository.js';
 
 const BATCH = 100;
-
-interface OutboxRow {
-  id: string;
-  job_id: string;
-  queue: string;
-  due_at: Date | null;
-  max_attempts: number;
-}
+/** The sweep leaves messages younger than this to the relay after their commit. */
+export const SWEEP_GRACE_MS = 1000;
+/** A sweep's claim on messages lapses after this, for when its process died before relaying them. */
+const CLAIM_LEASE_MS = 30_000;
 
 /**
- * Puts committed outbox messages on their queues: after each commit (kick), on start, and on an interval,
- * so a crash between commit and relay loses nothing. The message id is the queue job id: relaying twice adds once.
+ * Puts committed outbox messages on their queues. Straight after a commit it relays what that transaction wrote
+ * (one `enqueueBulk`, then one UPDATE); a sweep on start and every OUTBOX_POLL_MS relays what a crash, or a
+ * Redis that refused, left behind. Neither holds a database transaction while it talks to Redis. The message id
+ * is the queue job id: relaying twice adds once.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  private running: Promise<void> | null = null;
-  private again = false;
+  private sweeping: Promise<void> | null = null;
+  private sweepAgain = false;
+  /** After-commit relays under way, so a shutdown lets them finish. */
+  private readonly relaying = new Set<Promise<void>>();
   private stopped = false;
   private interval: NodeJS.Timeout | undefined;
-  /** The first pass after start re-offers what a lost Redis may have dropped; until it succeeds. */
+  /** The first sweep after start re-offers what a lost Redis may have dropped; until it succeeds. */
   private reofferPending = true;
 
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(OutboxRepository) private readonly outbox: OutboxRepository,
+    @Inject(JobRepository) private readonly jobs: JobRepository,
     @Inject(JOB_QUEUE) private readonly queue: JobQueuePort,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -50,79 +53,76 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.interval) clearInterval(this.interval);
-    await this.running;
+    await Promise.all([this.sweeping, ...this.relaying]);
   }
 
-  /** A transaction committed: relay what it wrote to the outbox. */
-  afterCommit(_manager: EntityManager): void {
-    this.kick();
+  /**
+   * A transaction committed: put the outbox messages it wrote on their queues now. Nothing to do (no SQL, no
+   * Redis) when it wrote none. A failure leaves them to the sweep.
+   */
+  afterCommit(manager: EntityManager): void {
+    const messages = this.jobs.takeWritten(manager);
+    if (messages.length === 0 || this.stopped) return;
+    const relay: Promise<void> = this.relay(messages)
+      .catch((err: unknown) => this.logger.warn(`outbox relay failed, the sweep will retry: ${String(err)}`))
+      .finally(() => this.relaying.delete(relay));
+    this.relaying.add(relay);
   }
 
-  /** Relay soon; concurrent kicks coalesce into one more pass. */
+  /** Sweep soon; concurrent kicks coalesce into one more pass. */
   kick(): void {
     if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
+    if (this.sweeping) {
+      this.sweepAgain = true;
       return;
     }
-    this.running = this.drain()
-      .catch((err: unknown) => this.logger.warn(`outbox relay failed, will retry: ${String(err)}`))
+    this.sweeping = this.sweep()
+      .catch((err: unknown) => this.logger.warn(`outbox sweep failed, will retry: ${String(err)}`))
       .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
+        this.sweeping = null;
+        if (this.sweepAgain) {
+          this.sweepAgain = false;
           this.kick();
         }
       });
   }
 
-  /** Relay until nothing is left; resolves when done (tests and shutdown wait on it). */
-  async drain(): Promise<void> {
+  /**
+   * Relay what is left unrelayed past the grace until nothing is: claim a batch (one statement), put it on the
+   * queues, mark it relayed. Resolves when done.
+   */
+  async sweep(): Promise<void> {
     if (this.reofferPending) {
-      await this.reofferPendingJobs();
+      await this.outbox.reofferPending();
       this.reofferPending = false;
     }
-    while (!this.stopped && (await this.relayBatch()) === BATCH) {
-      // keep going
+    while (!this.stopped) {
+      const claimed = await this.outbox.claimUnrelayed(SWEEP_GRACE_MS, CLAIM_LEASE_MS, BATCH);
+      if (claimed.length === 0) return;
+      const ids = claimed.map((m) => m.id);
+      try {
+        await this.queue.enqueueBulk(this.queued(claimed));
+      } catch (err) {
+        await this.outbox.releaseClaims(ids).catch(() => undefined);
+        throw err;
+      }
+      await this.outbox.markRelayed(ids);
+      if (claimed.length < BATCH) return;
     }
   }
 
-  /**
-   * Marks the newest message of every pending job unrelayed, so the relay puts it on its queue again. Redis is
-   * only the transport: after it lost its data (or the database was restored) a pending job or a timer's
-   * wake-up would otherwise never run. Where the queue still holds the message, adding it again is a no-op.
-   */
-  private async reofferPendingJobs(): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE outbox SET relayed_at = NULL
-        WHERE relayed_at IS NOT NULL
-          AND id IN (SELECT DISTINCT ON (o.job_id) o.id FROM outbox o JOIN job j ON j.id = o.job_id
-                      WHERE j.status = 'pending' ORDER BY o.job_id, o.created_at DESC)`,
-    );
+  private async relay(messages: readonly OutboxMessage[]): Promise<void> {
+    await this.queue.enqueueBulk(this.queued(messages));
+    await this.outbox.markRelayed(messages.map((m) => m.id));
   }
 
-  private async relayBatch(): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      const rows: OutboxRow[] = await manager.query(
-        `SELECT id, job_id, queue, due_at, max_attempts FROM outbox
-          WHERE relayed_at IS NULL ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [BATCH],
-      );
-      const now = this.clock.now().getTime();
-      for (const row of rows) {
-        await this.queue.enqueue(
-          row.queue,
-          row.id,
-          { jobId: row.job_id },
-          { delayMs: row.due_at ? new Date(row.due_at).getTime() - now : 0, attempts: row.max_attempts },
-        );
-      }
-      if (rows.length > 0) {
-        await manager.query('UPDATE outbox SET relayed_at = now() WHERE id = ANY($1)', [
-          rows.map((r) => r.id),
-        ]);
-      }
-      return rows.length;
-    });
+  private queued(messages: readonly OutboxMessage[]): QueuedMessage[] {
+    const now = this.clock.now().getTime();
+    return messages.map((m) => ({
+      queue: m.queue,
+      messageId: m.id,
+      message: { jobId: m.jobId },
+      options: { delayMs: m.dueAt ? m.dueAt.getTime() - now : 0, attempts: m.maxAttempts },
+    }));
   }
 }

@@ -23,4 +23,8 @@ export class OutboxEntity {
 
   @Column({ name: 'relayed_at', type: 'timestamptz', nullable: true })
   relayedAt!: Date | null;
+
+  /** When a sweep of the relay took the message to put it on its queue (null: none holds it). */
+  @Column({ name: 'claimed_at', type: 'timestamptz', nullable: true })
+  claimedAt!: Date | null;
 }

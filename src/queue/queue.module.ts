@@ -8,7 +8,9 @@ import { BullMqQueueInspector } from './bullmq-queue-inspector.js';
 import { JobEffectEntity } from './job-effect.entity.js';
 import { JOB_QUEUE } from './job-queue.port.js';
 import { JobEntity } from './job.entity.js';
+import { JobRepository } from './job.repository.js';
 import { OutboundDeliveryEntity } from './outbound-delivery.entity.js';
+import { OutboxRelay } from './outbox-relay.js';
 import { OutboxEntity } from './outbox.entity.js';
 import { OutboxRepository } from './outbox.repository.js';
 import { QUEUE_INSPECTOR } from './queue-inspector.port.js';
@@ -16,7 +18,10 @@ import { QUEUE_INSPECTOR } from './queue-inspector.port.js';
 /** The queue's tables: the job row, the outbox, job effects and the delivery ledger. */
 export const QUEUE_ENTITIES = [JobEntity, OutboxEntity, JobEffectEntity, OutboundDeliveryEntity];
 
-/** The queue port (JOB_QUEUE) over BullMQ on the platform's Redis connection. */
+/**
+ * The queue port (JOB_QUEUE) over BullMQ on the platform's Redis connection, the job rows (one JobRepository: it
+ * remembers what each transaction wrote to the outbox) and the outbox relay.
+ */
 @Global()
 @Module({
   providers: [
@@ -29,9 +34,11 @@ export const QUEUE_ENTITIES = [JobEntity, OutboxEntity, JobEffectEntity, Outboun
         return queue;
       },
     },
+    JobRepository,
     OutboxRepository,
+    OutboxRelay,
     { provide: QUEUE_INSPECTOR, useClass: BullMqQueueInspector },
   ],
-  exports: [JOB_QUEUE, QUEUE_INSPECTOR],
+  exports: [JOB_QUEUE, QUEUE_INSPECTOR, JobRepository, OutboxRelay],
 })
 export class QueueModule {}

@@ -1,6 +1,5 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { JobEffectRepository } from './job-effect.repository.js';
-import { JobRepository } from './job.repository.js';
 import { JobEffects } from './job-effects.service.js';
 import { JobRunner } from './job-runner.service.js';
 import { JobWorkerService } from './job-worker.service.js';
@@ -16,14 +15,7 @@ export class WorkersModule {
     return {
       module: WorkersModule,
       imports: [outcomes],
-      providers: [
-        { provide: JobRepository, useValue: new JobRepository() },
-        JobEffectRepository,
-        JobEffects,
-        JobRunner,
-        JobWorkerService,
-        QueueMetrics,
-      ],
+      providers: [JobEffectRepository, JobEffects, JobRunner, JobWorkerService, QueueMetrics],
       exports: [JobRunner],
     };
   }

@@ -5,6 +5,7 @@ import { UsersAndInbox1795550000000 } from './migrations/1795550000000-UsersAndI
 import { ServiceTaskWork1795600000000 } from './migrations/1795600000000-ServiceTaskWork.js';
 import { TokenGeneration1795700000000 } from './migrations/1795700000000-TokenGeneration.js';
 import { InboxIndexes1795720000000 } from './migrations/1795720000000-InboxIndexes.js';
+import { OutboxClaim1795800000000 } from './migrations/1795800000000-OutboxClaim.js';
 import { DecisionDefinitions1795810000000 } from './migrations/1795810000000-DecisionDefinitions.js';
 import { InstanceWaits1795820000000 } from './migrations/1795820000000-InstanceWaits.js';
 import { Messages1795830000000 } from './migrations/1795830000000-Messages.js';
@@ -21,6 +22,7 @@ export const migrations = [
   ServiceTaskWork1795600000000,
   TokenGeneration1795700000000,
   InboxIndexes1795720000000,
+  OutboxClaim1795800000000,
   DecisionDefinitions1795810000000,
   InstanceWaits1795820000000,
   Messages1795830000000,
