@@ -3,3 +3,4 @@ export * from './engine-host.js';
 export * from './process-model.js';
 export * from './feel.js';
 export * from './timer-bounds.js';
+export * from './engine-state.js';

@@ -333,6 +333,7 @@ function describe(element: ModdleElement): ElementInfo {
     eventDefinitions,
     timer,
     message,
+    signal,
     calledDecision: decision,
     script:
       typeof zeebeScript?.expression === 'string'
