@@ -11,6 +11,7 @@ import { IncidentEntity } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 import { JOB_OUTCOMES } from '../queue/job-outcome.port.js';
 import { InstanceJobOutcomes } from './instance-job-outcomes.js';
+import { InstanceJobRepository } from './instance-job.repository.js';
 
 /** The durable core without HTTP: the controllers are InstancesApiModule's. */
 @Module({
@@ -27,6 +28,7 @@ import { InstanceJobOutcomes } from './instance-job-outcomes.js';
       inject: [APP_CONFIG],
     },
     { provide: InstanceRepository, useValue: new InstanceRepository() },
+    { provide: InstanceJobRepository, useValue: new InstanceJobRepository() },
     // The queue reports job outcomes here (the queue knows no instance).
     { provide: JOB_OUTCOMES, useClass: InstanceJobOutcomes },
     InstanceService,

@@ -21,8 +21,10 @@ const NOT_READY_MARGIN_MS = 250;
 
 /**
  * Runs queued jobs: a handler per job type does the work, the result is reported to JOB_OUTCOMES (the instances).
- * Each attempt is checked against PostgreSQL first, so a message delivered twice is done once. The job row counts
- * the attempts; BullMQ only carries the message, redelivers it and spaces the retries.
+ * Each attempt is checked against PostgreSQL first, so a message delivered twice is done once. A handler with
+ * database effects only is run, recorded and completed in one transaction; one with peers has its effect recorded,
+ * then its completion reported. The job row counts the attempts; BullMQ only carries the message, redelivers it
+ * and spaces the retries.
  */
 @Injectable()
 export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -128,26 +130,41 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private async runServiceJob(message: Job<QueueMessage>, token: string | undefined): Promise<string> {
-    const context = await this.outcomes.context(message.data.jobId);
-    if ('skipped' in context) return `skipped: ${context.skipped}`;
-    if (!this.handlers.has(context.jobType))
-      throw new UnrecoverableError(`no handler for job type ${context.jobType}`);
+    // One queue per job type: the queue names the handler before the job row is read.
+    const jobType = message.queueName;
+    const jobId = message.data.jobId;
+    if (!this.handlers.has(jobType)) throw new UnrecoverableError(`no handler for job type ${jobType}`);
+    const database = this.handlers.effectsOf(jobType) === 'database';
+    // A handler with peers records its effect, then the completion follows: read the job (and any recorded
+    // effect) first. A database-only one reads it under the instance's lock, in the transaction that completes it.
+    const toRun = database ? null : await this.outcomes.context(jobId);
+    if (toRun && 'skipped' in toRun) return `skipped: ${toRun.skipped}`;
 
-    const stopTimer = this.metrics.jobDuration.startTimer({ job_type: context.jobType });
+    const stopTimer = this.metrics.jobDuration.startTimer({ job_type: jobType });
     try {
-      const result = await this.runner.run(context);
-      this.faults.crashIfArmed('in-job', context.jobType);
-      await this.faults.delayIfArmed('slow-job', context.jobType);
-      const fed = await this.outcomes.completed(context.jobId, result);
+      let fed: string;
+      if (toRun) {
+        const result = await this.runner.run(toRun.context, toRun.recorded);
+        this.faults.crashIfArmed('in-job', jobType);
+        await this.faults.delayIfArmed('slow-job', jobType);
+        fed = await this.outcomes.completed(jobId, result);
+      } else {
+        const done = await this.runner.runAndComplete(jobId);
+        if ('skipped' in done) return `skipped: ${done.skipped}`;
+        // Effect and completion are committed together: a crash from here on repeats nothing.
+        this.faults.crashIfArmed('in-job', jobType);
+        await this.faults.delayIfArmed('slow-job', jobType);
+        fed = done.fed;
+      }
       stopTimer({ outcome: 'completed' });
       return fed;
     } catch (err) {
       if (err instanceof JobNotReadyError) {
         stopTimer({ outcome: 'delayed' });
-        return this.comeBackLater(message, token, context.jobType, err);
+        return this.comeBackLater(message, token, jobType, err);
       }
       stopTimer({ outcome: 'failed' });
-      await this.reportFailure(context.jobId, context.jobType, err);
+      await this.reportFailure(jobId, jobType, err);
       throw err;
     }
   }

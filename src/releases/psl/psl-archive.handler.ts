@@ -11,7 +11,7 @@ import { requireReleaseFacts } from '../release-facts.js';
  * PSL_REQUIRE_PACKAGE is on and the release is of a source that delivers a package (then it fails).
  */
 @Injectable()
-@JobHandlerFor()
+@JobHandlerFor({ effects: 'database' })
 export class PslArchiveJobHandler implements JobHandler {
   readonly jobType = 'psl.archive';
 
