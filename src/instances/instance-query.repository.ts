@@ -5,6 +5,11 @@ import { JobEntity } from '../queue/job.entity.js';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity, type IncidentStatus } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
+import { paginate } from '../platform/database/paginate.js';
+import type { Page } from '../platform/http/page-query.dto.js';
+import type { ProcessInstanceQueryDto, ProcessInstanceSummary } from './process-instance.dto.js';
+
+const SORT_COLUMNS = { startedAt: 'i.startedAt', endedAt: 'i.endedAt' } as const;
 
 /** The incidents list shows the newest this many. */
 const INCIDENTS_LIMIT = 500;
@@ -18,12 +23,82 @@ export class InstanceQueryRepository {
     return this.dataSource.getRepository(ProcessInstanceEntity).findOneBy({ id: instanceId });
   }
 
+  async variablesOf(
+    instanceId: string,
+  ): Promise<{ variables: Record<string, unknown>; readOnlyVariables: string[] } | null> {
+    const instance = await this.dataSource
+      .getRepository(ProcessInstanceEntity)
+      .findOne({ select: { id: true, variables: true, readOnlyVariables: true }, where: { id: instanceId } });
+    return instance ? { variables: instance.variables, readOnlyVariables: instance.readOnlyVariables } : null;
+  }
+
   /** The version number of the definition an instance runs. */
   async definitionVersion(definitionId: string): Promise<number> {
     const definition = await this.dataSource
       .getRepository(ProcessDefinitionEntity)
       .findOneOrFail({ select: { version: true }, where: { id: definitionId } });
     return definition.version;
+  }
+
+  /**
+   * A page of instances matching the filter, without their variables and engine state (a list would read them all);
+   * ties of the sort broken by id.
+   */
+  async search(filter: ProcessInstanceQueryDto): Promise<Page<ProcessInstanceSummary>> {
+    const query = this.dataSource
+      .getRepository(ProcessInstanceEntity)
+      .createQueryBuilder('i')
+      .select([
+        'i.id',
+        'i.definitionId',
+        'i.processKey',
+        'i.businessKey',
+        'i.status',
+        'i.endStatus',
+        'i.startedAt',
+        'i.endedAt',
+      ]);
+    if (filter.processId) query.andWhere('i.process_key = :processId', { processId: filter.processId });
+    if (filter.version !== undefined) {
+      query.andWhere(
+        `i.definition_id IN (SELECT d.id FROM process_definition d WHERE d.version = :version${
+          filter.processId ? ' AND d.process_key = :processId' : ''
+        })`,
+        { version: filter.version },
+      );
+    }
+    if (filter.state) query.andWhere('i.status = :state', { state: filter.state });
+    if (filter.businessKey)
+      query.andWhere('i.business_key = :businessKey', { businessKey: filter.businessKey });
+    if (filter.startedFrom) query.andWhere('i.started_at >= :from', { from: new Date(filter.startedFrom) });
+    if (filter.startedTo) query.andWhere('i.started_at < :to', { to: new Date(filter.startedTo) });
+    const descending = filter.sort.startsWith('-');
+    const column = SORT_COLUMNS[filter.sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS];
+    query.orderBy(column, descending ? 'DESC' : 'ASC', 'NULLS LAST').addOrderBy('i.id', 'ASC');
+    const page = await paginate(query, filter);
+    const versions = await this.definitionVersions(page.items.map((i) => i.definitionId));
+    return {
+      ...page,
+      items: page.items.map((i) => ({
+        id: i.id,
+        processId: i.processKey,
+        version: versions.get(i.definitionId) ?? 0,
+        businessKey: i.businessKey,
+        state: i.status,
+        endStatus: i.endStatus,
+        startedAt: i.startedAt,
+        endedAt: i.endedAt,
+      })),
+    };
+  }
+
+  /** Version numbers by definition id, in one statement. */
+  private async definitionVersions(ids: readonly string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.dataSource
+      .getRepository(ProcessDefinitionEntity)
+      .find({ select: { id: true, version: true }, where: { id: In([...new Set(ids)]) } });
+    return new Map(rows.map((d) => [d.id, d.version]));
   }
 
   /** The jobs and timers the instance waits for, oldest first. */

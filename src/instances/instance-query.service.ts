@@ -6,11 +6,14 @@ import type { OpenTaskReader, UserTaskSummary } from './instance.events.js';
 import type { IncidentEntity, IncidentStatus } from './incident.entity.js';
 import { InstanceQueryRepository } from './instance-query.repository.js';
 import { InstanceRepository, type IncidentCount, type InstanceCount } from './instance.repository.js';
+import type { Page } from '../platform/http/page-query.dto.js';
+import type { ProcessInstanceQueryDto, ProcessInstanceSummary } from './process-instance.dto.js';
+import type { StoredWait } from './process-instance.entity.js';
 
 export interface ActiveActivity {
   readonly elementId: string;
   readonly executionId: string;
-  readonly kind: 'user-task' | 'service-task' | 'timer';
+  readonly kind: StoredWait['kind'];
   readonly name: string | null;
   readonly since: Date;
   readonly dueAt?: Date | null;
@@ -99,6 +102,19 @@ export class InstanceQueryService {
         });
       }
     }
+    // Waits no task or job stands for: receive tasks, message and signal events, sub-processes, event gateways.
+    const shown = new Set(activeActivities.map((a) => a.executionId));
+    for (const wait of instance.waits ?? []) {
+      if (shown.has(wait.executionId) || wait.jobId !== undefined || wait.kind === 'user-task') continue;
+      const since = history.findLast((h) => h.executionId === wait.executionId)?.createdAt;
+      activeActivities.push({
+        elementId: wait.elementId,
+        executionId: wait.executionId,
+        kind: wait.kind,
+        name: names.get(wait.elementId) ?? null,
+        since: since ?? instance.updatedAt,
+      });
+    }
     return {
       id: instance.id,
       processKey: instance.processKey,
@@ -118,6 +134,20 @@ export class InstanceQueryService {
       incidents,
       history,
     };
+  }
+
+  /** An instance's variables and the names among them set from a record at the start (read-only). */
+  async variables(
+    instanceId: string,
+  ): Promise<{ variables: Record<string, unknown>; readOnlyVariables: readonly string[] }> {
+    const found = await this.queries.variablesOf(instanceId);
+    if (!found) throw new NotFoundError(`process instance ${instanceId} does not exist`);
+    return found;
+  }
+
+  /** A page of instances: `{ items, total, page, pageSize }`. */
+  async search(filter: ProcessInstanceQueryDto): Promise<Page<ProcessInstanceSummary>> {
+    return this.queries.search(filter);
   }
 
   private async openTasks(instanceId: string): Promise<UserTaskSummary[]> {

@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  ParseUUIDPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '../identity/auth.decorators.js';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
@@ -6,6 +17,13 @@ import { ApiProperty } from '@nestjs/swagger';
 import { InstanceQueryService } from './instance-query.service.js';
 import { InstanceService } from './instance.service.js';
 import { ApiErrors } from '../platform/http/api-errors.js';
+import {
+  CancelProcessInstanceDto,
+  ProcessInstanceQueryDto,
+  StartProcessInstanceDto,
+  UpdateVariablesDto,
+} from './process-instance.dto.js';
+import { ProcessInstanceService } from './process-instance.service.js';
 
 class IncidentQueryDto {
   @IsOptional()
@@ -24,12 +42,64 @@ class ResolveIncidentDto {
 @ApiBearerAuth()
 @Controller('api/process-instances')
 export class ProcessInstancesController {
-  constructor(@Inject(InstanceQueryService) private readonly query: InstanceQueryService) {}
+  constructor(
+    @Inject(InstanceQueryService) private readonly query: InstanceQueryService,
+    @Inject(ProcessInstanceService) private readonly processInstances: ProcessInstanceService,
+  ) {}
+
+  /**
+   * Start a deployed process by id (latest version, or `version`). Administrators and process designers may start
+   * any; others one whose `starterGroups` property names their role. Release flows start by filing a release.
+   */
+  @ApiErrors(400, 403, 404, 413, 422)
+  @Post()
+  @HttpCode(201)
+  async start(@CurrentUser() user: AuthUser, @Body() body: StartProcessInstanceDto) {
+    return this.processInstances.start(user, body);
+  }
+
+  @ApiErrors(400)
+  @Get()
+  async list(@Query() filter: ProcessInstanceQueryDto) {
+    return this.processInstances.search(filter);
+  }
 
   @ApiErrors(400, 404)
   @Get(':id')
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.query.view(id);
+  }
+
+  @ApiErrors(400, 403, 404, 409)
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @Roles('admin', 'process-designer')
+  async cancel(
+    @CurrentUser() user: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: CancelProcessInstanceDto,
+  ) {
+    return this.processInstances.cancel(user, id, body.reason);
+  }
+
+  @ApiErrors(400, 403, 404)
+  @Get(':id/variables')
+  @Roles('admin', 'process-designer')
+  async variables(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.processInstances.variables(id);
+  }
+
+  /** Merge top-level variables into a running instance; the next step routes on them. */
+  @ApiErrors(400, 403, 404, 409, 413)
+  @Patch(':id/variables')
+  @HttpCode(200)
+  @Roles('admin', 'process-designer')
+  async updateVariables(
+    @CurrentUser() user: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: UpdateVariablesDto,
+  ) {
+    return this.processInstances.updateVariables(user, id, body.variables);
   }
 }
 

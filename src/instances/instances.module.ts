@@ -6,6 +6,7 @@ import { InstanceQueryRepository } from './instance-query.repository.js';
 import { InstanceQueryService } from './instance-query.service.js';
 import { InstanceRepository } from './instance.repository.js';
 import { InstanceService } from './instance.service.js';
+import { ProcessInstanceService } from './process-instance.service.js';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
@@ -34,8 +35,9 @@ import { InstanceJobRepository } from './instance-job.repository.js';
     InstanceService,
     InstanceQueryService,
     InstanceQueryRepository,
+    ProcessInstanceService,
   ],
-  exports: [InstanceService, InstanceQueryService, InstanceRepository, JOB_OUTCOMES],
+  exports: [InstanceService, InstanceQueryService, InstanceRepository, ProcessInstanceService, JOB_OUTCOMES],
 })
 export class InstancesModule {}
 

@@ -7,7 +7,7 @@ export type InstanceStatus = 'running' | 'completed' | 'cancelled';
 export interface StoredWait {
   readonly executionId: string;
   readonly elementId: string;
-  readonly kind: 'user-task' | 'service-task' | 'timer' | 'message' | 'other';
+  readonly kind: 'user-task' | 'service-task' | 'timer' | 'message' | 'signal' | 'other';
   readonly jobId?: string;
 }
 

@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../platform/errors.js';
 import { InstanceService } from '../instances/instance.service.js';
+import { ProcessInstanceService } from '../instances/process-instance.service.js';
 import type { ProcessInstanceEntity } from '../instances/process-instance.entity.js';
 import type { InstanceBefore } from '../instances/instance.events.js';
 import type { ReleaseRequestDto } from './release.dto.js';
@@ -17,6 +18,8 @@ export const PROCESS_OF_CLASS: Readonly<Record<ReleaseClass, string>> = {
   major: 'major-release',
 };
 
+const RELEASE_PROCESSES: ReadonlySet<string> = new Set(Object.values(PROCESS_OF_CLASS));
+
 const FINAL_STATUSES: ReadonlySet<string> = new Set(['closed', 'rejected', 'rolled-back', 'cancelled']);
 
 @Injectable()
@@ -25,9 +28,17 @@ export class ReleaseService implements OnModuleInit {
     @Inject(ReleaseRepository) private readonly repository: ReleaseRepository,
     @Inject(InstanceService) private readonly instances: InstanceService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(ProcessInstanceService) private readonly processInstances: ProcessInstanceService,
   ) {}
 
   onModuleInit(): void {
+    // A release flow runs with its record: it starts by filing, and a cancel goes through the release.
+    for (const processKey of Object.values(PROCESS_OF_CLASS)) {
+      this.processInstances.reserve(
+        processKey,
+        'a release flow starts when a release is filed (POST /api/releases) and is cancelled with its release (POST /api/releases/:id/cancel)',
+      );
+    }
     this.instances.addListener({
       onInstanceSaved: (manager, instance, previous) => {
         if (!tracksChange(instance, previous)) return Promise.resolve();
@@ -114,7 +125,8 @@ export class ReleaseService implements OnModuleInit {
    * the planned and actual install times, whether it was ever rolled back, and at the end its end status.
    */
   private async followInstance(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void> {
-    if (!instance.businessKey) return;
+    // Other processes' business keys are their starters' own (not release ids).
+    if (!instance.businessKey || !RELEASE_PROCESSES.has(instance.processKey)) return;
     const release = await this.repository.findOfInstance(manager, instance.businessKey, instance.id);
     if (!release) return;
     const v = instance.variables as Record<string, unknown>;
