@@ -41,3 +41,24 @@ export class PublishMessageDto {
   @IsObject()
   variables?: Record<string, unknown>;
 }
+
+export class CorrelateMessageDto {
+  @ApiProperty({ description: 'The message name the catch events and receive tasks subscribe to' })
+  @IsString()
+  @Length(1, 255)
+  name!: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Matched against the subscriptions\u2019 correlation keys (FEEL, evaluated when the wait opened)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(0, 255)
+  correlationKey?: string;
+
+  @ApiPropertyOptional({ description: 'Set on the instance it is delivered to', type: Object })
+  @IsOptional()
+  @IsObject()
+  variables?: Record<string, unknown>;
+}

@@ -53,7 +53,7 @@ export class MessageRepository {
    */
   async lockKey(manager: EntityManager, name: string, correlationKey: string): Promise<void> {
     await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 7))', [
-      JSON.stringify(["message", name, correlationKey]),
+      JSON.stringify(['message', name, correlationKey]),
     ]);
   }
 

@@ -13,6 +13,12 @@ export interface PublishedMessage {
   readonly buffered: boolean;
 }
 
+/** A message correlated to the subscription that waited for it. */
+export interface CorrelatedMessage {
+  readonly messageKey: string;
+  readonly correlatedTo: { readonly instanceId: string; readonly elementId: string };
+}
+
 /** The message id was used within its time to live (409). */
 export class DuplicateMessageError extends ConflictError {}
 
@@ -47,6 +53,41 @@ export class MessageService {
     }
     throw new ConflictError(
       `message ${message.name} (${message.correlationKey}): its subscriptions kept changing; publish it again`,
+    );
+  }
+
+  /**
+   * Deliver a message to the oldest subscription waiting for its name and key now; 404 when none waits. Nothing is
+   * buffered: a wait that opens later does not get it.
+   */
+  async correlate(input: {
+    name: string;
+    correlationKey: string;
+    variables?: unknown;
+  }): Promise<CorrelatedMessage> {
+    const variables = assertVariables(input.variables ?? {}, this.config.variablesMaxBytes, 'variables');
+    const message: NewMessage = { ...input, variables, messageId: null, timeToLiveMs: 0 };
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const found = await this.instances.transaction((manager) =>
+        this.messages.firstSubscription(manager, message.name, message.correlationKey),
+      );
+      if (!found) {
+        throw new NotFoundError(
+          `no instance waits for message ${message.name}${message.correlationKey ? ` with correlation key ${message.correlationKey}` : ''}`,
+        );
+      }
+      const outcome = await this.deliver(
+        message,
+        found.instanceId,
+        found.id,
+        found.elementId,
+        found.executionId,
+      );
+      if (outcome?.correlatedTo)
+        return { messageKey: outcome.messageKey, correlatedTo: outcome.correlatedTo };
+    }
+    throw new ConflictError(
+      `message ${message.name} (${message.correlationKey}): its subscriptions kept changing; correlate it again`,
     );
   }
 

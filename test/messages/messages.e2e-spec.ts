@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InstanceService } from '../../src/instances/instance.service';
 import { MessageService } from '../../src/messages/message.service';
+import { ReleaseDriver } from '../support/release-driver';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -11,15 +12,26 @@ describe('messages', () => {
   const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
   const handlers = [{ jobType: 'test.install', handle: async () => ({}) }];
   let t: TestApp;
+  let driver: ReleaseDriver;
 
   beforeAll(async () => {
     t = await startTestApp(env, undefined, handlers);
+    driver = ReleaseDriver.forApp(t);
   });
   afterAll(() => t.close());
 
   const instances = () => t.get<InstanceService>(InstanceService);
   const publish = (body: Record<string, unknown>, as = 'process-designer') =>
-    t.as(as).post('/api/messages').send(body);
+    driver.call('POST', '/api/messages/publish', body, as);
+  const correlate = (body: Record<string, unknown>, as = 'process-designer') =>
+    driver.call('POST', '/api/messages/correlate', body, as);
+  const messagesNamed = async (correlationKey: string) =>
+    (
+      await t.dataSource.query<Array<{ n: number }>>(
+        'SELECT count(*)::int AS n FROM message WHERE correlation_key = $1',
+        [correlationKey],
+      )
+    )[0]!.n;
   const startChange = (changeId: string) => instances().start('change-messages', { changeId });
   const row = async (instanceId: string) =>
     (
@@ -177,10 +189,71 @@ describe('messages', () => {
     expect(notAllowed.status).toBe(403);
   });
 
+  it('given a change waiting for its approval, when the approval is correlated, then that instance goes on at once with the message variables', async () => {
+    const waiting = await startChange('CHG-700');
+
+    const response = await correlate({
+      name: 'change-approved',
+      correlationKey: 'CHG-700',
+      variables: { approvedBy: 'CAB' },
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      messageKey: expect.any(String),
+      correlatedTo: { instanceId: waiting.id, elementId: 'await-approval' },
+    });
+    expect((await row(waiting.id)).variables).toMatchObject({ approvedBy: 'CAB' });
+    expect(await waitingAt(waiting.id)).toEqual(['window-opened', 'window-or-timeout', 'window-timeout']);
+    expect(await history(waiting.id, 'message.correlated')).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ messageKey: response.body.messageKey }) }),
+    ]);
+  });
+
+  it('given no instance waiting for a message, when it is correlated, then 404 and it is not kept: an instance that waits later does not get it', async () => {
+    const response = await correlate({ name: 'change-approved', correlationKey: 'CHG-701' });
+
+    expect(response.status).toBe(404);
+    expect(response.body.message).toMatch(/change-approved.*CHG-701/);
+    expect(await messagesNamed('CHG-701')).toBe(0);
+    const later = await startChange('CHG-701');
+    expect(await waitingAt(later.id)).toEqual(['await-approval']);
+  });
+
+  it('given bad input or a caller without the right, when correlating, then 400 names the field (a time to live or id has no meaning here), 403 and 401 refuse, and nothing changes', async () => {
+    const waiting = await startChange('CHG-702');
+
+    const nameless = await correlate({ correlationKey: 'CHG-702' });
+    const withTtl = await correlate({ name: 'change-approved', correlationKey: 'CHG-702', timeToLive: 1000 });
+    const notObject = await correlate({
+      name: 'change-approved',
+      correlationKey: 'CHG-702',
+      variables: 'yes',
+    });
+    const applicant = await correlate({ name: 'change-approved', correlationKey: 'CHG-702' }, 'applicant');
+    const unsigned = await correlate({ name: 'change-approved', correlationKey: 'CHG-702' }, 'nobody');
+    const oldPath = await driver.call('POST', '/api/messages', {
+      name: 'change-approved',
+      correlationKey: 'CHG-702',
+    });
+
+    expect([nameless, withTtl, notObject].map((r) => [r.status, r.body.details?.[0]?.field])).toEqual([
+      [400, 'name'],
+      [400, 'timeToLive'],
+      [400, 'variables'],
+    ]);
+    expect(applicant.status).toBe(403);
+    expect(unsigned.status).toBe(401);
+    expect(oldPath.status).toBe(404);
+    expect(await waitingAt(waiting.id)).toEqual(['await-approval']);
+    expect(await messagesNamed('CHG-702')).toBe(0);
+  });
+
   it('given a subscription, when the service restarts, then the subscription survives and a message published afterwards is delivered', async () => {
     const change = await startChange('CHG-600');
     await t.stop();
     t = await startTestApp(env, t.resources, handlers);
+    driver = ReleaseDriver.forApp(t);
 
     const response = await publish({ name: 'change-approved', correlationKey: 'CHG-600' });
 
