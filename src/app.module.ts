@@ -8,6 +8,7 @@ import { MonitoringModule } from './monitoring/monitoring.module.js';
 import type { Clock } from './platform/clock.js';
 import type { JobHandler } from './queue/job-handler.port.js';
 import { ReleasesApiModule } from './releases/releases-api.module.js';
+import { SignalsApiModule } from './signals/signals-api.module.js';
 import { TasksApiModule } from './tasks/tasks-api.module.js';
 import { WebModule } from './web/web.module.js';
 import { WorkerModule } from './worker.module.js';
@@ -34,6 +35,7 @@ export class AppModule {
         TasksApiModule,
         ReleasesApiModule,
         MessagesApiModule,
+        SignalsApiModule,
         MonitoringModule,
         WebModule,
       ],

@@ -20,6 +20,7 @@ import { ReportsModule } from './releases/reports/reports.module.js';
 import { ServiceTaskHandlersModule } from './releases/service-tasks.module.js';
 import { TASK_ENTITIES, TasksModule } from './tasks/tasks.module.js';
 import { MessagesModule } from './messages/messages.module.js';
+import { SignalsModule } from './signals/signals.module.js';
 
 /** Every module's tables: the one place that knows them all. */
 export const ENTITIES = [
@@ -60,6 +61,7 @@ export class WorkerModule {
         InstancesModule,
         TasksModule,
         MessagesModule,
+        SignalsModule,
         ReleasesModule,
         WorkersModule.forRoot(InstancesModule),
         NotifyModule,

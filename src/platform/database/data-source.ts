@@ -9,6 +9,7 @@ import { OutboxClaim1795800000000 } from './migrations/1795800000000-OutboxClaim
 import { DecisionDefinitions1795810000000 } from './migrations/1795810000000-DecisionDefinitions.js';
 import { InstanceWaits1795820000000 } from './migrations/1795820000000-InstanceWaits.js';
 import { Messages1795830000000 } from './migrations/1795830000000-Messages.js';
+import { SignalSubscriptions1795840000000 } from './migrations/1795840000000-SignalSubscriptions.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -26,6 +27,7 @@ export const migrations = [
   DecisionDefinitions1795810000000,
   InstanceWaits1795820000000,
   Messages1795830000000,
+  SignalSubscriptions1795840000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
