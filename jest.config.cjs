@@ -1,3 +1,6 @@
+const fs = require('node:fs');
+const path = require('node:path');
+
 /**
  * Jest runs TypeScript through swc; ESM-only packages in node_modules are compiled to CommonJS on demand.
  *
@@ -11,6 +14,40 @@ const SERIAL = [
   '<rootDir>/test/ops/',
   '<rootDir>/test/resilience/',
 ];
+
+/**
+ * Names of the packages in node_modules/ (nested ones too) that are ES modules (`"type": "module"`), as regex
+ * alternatives. A name that is ESM anywhere is compiled everywhere: compiling CommonJS only costs time.
+ */
+function esmPackages() {
+  const found = new Set();
+  const visit = (root) => {
+    let entries;
+    try {
+      entries = fs.readdirSync(root);
+    } catch {
+      return;
+    }
+    const names = entries.flatMap((name) =>
+      name.startsWith('@')
+        ? fs.readdirSync(path.join(root, name)).map((scoped) => `${name}/${scoped}`)
+        : [name],
+    );
+    for (const name of names) {
+      const dir = path.join(root, name);
+      try {
+        if (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type === 'module') {
+          found.add(name);
+        }
+      } catch {
+        // not a package
+      }
+      visit(path.join(dir, 'node_modules'));
+    }
+  };
+  visit(path.join(__dirname, 'node_modules'));
+  return [...found].map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+}
 
 const shared = {
   testEnvironment: 'node',
@@ -29,7 +66,8 @@ const shared = {
     ],
     '^.+\\.m?js$': '<rootDir>/test/esm-to-cjs.cjs',
   },
-  transformIgnorePatterns: [],
+  // Only ESM packages (and .mjs files) need compiling; CommonJS ones skip jest's transform cache entirely.
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().join('|')})/)(?!.*\\.mjs$)`],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
