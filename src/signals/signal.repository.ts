@@ -91,19 +91,4 @@ export class SignalRepository {
         signalName: row.signal_name,
       }));
   }
-
-  async subscriptionsOf(manager: EntityManager, instanceId: string): Promise<SignalSubscription[]> {
-    const rows: SubscriptionRow[] = await manager.query(
-      `SELECT id, instance_id, element_id, execution_id, signal_name FROM signal_subscription
-        WHERE instance_id = $1 ORDER BY created_at, id`,
-      [instanceId],
-    );
-    return rows.map((row) => ({
-      id: row.id,
-      instanceId: row.instance_id,
-      elementId: row.element_id,
-      executionId: row.execution_id,
-      signalName: row.signal_name,
-    }));
-  }
 }

@@ -91,9 +91,11 @@ describe('signals', () => {
   });
 
   it('given nobody waiting for a freeze, when it is broadcast, then it reaches no one and is not kept: an install that opens later is not frozen', async () => {
-    const [{ n: waiting }] = await t.dataSource.query<Array<{ n: number }>>(
-      `SELECT count(*)::int AS n FROM signal_subscription WHERE signal_name = 'change-freeze'`,
-    );
+    const waiting = (
+      await t.dataSource.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM signal_subscription WHERE signal_name = 'change-freeze'`,
+      )
+    )[0]!.n;
     expect(waiting).toBe(0);
 
     const response = await broadcast({ name: 'change-freeze' });
