@@ -74,7 +74,7 @@ async function migratedTemplate(client: Client): Promise<string> {
   const url = new URL(POSTGRES_ADMIN_URL);
   url.pathname = `/${name}`;
   const { createDataSource, migrate } = await withTsResolution(
-    () => import('../src/platform/database/data-source'),
+    () => import('../src/platform/database/data-source.js'),
   );
   // Two connections: migrate() holds its advisory lock on one while the migrations run on another.
   const dataSource = createDataSource(url.toString(), [], 2);

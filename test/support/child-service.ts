@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PROJECT_ROOT, testEnv } from './test-app';
-import { createTestDatabase, eventually, type TestResources } from './test-env';
+import { eventually, withTestDatabase, type TestResources } from './test-env';
 
 /** The built service (`npm run build`) as a real child process, for crash and concurrency tests. */
 export interface ChildService {
@@ -31,7 +31,15 @@ export async function spawnService(
   { entry = 'main', env = {} }: { entry?: 'main' | 'worker'; env?: Record<string, string> } = {},
 ): Promise<ChildService> {
   const port = await freePort();
-  await createTestDatabase(resources);
+  return withTestDatabase(resources, () => start(resources, entry, env, port));
+}
+
+async function start(
+  resources: TestResources,
+  entry: 'main' | 'worker',
+  env: Record<string, string>,
+  port: number,
+): Promise<ChildService> {
   const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'src', `${entry}.js`)], {
     cwd: PROJECT_ROOT,
     // Info level: a worker says it is running only there.

@@ -10,10 +10,10 @@ import { configureApp } from '../../src/configure-app';
 import type { JobHandler } from '../../src/queue/job-handler.port';
 import type { Clock } from '../../src/platform/clock';
 import {
-  createTestDatabase,
   dropTestResources,
   newTestResources,
   REDIS_URL,
+  withTestDatabase,
   type TestResources,
 } from './test-env';
 import { seedUsers, TEST_ADMIN_PASSWORD, TEST_JWT_SECRET, type Tokens } from './users';
@@ -76,20 +76,22 @@ export async function startTestApp(
   { clock }: { clock?: Clock } = {},
 ): Promise<TestApp> {
   const config = loadConfig(testEnv(resources, overrides));
-  await createTestDatabase(resources);
-  // A boot that fails fails this file, instead of Nest ending the process (and a run in band with it).
-  const app = await NestFactory.create(AppModule.forRoot(config, jobHandlers, { clock }), {
-    bodyParser: false,
-    logger: ['error', 'warn'],
-    abortOnError: false,
+  const app = await withTestDatabase(resources, async () => {
+    // A boot that fails fails this file, instead of Nest ending the process (and a run in band with it).
+    const created = await NestFactory.create(AppModule.forRoot(config, jobHandlers, { clock }), {
+      bodyParser: false,
+      logger: ['error', 'warn'],
+      abortOnError: false,
+    });
+    configureApp(created);
+    try {
+      await created.init();
+    } catch (err) {
+      await created.close().catch(() => undefined);
+      throw err;
+    }
+    return created;
   });
-  configureApp(app);
-  try {
-    await app.init();
-  } catch (err) {
-    await app.close().catch(() => undefined);
-    throw err;
-  }
   const tokens = await seedUsers(app.get(UserService), app.get(TokenService));
   const http = () => request(app.getHttpServer() as App);
   let stopped = false;

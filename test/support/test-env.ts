@@ -31,12 +31,14 @@ export function newTestResources(): TestResources {
 }
 
 /**
- * Creates the test database as a copy of this run's migrated template, unless it exists already. Without a
- * template (no global setup) it is left to the service, which creates and migrates it on start.
+ * Creates the test database as a copy of this run's migrated template, unless it exists already, and holds
+ * a connection to it until `work` (the start of the service that uses it) is done: the cleanup of another
+ * run starting meanwhile drops idle test databases, and a database in use is safe from it. Without a template
+ * (no global setup) the service creates and migrates the database on start.
  */
-export async function createTestDatabase(resources: TestResources): Promise<void> {
+export async function withTestDatabase<T>(resources: TestResources, work: () => Promise<T>): Promise<T> {
   const template = process.env[TEMPLATE_DATABASE_ENV];
-  if (!template) return;
+  if (!template) return work();
   await withAdminClient(async (client) => {
     try {
       await client.query(`CREATE DATABASE "${resources.databaseName}" TEMPLATE "${template}"`);
@@ -44,6 +46,13 @@ export async function createTestDatabase(resources: TestResources): Promise<void
       if ((err as { code?: string }).code !== DUPLICATE_DATABASE) throw err;
     }
   });
+  const hold = new Client({ connectionString: resources.databaseUrl });
+  await hold.connect();
+  try {
+    return await work();
+  } finally {
+    await hold.end();
+  }
 }
 
 export async function withAdminClient<T>(work: (client: Client) => Promise<T>): Promise<T> {
