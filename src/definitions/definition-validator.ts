@@ -251,6 +251,15 @@ export function validateProcess(
           element.eventDefinitions[0] === 'bpmn:ErrorEventDefinition'
         ) {
           // An error boundary catches the error its reference names, or any error without one.
+        } else if (
+          element.eventDefinitions.length === 1 &&
+          element.eventDefinitions[0] === 'bpmn:SignalEventDefinition'
+        ) {
+          if (!element.signal)
+            fail(
+              element.id,
+              `${it} has no signal: a signal event waits for a broadcast signal; choose one under Signal`,
+            );
         } else if (element.eventDefinitions.includes('bpmn:TimerEventDefinition') && !element.timer)
           fail(
             element.id,
@@ -259,7 +268,7 @@ export function validateProcess(
         else if (!element.timer || element.eventDefinitions.length !== 1)
           fail(
             element.id,
-            `${it} is ${triggers(element)} event: only timer, message and (on boundaries) error events are supported here: make it one of these or remove it`,
+            `${it} is ${triggers(element)} event: only timer, message, signal and (on boundaries) error events are supported here: make it one of these or remove it`,
           );
         else {
           const problem = checkTimer(element.timer, limits.timers, checkExpression);

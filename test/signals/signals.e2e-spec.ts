@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InstanceService } from '../../src/instances/instance.service';
@@ -19,7 +18,11 @@ describe('signals', () => {
       RUN_WORKERS: 'false',
     });
     driver = ReleaseDriver.forApp(t);
-    await storeDefinition(t, readFileSync(join(__dirname, 'fixtures', 'change-window.bpmn'), 'utf8'));
+    const deployed = await driver.deploy(
+      readFileSync(join(__dirname, 'fixtures', 'change-window.bpmn'), 'utf8'),
+    );
+    if (deployed.status !== 201)
+      throw new Error(`deploy: ${deployed.status} ${JSON.stringify(deployed.body)}`);
   });
   afterAll(() => t.close());
 
@@ -168,15 +171,3 @@ describe('signals', () => {
     expect(await subscriptions(instance.id)).toEqual(['window-open@await-window']);
   });
 });
-
-/**
- * The fixture stored as a deployed version directly: the deploy's validator does not accept signal events yet
- * (the engine runs them). Deploy it through POST /api/process-definitions once it does.
- */
-async function storeDefinition(t: TestApp, xml: string): Promise<void> {
-  await t.dataSource.query(
-    `INSERT INTO process_definition (process_key, version, name, checksum, xml, deployed_by)
-     VALUES ('change-window', 1, '变更窗口 (change window)', $1, $2, 'test')`,
-    [createHash('sha256').update(xml, 'utf8').digest('hex'), xml],
-  );
-}
