@@ -45,6 +45,15 @@ export class InstanceJobOutcomes implements JobOutcomes {
     return this.instances.failJob(jobId, error, attempt, final);
   }
 
+  thrown(
+    jobId: string,
+    errorCode: string,
+    errorMessage: string,
+    variables: Record<string, unknown>,
+  ): Promise<'caught' | 'incident' | 'duplicate'> {
+    return this.instances.throwJobError(jobId, errorCode, errorMessage, variables);
+  }
+
   timerDue(jobId: string): Promise<'fired' | 'early' | 'duplicate'> {
     return this.instances.fireTimer(jobId);
   }

@@ -65,6 +65,22 @@ export class JobNotReadyError extends Error {
   }
 }
 
+/**
+ * The work ended in a business error the process models (Camunda 8's "throw error" of a job worker): the nearest
+ * error event catching `errorCode` takes over; when none does, the job becomes an incident. Not a failure: no
+ * retry is spent.
+ */
+export class JobBpmnError extends Error {
+  constructor(
+    readonly errorCode: string,
+    message: string,
+    readonly variables: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'JobBpmnError';
+  }
+}
+
 type HandlerList = ReadonlyArray<JobHandler | JobHandlerRegistration>;
 
 /** The handlers by job type, checked once: no type without a handler, none with two. */

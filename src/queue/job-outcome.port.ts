@@ -39,6 +39,13 @@ export interface JobOutcomes {
   ): Promise<JobCompletion | JobSkipped>;
   /** An attempt failed (`attempt` counted on the job row); `final`: no attempt is left, it becomes an incident. */
   failed(jobId: string, error: string, attempt: number, final: boolean): Promise<void>;
+  /** The handler ended in a BPMN error: the error event that catches its code takes over, else an incident. */
+  thrown(
+    jobId: string,
+    errorCode: string,
+    errorMessage: string,
+    variables: Record<string, unknown>,
+  ): Promise<'caught' | 'incident' | 'duplicate'>;
   /** A timer's wake-up arrived. */
   timerDue(jobId: string): Promise<'fired' | 'early' | 'duplicate'>;
 }

@@ -13,7 +13,7 @@ import { JOB_OUTCOMES, type JobOutcomes } from './job-outcome.port.js';
 import { JobRepository } from './job.repository.js';
 import { JobRunner } from './job-runner.service.js';
 import { QueueMetrics } from './queue.metrics.js';
-import { JobHandlerRegistry, JobNotReadyError } from './job-handler.port.js';
+import { JobBpmnError, JobHandlerRegistry, JobNotReadyError } from './job-handler.port.js';
 import { TIMER_QUEUE, type QueueMessage } from './job-queue.port.js';
 import { logRedisErrors } from '../platform/redis.js';
 
@@ -162,6 +162,10 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
       if (err instanceof JobNotReadyError) {
         stopTimer({ outcome: 'delayed' });
         return this.comeBackLater(message, token, jobType, err);
+      }
+      if (err instanceof JobBpmnError) {
+        stopTimer({ outcome: 'bpmn-error' });
+        return this.outcomes.thrown(jobId, err.errorCode, err.message, err.variables);
       }
       stopTimer({ outcome: 'failed' });
       await this.reportFailure(jobId, jobType, err);

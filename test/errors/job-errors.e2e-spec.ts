@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { InstanceService } from '../../src/instances/instance.service';
+import { JobBpmnError } from '../../src/queue/job-handler.port';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { eventually } from '../support/test-env';
 
 /**
  * A job whose work ends in a BPMN error (Camunda 8's "throw error"): caught by the error boundary of the install
@@ -84,5 +86,50 @@ describe('BPMN errors thrown by jobs', () => {
 
     expect(await instances().throwJobError(install, 'INSTALL_FAILED', 'late')).toBe('duplicate');
     expect(await waits(instance.id)).toContain('verify');
+  });
+});
+
+describe('a job handler that throws a BPMN error', () => {
+  let t: TestApp;
+  const install = {
+    jobType: 'test.install',
+    handle: async (context: { variables: Record<string, unknown> }) => {
+      if (context.variables.diskFull)
+        throw new JobBpmnError('INSTALL_FAILED', 'the disk is full', { cause: 'disk' });
+      return {};
+    },
+  };
+  const others = ['test.verify', 'test.rollback'].map((jobType) => ({ jobType, handle: async () => ({}) }));
+
+  beforeAll(async () => {
+    t = await startTestApp({ PROCESSES_DIR: join(__dirname, 'fixtures') }, undefined, [install, ...others]);
+  });
+  afterAll(() => t.close());
+
+  it('given a worker whose install hits a full disk, when it throws the error, then the rollback runs and the instance ends rolled back, with no retry spent', async () => {
+    const instance = await t
+      .get<InstanceService>(InstanceService)
+      .start('install-with-rollback', { diskFull: true });
+
+    const ended = await eventually(
+      async () => {
+        const [row] = await t.dataSource.query(
+          'SELECT status, variables FROM process_instance WHERE id = $1',
+          [instance.id],
+        );
+        return row.status === 'completed' ? row : undefined;
+      },
+      { what: 'the instance to end' },
+    );
+
+    expect(ended.variables).toMatchObject({ cause: 'disk' });
+    const jobs = await t.dataSource.query(
+      `SELECT element_id, status, attempts FROM job WHERE instance_id = $1 ORDER BY created_at`,
+      [instance.id],
+    );
+    expect(jobs).toEqual([
+      { element_id: 'install', status: 'completed', attempts: 0 },
+      { element_id: 'rollback', status: 'completed', attempts: 1 },
+    ]);
   });
 });
