@@ -76,6 +76,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOGIN_MAX_ATTEMPTS: '0' })).toThrow(/LOGIN_MAX_ATTEMPTS must be an integer/);
   });
 
+  it('hashes passwords at bcrypt cost 10 by default, and takes 4 to 15', () => {
+    expect(loadConfig({}).bcryptRounds).toBe(10);
+    expect(loadConfig({ BCRYPT_ROUNDS: '4' }).bcryptRounds).toBe(4);
+    expect(() => loadConfig({ BCRYPT_ROUNDS: '3' })).toThrow(/BCRYPT_ROUNDS must be an integer from 4 to 15/);
+    expect(() => loadConfig({ BCRYPT_ROUNDS: '16' })).toThrow(
+      /BCRYPT_ROUNDS must be an integer from 4 to 15/,
+    );
+  });
+
   it('accepts a shortened escalation timeout for tests', () => {
     expect(loadConfig({ ESCALATION_TIMEOUT: 'PT0.5S' }).escalationTimeout).toBe('PT0.5S');
   });

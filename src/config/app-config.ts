@@ -37,6 +37,8 @@ export interface AppConfig {
    */
   readonly jwtSecret: string | undefined;
   readonly jwtTtlSeconds: number;
+  /** bcrypt cost of stored passwords (2^n rounds); each sign-in pays it once. */
+  readonly bcryptRounds: number;
   /** Failed sign-ins before a lockout, shared by every API process through Redis. */
   readonly loginThrottle: LoginThrottleConfig;
   /** The first administrator, created on first start when there is no user yet. */
@@ -293,6 +295,7 @@ const ENVIRONMENT = z
     ),
     JWT_SECRET: optionalSecret(32),
     JWT_TTL_SECONDS: integer(8 * 3600, 60, 30 * 24 * 3600),
+    BCRYPT_ROUNDS: integer(10, 4, 15),
     LOGIN_MAX_ATTEMPTS: integer(5, 1, 1000),
     LOGIN_ADDRESS_MAX_ATTEMPTS: integer(50, 1, 100_000),
     LOGIN_WINDOW_SECONDS: integer(15 * 60, 1, 7 * 24 * 3600),
@@ -408,6 +411,7 @@ function toAppConfig(env: Environment): AppConfig {
     faultInjection: env.FAULT_INJECTION,
     jwtSecret: env.JWT_SECRET,
     jwtTtlSeconds: env.JWT_TTL_SECONDS,
+    bcryptRounds: env.BCRYPT_ROUNDS,
     loginThrottle: {
       maxAttemptsPerUser: env.LOGIN_MAX_ATTEMPTS,
       maxAttemptsPerAddress: env.LOGIN_ADDRESS_MAX_ATTEMPTS,

@@ -8,8 +8,6 @@ import type { CreateUserDto, UpdateUserDto } from './user.dto.js';
 import type { UserEntity, Role } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
 
-const BCRYPT_ROUNDS = 10;
-
 export type PublicUser = Omit<UserEntity, 'passwordHash'>;
 
 @Injectable()
@@ -32,7 +30,7 @@ export class UserService implements OnApplicationBootstrap {
           username: this.config.adminUsername,
           displayName: 'Administrator',
           email: null,
-          passwordHash: await bcrypt.hash(password, BCRYPT_ROUNDS),
+          passwordHash: await bcrypt.hash(password, this.config.bcryptRounds),
           roles: ['admin'],
           active: true,
         },
@@ -51,7 +49,10 @@ export class UserService implements OnApplicationBootstrap {
   /** The user if the password matches; undefined otherwise (same answer for unknown users). */
   async verify(username: string, password: string): Promise<UserEntity | undefined> {
     const user = await this.users.findWithPasswordHash(username.toLowerCase());
-    const hash = user?.passwordHash ?? '$2b$10$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva';
+    // An unknown user costs what a known one does (same rounds), so the answer's time tells nothing.
+    const hash =
+      user?.passwordHash ??
+      `$2b$${String(this.config.bcryptRounds).padStart(2, '0')}$invalidinvalidinvalidinvalidinvalidinvalidinvalidinva`;
     const matches = await bcrypt.compare(password, hash);
     return user && matches && user.active ? user : undefined;
   }
@@ -79,7 +80,7 @@ export class UserService implements OnApplicationBootstrap {
       username: input.username,
       displayName: input.displayName,
       email: input.email ?? null,
-      passwordHash: await bcrypt.hash(input.password, BCRYPT_ROUNDS),
+      passwordHash: await bcrypt.hash(input.password, this.config.bcryptRounds),
       roles: [...new Set(input.roles)],
       active: true,
     };
@@ -100,7 +101,7 @@ export class UserService implements OnApplicationBootstrap {
    */
   async update(actor: { readonly id: string }, id: string, input: UpdateUserDto): Promise<PublicUser> {
     const passwordHash =
-      input.password !== undefined ? await bcrypt.hash(input.password, BCRYPT_ROUNDS) : undefined;
+      input.password !== undefined ? await bcrypt.hash(input.password, this.config.bcryptRounds) : undefined;
     return this.users.withAdminChangeLock(async (manager) => {
       const user = await this.users.findById(id, manager);
       if (!user) throw new NotFoundError(`user ${id} does not exist`);

@@ -61,6 +61,8 @@ export function testEnv(
     JOB_LOCK_MS: '2000',
     WORKER_CONCURRENCY: '4',
     JWT_SECRET: TEST_JWT_SECRET,
+    // bcrypt's least cost: each test user's hash and every sign-in take a fraction of a millisecond.
+    BCRYPT_ROUNDS: '4',
     LOG_LEVEL: 'warn',
     SHUTDOWN_TIMEOUT_MS: '5000',
     ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
