@@ -32,14 +32,16 @@ export function configureApp(app: INestApplication): void {
   app.useGlobalPipes(new HostileInputPipe(), validationPipe);
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Release flow')
-      .setDescription('Release management: the release procedure run as BPMN flows')
-      .setVersion('0.1.0')
-      .addBearerAuth()
-      .build(),
-  );
+  // Built on the first request for it, not at every start.
+  const document = () =>
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Release flow')
+        .setDescription('Release management: the release procedure run as BPMN flows')
+        .setVersion('0.1.0')
+        .addBearerAuth()
+        .build(),
+    );
   SwaggerModule.setup(SWAGGER_PATH, app, document, { jsonDocumentUrl: 'api/docs-json' });
 }
