@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -20,14 +20,18 @@ export interface TokenSubject {
 /** Signs and checks access tokens (HS256 JWT with an expiry). */
 @Injectable()
 export class TokenService {
-  private readonly secret: string;
+  /**
+   * A key object, not the string: given a string, jsonwebtoken first tries it as a PEM public key and catches
+   * the failure, on every sign and check (about a millisecond each).
+   */
+  private readonly secret: KeyObject;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     if (config.jwtSecret) {
-      this.secret = config.jwtSecret;
+      this.secret = createSecretKey(Buffer.from(config.jwtSecret));
     } else {
       // Only the zero-setup start gets here (loadConfig requires JWT_SECRET with DATABASE_URL): one process.
-      this.secret = randomBytes(48).toString('base64url');
+      this.secret = createSecretKey(randomBytes(48));
       new Logger(TokenService.name).warn('JWT_SECRET is not set: tokens are signed with a per-process key');
     }
   }
