@@ -50,7 +50,7 @@ function esmPackages() {
 }
 
 const shared = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/cpu-environment.cjs',
   roots: ['<rootDir>/src', '<rootDir>/test'],
   transform: {
     '^.+\\.ts$': [

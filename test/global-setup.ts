@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Module from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import { POSTGRES_ADMIN_URL, REDIS_URL, TEMPLATE_DATABASE_ENV } from './support/test-env';
@@ -24,6 +26,11 @@ export default async function globalSetup(): Promise<void> {
     // One template per jest run, even when several projects each run this setup.
     if (!process.env[TEMPLATE_DATABASE_ENV]) {
       process.env[TEMPLATE_DATABASE_ENV] = await migratedTemplate(client);
+      // Where the test environment notes each file's CPU time for the slowest-files reporter.
+      process.env.TEST_CPU_LOG = join(
+        tmpdir(),
+        `release-flow-test-cpu-${randomBytes(5).toString('hex')}.jsonl`,
+      );
     }
   } finally {
     await client.end();
