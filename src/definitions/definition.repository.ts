@@ -46,13 +46,26 @@ export class DefinitionRepository {
   }
 
   /** The newest version of a key; `manager`: the caller's transaction, when there is one. */
+  /** The latest version of a process, without its XML. */
   async latest(
     key: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<ProcessDefinitionEntity | null> {
-    return manager
-      .getRepository(ProcessDefinitionEntity)
-      .findOne({ where: { key }, order: { version: 'DESC' } });
+    // Every column but the source: a start reads this, and the BPMN may be megabytes.
+    return manager.getRepository(ProcessDefinitionEntity).findOne({
+      select: {
+        id: true,
+        key: true,
+        version: true,
+        name: true,
+        checksum: true,
+        jobTypes: true,
+        deployedBy: true,
+        deployedAt: true,
+      },
+      where: { key },
+      order: { version: 'DESC' },
+    });
   }
 
   async insert(manager: EntityManager, fields: NewDefinition): Promise<ProcessDefinitionEntity> {
