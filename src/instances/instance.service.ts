@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { ConflictError, InvalidInputError, NotFoundError, UnprocessableError } from '../platform/errors.js';
 import { CLOCK, type Clock } from '../platform/clock.js';
 import { FaultInjector } from '../platform/fault-injector.js';
+import { withSavepoint } from '../platform/database/savepoint.js';
 import { assertSize, assertVariables } from './json-variables.js';
 import { DefinitionService } from '../definitions/definition.service.js';
 import type { ProcessDefinitionEntity } from '../definitions/process-definition.entity.js';
@@ -370,31 +371,31 @@ export class InstanceService {
         executionId: job.executionId,
         data: { jobId: job.id, jobType: job.jobType, errorCode, errorMessage: errorMessage.slice(0, 4000) },
       };
-      // A savepoint: when nothing catches the error, whatever the attempt wrote is undone before the incident.
-      await manager.query('SAVEPOINT throw_job_error');
+      // In a savepoint: when nothing catches the error, whatever the attempt wrote is undone before the incident.
       try {
-        job.status = 'completed';
-        job.result = { variables: input, outcome: { errorCode, errorMessage } } as JsonObject;
-        job.completedAt = new Date();
-        await this.advance(
-          manager,
-          instance,
-          {
-            type: 'throw',
-            elementId: job.elementId,
-            executionId: job.executionId,
-            errorCode,
-            errorMessage,
-            variables: input,
-          },
-          null,
-          { leading: [thrown] },
-        );
-        await this.jobs.save(manager, job);
+        await withSavepoint(manager, async () => {
+          job.status = 'completed';
+          job.result = { variables: input, outcome: { errorCode, errorMessage } } as JsonObject;
+          job.completedAt = new Date();
+          await this.advance(
+            manager,
+            instance,
+            {
+              type: 'throw',
+              elementId: job.elementId,
+              executionId: job.executionId,
+              errorCode,
+              errorMessage,
+              variables: input,
+            },
+            null,
+            { leading: [thrown] },
+          );
+          await this.jobs.save(manager, job);
+        });
         return 'caught';
       } catch (err) {
         if (!(err instanceof UnprocessableError)) throw err;
-        await manager.query('ROLLBACK TO SAVEPOINT throw_job_error');
         job.status = 'failed';
         job.error =
           `error code "${errorCode}" was thrown (${errorMessage}) but no error event catches it`.slice(
