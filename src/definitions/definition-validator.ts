@@ -29,6 +29,7 @@ export const SUPPORTED_ELEMENT_TYPES: ReadonlySet<string> = new Set([
   'bpmn:ReceiveTask',
   'bpmn:ScriptTask',
   'bpmn:BusinessRuleTask',
+  'bpmn:CallActivity',
   'bpmn:SubProcess',
   'bpmn:ExclusiveGateway',
   'bpmn:ParallelGateway',
@@ -210,6 +211,13 @@ export function validateProcess(
           fail(
             element.id,
             `${it}: form "${element.formKey}" does not exist: link one of the service's forms`,
+          );
+        break;
+      case 'bpmn:CallActivity':
+        if (!element.calledElement)
+          fail(
+            element.id,
+            `${it} calls no process: set "Process ID" under Called element (zeebe:calledElement processId); a FEEL process id is not run here`,
           );
         break;
       case 'bpmn:BusinessRuleTask':

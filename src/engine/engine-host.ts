@@ -30,7 +30,7 @@ export type EngineCommand =
   /** Wake the instance; the timers waiting in `due` (execution ids) have expired by the host's clock. */
   | { readonly type: 'wake'; readonly due?: readonly string[] };
 
-export type WaitKind = 'user-task' | 'service-task' | 'timer' | 'message' | 'signal' | 'other';
+export type WaitKind = 'user-task' | 'service-task' | 'timer' | 'message' | 'signal' | 'call' | 'other';
 
 /** An activity the instance is waiting in after a run. */
 export interface EngineWait {
@@ -311,7 +311,9 @@ class LiveEngine {
             ? 'message'
             : element?.signal
               ? 'signal'
-              : waitKind(api.type, element?.jobType, timed);
+              : element?.calledElement
+                ? 'call'
+                : waitKind(api.type, element?.jobType, timed);
           return { elementId: api.id, executionId, kind, expireAt: this.expiries.get(executionId) };
         });
     // Expiries of timers that no longer wait are of no use.

@@ -31,6 +31,8 @@ export interface ElementInfo {
   readonly script?: { readonly expression: string; readonly resultVariable?: string };
   /** The sub-process (or process) the element sits in. */
   readonly parentId?: string;
+  /** For call activities: the process the child instance runs (latest version) and what comes back. */
+  readonly calledElement?: { readonly processId: string; readonly propagateAllChildVariables: boolean };
   /** For business rule tasks: the decision they call (`zeebe:calledDecision`) and where its result goes. */
   readonly calledDecision?: { readonly decisionId: string; readonly resultVariable?: string };
   /** For message catch events and receive tasks: the message's name and its zeebe:subscription correlation key. */
@@ -86,6 +88,8 @@ export class BpmnParseError extends Error {}
  */
 export const engineElements = {
   ServiceTask: Elements.SignalTask,
+  // A call activity waits for its child instance, which the host starts and whose end completes it.
+  CallActivity: Elements.SignalTask,
   BusinessRuleTask: Elements.SignalTask,
   SendTask: Elements.SignalTask,
   ManualTask: Elements.Task,
@@ -234,6 +238,15 @@ function describe(element: ModdleElement): ElementInfo {
   const taskDefinition = find('zeebe:TaskDefinition');
   const zeebeScript = find('zeebe:Script');
   const calledDecision = find('zeebe:CalledDecision');
+  const called = find('zeebe:CalledElement');
+  const calledElement =
+    element.$type === 'bpmn:CallActivity' && typeof called?.processId === 'string' && called.processId.trim()
+      ? {
+          processId: called.processId.trim(),
+          // Camunda 8's default: every variable of the child comes back.
+          propagateAllChildVariables: called.propagateAllChildVariables !== false,
+        }
+      : undefined;
   const decision =
     element.$type === 'bpmn:BusinessRuleTask' && typeof calledDecision?.decisionId === 'string'
       ? {
@@ -335,6 +348,7 @@ function describe(element: ModdleElement): ElementInfo {
     message,
     signal,
     calledDecision: decision,
+    calledElement,
     script:
       typeof zeebeScript?.expression === 'string'
         ? {

@@ -54,6 +54,17 @@ export class InstanceRepository {
     return rows[0] ? instanceOf(rows[0]) : null;
   }
 
+  /** The running child instances a call activity of this instance started (all of them, or the one of a wait). */
+  async runningChildren(manager: EntityManager, parentId: string, executionIds?: readonly string[]) {
+    const rows: Array<{ id: string }> = await manager.query(
+      `SELECT id FROM process_instance
+        WHERE parent_instance_id = $1 AND status = 'running' AND ($2::varchar[] IS NULL OR parent_execution_id = ANY($2))
+        ORDER BY started_at`,
+      [parentId, executionIds ?? null],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Read without a lock. */
   async find(manager: EntityManager, instanceId: string): Promise<ProcessInstanceEntity | null> {
     return manager.getRepository(ProcessInstanceEntity).findOneBy({ id: instanceId });
@@ -63,8 +74,9 @@ export class InstanceRepository {
   async insertInstance(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void> {
     const [row]: Array<{ started_at: Date; updated_at: Date }> = await manager.query(
       `INSERT INTO process_instance (id, definition_id, process_key, business_key, status, end_status, engine_state,
-                                     variables, waits, read_only_variables, revision, ended_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING started_at, updated_at`,
+                                     variables, waits, read_only_variables, revision, ended_at, parent_instance_id,
+                                     parent_execution_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING started_at, updated_at`,
       [
         instance.id,
         instance.definitionId,
@@ -78,6 +90,8 @@ export class InstanceRepository {
         instance.readOnlyVariables,
         instance.revision,
         instance.endedAt,
+        instance.parentInstanceId ?? null,
+        instance.parentExecutionId ?? null,
       ],
     );
     instance.startedAt = row!.started_at;
@@ -211,7 +225,7 @@ export class InstanceRepository {
 
 /** The columns of process_instance as the entity reads them. */
 const INSTANCE_COLUMNS = `id, definition_id, process_key, business_key, status, end_status, engine_state, variables,
-  waits, read_only_variables, revision, started_at, ended_at, updated_at`;
+  waits, read_only_variables, revision, started_at, ended_at, updated_at, parent_instance_id, parent_execution_id`;
 
 interface InstanceRow {
   id: string;
@@ -228,6 +242,8 @@ interface InstanceRow {
   started_at: Date;
   ended_at: Date | null;
   updated_at: Date;
+  parent_instance_id: string | null;
+  parent_execution_id: string | null;
 }
 
 /** A row read with plain SQL as the entity: the hot path skips the ORM's hydration. */
@@ -247,6 +263,8 @@ function instanceOf(row: InstanceRow): ProcessInstanceEntity {
     startedAt: row.started_at,
     endedAt: row.ended_at,
     updatedAt: row.updated_at,
+    parentInstanceId: row.parent_instance_id,
+    parentExecutionId: row.parent_execution_id,
   });
 }
 

@@ -41,6 +41,8 @@ export interface StartOptions {
   readonly actor?: string | null;
   /** Start variables that tasks and jobs may not overwrite. */
   readonly readOnlyVariables?: readonly string[];
+  /** For a call activity's child: the calling instance and its wait. */
+  readonly parent?: { readonly instanceId: string; readonly executionId: string; readonly callDepth: number };
   /** The version to start, resolved by the caller; the latest of the process when not given. */
   readonly definition?: Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>;
 }
@@ -137,15 +139,24 @@ export class InstanceService {
       readOnlyVariables: [...(options.readOnlyVariables ?? [])],
       revision: 0,
       endedAt: null,
+      parentInstanceId: options.parent?.instanceId ?? null,
+      parentExecutionId: options.parent?.executionId ?? null,
     } satisfies Partial<ProcessInstanceEntity>);
     const started: HistoryRecord = {
       type: 'instance.started',
       actor: options.actor,
-      data: { processKey, version: definition.version, variables: input },
+      data: {
+        processKey,
+        version: definition.version,
+        variables: input,
+        ...(options.parent ? { parentInstanceId: options.parent.instanceId } : {}),
+      },
     };
     await this.advance(manager, instance, { type: 'start', variables: input }, options.actor ?? null, {
       leading: [started],
       isNew: true,
+      callDepth: options.parent?.callDepth ?? 0,
+      startedByParent: options.parent !== undefined,
     });
     return instance;
   }
@@ -307,44 +318,53 @@ export class InstanceService {
    * run out the job becomes an incident and the instance waits.
    */
   async failJob(jobId: string, error: string, attempt: number, final: boolean): Promise<void> {
-    await this.transaction(async (manager) => {
-      const instance = await this.repository.lockOfJob(manager, jobId);
-      const job = await this.jobs.find(manager, jobId);
-      if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return;
+    await this.transaction((manager) => this.failJobIn(manager, jobId, error, attempt, final));
+  }
 
-      job.error = error.slice(0, 4000);
-      const history: HistoryRecord[] = [
-        {
-          type: 'job.failed',
-          elementId: job.elementId,
-          executionId: job.executionId,
-          data: { jobId: job.id, jobType: job.jobType, attempt, error: job.error },
-        },
-      ];
-      if (final) {
-        job.status = 'failed';
-        const incident = await this.repository.insertIncident(manager, {
-          instanceId: instance.id,
-          jobId: job.id,
-          elementId: job.elementId,
-          jobType: job.jobType,
-          error: job.error,
-          attempts: attempt,
-          status: 'open',
-          resolvedAt: null,
-          resolvedBy: null,
-          comment: null,
-        });
-        history.push({
-          type: 'incident.created',
-          elementId: job.elementId,
-          executionId: job.executionId,
-          data: { incidentId: incident.id, jobType: job.jobType, error: job.error },
-        });
-      }
-      await this.jobs.save(manager, job);
-      await this.repository.appendHistory(manager, instance.id, history);
-    });
+  /** `failJob` inside the caller's transaction, under the instance's lock (an external worker's failure). */
+  async failJobIn(
+    manager: EntityManager,
+    jobId: string,
+    error: string,
+    attempt: number,
+    final: boolean,
+  ): Promise<void> {
+    const instance = await this.repository.lockOfJob(manager, jobId);
+    const job = await this.jobs.find(manager, jobId);
+    if (!instance || instance.status !== 'running' || !job || job.status !== 'pending') return;
+
+    job.error = error.slice(0, 4000);
+    const history: HistoryRecord[] = [
+      {
+        type: 'job.failed',
+        elementId: job.elementId,
+        executionId: job.executionId,
+        data: { jobId: job.id, jobType: job.jobType, attempt, error: job.error },
+      },
+    ];
+    if (final) {
+      job.status = 'failed';
+      const incident = await this.repository.insertIncident(manager, {
+        instanceId: instance.id,
+        jobId: job.id,
+        elementId: job.elementId,
+        jobType: job.jobType,
+        error: job.error,
+        attempts: attempt,
+        status: 'open',
+        resolvedAt: null,
+        resolvedBy: null,
+        comment: null,
+      });
+      history.push({
+        type: 'incident.created',
+        elementId: job.elementId,
+        executionId: job.executionId,
+        data: { incidentId: incident.id, jobType: job.jobType, error: job.error },
+      });
+    }
+    await this.jobs.save(manager, job);
+    await this.repository.appendHistory(manager, instance.id, history);
   }
 
   /**
@@ -358,77 +378,88 @@ export class InstanceService {
     errorMessage: string,
     variables: Record<string, unknown> = {},
   ): Promise<'caught' | 'incident' | 'duplicate'> {
+    return this.transaction((manager) =>
+      this.throwJobErrorIn(manager, jobId, errorCode, errorMessage, variables),
+    );
+  }
+
+  /** `throwJobError` inside the caller's transaction (run it through `transaction`: the relay hears of the commit). */
+  async throwJobErrorIn(
+    manager: EntityManager,
+    jobId: string,
+    errorCode: string,
+    errorMessage: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<'caught' | 'incident' | 'duplicate'> {
     const input = assertVariables(variables, this.config.variablesMaxBytes, 'variables');
-    return this.transaction(async (manager) => {
-      const instance = await this.repository.lockOfJob(manager, jobId);
-      if (!instance) throw new NotFoundError(`job ${jobId} does not exist`);
-      const job = await this.jobs.find(manager, jobId);
-      if (instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
-      assertWritable(instance, input, 'variables');
-      const thrown: HistoryRecord = {
-        type: 'job.error-thrown',
-        elementId: job.elementId,
-        executionId: job.executionId,
-        data: { jobId: job.id, jobType: job.jobType, errorCode, errorMessage: errorMessage.slice(0, 4000) },
-      };
-      // In a savepoint: when nothing catches the error, whatever the attempt wrote is undone before the incident.
-      try {
-        await withSavepoint(manager, async () => {
-          job.status = 'completed';
-          job.result = { variables: input, outcome: { errorCode, errorMessage } } as JsonObject;
-          job.completedAt = new Date();
-          await this.advance(
-            manager,
-            instance,
-            {
-              type: 'throw',
-              elementId: job.elementId,
-              executionId: job.executionId,
-              errorCode,
-              errorMessage,
-              variables: input,
-            },
-            null,
-            { leading: [thrown] },
-          );
-          await this.jobs.save(manager, job);
-        });
-        return 'caught';
-      } catch (err) {
-        if (!(err instanceof UnprocessableError)) throw err;
-        job.status = 'failed';
-        job.error =
-          `error code "${errorCode}" was thrown (${errorMessage}) but no error event catches it`.slice(
-            0,
-            4000,
-          );
-        job.result = null;
-        job.completedAt = null;
-        const incident = await this.repository.insertIncident(manager, {
-          instanceId: instance.id,
-          jobId: job.id,
-          elementId: job.elementId,
-          jobType: job.jobType,
-          error: job.error,
-          attempts: job.attempts,
-          status: 'open',
-          resolvedAt: null,
-          resolvedBy: null,
-          comment: null,
-        });
-        await this.jobs.save(manager, job);
-        await this.repository.appendHistory(manager, instance.id, [
-          thrown,
+    const instance = await this.repository.lockOfJob(manager, jobId);
+    if (!instance) throw new NotFoundError(`job ${jobId} does not exist`);
+    const job = await this.jobs.find(manager, jobId);
+    if (instance.status !== 'running' || !job || job.status !== 'pending') return 'duplicate';
+    assertWritable(instance, input, 'variables');
+    const thrown: HistoryRecord = {
+      type: 'job.error-thrown',
+      elementId: job.elementId,
+      executionId: job.executionId,
+      data: { jobId: job.id, jobType: job.jobType, errorCode, errorMessage: errorMessage.slice(0, 4000) },
+    };
+    // In a savepoint: when nothing catches the error, whatever the attempt wrote is undone before the incident.
+    try {
+      await withSavepoint(manager, async () => {
+        job.status = 'completed';
+        job.result = { variables: input, outcome: { errorCode, errorMessage } } as JsonObject;
+        job.completedAt = new Date();
+        await this.advance(
+          manager,
+          instance,
           {
-            type: 'incident.created',
+            type: 'throw',
             elementId: job.elementId,
             executionId: job.executionId,
-            data: { incidentId: incident.id, jobType: job.jobType, error: job.error },
+            errorCode,
+            errorMessage,
+            variables: input,
           },
-        ]);
-        return 'incident';
-      }
-    });
+          null,
+          { leading: [thrown] },
+        );
+        await this.jobs.save(manager, job);
+      });
+      return 'caught';
+    } catch (err) {
+      if (!(err instanceof UnprocessableError)) throw err;
+      job.status = 'failed';
+      job.error =
+        `error code "${errorCode}" was thrown (${errorMessage}) but no error event catches it`.slice(
+          0,
+          4000,
+        );
+      job.result = null;
+      job.completedAt = null;
+      const incident = await this.repository.insertIncident(manager, {
+        instanceId: instance.id,
+        jobId: job.id,
+        elementId: job.elementId,
+        jobType: job.jobType,
+        error: job.error,
+        attempts: job.attempts,
+        status: 'open',
+        resolvedAt: null,
+        resolvedBy: null,
+        comment: null,
+      });
+      await this.jobs.save(manager, job);
+      await this.repository.appendHistory(manager, instance.id, [
+        thrown,
+        {
+          type: 'incident.created',
+          elementId: job.elementId,
+          executionId: job.executionId,
+          data: { incidentId: incident.id, jobType: job.jobType, error: job.error },
+        },
+      ]);
+      return 'incident';
+    }
   }
 
   /** A timer's delayed job arrived: wake the instance so the engine completes every expired timer. */
@@ -524,6 +555,9 @@ export class InstanceService {
     const instance = await this.lockRunning(manager, instanceId);
     const previous = { variables: instance.variables, status: instance.status };
     this.engine.forget(instanceId);
+    // The instances its call activities started go first.
+    for (const childId of await this.repository.runningChildren(manager, instanceId))
+      await this.cancelIn(manager, childId, `the calling instance was cancelled: ${reason}`, actor);
     const openWaits = await this.openUserTaskWaits(manager, instanceId);
     const jobs = await this.jobs.pending(manager, instanceId);
     await this.notifyWaits(manager, {
@@ -632,7 +666,7 @@ export class InstanceService {
     instance: ProcessInstanceEntity,
     command: EngineCommand,
     actor: string | null,
-    options: { leading?: readonly HistoryRecord[]; isNew?: boolean; depth?: number } = {},
+    options: AdvanceOptions = {},
   ): Promise<EngineRun> {
     const process = await this.definitions.compiledFor(instance.definitionId, manager);
     const before = new Map((await this.storedWaits(manager, instance)).map((w) => [w.executionId, w]));
@@ -754,6 +788,9 @@ export class InstanceService {
     });
     await this.repository.appendHistory(manager, instance.id, history);
     for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance, previous);
+    followUps.push(
+      ...(await this.followCalls(manager, instance, process, run, before, closed, actor, options)),
+    );
     // A follow-up is one more command on the instance in this transaction (bounded: each consumes what asked for it).
     const depth = (options.depth ?? 0) + 1;
     for (const followUp of followUps) {
@@ -769,10 +806,103 @@ export class InstanceService {
           variables: followUp.variables,
         },
         null,
-        { leading: [followUp.history], depth },
+        {
+          leading: [followUp.history],
+          depth,
+          callDepth: options.callDepth,
+          startedByParent: options.startedByParent,
+        },
       );
     }
     return run;
+  }
+
+  /**
+   * Call activities after a pass: a call that opened starts its child instance (the latest version of the called
+   * process, with a copy of the variables); a call left another way (a boundary event) cancels its child; and when
+   * this instance is a child that just ended, its parent's call activity completes, with the child's variables
+   * unless the call says otherwise. A child that ends while it starts hands the completion back as a follow-up.
+   */
+  private async followCalls(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    process: CompiledProcess,
+    run: EngineRun,
+    before: ReadonlyMap<string, StoredWait>,
+    closed: readonly StoredWait[],
+    actor: string | null,
+    options: AdvanceOptions,
+  ): Promise<FollowUp[]> {
+    const followUps: FollowUp[] = [];
+    const left = closed.filter((w) => w.kind === 'call').map((w) => w.executionId);
+    if (left.length > 0) {
+      for (const childId of await this.repository.runningChildren(manager, instance.id, left))
+        await this.cancelIn(manager, childId, 'its call activity was left', actor);
+    }
+    for (const call of run.waits.filter((w) => w.kind === 'call' && !before.has(w.executionId))) {
+      const called = process.elements.get(call.elementId)?.calledElement;
+      if (!called) continue;
+      if ((options.callDepth ?? 0) >= MAX_CALL_DEPTH)
+        throw new UnprocessableError(
+          `${call.elementId}: call activities nest more than ${MAX_CALL_DEPTH} deep (does the process call itself?)`,
+        );
+      const child = await this.startIn(manager, called.processId, run.variables, {
+        businessKey: instance.businessKey,
+        actor,
+        parent: {
+          instanceId: instance.id,
+          executionId: call.executionId,
+          callDepth: (options.callDepth ?? 0) + 1,
+        },
+      });
+      const started: HistoryRecord = {
+        type: 'call.started',
+        elementId: call.elementId,
+        executionId: call.executionId,
+        data: { childInstanceId: child.id, processId: called.processId },
+      };
+      await this.repository.appendHistory(manager, instance.id, [started]);
+      if (child.status === 'completed')
+        followUps.push({
+          elementId: call.elementId,
+          executionId: call.executionId,
+          variables: called.propagateAllChildVariables ? child.variables : {},
+          history: { ...started, type: 'call.completed' },
+        });
+    }
+    if (run.finished && instance.parentInstanceId && !options.startedByParent)
+      await this.completeCall(manager, instance, actor);
+    return followUps;
+  }
+
+  /** A child instance ended in its own transaction: its parent's call activity completes (under the parent's lock). */
+  private async completeCall(manager: EntityManager, child: ProcessInstanceEntity, actor: string | null) {
+    const parent = await this.repository.lock(manager, child.parentInstanceId as string);
+    const wait = parent?.waits?.find((w) => w.executionId === child.parentExecutionId);
+    if (!parent || parent.status !== 'running' || !wait) return;
+    const parentProcess = await this.definitions.compiledFor(parent.definitionId, manager);
+    const called = parentProcess.elements.get(wait.elementId)?.calledElement;
+    await this.advance(
+      manager,
+      parent,
+      {
+        type: 'complete',
+        elementId: wait.elementId,
+        executionId: wait.executionId,
+        variables: called?.propagateAllChildVariables === false ? {} : child.variables,
+      },
+      actor,
+      {
+        leading: [
+          {
+            type: 'call.completed',
+            elementId: wait.elementId,
+            executionId: wait.executionId,
+            data: { childInstanceId: child.id, processId: child.processKey },
+          },
+        ],
+      },
+    );
   }
 
   private historyOf(process: CompiledProcess, run: EngineRun): HistoryRecord[] {
@@ -784,6 +914,22 @@ export class InstanceService {
     }));
   }
 }
+
+interface AdvanceOptions {
+  /** History records that come before the pass's own (what caused it). */
+  readonly leading?: readonly HistoryRecord[];
+  /** The instance is new: insert its row. */
+  readonly isNew?: boolean;
+  /** Follow-up passes chained so far in this transaction. */
+  readonly depth?: number;
+  /** Call activities above this instance. */
+  readonly callDepth?: number;
+  /** A child started by its parent's pass: when it ends at once, the parent completes the call itself. */
+  readonly startedByParent?: boolean;
+}
+
+/** How deep call activities may nest (a process calling itself is refused past it). */
+const MAX_CALL_DEPTH = 10;
 
 /** Passes a listener's follow-ups may chain in one transaction. */
 const MAX_FOLLOW_UPS = 20;

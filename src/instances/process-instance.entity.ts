@@ -1,3 +1,4 @@
+import type { WaitKind } from '../engine/index.js';
 import type { JsonObject } from '../platform/json.js';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
@@ -7,7 +8,7 @@ export type InstanceStatus = 'running' | 'completed' | 'cancelled';
 export interface StoredWait {
   readonly executionId: string;
   readonly elementId: string;
-  readonly kind: 'user-task' | 'service-task' | 'timer' | 'message' | 'signal' | 'other';
+  readonly kind: WaitKind;
   readonly jobId?: string;
 }
 
@@ -50,6 +51,13 @@ export class ProcessInstanceEntity {
   /** Incremented on every saved run: the history and the tests can see each change once. */
   @Column({ type: 'int', default: 0 })
   revision!: number;
+
+  /** For the child of a call activity: the instance that called it, and the call activity's wait there. */
+  @Column({ name: 'parent_instance_id', type: 'uuid', nullable: true })
+  parentInstanceId!: string | null;
+
+  @Column({ name: 'parent_execution_id', type: 'varchar', length: 255, nullable: true })
+  parentExecutionId!: string | null;
 
   @Column({ name: 'started_at', type: 'timestamptz', default: () => 'now()' })
   startedAt!: Date;

@@ -10,6 +10,7 @@ import { DecisionDefinitions1795810000000 } from './migrations/1795810000000-Dec
 import { InstanceWaits1795820000000 } from './migrations/1795820000000-InstanceWaits.js';
 import { Messages1795830000000 } from './migrations/1795830000000-Messages.js';
 import { SignalSubscriptions1795840000000 } from './migrations/1795840000000-SignalSubscriptions.js';
+import { CalledInstances1795860000000 } from './migrations/1795860000000-CalledInstances.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -28,6 +29,7 @@ export const migrations = [
   InstanceWaits1795820000000,
   Messages1795830000000,
   SignalSubscriptions1795840000000,
+  CalledInstances1795860000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { InstanceService } from '../../src/instances/instance.service';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/**
+ * A change process that calls an install process: the child is its own instance linked to its parent, the parent
+ * waits, the child's end completes the parent's call activity, cancelling the parent cancels the child. No
+ * workers run: the child's install job is reported by hand.
+ */
+describe('call activities', () => {
+  const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
+  const handlers = [{ jobType: 'test.install', handle: async () => ({}) }];
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(env, undefined, handlers);
+  });
+  afterAll(() => t.close());
+
+  const instances = () => t.get<InstanceService>(InstanceService);
+  const row = async (id: string) =>
+    (
+      await t.dataSource.query<
+        Array<{ status: string; variables: Record<string, unknown>; waits: Array<{ elementId: string }> }>
+      >('SELECT status, variables, waits FROM process_instance WHERE id = $1', [id])
+    )[0]!;
+  const childOf = async (parentId: string) => {
+    const [child] = await t.dataSource.query<Array<{ id: string; process_key: string; status: string }>>(
+      `SELECT id, process_key, status FROM process_instance WHERE parent_instance_id = $1 ORDER BY started_at LIMIT 1`,
+      [parentId],
+    );
+    if (!child) throw new Error(`instance ${parentId} has no child`);
+    return child;
+  };
+  const installJob = async (instanceId: string) => {
+    const [job] = await t.dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM job WHERE instance_id = $1 AND element_id = 'install' AND status = 'pending'`,
+      [instanceId],
+    );
+    return job!.id;
+  };
+
+  it('given a change that calls the install process, when the child ends, then the parent goes on with its variables, and a child that ends at once completes its call in the same step', async () => {
+    const parent = await instances().start(
+      'change-with-install',
+      { changeId: 'CHG-1' },
+      { businessKey: 'CHG-1' },
+    );
+    const child = await childOf(parent.id);
+    expect(child).toMatchObject({ process_key: 'install-child', status: 'running' });
+    expect((await row(child.id)).variables).toMatchObject({ changeId: 'CHG-1' });
+    expect((await row(parent.id)).waits.map((w) => w.elementId)).toEqual(['do-install']);
+
+    await instances().completeJob(await installJob(child.id), { installedVersion: '2.4.1' });
+
+    const done = await row(parent.id);
+    expect(done.status).toBe('completed');
+    expect(done.variables).toMatchObject({ installedVersion: '2.4.1' });
+    // note-child's own variable stays there: that call does not propagate its child's variables.
+    expect(done.variables).not.toHaveProperty('childOnly');
+    expect((await row(child.id)).status).toBe('completed');
+    const history = await t.dataSource.query<Array<{ type: string; element_id: string }>>(
+      `SELECT type, element_id FROM history_event WHERE instance_id = $1 AND type LIKE 'call.%' ORDER BY id`,
+      [parent.id],
+    );
+    expect(history.map((h) => `${h.type}:${h.element_id}`)).toEqual([
+      'call.started:do-install',
+      'call.completed:do-install',
+      'call.started:do-note',
+      'call.completed:do-note',
+    ]);
+  });
+
+  it('given a parent waiting for its child, when the parent is cancelled, then the child is cancelled with it and its job withdrawn', async () => {
+    const parent = await instances().start('change-with-install', {});
+    const child = await childOf(parent.id);
+    const job = await installJob(child.id);
+
+    await instances().transaction((manager) =>
+      instances().cancelIn(manager, parent.id, 'change withdrawn', 'admin'),
+    );
+
+    expect((await row(child.id)).status).toBe('cancelled');
+    const [{ status }] = await t.dataSource.query('SELECT status FROM job WHERE id = $1', [job]);
+    expect(status).toBe('cancelled');
+  });
+
+  it('given a child waiting, when the service restarts, then the child is completed afterwards and the parent still follows', async () => {
+    const parent = await instances().start('change-with-install', {});
+    const child = await childOf(parent.id);
+    await t.stop();
+    t = await startTestApp(env, t.resources, handlers);
+
+    await instances().completeJob(await installJob(child.id));
+
+    expect((await row(parent.id)).status).toBe('completed');
+  });
+});
