@@ -37,6 +37,7 @@ export const SUPPORTED_ELEMENT_TYPES: ReadonlySet<string> = new Set([
   'bpmn:EventBasedGateway',
   'bpmn:BoundaryEvent',
   'bpmn:IntermediateCatchEvent',
+  'bpmn:IntermediateThrowEvent',
   'bpmn:SequenceFlow',
 ]);
 
@@ -46,7 +47,14 @@ const SCRIPT_TYPES: ReadonlySet<string> = new Set(['bpmn:ScriptTask', 'zeebe:Scr
 /** What an end event may do besides ending its path: throw an error, or end the whole instance. */
 const END_EVENT_RESULTS: ReadonlySet<string> = new Set([
   'bpmn:ErrorEventDefinition',
+  'bpmn:EscalationEventDefinition',
   'bpmn:TerminateEventDefinition',
+]);
+
+/** What an intermediate throw event may do: jump through a link, or escalate (a plain one passes through). */
+const THROW_EVENT_RESULTS: ReadonlySet<string> = new Set([
+  'bpmn:LinkEventDefinition',
+  'bpmn:EscalationEventDefinition',
 ]);
 
 /** The longest process id and name the definition table stores. */
@@ -184,7 +192,7 @@ export function validateProcess(
         if (element.eventDefinitions.some((d) => !END_EVENT_RESULTS.has(d)))
           fail(
             element.id,
-            `${it} is ${triggers(element)} end event: the engine runs plain, error and terminate end events: remove its result or make it one of these`,
+            `${it} is ${triggers(element)} end event: the engine runs plain, error, escalation and terminate end events: remove its result or make it one of these`,
           );
         break;
       case 'bpmn:UserTask':
@@ -235,6 +243,13 @@ export function validateProcess(
         if (problem) fail(element.id, `${it} ${problem}`);
         break;
       }
+      case 'bpmn:IntermediateThrowEvent':
+        if (element.eventDefinitions.some((d) => !THROW_EVENT_RESULTS.has(d)))
+          fail(
+            element.id,
+            `${it} is ${triggers(element)} throw event: the engine runs plain, link and escalation throw events (a message is a send task's job here): make it one of these`,
+          );
+        break;
       case 'bpmn:ReceiveTask':
         if (!element.message)
           fail(
@@ -254,10 +269,14 @@ export function validateProcess(
               `${it} has no message: a message event waits for a message; choose one under Message`,
             );
         } else if (
-          element.type === 'bpmn:BoundaryEvent' &&
           element.eventDefinitions.length === 1 &&
-          element.eventDefinitions[0] === 'bpmn:ErrorEventDefinition'
+          (element.type === 'bpmn:IntermediateCatchEvent'
+            ? element.eventDefinitions[0] === 'bpmn:LinkEventDefinition'
+            : element.eventDefinitions[0] === 'bpmn:ErrorEventDefinition' ||
+              element.eventDefinitions[0] === 'bpmn:EscalationEventDefinition')
         ) {
+          // A link catch is where its throw jumps to; an error or escalation boundary catches what its reference
+          // names, or anything without one.
           // An error boundary catches the error its reference names, or any error without one.
         } else if (
           element.eventDefinitions.length === 1 &&

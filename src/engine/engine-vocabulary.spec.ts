@@ -77,6 +77,21 @@ describe.each([
     expect(approved.waits.map((w) => w.elementId)).toEqual(['remind']);
   });
 
+  it.each([
+    [false, ['prepared', 'prepare', 'done']],
+    [true, ['late', 'escalated', 'was-late']],
+  ])(
+    'given a link that jumps to the review and a sub-process that may escalate, when late is %s, then the path ends at %j',
+    async (late, path) => {
+      const process = await compileProcess(fixture('links-and-escalation.bpmn'));
+
+      const run = await apply(process, null, { type: 'start', variables: { late } });
+
+      expect(run.finished).toBe(true);
+      expect(ran(run)).toEqual(['start', 'go-review', 'review-here', 'prepare-start', 'late-q', ...path]);
+    },
+  );
+
   describe('errors', () => {
     let process: CompiledProcess;
     beforeAll(async () => {
