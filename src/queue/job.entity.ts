@@ -51,4 +51,16 @@ export class JobEntity {
 
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
   completedAt!: Date | null;
+
+  /** The external worker that activated the job last (POST /api/jobs/activate); null for the service's own. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  worker!: string | null;
+
+  /** Until when that worker holds it: past this, another activation may take it. */
+  @Column({ name: 'lease_until', type: 'timestamptz', nullable: true })
+  leaseUntil!: Date | null;
+
+  /** A job an external worker failed with retries left is not activated again before this. */
+  @Column({ name: 'retry_at', type: 'timestamptz', nullable: true })
+  retryAt!: Date | null;
 }

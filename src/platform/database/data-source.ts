@@ -10,6 +10,7 @@ import { DecisionDefinitions1795810000000 } from './migrations/1795810000000-Dec
 import { InstanceWaits1795820000000 } from './migrations/1795820000000-InstanceWaits.js';
 import { Messages1795830000000 } from './migrations/1795830000000-Messages.js';
 import { SignalSubscriptions1795840000000 } from './migrations/1795840000000-SignalSubscriptions.js';
+import { ExternalJobLeases1795850000000 } from './migrations/1795850000000-ExternalJobLeases.js';
 import { CalledInstances1795860000000 } from './migrations/1795860000000-CalledInstances.js';
 
 /**
@@ -29,6 +30,7 @@ export const migrations = [
   InstanceWaits1795820000000,
   Messages1795830000000,
   SignalSubscriptions1795840000000,
+  ExternalJobLeases1795850000000,
   CalledInstances1795860000000,
 ];
 
