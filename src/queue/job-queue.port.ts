@@ -27,3 +27,9 @@ export const JOB_QUEUE = Symbol('JOB_QUEUE');
 
 /** The queue of timers' wake-ups (service-task jobs have a queue per job type). */
 export const TIMER_QUEUE = 'timer';
+
+/**
+ * The PostgreSQL channel a transaction that creates jobs for external workers notifies (payload: the job type),
+ * delivered on commit: it wakes the long polls of POST /api/jobs/activate waiting for that type.
+ */
+export const JOB_CREATED_CHANNEL = 'job_created';

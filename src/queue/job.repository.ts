@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
 import type { JsonObject } from '../platform/json.js';
 import { JobEntity, type JobKind } from './job.entity.js';
-import { TIMER_QUEUE } from './job-queue.port.js';
+import { JobHandlerRegistry } from './job-handler.port.js';
+import { JOB_CREATED_CHANNEL, TIMER_QUEUE } from './job-queue.port.js';
 import type { OutboxMessage } from './outbox.repository.js';
 
 export interface NewJob {
@@ -36,6 +37,13 @@ export interface AttemptCount {
 export class JobRepository {
   private readonly written = new WeakMap<EntityManager, OutboxMessage[]>();
 
+  /**
+   * `handlers`: which service-task types the service works itself. Jobs of the other types are for external
+   * workers (POST /api/jobs/activate): they get no outbox message (nothing would consume it from the queue) and
+   * their commit notifies JOB_CREATED_CHANNEL instead. Without it every type is queued.
+   */
+  constructor(@Optional() @Inject(JobHandlerRegistry) private readonly handlers?: JobHandlerRegistry) {}
+
   /** A job and the outbox message that will put it on its queue after commit. */
   async insertJob(manager: EntityManager, instanceId: string, job: NewJob): Promise<JobEntity> {
     const [inserted] = await this.insertJobs(manager, instanceId, [job]);
@@ -49,7 +57,12 @@ export class JobRepository {
     jobs: readonly NewJob[],
   ): Promise<JobEntity[]> {
     if (jobs.length === 0) return [];
-    const rows = jobs.map((job) => ({ ...job, id: job.id ?? randomUUID(), messageId: randomUUID() }));
+    const rows = jobs.map((job) => ({
+      ...job,
+      id: job.id ?? randomUUID(),
+      messageId: randomUUID(),
+      queue: this.isExternal(job) ? null : queueOf(job),
+    }));
     const created: Array<{ id: string; created_at: Date }> = await manager.query(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(
@@ -65,6 +78,7 @@ export class JobRepository {
          INSERT INTO outbox (id, job_id, queue, due_at, max_attempts)
          SELECT input.message_id, jobs.id, input.queue, input.due_at, input.max_attempts
            FROM jobs JOIN input ON input.id = jobs.id
+          WHERE input.queue IS NOT NULL
        )
        SELECT id, created_at FROM jobs`,
       [
@@ -80,23 +94,31 @@ export class JobRepository {
             headers: job.headers,
             max_attempts: job.maxAttempts,
             due_at: job.dueAt,
-            queue: queueOf(job),
+            queue: job.queue,
           })),
         ),
       ],
     );
     const createdAt = new Map(created.map((row) => [row.id, new Date(row.created_at)]));
-    this.remember(
-      manager,
-      rows.map((job) => ({
+    const messages: OutboxMessage[] = [];
+    for (const job of rows) {
+      if (job.queue === null) continue;
+      messages.push({
         id: job.messageId,
         jobId: job.id,
-        queue: queueOf(job),
+        queue: job.queue,
         dueAt: job.dueAt,
         maxAttempts: job.maxAttempts,
-      })),
-    );
-    return rows.map(({ messageId: _messageId, ...job }) =>
+      });
+    }
+    this.remember(manager, messages);
+    // Only a batch with jobs for external workers pays this statement: the service's own types never do.
+    if (messages.length < rows.length) {
+      await this.notifyCreated(manager, [
+        ...new Set(rows.filter((job) => job.queue === null).map((job) => job.jobType)),
+      ]);
+    }
+    return rows.map(({ messageId: _messageId, queue: _queue, ...job }) =>
       Object.assign(new JobEntity(), {
         ...job,
         instanceId,
@@ -106,12 +128,22 @@ export class JobRepository {
         error: null,
         createdAt: createdAt.get(job.id) ?? new Date(),
         completedAt: null,
+        worker: null,
+        leaseUntil: null,
+        retryAt: null,
       } satisfies JobEntity),
     );
   }
 
-  /** Write an outbox message for a job (again, for a retry or a timer woken too early). */
+  /**
+   * Write an outbox message for a job (again, for a retry or a timer woken too early); a job for external workers
+   * gets none: its commit wakes the activations waiting for its type instead.
+   */
   async enqueue(manager: EntityManager, job: JobEntity): Promise<void> {
+    if (this.isExternal(job)) {
+      await this.notifyCreated(manager, [job.jobType]);
+      return;
+    }
     const message: OutboxMessage = {
       id: randomUUID(),
       jobId: job.id,
@@ -207,6 +239,18 @@ export class JobRepository {
     );
     const row = rows[0];
     return row ? { attempts: row.attempts, maxAttempts: row.max_attempts } : null;
+  }
+
+  /** A service-task job no handler of this service works: external workers activate it. */
+  isExternal(job: Pick<NewJob, 'kind' | 'jobType'>): boolean {
+    return job.kind === 'service-task' && this.handlers !== undefined && !this.handlers.has(job.jobType);
+  }
+
+  /** NOTIFY is transactional: the waiting activations hear of the jobs when (and only if) they commit. */
+  private async notifyCreated(manager: EntityManager, jobTypes: readonly string[]): Promise<void> {
+    await manager.query(`SELECT pg_notify('${JOB_CREATED_CHANNEL}', t) FROM unnest($1::text[]) AS t`, [
+      jobTypes,
+    ]);
   }
 
   /**
