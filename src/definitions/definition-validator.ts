@@ -39,6 +39,10 @@ export const SUPPORTED_ELEMENT_TYPES: ReadonlySet<string> = new Set([
   'bpmn:IntermediateCatchEvent',
   'bpmn:IntermediateThrowEvent',
   'bpmn:SequenceFlow',
+  // Data carry no behaviour here: drawn for the reader, passed over by the engine.
+  'bpmn:DataObject',
+  'bpmn:DataObjectReference',
+  'bpmn:DataStoreReference',
 ]);
 
 /** Element types that run code: never deployable, wherever they sit in the file. */
@@ -196,11 +200,7 @@ export function validateProcess(
           );
         break;
       case 'bpmn:UserTask':
-        if (element.candidateGroups.length === 0)
-          fail(
-            element.id,
-            `${it} has no candidate group: a user task needs a candidate group; set "Candidate groups" under Assignment to one of the roles (${roleList()})`,
-          );
+        // No candidate group or no form is run as it is (see processWarnings): only a wrong one is refused.
         for (const group of element.candidateGroups) {
           if (group.includes('='))
             fail(
@@ -210,12 +210,7 @@ export function validateProcess(
           else if (!KNOWN_GROUPS.has(group))
             fail(element.id, `${it}: candidate group "${group}" is not a role: use one of ${roleList()}`);
         }
-        if (!element.formKey)
-          fail(
-            element.id,
-            `${it} has no form: a user task needs a form key (zeebe:formDefinition); link one of the service's forms under Form`,
-          );
-        else if (!hasForm(element.formKey))
+        if (element.formKey && !hasForm(element.formKey))
           fail(
             element.id,
             `${it}: form "${element.formKey}" does not exist: link one of the service's forms`,
@@ -392,6 +387,18 @@ export function processWarnings(model: ProcessModel): FieldError[] {
   const warnings: FieldError[] = [];
   const raws = flowElementsById(model.moddleRoot, model.processId);
   for (const element of model.elements.values()) {
+    if (element.type === 'bpmn:UserTask') {
+      if (element.candidateGroups.length === 0)
+        warnings.push({
+          field: element.id,
+          message: `${the(element)} has no candidate group: only coordinators (project-manager) and administrators see it in their inbox; set "Candidate groups" under Assignment to one of the roles (${roleList()})`,
+        });
+      if (!element.formKey)
+        warnings.push({
+          field: element.id,
+          message: `${the(element)} has no form: it is completed with any JSON object of variables, unchecked; link one of the service's forms under Form to check what people enter`,
+        });
+    }
     const extensions = extensionValues(raws.get(element.id));
     for (const extension of extensions) {
       if (extension.$type === 'zeebe:IoMapping')

@@ -13,9 +13,7 @@ const RULES: ReadonlyArray<[file: string, errors: ReadonlyArray<[field: string, 
   ['unknown-element.bpmn', [['xml', /line 9, column 4: <bpmn:userTsak> .*unknown type <bpmn:UserTsak>/]]],
   ['duplicate-id.bpmn', [['review', /duplicate ID <review>/]]],
   ['dangling-reference.bpmn', [['f3', /targetRef "nowhere" names nothing in the file/]]],
-  ['user-task-without-candidate-group.bpmn', [['review', /needs a candidate group/]]],
   ['user-task-unknown-candidate-group.bpmn', [['review', /candidate group "release-wizards" is not a role/]]],
-  ['user-task-without-form.bpmn', [['review', /needs a form key/]]],
   ['user-task-unknown-form.bpmn', [['review', /form "no-such-form" does not exist/]]],
   ['service-task-without-job-type.bpmn', [['work', /needs a job type/]]],
   ['feel-condition-syntax.bpmn', [['f-approve', /FEEL syntax error/]]],
@@ -67,13 +65,16 @@ describe('definition validation rules', () => {
   it('lists every error of a file at once', async () => {
     const xml = fixture('gateway-flow-without-condition.bpmn')
       .replace('candidateGroups="project-manager"', 'candidateGroups="nobody"')
-      .replace('<zeebe:formDefinition formKey="release-assessment"/>', '');
+      .replace(
+        '<zeebe:formDefinition formKey="release-assessment"/>',
+        '<zeebe:formDefinition formKey="no-such-form"/>',
+      );
     const response = await postXml(t, xml);
     expect(response.status).toBe(400);
     expect(response.body.details).toEqual(
       expect.arrayContaining([
         { field: 'approve', message: expect.stringMatching(/"nobody" is not a role/) },
-        { field: 'approve', message: expect.stringMatching(/needs a form key/) },
+        { field: 'approve', message: expect.stringMatching(/form "no-such-form" does not exist/) },
         { field: 'f-reject', message: expect.stringMatching(/needs a condition/) },
       ]),
     );
@@ -119,6 +120,25 @@ describe('definition validation rules', () => {
     expect(response.body.warnings).toContainEqual({
       field: 'review',
       message: expect.stringMatching(/input\/output mappings are not applied/),
+    });
+  });
+
+  it.each([
+    [
+      'user-task-without-candidate-group.bpmn',
+      /has no candidate group: only coordinators \(project-manager\) and administrators see it/,
+    ],
+    [
+      'user-task-without-form.bpmn',
+      /has no form: it is completed with any JSON object of variables, unchecked/,
+    ],
+  ])('deploys %s, which the engine runs as it is, with advice on its user task', async (file, advice) => {
+    const response = await postXml(t, fixture(file), 'process-designer', '/validate');
+
+    expect(response.body.valid).toBe(true);
+    expect(response.body.warnings).toContainEqual({
+      field: 'review',
+      message: expect.stringMatching(advice),
     });
   });
 });
