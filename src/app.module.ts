@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from './config/app-config.js';
 import { DefinitionsApiModule } from './definitions/definitions-api.module.js';
+import { ExternalJobsApiModule } from './external-jobs/external-jobs-api.module.js';
 import { IdentityApiModule } from './identity/identity-api.module.js';
 import { InstancesApiModule } from './instances/instances-api.module.js';
 import { MessagesApiModule } from './messages/messages-api.module.js';
@@ -36,6 +37,7 @@ export class AppModule {
         ReleasesApiModule,
         MessagesApiModule,
         SignalsApiModule,
+        ExternalJobsApiModule,
         MonitoringModule,
         WebModule,
       ],

@@ -18,6 +18,8 @@ export interface AppConfig {
   /** How long a worker may hold a job before another worker takes it over (crash recovery). */
   readonly jobLockMs: number;
   readonly outboxPollMs: number;
+  /** Long polls of POST /api/jobs/activate: the longest wait a request may ask for, and the re-check interval. */
+  readonly jobActivation: { readonly maxWaitMs: number; readonly pollMs: number };
   /** ISO-8601 duration before an undecided emergency approval is escalated. */
   readonly escalationTimeout: string;
   readonly variablesMaxBytes: number;
@@ -269,6 +271,8 @@ const ENVIRONMENT = z
     JOB_BACKOFF_MS: integer(1000, 1, 3_600_000),
     JOB_LOCK_MS: integer(30_000, 1000, 3_600_000),
     OUTBOX_POLL_MS: integer(1000, 10, 600_000),
+    JOB_ACTIVATION_MAX_WAIT_MS: integer(60_000, 0, 600_000),
+    JOB_ACTIVATION_POLL_MS: integer(5_000, 10, 600_000),
     ESCALATION_TIMEOUT: matching(
       'PT30M',
       ISO_DURATION,
@@ -390,6 +394,7 @@ function toAppConfig(env: Environment): AppConfig {
     jobBackoffMs: env.JOB_BACKOFF_MS,
     jobLockMs: env.JOB_LOCK_MS,
     outboxPollMs: env.OUTBOX_POLL_MS,
+    jobActivation: { maxWaitMs: env.JOB_ACTIVATION_MAX_WAIT_MS, pollMs: env.JOB_ACTIVATION_POLL_MS },
     escalationTimeout: env.ESCALATION_TIMEOUT,
     variablesMaxBytes: env.VARIABLES_MAX_BYTES,
     feel: {

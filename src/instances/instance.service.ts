@@ -430,10 +430,7 @@ export class InstanceService {
       if (!(err instanceof UnprocessableError)) throw err;
       job.status = 'failed';
       job.error =
-        `error code "${errorCode}" was thrown (${errorMessage}) but no error event catches it`.slice(
-          0,
-          4000,
-        );
+        `error code "${errorCode}" was thrown (${errorMessage}) but no error event catches it`.slice(0, 4000);
       job.result = null;
       job.completedAt = null;
       const incident = await this.repository.insertIncident(manager, {
