@@ -151,6 +151,7 @@ export function validateProcess(
   };
 
   let startEvents = 0;
+  let messageStarts = 0;
   let scriptTaskFound = false;
   for (const element of model.elements.values()) {
     const it = the(element);
@@ -185,11 +186,23 @@ export function validateProcess(
       case 'bpmn:StartEvent':
         // The start events of a sub-process belong to it; the process's own are counted.
         if (element.parentId !== undefined && element.parentId !== model.processId) break;
+        if (
+          element.eventDefinitions.length === 1 &&
+          element.eventDefinitions[0] === 'bpmn:MessageEventDefinition'
+        ) {
+          messageStarts++;
+          if (!element.message)
+            fail(
+              element.id,
+              `${it} has no message: a message start event starts an instance per published message; choose one under Message`,
+            );
+          break;
+        }
         startEvents++;
         if (element.eventDefinitions.length > 0)
           fail(
             element.id,
-            `${it} is ${triggers(element)} start event: only a plain start event is supported (no message, timer or signal start): remove its trigger`,
+            `${it} is ${triggers(element)} start event: plain and message start events are run (no timer or signal start): remove its trigger`,
           );
         break;
       case 'bpmn:EndEvent':
@@ -340,10 +353,10 @@ export function validateProcess(
   if (!scriptTaskFound && [...model.elementTypes].some((type) => SCRIPT_TYPES.has(type))) {
     fail(model.processId, 'script tasks are not allowed: deployed processes must not run code');
   }
-  if (startEvents !== 1)
+  if (startEvents > 1 || (startEvents === 0 && messageStarts === 0))
     fail(
       model.processId,
-      `${processName} needs exactly one start event at its top level, this one has ${startEvents}: ${
+      `${processName} needs one plain start event at its top level (or message start events only), this one has ${startEvents}: ${
         startEvents === 0 ? 'add a start event' : 'keep one and remove the others'
       }`,
     );

@@ -21,7 +21,7 @@ export interface DefinitionVersion {
 /** The fields of a new definition version. */
 export type NewDefinition = Pick<
   ProcessDefinitionEntity,
-  'key' | 'version' | 'name' | 'checksum' | 'xml' | 'jobTypes' | 'deployedBy'
+  'key' | 'version' | 'name' | 'checksum' | 'xml' | 'jobTypes' | 'messageStarts' | 'deployedBy'
 >;
 
 /** All SQL of process definitions (`process_definition`). */
@@ -46,6 +46,20 @@ export class DefinitionRepository {
   }
 
   /** The newest version of a key; `manager`: the caller's transaction, when there is one. */
+  /** The latest version of every process that a message of this name starts (a message start event waits for it). */
+  async startedByMessage(
+    name: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<Array<Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>>> {
+    return manager.query(
+      `SELECT id, key, version FROM (
+         SELECT DISTINCT ON (process_key) id, process_key AS key, version, message_starts
+           FROM process_definition ORDER BY process_key, version DESC) latest
+        WHERE $1 = ANY(message_starts) ORDER BY key`,
+      [name],
+    );
+  }
+
   /** The latest version of a process, without its XML. */
   async latest(
     key: string,

@@ -112,6 +112,7 @@ export class DefinitionService {
         checksum: model.checksum,
         xml,
         jobTypes: [...model.jobTypes].sort(),
+        messageStarts: messageStartsOf(model),
         deployedBy,
       });
       return { definition, created: true, warnings };
@@ -147,6 +148,11 @@ export class DefinitionService {
     return definition;
   }
 
+  /** The latest versions that a message of this name starts (through a message start event). */
+  startedByMessage(name: string, manager?: EntityManager) {
+    return this.definitions.startedByMessage(name, manager);
+  }
+
   async list(): Promise<ProcessDefinitionEntity[]> {
     return this.definitions.listLatest();
   }
@@ -176,4 +182,14 @@ export class DefinitionService {
     }
     return compiled;
   }
+}
+
+/** The messages the top-level message start events of a process wait for. */
+function messageStartsOf(model: ProcessModel): string[] {
+  const names = new Set<string>();
+  for (const element of model.elements.values()) {
+    const topLevel = element.parentId === undefined || element.parentId === model.processId;
+    if (element.type === 'bpmn:StartEvent' && topLevel && element.message) names.add(element.message.name);
+  }
+  return [...names].sort();
 }

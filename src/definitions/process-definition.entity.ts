@@ -24,6 +24,10 @@ export class ProcessDefinitionEntity {
   @Column({ name: 'job_types', type: 'text', array: true, default: () => "'{}'" })
   jobTypes!: string[];
 
+  /** The message names its message start events wait for: a published message of one starts an instance. */
+  @Column({ name: 'message_starts', type: 'text', array: true, default: () => "'{}'" })
+  messageStarts!: string[];
+
   @Column({ name: 'deployed_by', type: 'varchar', length: 255, nullable: true })
   deployedBy!: string | null;
 

@@ -270,6 +270,29 @@ export class InstanceService {
     for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance, previous);
   }
 
+  /**
+   * A published message starts an instance through its message start event: the instance starts (its engine waits
+   * at that event) and the message is delivered to it at once, in the caller's transaction.
+   */
+  async startByMessage(
+    manager: EntityManager,
+    definition: Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>,
+    messageName: string,
+    variables: Record<string, unknown>,
+    record: (elementId: string) => HistoryRecord,
+  ): Promise<{ instance: ProcessInstanceEntity; elementId: string }> {
+    const instance = await this.startIn(manager, definition.key, {}, { definition });
+    const process = await this.definitions.compiledFor(definition.id, manager);
+    const start = instance.waits?.find((w) => {
+      const element = process.elements.get(w.elementId);
+      return element?.type === 'bpmn:StartEvent' && element.message?.name === messageName;
+    });
+    if (!start)
+      throw new UnprocessableError(`${definition.key} has no message start event for ${messageName}`);
+    await this.deliverMessage(manager, instance, start, variables, record(start.elementId));
+    return { instance, elementId: start.elementId };
+  }
+
   /** A worker finished a job: record it and continue the instance. A second report of the same job changes nothing. */
   async completeJob(
     jobId: string,

@@ -34,7 +34,8 @@ export class MessageSubscriptionsListener implements InstanceListener, OnModuleI
     const subscribe = [];
     for (const wait of change.openedWaits ?? []) {
       const message = wait.element?.message;
-      if (wait.kind !== 'message' || !message) continue;
+      // A message start event is not subscribed: the message that starts the instance is delivered to it at once.
+      if (wait.kind !== 'message' || !message || wait.element?.type === 'bpmn:StartEvent') continue;
       const correlationKey = this.correlationKey(wait.elementId, message.correlationKey, change.variables);
       await this.messages.lockKey(manager, message.name, correlationKey);
       const buffered = await this.messages.takeBuffered(

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DefinitionService } from '../definitions/definition.service.js';
 import { InstanceService } from '../instances/instance.service.js';
 import { assertVariables } from '../instances/index.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
@@ -36,6 +37,7 @@ export class MessageService {
   constructor(
     @Inject(MessageRepository) private readonly messages: MessageRepository,
     @Inject(InstanceService) private readonly instances: InstanceService,
+    @Inject(DefinitionService) private readonly definitions: DefinitionService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -134,8 +136,25 @@ export class MessageService {
       if (await this.messages.firstSubscription(manager, message.name, message.correlationKey))
         return undefined;
       await this.refuseDuplicate(manager, message);
-      const messageKey = await this.messages.insertMessage(manager, message, null);
-      return { messageKey, correlatedTo: null, buffered: message.timeToLiveMs > 0 };
+      // No instance waits for it: it starts one of each process whose message start event waits for its name.
+      const starts = await this.definitions.startedByMessage(message.name, manager);
+      let correlatedTo: PublishedMessage['correlatedTo'] = null;
+      for (const definition of starts) {
+        const { instance, elementId } = await this.instances.startByMessage(
+          manager,
+          definition,
+          message.name,
+          message.variables,
+          (startId) => ({
+            type: 'message.correlated',
+            elementId: startId,
+            data: { name: message.name, correlationKey: message.correlationKey, started: true },
+          }),
+        );
+        correlatedTo ??= { instanceId: instance.id, elementId };
+      }
+      const messageKey = await this.messages.insertMessage(manager, message, correlatedTo);
+      return { messageKey, correlatedTo, buffered: correlatedTo === null && message.timeToLiveMs > 0 };
     });
   }
 

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DefinitionsModule } from '../definitions/definitions.module.js';
 import { InstancesModule } from '../instances/instances.module.js';
 import { MessageRepository } from './message.repository.js';
 import { MessageService } from './message.service.js';
@@ -6,7 +7,7 @@ import { MessageSubscriptionsListener } from './message-subscriptions.listener.j
 
 /** Messages and their subscriptions: correlation of published messages to waiting instances. */
 @Module({
-  imports: [InstancesModule],
+  imports: [InstancesModule, DefinitionsModule],
   providers: [
     { provide: MessageRepository, useValue: new MessageRepository() },
     MessageService,

@@ -249,6 +249,23 @@ describe('messages', () => {
     expect(await messagesNamed('CHG-702')).toBe(0);
   });
 
+  it('given a process with a message start event, when its message is published, then each publish starts an instance with the message variables, waiting for its approval', async () => {
+    const first = await publish({
+      name: 'change-filed',
+      correlationKey: 'CHG-900',
+      variables: { changeId: 'CHG-900' },
+    });
+    const second = await publish({ name: 'change-filed', variables: { changeId: 'CHG-901' } });
+
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ correlatedTo: { elementId: 'filed' }, buffered: false });
+    const started = first.body.correlatedTo.instanceId as string;
+    expect(second.body.correlatedTo.instanceId).not.toBe(started);
+    expect((await row(started)).variables).toMatchObject({ changeId: 'CHG-900' });
+    expect(await waitingAt(started)).toEqual(['await-approval']);
+    expect(await subscriptions(started)).toEqual(['change-approved/CHG-900']);
+  });
+
   it('given a subscription, when the service restarts, then the subscription survives and a message published afterwards is delivered', async () => {
     const change = await startChange('CHG-600');
     await t.stop();

@@ -12,6 +12,7 @@ import { Messages1795830000000 } from './migrations/1795830000000-Messages.js';
 import { SignalSubscriptions1795840000000 } from './migrations/1795840000000-SignalSubscriptions.js';
 import { ExternalJobLeases1795850000000 } from './migrations/1795850000000-ExternalJobLeases.js';
 import { CalledInstances1795860000000 } from './migrations/1795860000000-CalledInstances.js';
+import { MessageStarts1795870000000 } from './migrations/1795870000000-MessageStarts.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -32,6 +33,7 @@ export const migrations = [
   SignalSubscriptions1795840000000,
   ExternalJobLeases1795850000000,
   CalledInstances1795860000000,
+  MessageStarts1795870000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
