@@ -33,7 +33,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The built service as `npm start` runs it: nothing configured but where Redis is and fast test timings. */
+/**
+ * The built service as `npm start` runs it: nothing configured but where Redis is, fast test timings and cheap
+ * password hashing.
+ */
 function spawnBuilt(entry: string, cwd: string, env: Record<string, string>): Service & { port: number } {
   const port = Number(env.PORT ?? 0);
   const child = spawn(process.execPath, [entry], {
@@ -45,6 +48,7 @@ function spawnBuilt(entry: string, cwd: string, env: Record<string, string>): Se
       OUTBOX_POLL_MS: '200',
       JOB_LOCK_MS: '2000',
       SHUTDOWN_TIMEOUT_MS: '5000',
+      BCRYPT_ROUNDS: '4',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,10 +8,14 @@ import { seedUsersOverHttp, type Tokens } from '../support/users';
 import { TestHttpPeer, TestSmtpServer } from '../workers/support/peers';
 import { peerEnv, removeDir, tempDir } from '../workers/support/worker-world';
 
-/** CHAOS_SEED replays a run (its choices; the timing of processes still varies); CHAOS_SECONDS runs longer. */
+/**
+ * CHAOS_SEED replays a run (its choices; the timing of processes still varies); CHAOS_SECONDS runs longer and
+ * CHAOS_RELEASES_PER_CLASS drives more releases (`npm run chaos`: 600 s, 10 of each). Inside `npm test` it is
+ * short: a few kills and the Redis restart.
+ */
 const SEED = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const CHAOS_MS = Number(process.env.CHAOS_SECONDS ?? 30) * 1000;
-const RELEASES_PER_CLASS = Number(process.env.CHAOS_RELEASES_PER_CLASS ?? 3);
+const CHAOS_MS = Number(process.env.CHAOS_SECONDS ?? 15) * 1000;
+const RELEASES_PER_CLASS = Number(process.env.CHAOS_RELEASES_PER_CLASS ?? 2);
 
 /** mulberry32: small, fast, and the same sequence for the same seed. */
 function seededRandom(seed: number): () => number {
@@ -94,8 +98,10 @@ describe('chaos: kills and a Redis restart under releases of every class', () =>
   };
 
   it('given 2 APIs and 2 workers, when processes are killed at random and Redis restarts once, then every release ends or waits at a task, each job took effect once, and there is no incident', async () => {
-    const apis = [await start('api'), await start('api')];
-    const workers = [await start('worker'), await start('worker')];
+    const [apis, workers] = await Promise.all([
+      Promise.all([start('api'), start('api')]),
+      Promise.all([start('worker'), start('worker')]),
+    ]);
     const tokens: Tokens = await seedUsersOverHttp(apis[0]!.url);
     const filer = new ReleaseDriver(apis[0]!.url, tokens);
     const releases: Array<{ id: string; instanceId: string; steps: number }> = [];
@@ -141,11 +147,14 @@ describe('chaos: kills and a Redis restart under releases of every class', () =>
       }
     };
 
-    /** Kill an API or a worker every few seconds and start a new one; kill Redis once, part-way. */
+    /**
+     * Kill an API or a worker every few seconds and start a new one; kill Redis once, part-way (past the end if
+     * restarting processes on a busy machine took the whole time).
+     */
     const unleash = async () => {
       const redisAt = Date.now() + CHAOS_MS * (0.3 + random() * 0.3);
       let redisRestarted = false;
-      while (Date.now() < chaosEnds) {
+      while (Date.now() < chaosEnds || !redisRestarted) {
         await pause(1500 + random() * 2500);
         if (!redisRestarted && Date.now() >= redisAt) {
           note('redis: SIGKILL');
@@ -164,7 +173,6 @@ describe('chaos: kills and a Redis restart under releases of every class', () =>
         pool[slot] = await start(kind);
         note(`${kind} ${slot}: restarted`);
       }
-      if (!redisRestarted) throw new Error('the run ended before Redis was restarted: raise CHAOS_SECONDS');
     };
 
     await Promise.all([unleash(), ...releases.map(drive)]);

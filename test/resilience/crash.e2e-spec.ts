@@ -77,8 +77,10 @@ describe('crash recovery', () => {
   });
 
   it('given a worker dies in the middle of its jobs, when another worker takes over, each job takes effect once and every release ends', async () => {
-    const api = await start({ env: { RUN_WORKERS: 'false' } });
-    const doomedWorker = await start({ entry: 'worker', env: { FAULT_INJECTION: 'in-job:notify' } });
+    const [api, doomedWorker] = await Promise.all([
+      start({ env: { RUN_WORKERS: 'false' } }),
+      start({ entry: 'worker', env: { FAULT_INJECTION: 'in-job:notify' } }),
+    ]);
     const driver = new ReleaseDriver(api.url, await seedUsersOverHttp(api.url));
     const releases = await Promise.all(
       [1, 2, 3].map((n) => driver.file('emergency', { title: `Hotfix ${n}` })),
@@ -125,7 +127,7 @@ describe('crash recovery', () => {
   });
 
   it('given two API processes, when both complete the same task at once, exactly one succeeds and the other gets 409', async () => {
-    const [first, second] = [await start({}), await start({ env: { RUN_WORKERS: 'false' } })];
+    const [first, second] = await Promise.all([start({}), start({ env: { RUN_WORKERS: 'false' } })]);
     const tokens = await seedUsersOverHttp(first.url);
     const release = await new ReleaseDriver(first.url, tokens).file('standard');
     const task = await new ReleaseDriver(first.url, tokens).openTask(release.id, 'assess-request');

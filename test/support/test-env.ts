@@ -19,8 +19,11 @@ export interface TestResources {
  */
 export const TEMPLATE_DATABASE_ENV = 'RELEASE_TEST_TEMPLATE_DB';
 
-/** PostgreSQL's duplicate_database: the test (e.g. a restored fixture) made its database itself. */
-const DUPLICATE_DATABASE = '42P04';
+/**
+ * The database is there already: the test made it itself (a restored fixture), or a service started beside
+ * this one copied it first (duplicate_database, or a unique violation when both copied at the same moment).
+ */
+const ALREADY_THERE = new Set(['42P04', '23505']);
 
 export function newTestResources(): TestResources {
   const suffix = randomBytes(5).toString('hex');
@@ -43,7 +46,7 @@ export async function withTestDatabase<T>(resources: TestResources, work: () => 
     try {
       await client.query(`CREATE DATABASE "${resources.databaseName}" TEMPLATE "${template}"`);
     } catch (err) {
-      if ((err as { code?: string }).code !== DUPLICATE_DATABASE) throw err;
+      if (!ALREADY_THERE.has((err as { code?: string }).code ?? '')) throw err;
     }
   });
   const hold = new Client({ connectionString: resources.databaseUrl });
