@@ -4,14 +4,16 @@ const path = require('node:path');
 /**
  * Jest runs TypeScript through swc; ESM-only packages in node_modules are compiled to CommonJS on demand.
  *
- * Two projects: `parallel` holds the files that are isolated (each makes its own database and queue prefix),
- * `serial` the ones that start child processes, an embedded PostgreSQL or a browser, which compete for ports,
- * CPU and the built `dist/`. `npm test` runs the first with several workers, then the second in band.
+ * Two projects: `parallel` holds the files that test the service in-process, each on its own database and
+ * queue prefix; `serial` the ones that run the built service (`dist/`, so only after `npm run build`) as child
+ * processes, the embedded start and the browser. `npm test` starts the first at once, beside the type check and
+ * lint, and the second once the build is done; both take several files at a time (every file has its own
+ * database, queue prefix, ports and folders).
  */
 const SERIAL = [
   '<rootDir>/test/browser/',
   '<rootDir>/test/embedded/',
-  '<rootDir>/test/ops/',
+  '<rootDir>/test/ops/graceful-shutdown.e2e-spec.ts',
   '<rootDir>/test/resilience/',
 ];
 
@@ -95,22 +97,17 @@ function pathsGivenAsProjects(argv) {
 
 const escapeRegex = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/**
- * A project's files narrowed to `paths` (files, folders or parts of a path, as on the command line); `within`
- * keeps the project's own folders.
- */
-function select(project, paths, suffix, within = '') {
+/** A project's files narrowed to `paths` (files, folders or parts of a path, as on the command line). */
+function select(project, paths, suffix) {
   if (paths.length === 0) return project;
   const { testMatch: _all, ...rest } = project;
-  const keep = within ? `^(?=.*${within})` : '';
   return {
     ...rest,
-    testRegex: paths.map((p) => `${keep}.*${escapeRegex(p.replace(/^\.\//, ''))}(.*${suffix})?$`),
+    testRegex: paths.map((p) => `.*${escapeRegex(p.replace(/^\.\//, ''))}(.*${suffix})?$`),
   };
 }
 
 const givenPaths = pathsGivenAsProjects(process.argv);
-const SERIAL_DIRS = `/test/(${SERIAL.map((dir) => dir.split('/')[2]).join('|')})/`;
 
 module.exports = {
   projects: [
@@ -120,10 +117,13 @@ module.exports = {
       '\\.(e2e-)?spec\\.ts',
     ),
     select(
-      { ...shared, displayName: 'serial', testMatch: SERIAL.map((dir) => `${dir}**/*.e2e-spec.ts`) },
+      {
+        ...shared,
+        displayName: 'serial',
+        testMatch: SERIAL.map((entry) => (entry.endsWith('/') ? `${entry}**/*.e2e-spec.ts` : entry)),
+      },
       givenPaths,
       '\\.e2e-spec\\.ts',
-      SERIAL_DIRS,
     ),
   ],
   // A global option: jest ignores it inside a project.

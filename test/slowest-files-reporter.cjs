@@ -6,7 +6,7 @@ const { existsSync, readFileSync, rmSync } = require('node:fs');
  */
 class SlowestFilesReporter {
   constructor(_globalConfig, options = {}) {
-    this.count = options.count ?? 8;
+    this.count = Number(process.env.SLOWEST_FILES ?? options.count ?? 8);
   }
 
   onRunComplete(_contexts, results) {
