@@ -134,7 +134,7 @@ export async function checkDefinition(
       else
         warnings.push({
           field: task.id,
-          message: `${the(task)}: no built-in handler carries out ${type}: its jobs wait on the queue "${task.jobType}" for an external job worker`,
+          message: `${the(task)}: no built-in handler carries out ${type}: its jobs wait for an external job worker (POST /api/jobs/activate with type "${task.jobType}")`,
         });
     }
     warnings.push(...processWarnings(model));

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { InstanceService } from '../../src/instances/instance.service';
-import { JobEntity } from '../../src/queue/job.entity';
 import { ReleaseDriver } from '../support/release-driver';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { eventually, REDIS_URL } from '../support/test-env';
 import { fixture, storedDefinitions } from './definitions-support';
 
 /** A fixture as the bytes a designer uploads (some are not UTF-8). */
@@ -195,36 +192,25 @@ describe('deploy feedback for process designers', () => {
   });
 
   describe('service tasks for external job workers', () => {
-    it('given a job type no handler here carries out, when deployed, then it deploys with a warning naming the task and the type, and a started instance leaves its job on the queue named after the type', async () => {
+    it('given a job type no handler here carries out, when deployed, then it deploys with a warning naming the task and the type, and the job of a started instance waits for an external worker to activate it', async () => {
       const response = await driver.deploy(bytesOf('unknown-job-type.bpmn'));
 
       expect(response.status).toBe(201);
       expect(response.body.warnings).toContainEqual({
         field: 'teleport',
         message:
-          'the service task "teleport": no built-in handler carries out job type "teleport.package": its jobs wait on the queue "teleport.package" for an external job worker',
+          'the service task "teleport": no built-in handler carries out job type "teleport.package": its jobs wait for an external job worker (POST /api/jobs/activate with type "teleport.package")',
       });
 
       const instance = await t.get<InstanceService>(InstanceService).start('unknown-job-type', {});
-      const job = await eventually(
-        () =>
-          t.dataSource
-            .getRepository(JobEntity)
-            .findOneBy({ instanceId: instance.id, jobType: 'teleport.package' }),
-        { what: 'the job row' },
+      const activated = await driver.call(
+        'POST',
+        '/api/jobs/activate',
+        { type: 'teleport.package', worker: 'teleporter', timeoutMs: 60_000, maxJobs: 1 },
+        'process-designer',
       );
-      expect(job).toMatchObject({ elementId: 'teleport', status: 'pending' });
-      const queue = new Queue('teleport.package', {
-        connection: { url: REDIS_URL },
-        prefix: t.config.queuePrefix,
-      });
-      try {
-        await eventually(async () => (await queue.getJobCounts('wait')).wait === 1, {
-          what: 'the queued job',
-        });
-      } finally {
-        await queue.close();
-      }
+      expect(activated.status).toBe(200);
+      expect(JSON.stringify(activated.body)).toContain(instance.id);
     });
 
     it('given a built-in job type, when deployed, then no warning sends it to external workers', async () => {
