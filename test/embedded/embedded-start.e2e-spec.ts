@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath } from '../../src/platform/embedded/child-redis';
+import { freePort } from '../support/child-service';
 import { EMERGENCY_HAPPY_PATH, ReleaseDriver } from '../support/release-driver';
 import { eventually } from '../support/test-env';
 import { seedUsersOverHttp } from '../support/users';
@@ -20,17 +20,6 @@ interface Service {
   readonly url: string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output(): string;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 /**
@@ -104,6 +93,8 @@ describe('zero-setup start', () => {
       await eventually(
         async () => {
           if (service.child.exitCode !== null) throw new Error('the service exited');
+          // Its own line first: whatever else answers on the port is not this service.
+          if (!service.output().includes(`listening on port ${service.port}`)) return false;
           const response = await fetch(`${service.url}/health/ready`).catch(() => undefined);
           return response?.ok;
         },

@@ -15,14 +15,27 @@ export interface ChildService {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/**
+ * Ports for child processes come from below the kernel's ephemeral range (32768-60999 on Linux), at random:
+ * a port the kernel handed out for listen(0) could go, before the child binds it, to the next outgoing
+ * connection or to another file's listen(0), and test files run side by side.
+ */
+const CHILD_PORTS = { from: 20_000, to: 32_767 };
+
+/** A port nothing listens on now, for a child process to take. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; ; attempt += 1) {
+    const port = CHILD_PORTS.from + Math.floor(Math.random() * (CHILD_PORTS.to - CHILD_PORTS.from + 1));
+    if (await canListen(port)) return port;
+    if (attempt === 50) throw new Error(`no free port between ${CHILD_PORTS.from} and ${CHILD_PORTS.to}`);
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '0.0.0.0', () => server.close(() => resolve(true)));
   });
 }
 
@@ -81,6 +94,8 @@ async function start(
         async () => {
           if (child.exitCode !== null || child.signalCode !== null)
             throw new Error(`service exited:\n${output}`);
+          // Its own line first: whatever else answers on the port is not this child.
+          if (!output.includes(`listening on port ${port}`)) return false;
           const response = await fetch(`${service.url}/health/ready`).catch(() => undefined);
           return response?.ok;
         },
