@@ -98,7 +98,7 @@ describe('zero-setup start', () => {
           const response = await fetch(`${service.url}/health/ready`).catch(() => undefined);
           return response?.ok;
         },
-        { timeoutMs: 40_000, intervalMs: 100, what: 'the zero-setup service to be ready' },
+        { timeoutMs: 90_000, intervalMs: 100, what: 'the zero-setup service to be ready' },
       );
     } catch (err) {
       throw new Error(`${String(err)}\n${service.output()}`, { cause: err });
