@@ -76,6 +76,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LOGIN_MAX_ATTEMPTS: '0' })).toThrow(/LOGIN_MAX_ATTEMPTS must be an integer/);
   });
 
+  it('lets a request wait 5 s for a pooled database connection by default, and takes 100 ms to 10 minutes', () => {
+    expect(loadConfig({}).databasePoolTimeoutMs).toBe(5000);
+    expect(loadConfig({ DATABASE_POOL_TIMEOUT_MS: '30000' }).databasePoolTimeoutMs).toBe(30_000);
+    expect(() => loadConfig({ DATABASE_POOL_TIMEOUT_MS: '50' })).toThrow(
+      /DATABASE_POOL_TIMEOUT_MS must be an integer from 100 to 600000/,
+    );
+  });
+
   it('hashes passwords at bcrypt cost 10 by default, and takes 4 to 15', () => {
     expect(loadConfig({}).bcryptRounds).toBe(10);
     expect(loadConfig({ BCRYPT_ROUNDS: '4' }).bcryptRounds).toBe(4);

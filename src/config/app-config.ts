@@ -4,6 +4,8 @@ import { z } from 'zod';
 export interface AppConfig {
   /** Unset: the zero-setup start, an embedded PostgreSQL (PGlite) under ./data/pg for this process only (src/embedded). */
   readonly databaseUrl: string | undefined;
+  /** How long a request waits for one of the pool's connections before it fails with 503. */
+  readonly databasePoolTimeoutMs: number;
   /** In the zero-setup start, a loopback URL where nothing answers gets a child redis-server (src/embedded). */
   readonly redisUrl: string;
   readonly port: number;
@@ -256,6 +258,7 @@ const oneOf = <const T extends readonly string[]>(fallback: T[number], values: T
 const ENVIRONMENT = z
   .object({
     DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+    DATABASE_POOL_TIMEOUT_MS: integer(5000, 100, 600_000),
     REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     PORT: integer(3000, 0, 65535),
     QUEUE_PREFIX: matching(
@@ -384,6 +387,7 @@ function toAppConfig(env: Environment): AppConfig {
     url ? { url, token } : undefined;
   return {
     databaseUrl: env.DATABASE_URL,
+    databasePoolTimeoutMs: env.DATABASE_POOL_TIMEOUT_MS,
     redisUrl: env.REDIS_URL,
     port: env.PORT,
     queuePrefix: env.QUEUE_PREFIX,

@@ -80,7 +80,12 @@ export class PlatformModule {
           useFactory: async () => {
             if (config.databaseUrl === undefined) return embeddedDataSource(entities);
             await ensureDatabase(config.databaseUrl);
-            const dataSource = createDataSource(config.databaseUrl, entities);
+            const dataSource = createDataSource(
+              config.databaseUrl,
+              entities,
+              undefined,
+              config.databasePoolTimeoutMs,
+            );
             await dataSource.initialize();
             await migrate(dataSource);
             return dataSource;

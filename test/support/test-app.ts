@@ -63,6 +63,8 @@ export function testEnv(
     JWT_SECRET: TEST_JWT_SECRET,
     // bcrypt's least cost: each test user's hash and every sign-in take a fraction of a millisecond.
     BCRYPT_ROUNDS: '4',
+    // Bursts (50 filings at once) wait for a pooled connection while other files load both cores.
+    DATABASE_POOL_TIMEOUT_MS: '30000',
     LOG_LEVEL: 'warn',
     SHUTDOWN_TIMEOUT_MS: '5000',
     ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,

@@ -39,8 +39,16 @@ export const migrations = [
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
 const CONNECT_TIMEOUT_MS = 5000;
 
-/** `entities` may be empty where only migrations run (they are plain SQL). */
-export function createDataSource(databaseUrl: string, entities: EntityList, poolSize = 10): DataSource {
+/**
+ * `entities` may be empty where only migrations run (they are plain SQL); `connectTimeoutMs` is how long a
+ * request waits for a pooled connection (DATABASE_POOL_TIMEOUT_MS) before it fails.
+ */
+export function createDataSource(
+  databaseUrl: string,
+  entities: EntityList,
+  poolSize = 10,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
+): DataSource {
   return new DataSource({
     type: 'postgres',
     url: databaseUrl,
@@ -50,7 +58,7 @@ export function createDataSource(databaseUrl: string, entities: EntityList, pool
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: ['error'],
-    extra: { max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+    extra: { max: poolSize, connectionTimeoutMillis: connectTimeoutMs },
   });
 }
 
