@@ -27,6 +27,27 @@ export interface OpenStep {
   oldestAgeHours: number;
 }
 
+/**
+ * What each measure means (release-procedure: process measures), returned with the numbers so that whoever
+ * reads them reads the same definitions. A release counts in the period it was filed in.
+ */
+export const STATISTICS_DEFINITIONS = {
+  releases: 'releases filed in the period, whatever their status',
+  ended:
+    'releases that ended closed or rolled-back: the ones that went to installation; rejected and cancelled ones count in no rate',
+  successRate:
+    'closed / ended: the change went live and the release was closed, also when an installation was rolled back, the change re-executed (5.3.6) and then closed',
+  rollbackRate:
+    'rolled back at least once / ended: whether the release then ended rolled back or was re-executed and closed',
+  emergencyRatio: 'emergency releases / releases',
+  onTimeRate:
+    'installed at or before the planned time / releases with both an install time and a planned time (the plan’s end, else its start, else the request’s planned time)',
+  meanLeadTimeHours: 'mean hours from filing to closing, over closed releases',
+  p90LeadTimeHours: '90th percentile of the hours from filing to closing, over closed releases',
+  firstPassTestRate: 'releases whose first test report passed / releases with a test report',
+  openByStep: 'releases in progress by the step they wait in, with their age since filing in hours',
+} as const;
+
 /** Release search and the process measures (发布信息统计), computed in SQL over the records. */
 @Injectable()
 export class ReleaseQueryService {
@@ -37,9 +58,13 @@ export class ReleaseQueryService {
   }
 
   /** The process measures per period; rates are fractions 0..1, null where nothing counts towards them. */
-  async statistics(
-    filter: StatisticsQueryDto,
-  ): Promise<{ from: string; to: string; periods: PeriodStatistics[]; openByStep: OpenStep[] }> {
+  async statistics(filter: StatisticsQueryDto): Promise<{
+    from: string;
+    to: string;
+    periods: PeriodStatistics[];
+    openByStep: OpenStep[];
+    definitions: typeof STATISTICS_DEFINITIONS;
+  }> {
     const to = filter.to ? new Date(filter.to) : new Date();
     const from = filter.from ? new Date(filter.from) : new Date(to.getTime() - 365 * 24 * 3600 * 1000);
     if (from >= to)
@@ -77,6 +102,7 @@ export class ReleaseQueryService {
         averageAgeHours: Number(o.average_age_hours),
         oldestAgeHours: Number(o.oldest_age_hours),
       })),
+      definitions: STATISTICS_DEFINITIONS,
     };
   }
 }

@@ -119,7 +119,7 @@ export class ReleaseRepository {
     return paginate(query, filter);
   }
 
-  /** The process measures per period, as rows of SQL values (the query service shapes them). */
+  /** The process measures per period, as rows of SQL values (the query service shapes them and defines them). */
   async statisticsByPeriod(scope: StatisticsScope): Promise<Array<Record<string, string | number | null>>> {
     const period =
       scope.groupBy === 'range'
@@ -143,7 +143,7 @@ export class ReleaseRepository {
        SELECT period,
          count(*)::int AS releases,
          count(*) FILTER (WHERE status IN ('closed', 'rolled-back'))::int AS ended,
-         round(avg(CASE WHEN status = 'closed' AND NOT rolled_back THEN 1.0 ELSE 0.0 END)
+         round(avg(CASE WHEN status = 'closed' THEN 1.0 ELSE 0.0 END)
            FILTER (WHERE status IN ('closed', 'rolled-back')), 4)::float AS success_rate,
          round(avg(CASE WHEN rolled_back THEN 1.0 ELSE 0.0 END) FILTER (WHERE status IN ('closed', 'rolled-back')), 4)::float
            AS rollback_rate,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { CLOCK, type Clock } from '../platform/clock.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../platform/errors.js';
 import { InstanceService } from '../instances/instance.service.js';
 import { ProcessInstanceService } from '../instances/process-instance.service.js';
@@ -29,6 +30,7 @@ export class ReleaseService implements OnModuleInit {
     @Inject(InstanceService) private readonly instances: InstanceService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ProcessInstanceService) private readonly processInstances: ProcessInstanceService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
@@ -141,7 +143,14 @@ export class ReleaseService implements OnModuleInit {
       changes.plannedAt = new Date(planned);
     if (v.installResult === 'success' && !release.installedAt) {
       const reported = text(v.installedAt) ? new Date(v.installedAt as string) : undefined;
-      changes.installedAt = reported && !Number.isNaN(reported.getTime()) ? reported : new Date();
+      const now = this.clock.now();
+      // A future install time would count as on time whatever happens: refused, and the pass with it.
+      if (reported && reported.getTime() > now.getTime()) {
+        throw new InvalidInputError(`installedAt ${reported.toISOString()} is in the future`, [
+          { field: 'installedAt', message: `must not be after now (${now.toISOString()})` },
+        ]);
+      }
+      changes.installedAt = reported && !Number.isNaN(reported.getTime()) ? reported : now;
     }
     if (text(v.rollbackCause) && !release.rolledBack) changes.rolledBack = true;
     if (instance.status !== 'running' && release.status === 'in-progress') {

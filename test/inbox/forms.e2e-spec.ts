@@ -209,7 +209,7 @@ describe('forms', () => {
       ['build-package', {}],
       ['test-release', { testResult: 'pass' }],
       ['authorise-deployment', { deploymentDecision: 'approve' }],
-      ['install-release', { installResult: 'success', installedAt: '2026-12-01T21:00:00Z' }],
+      ['install-release', { installResult: 'success', installedAt: '2026-11-01T21:00:00Z' }],
       ['check-configuration', { configurationVerified: true }],
       ['write-release-report', {}],
       ['archive-release', {}],

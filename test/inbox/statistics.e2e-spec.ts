@@ -34,7 +34,10 @@ describe('statistics', () => {
     await walk.step(release.id, 'archive-release');
   }
 
-  /** A, B: closed first time; C: closed after a failed test; D: rolled back; E: emergency closed; F: rejected; G: open at test-release. */
+  /**
+   * A, B: closed first time; C: closed after a failed test; D: rolled back; E: emergency closed; F: rejected;
+   * G: open at test-release; H: rolled back, re-executed (5.3.6) and closed, filed the year before the others.
+   */
   const SCENARIOS: Record<
     string,
     {
@@ -119,6 +122,23 @@ describe('statistics', () => {
         await walk.task(release.id, 'test-release');
       },
     },
+    H: {
+      cls: 'standard',
+      source: 'software',
+      run: async (release) => {
+        await toTest(release);
+        await walk.step(release.id, 'test-release', pass);
+        await authoriseAndInstall(release, 'failure');
+        await walk.step(release.id, 'record-rollback-cause', {
+          rollbackCause: 'schema migration timed out',
+          reExecute: true,
+        });
+        await walk.step(release.id, 'build-package');
+        await walk.step(release.id, 'test-release', pass);
+        await authoriseAndInstall(release, 'success');
+        await closeStandard(release);
+      },
+    },
   };
   const ENDS: Record<string, string> = {
     A: 'closed',
@@ -128,6 +148,7 @@ describe('statistics', () => {
     E: 'closed',
     F: 'rejected',
     G: 'in-progress',
+    H: 'closed',
   };
 
   /** The times the records are set to: lead times 24 h, 48 h, 96 h, (D rolled back), 6 h; A, C on time; B, E late. */
@@ -167,6 +188,12 @@ describe('statistics', () => {
     },
     F: { created: '2025-06-10T00:00Z', closed: '2025-06-10T05:00Z', planned: null, installed: null },
     G: { created: '2025-12-01T00:00Z', closed: null, planned: '2025-12-20T00:00Z', installed: null },
+    H: {
+      created: '2024-03-01T00:00Z',
+      closed: '2024-03-03T00:00Z',
+      planned: '2024-03-02T00:00Z',
+      installed: '2024-03-02T12:00Z',
+    },
   };
 
   beforeAll(async () => {
@@ -205,6 +232,7 @@ describe('statistics', () => {
       ['release E', 'closed', false, true],
       ['release F', 'rejected', false, false],
       ['release G', 'in-progress', false, false],
+      ['release H', 'closed', true, true],
     ]);
     // The plan's end is the planned time; without a plan (emergency, rejected), the request's.
     const planned = Object.fromEntries(rows.map((row) => [row.title, row.planned_at?.toISOString()]));
@@ -216,10 +244,10 @@ describe('statistics', () => {
     expect(stats.periods).toEqual([
       expect.objectContaining({
         period: '2026',
-        releases: 7,
-        ended: 5,
-        successRate: 0.8,
-        rollbackRate: 0.2,
+        releases: 8,
+        ended: 6,
+        successRate: 0.8333,
+        rollbackRate: 0.3333,
         onTimeRate: 1,
       }),
     ]);
@@ -395,6 +423,26 @@ describe('statistics', () => {
         '2025-Q2,4,3,0.6667,0.3333,0.25,0.5,51,87,0.6667',
         '2025-Q4,1,0,,,0,,,,',
       ]);
+    });
+
+    it('given a release rolled back, re-executed and closed, then it counts as a success and as a rollback', async () => {
+      const stats = await get({ from: '2024-01-01T00:00:00Z', to: YEAR, groupBy: 'month' });
+      expect(stats.periods).toEqual([row('2024-03', 1, 1, 1, 1, 0, 0, 48, 48, 1)]);
+      // Beside D, which ended rolled back: one failure in six ended, two rolled back.
+      const both = await get({ from: '2024-01-01T00:00:00Z', to: NEXT_YEAR, groupBy: 'range' });
+      expect(both.periods).toEqual([
+        expect.objectContaining({ releases: 8, ended: 6, successRate: 0.8333, rollbackRate: 0.3333 }),
+      ]);
+    });
+
+    it('the response defines each measure it gives', async () => {
+      const stats = await get({ from: YEAR, to: NEXT_YEAR });
+      const definitions = (stats as unknown as { definitions: Record<string, string> }).definitions;
+      expect(Object.keys(definitions).sort()).toEqual(
+        [...COLUMNS.filter((c) => c !== 'period'), 'openByStep'].sort(),
+      );
+      expect(definitions.successRate).toMatch(/re-executed/);
+      expect(definitions.rollbackRate).toMatch(/at least once/);
     });
 
     it('refuses a range that ends before it starts, and unknown groupings', async () => {

@@ -89,6 +89,28 @@ describe('product software library', () => {
     await t.as('test-team').get(`/api/releases/${release.id}/artifacts/${release.id}/content`).expect(404);
   });
 
+  it('given a package in the library, when the project manager who distributes it (5.3.7) downloads it, then it comes with its checksum', async () => {
+    const release = await fileRelease(t);
+    const tarball = Buffer.from('the package the project manager sends out');
+    const [item] = (await upload(release.id, [['dist-1.0.tar.gz', tarball]]).expect(201)).body.items;
+    const download = await t
+      .as('project-manager')
+      .get(`/api/releases/${release.id}/artifacts/${item.id}/content`)
+      .buffer(true)
+      .parse((response, callback) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => callback(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    expect(sha256(download.body as Buffer)).toBe(sha256(tarball));
+    expect(download.headers['x-checksum-sha256']).toBe(sha256(tarball));
+    await t
+      .as('user-representative')
+      .get(`/api/releases/${release.id}/artifacts/${item.id}/content`)
+      .expect(403);
+  });
+
   it('given an upload not yet archived, when the same file name is uploaded again, then it is replaced and the old content leaves the library', async () => {
     const release = await fileRelease(t);
     const first = randomBytes(1000);

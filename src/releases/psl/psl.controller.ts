@@ -43,10 +43,10 @@ export class PslController {
     return { items: await this.psl.upload(releaseId, request, user.username) };
   }
 
-  /** Download a package file (for the install team). */
-  @ApiErrors(404)
+  /** Download a package file: for the install team, and the project manager who distributes it (5.3.7). */
+  @ApiErrors(403, 404)
   @Get(':artifactId/content')
-  @Roles('project-team', 'network-engineer', 'test-team', 'admin')
+  @Roles('project-team', 'network-engineer', 'test-team', 'project-manager', 'admin')
   @ApiProduces('application/octet-stream')
   async content(
     @Param('releaseId') releaseId: string,
