@@ -206,10 +206,13 @@ export function validateProcess(
           );
         break;
       case 'bpmn:EndEvent':
-        if (element.eventDefinitions.some((d) => !END_EVENT_RESULTS.has(d)))
+        if (isMessageOrSignalThrow(element)) {
+          const problem = throwEventProblem(element, raw);
+          if (problem) fail(element.id, `${it} ${problem}`);
+        } else if (element.eventDefinitions.some((d) => !END_EVENT_RESULTS.has(d)))
           fail(
             element.id,
-            `${it} is ${triggers(element)} end event: the engine runs plain, error, escalation and terminate end events: remove its result or make it one of these`,
+            `${it} is ${triggers(element)} end event: the engine runs plain, message, signal, error, escalation and terminate end events: remove its result or make it one of these`,
           );
         break;
       case 'bpmn:UserTask':
@@ -252,10 +255,13 @@ export function validateProcess(
         break;
       }
       case 'bpmn:IntermediateThrowEvent':
-        if (element.eventDefinitions.some((d) => !THROW_EVENT_RESULTS.has(d)))
+        if (isMessageOrSignalThrow(element)) {
+          const problem = throwEventProblem(element, raw);
+          if (problem) fail(element.id, `${it} ${problem}`);
+        } else if (element.eventDefinitions.some((d) => !THROW_EVENT_RESULTS.has(d)))
           fail(
             element.id,
-            `${it} is ${triggers(element)} throw event: the engine runs plain, link and escalation throw events (a message is a send task's job here): make it one of these`,
+            `${it} is ${triggers(element)} throw event: the engine runs plain, message, signal, link and escalation throw events: make it one of these`,
           );
         break;
       case 'bpmn:ReceiveTask':
@@ -377,6 +383,32 @@ export function externalJobTypes(
     if (jobType && !jobTypeProblem(jobType) && !hasHandler(jobType)) found.push({ ...element, jobType });
   }
   return found;
+}
+
+/** A throw or end event that throws a message (a job) or a signal (a broadcast), and nothing else. */
+function isMessageOrSignalThrow(element: ElementInfo): boolean {
+  return (
+    element.eventDefinitions.length === 1 &&
+    (element.eventDefinitions[0] === 'bpmn:MessageEventDefinition' ||
+      element.eventDefinitions[0] === 'bpmn:SignalEventDefinition')
+  );
+}
+
+/**
+ * Why a message or signal throw or end event cannot run, or undefined. A message one is a job (Camunda 8): it needs
+ * a job type as a service task does. A signal one broadcasts its signal, which it must name.
+ */
+function throwEventProblem(element: ElementInfo, raw: ModdleElement | undefined): string | undefined {
+  if (element.eventDefinitions[0] === 'bpmn:SignalEventDefinition') {
+    const definition = ((raw?.eventDefinitions as ModdleElement[] | undefined) ?? [])[0];
+    return definition?.signalRef
+      ? undefined
+      : 'has no signal: a signal event broadcasts a signal by its name; choose one under Signal';
+  }
+  const problem = jobTypeProblem(element.jobType);
+  return problem
+    ? `${problem} (a message throw or end event is worked as a job, like a send task)`
+    : undefined;
 }
 
 /** Why a service task's job type cannot be queued, or undefined. */

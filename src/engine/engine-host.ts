@@ -591,6 +591,9 @@ const JOB_TASK_TYPES: ReadonlySet<string> = new Set([
   'bpmn:ServiceTask',
   'bpmn:SendTask',
   'bpmn:BusinessRuleTask',
+  // Message throw and end events with a job type, and signal ones (their broadcast is a job).
+  'bpmn:IntermediateThrowEvent',
+  'bpmn:EndEvent',
 ]);
 
 function waitKind(type: string, jobType: string | undefined, hasTimer: boolean): WaitKind {

@@ -4,3 +4,4 @@ export * from './process-model.js';
 export * from './feel.js';
 export * from './timer-bounds.js';
 export * from './engine-state.js';
+export { SIGNAL_BROADCAST_JOB_TYPE } from './throw-job-events.js';

@@ -4,6 +4,7 @@ import { BpmnModdle, type ModdleElement, type ParseResult } from 'bpmn-moddle';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
 import zeebe from 'zeebe-bpmn-moddle/resources/zeebe.json';
 import { FeelScriptTask } from './feel-script-task.js';
+import { EndJobEvent, IntermediateThrowJobEvent, SIGNAL_BROADCAST_JOB_TYPE } from './throw-job-events.js';
 
 /** What the host needs to know of one element of a process, read from its zeebe extensions. */
 export interface ElementInfo {
@@ -94,6 +95,9 @@ export const engineElements = {
   SendTask: Elements.SignalTask,
   ManualTask: Elements.Task,
   ScriptTask: FeelScriptTask,
+  // Message throw and end events are jobs; signal ones broadcast through a built-in job (throw-job-events.ts).
+  IntermediateThrowEvent: IntermediateThrowJobEvent,
+  EndEvent: EndJobEvent,
 };
 
 const typeResolver = TypeResolver({ ...Elements, ...engineElements } as never);
@@ -306,6 +310,12 @@ function describe(element: ModdleElement): ElementInfo {
     signalElement && SIGNAL_CATCHING_TYPES.has(element.$type)
       ? { name: String(signalElement.name ?? signalElement.id) }
       : undefined;
+  // A signal throw or end event broadcasts through its built-in job; a signal with no reference has no name.
+  const signalThrow =
+    signalDefinition && SIGNAL_THROWING_TYPES.has(element.$type) && eventDefinitions.length === 1
+      ? { name: signalElement ? String(signalElement.name ?? signalElement.id) : '' }
+      : undefined;
+  if (signalThrow) headers.signalName = signalThrow.name;
 
   const condition = element.conditionExpression as ModdleElement | undefined;
   const retries = taskDefinition?.retries !== undefined ? Number(taskDefinition.retries) : undefined;
@@ -330,9 +340,11 @@ function describe(element: ModdleElement): ElementInfo {
           : undefined,
     jobType: decision
       ? DECISION_JOB_TYPE
-      : typeof taskDefinition?.type === 'string'
-        ? taskDefinition.type
-        : undefined,
+      : signalThrow
+        ? SIGNAL_BROADCAST_JOB_TYPE
+        : typeof taskDefinition?.type === 'string'
+          ? taskDefinition.type
+          : undefined,
     retries: Number.isFinite(retries) ? retries : undefined,
     headers,
     properties,
@@ -379,3 +391,5 @@ const SIGNAL_CATCHING_TYPES: ReadonlySet<string> = new Set([
   'bpmn:IntermediateCatchEvent',
   'bpmn:BoundaryEvent',
 ]);
+/** The elements that broadcast a signal when reached. */
+const SIGNAL_THROWING_TYPES: ReadonlySet<string> = new Set(['bpmn:IntermediateThrowEvent', 'bpmn:EndEvent']);
