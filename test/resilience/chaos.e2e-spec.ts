@@ -49,6 +49,8 @@ describe('chaos: kills and a Redis restart under releases of every class', () =>
   let pslDir: string;
   let db: Client | undefined;
   const everyChild: ChildService[] = [];
+  /** Starts in progress: when one fails, the others go on, and must be stopped too once they are up. */
+  const starting = new Set<Promise<unknown>>();
   const events: string[] = [];
   const note = (event: string) => events.push(`${new Date().toISOString()} ${event}`);
 
@@ -64,6 +66,7 @@ describe('chaos: kills and a Redis restart under releases of every class', () =>
     ]);
   });
   afterAll(async () => {
+    await Promise.allSettled([...starting]);
     await Promise.all(everyChild.splice(0).map((c) => c.kill()));
     await db?.end().catch(() => undefined);
     await Promise.all([redis.stop(), smtp.stop(), http.stop(), removeDir(pslDir)]);
@@ -71,7 +74,7 @@ describe('chaos: kills and a Redis restart under releases of every class', () =>
   });
 
   const start = async (kind: 'api' | 'worker') => {
-    const child = await spawnService(resources, {
+    const spawning = spawnService(resources, {
       entry: kind === 'api' ? 'main' : 'worker',
       env: {
         ...peerEnv(smtp, http, pslDir),
@@ -82,8 +85,14 @@ describe('chaos: kills and a Redis restart under releases of every class', () =>
         ...(kind === 'api' ? { RUN_WORKERS: 'false' } : {}),
       },
     });
-    everyChild.push(child);
-    return child;
+    starting.add(spawning);
+    try {
+      const child = await spawning;
+      everyChild.push(child);
+      return child;
+    } finally {
+      starting.delete(spawning);
+    }
   };
 
   /** Valid form data with every decision (choice or flag) of the form taken at random. */

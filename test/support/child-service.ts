@@ -22,6 +22,12 @@ export interface ChildService {
  */
 const CHILD_PORTS = { from: 20_000, to: 32_767 };
 
+/**
+ * How long a child may take to start. One takes 4-5 s of CPU (mostly loading its modules); a test that starts
+ * several at once while other files load both cores waits much longer than that.
+ */
+const START_TIMEOUT_MS = 90_000;
+
 /** A port nothing listens on now, for a child process to take. */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; ; attempt += 1) {
@@ -99,11 +105,11 @@ async function start(
           const response = await fetch(`${service.url}/health/ready`).catch(() => undefined);
           return response?.ok;
         },
-        { timeoutMs: 30_000, intervalMs: 100, what: 'the child service to be ready' },
+        { timeoutMs: START_TIMEOUT_MS, intervalMs: 100, what: 'the child service to be ready' },
       );
     } else {
       await eventually(async () => output.includes('workers running'), {
-        timeoutMs: 30_000,
+        timeoutMs: START_TIMEOUT_MS,
         intervalMs: 100,
         what: 'the child worker to start',
       });
