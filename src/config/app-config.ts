@@ -24,6 +24,8 @@ export interface AppConfig {
   readonly jobActivation: { readonly maxWaitMs: number; readonly pollMs: number };
   /** ISO-8601 duration before an undecided emergency approval is escalated. */
   readonly escalationTimeout: string;
+  /** The group (role id) an escalated task goes to and is notified: not the group that let it lapse. */
+  readonly escalationGroup: string;
   readonly variablesMaxBytes: number;
   /** What one FEEL expression of a deployed definition may cost (checked at deploy; the time also at run time). */
   readonly feel: FeelLimitsConfig;
@@ -281,6 +283,11 @@ const ENVIRONMENT = z
       ISO_DURATION,
       (value) => `must be an ISO-8601 duration such as PT30M, got "${value}"`,
     ),
+    ESCALATION_GROUP: matching(
+      'admin',
+      /^[a-z][a-z0-9-]{0,99}$/,
+      (value) => `must be a group (role) id such as admin, got "${value}"`,
+    ),
     VARIABLES_MAX_BYTES: integer(64 * 1024, 1024, 16 * 1024 * 1024),
     FEEL_MAX_LENGTH: integer(4_000, 16, 100_000),
     FEEL_MAX_DEPTH: integer(50, 1, 500),
@@ -400,6 +407,7 @@ function toAppConfig(env: Environment): AppConfig {
     outboxPollMs: env.OUTBOX_POLL_MS,
     jobActivation: { maxWaitMs: env.JOB_ACTIVATION_MAX_WAIT_MS, pollMs: env.JOB_ACTIVATION_POLL_MS },
     escalationTimeout: env.ESCALATION_TIMEOUT,
+    escalationGroup: env.ESCALATION_GROUP,
     variablesMaxBytes: env.VARIABLES_MAX_BYTES,
     feel: {
       maxLength: env.FEEL_MAX_LENGTH,

@@ -32,6 +32,15 @@ export interface WaitChange {
   readonly openedWaits?: readonly OpenedWait[];
   /** Every wait of any kind the pass closed, however it ended. */
   readonly closedWaits?: readonly StoredWait[];
+  /** Timer waits that fired in the pass (not withdrawn), with the activity a boundary timer is attached to. */
+  readonly firedTimers?: readonly FiredTimer[];
+}
+
+/** A timer that fired: a boundary timer names the activity it is attached to. */
+export interface FiredTimer {
+  readonly elementId: string;
+  readonly executionId: string;
+  readonly attachedTo?: string;
 }
 
 /** A wait of any kind the engine started in a pass. */

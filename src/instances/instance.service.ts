@@ -805,6 +805,13 @@ export class InstanceService {
           element: process.elements.get(w.elementId),
         })),
       closedWaits: completedHere ? [...closed, ...[before.get(completedHere)].filter(isDefined)] : closed,
+      firedTimers: closed
+        .filter((w) => w.kind === 'timer' && ended.has(w.executionId))
+        .map((w) => ({
+          elementId: w.elementId,
+          executionId: w.executionId,
+          attachedTo: process.elements.get(w.elementId)?.attachedToRef,
+        })),
     });
     await this.repository.appendHistory(manager, instance.id, history);
     for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance, previous);

@@ -1,20 +1,32 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InstanceQueryService } from '../instances/instance-query.service.js';
+import type { EntityManager } from 'typeorm';
 import {
   TaskExtensions,
   type SegregationFacts,
   type TaskCompletionPolicy,
+  type TaskDescriber,
+  type TaskEscalationListener,
 } from '../tasks/task-extensions.service.js';
 import type { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { RELEASE_CLASSES } from './release.entity.js';
-import { ReleaseRepository, TASK_OF_RELEASE_CLASS } from './release.repository.js';
+import {
+  ReleaseRepository,
+  TASK_OF_RELEASE,
+  TASK_OF_RELEASE_CLASS,
+  TASK_RELEASE_SEARCH,
+} from './release.repository.js';
 
 /**
- * What the inbox needs to know of releases, registered with it: the `class` filter of the task list, and
- * the facts of segregation of duties (who filed the release, who built its package).
+ * What the inbox needs to know of releases, registered with it: the `class` and `release` filters and the
+ * search of the task list, the release each task belongs to (number, title, class), the facts of segregation
+ * of duties (who filed the release, who built its package), and the mark an escalated task leaves on its
+ * release.
  */
 @Injectable()
-export class ReleaseTaskPolicy implements TaskCompletionPolicy, OnModuleInit {
+export class ReleaseTaskPolicy
+  implements TaskCompletionPolicy, TaskDescriber, TaskEscalationListener, OnModuleInit
+{
   constructor(
     @Inject(TaskExtensions) private readonly tasks: TaskExtensions,
     @Inject(ReleaseRepository) private readonly releases: ReleaseRepository,
@@ -23,7 +35,40 @@ export class ReleaseTaskPolicy implements TaskCompletionPolicy, OnModuleInit {
 
   onModuleInit(): void {
     this.tasks.addFilter({ name: 'class', values: RELEASE_CLASSES, sql: TASK_OF_RELEASE_CLASS });
+    this.tasks.addFilter({ name: 'release', sql: TASK_OF_RELEASE });
+    this.tasks.addSearch(TASK_RELEASE_SEARCH);
     this.tasks.addCompletionPolicy(this);
+    this.tasks.addDescriber(this);
+    this.tasks.addEscalationListener(this);
+  }
+
+  async describe(tasks: readonly UserTaskEntity[]): Promise<ReadonlyMap<string, Record<string, unknown>>> {
+    const releases = new Map(
+      (await this.releases.findByIds(tasks.map((t) => t.businessKey ?? ''))).map((r) => [r.id, r]),
+    );
+    const described = new Map<string, Record<string, unknown>>();
+    for (const task of tasks) {
+      const release = task.businessKey ? releases.get(task.businessKey) : undefined;
+      if (!release) continue;
+      described.set(task.id, {
+        release: {
+          id: release.id,
+          number: release.number,
+          title: release.title,
+          class: release.releaseClass,
+          status: release.status,
+        },
+      });
+    }
+    return described;
+  }
+
+  /** The release shows it was escalated (the first time counts). */
+  async onTaskEscalated(manager: EntityManager, task: UserTaskEntity): Promise<void> {
+    if (!task.businessKey || !task.escalatedAt) return;
+    const release = await this.releases.findById(task.businessKey, manager);
+    if (!release || release.instanceId !== task.instanceId || release.escalatedAt) return;
+    await this.releases.update(manager, release.id, { escalatedAt: task.escalatedAt, updatedAt: new Date() });
   }
 
   async segregationFacts(task: UserTaskEntity): Promise<SegregationFacts> {

@@ -64,4 +64,8 @@ export class ReleaseEntity {
 
   @Column({ name: 'rolled_back', type: 'boolean', default: false })
   rolledBack!: boolean;
+
+  /** When a step of it was escalated because nobody decided it in time (null: never). */
+  @Column({ name: 'escalated_at', type: 'timestamptz', nullable: true })
+  escalatedAt!: Date | null;
 }

@@ -13,6 +13,14 @@ const SORT_COLUMNS = { createdAt: 'r.created_at', number: 'r.number', plannedAt:
 export const TASK_OF_RELEASE_CLASS =
   'EXISTS (SELECT 1 FROM release r WHERE r.id::text = t.business_key AND r.class = :value)';
 
+/** The inbox's `release` filter: the task belongs to the release of that number or id. */
+export const TASK_OF_RELEASE =
+  't.business_key IN (SELECT r.id::text FROM release r WHERE r.number = upper(:value) OR r.id::text = lower(:value))';
+
+/** What the inbox's search (`q`, an ILIKE pattern) finds of a release: its number and title. */
+export const TASK_RELEASE_SEARCH =
+  't.business_key IN (SELECT r.id::text FROM release r WHERE r.number ILIKE :value OR r.title ILIKE :value)';
+
 export type StatisticsGrouping = 'month' | 'quarter' | 'year' | 'range';
 
 export interface StatisticsScope {
@@ -53,6 +61,17 @@ export class ReleaseRepository {
     manager: EntityManager = this.dataSource.manager,
   ): Promise<ReleaseEntity | null> {
     return findReleaseById(manager, id);
+  }
+
+  /** The releases of these ids (anything that is not a release's id is passed over). */
+  async findByIds(ids: readonly string[]): Promise<ReleaseEntity[]> {
+    const uuids = [...new Set(ids.filter((id) => UUID.test(id)))];
+    if (uuids.length === 0) return [];
+    return this.dataSource
+      .getRepository(ReleaseEntity)
+      .createQueryBuilder('r')
+      .where('r.id = ANY(:ids::uuid[])', { ids: uuids })
+      .getMany();
   }
 
   /** The release that follows this instance. */

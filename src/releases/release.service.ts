@@ -77,6 +77,7 @@ export class ReleaseService implements OnModuleInit {
         plannedAt: request.plannedAt ? new Date(request.plannedAt) : null,
         installedAt: null,
         rolledBack: false,
+        escalatedAt: null,
       });
       const variables: Record<string, unknown> = {
         releaseId: release.id,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { InvalidInputError } from '../platform/errors.js';
 import type { SegregationFacts } from './segregation.js';
 
@@ -7,15 +8,28 @@ import type { TaskListPredicate } from './task.repository.js';
 import type { UserTaskEntity } from './user-task.entity.js';
 
 /** Filter names of `GET /api/tasks` that a feature may contribute. */
-export type TaskFilterName = 'class';
+export type TaskFilterName = 'class' | 'release';
 
 /** A filter of the task list contributed by the feature that knows what it means (a release's class). */
 export interface TaskListFilter {
   readonly name: TaskFilterName;
-  /** The values the filter accepts; any other is a 400 naming the parameter. */
-  readonly values: readonly string[];
+  /** The values the filter accepts, any other being a 400 naming the parameter; undefined: any value. */
+  readonly values?: readonly string[];
   /** SQL over the task row `t` (its `business_key`, `process_key`), with the value bound as `:value`. */
   readonly sql: string;
+}
+
+/**
+ * What a feature adds to each task it owns in a list or a detail (a release's number and title), read for a
+ * whole page at once: task id → the fields to add.
+ */
+export interface TaskDescriber {
+  describe(tasks: readonly UserTaskEntity[]): Promise<ReadonlyMap<string, Record<string, unknown>>>;
+}
+
+/** Told, inside the transaction that escalated it, that a task went to an escalation group. */
+export interface TaskEscalationListener {
+  onTaskEscalated(manager: EntityManager, task: UserTaskEntity): Promise<void>;
 }
 
 /** The facts segregation of duties needs about a task's case, from the feature that owns the case. */
@@ -34,6 +48,9 @@ const NO_FACTS: SegregationFacts = { applicant: null, builders: new Set() };
 export class TaskExtensions {
   private readonly filters = new Map<TaskFilterName, TaskListFilter>();
   private readonly policies: TaskCompletionPolicy[] = [];
+  private readonly searches: string[] = [];
+  private readonly describers: TaskDescriber[] = [];
+  private readonly escalationListeners: TaskEscalationListener[] = [];
 
   addFilter(filter: TaskListFilter): void {
     if (this.filters.has(filter.name)) throw new Error(`task filter ${filter.name} is registered twice`);
@@ -44,14 +61,50 @@ export class TaskExtensions {
     this.policies.push(policy);
   }
 
+  /**
+   * Text the list's search (`q`) also looks in: SQL over the task row `t` with `:value` bound to an ILIKE
+   * pattern (a release's number and title). The task's own step name is always searched.
+   */
+  addSearch(sql: string): void {
+    this.searches.push(sql);
+  }
+
+  addDescriber(describer: TaskDescriber): void {
+    this.describers.push(describer);
+  }
+
+  addEscalationListener(listener: TaskEscalationListener): void {
+    this.escalationListeners.push(listener);
+  }
+
+  /** The contributed search clauses (see addSearch). */
+  searchClauses(): readonly string[] {
+    return this.searches;
+  }
+
+  /** Every describer's fields for each task, by task id. */
+  async describe(tasks: readonly UserTaskEntity[]): Promise<Map<string, Record<string, unknown>>> {
+    const fields = new Map<string, Record<string, unknown>>();
+    if (tasks.length === 0) return fields;
+    for (const describer of this.describers) {
+      for (const [id, added] of await describer.describe(tasks)) {
+        fields.set(id, { ...fields.get(id), ...added });
+      }
+    }
+    return fields;
+  }
+
+  async escalated(manager: EntityManager, task: UserTaskEntity): Promise<void> {
+    for (const listener of this.escalationListeners) await listener.onTaskEscalated(manager, task);
+  }
   /** The SQL predicates of the contributed filters the query names; 400 for a value a filter does not know. */
   predicates(query: Partial<Record<TaskFilterName, string>>): TaskListPredicate[] {
     const predicates: TaskListPredicate[] = [];
     for (const [name, value] of Object.entries(query) as Array<[TaskFilterName, string | undefined]>) {
       if (value === undefined) continue;
       const filter = this.filters.get(name);
-      if (!filter || !filter.values.includes(value)) {
-        const allowed = filter ? `one of ${filter.values.join(', ')}` : 'not a filter here';
+      if (!filter || (filter.values && !filter.values.includes(value))) {
+        const allowed = filter?.values ? `one of ${filter.values.join(', ')}` : 'not a filter here';
         throw new InvalidInputError(`${name} must be ${allowed}`, [
           { field: name, message: `must be ${allowed}` },
         ]);

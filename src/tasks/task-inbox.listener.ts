@@ -1,9 +1,17 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { InstanceListener, OpenTaskReader, WaitChange } from '../instances/instance.events.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import type {
+  FiredTimer,
+  InstanceListener,
+  OpenTaskReader,
+  WaitChange,
+} from '../instances/instance.events.js';
+import { CLOCK, type Clock } from '../platform/clock.js';
 import { InstanceQueryService } from '../instances/instance-query.service.js';
 import { InstanceService } from '../instances/instance.service.js';
-import { taskDueAt, taskPriority } from './task-schedule.js';
+import { TaskExtensions } from './task-extensions.service.js';
+import { ESCALATED_PRIORITY, taskDueAt, taskPriority } from './task-schedule.js';
 import { TaskRepository } from './task.repository.js';
 import type { UserTaskEntity } from './user-task.entity.js';
 
@@ -11,6 +19,11 @@ import type { UserTaskEntity } from './user-task.entity.js';
  * The inbox follows the instances' user-task waits: a wait opened becomes an open task (due date and
  * priority from the model), a wait gone without completion withdraws its task. The only writer of new
  * task rows, inside the instance's transaction.
+ *
+ * Escalation: when a timer on the boundary of a user task fires and the task stays open (a non-interrupting
+ * timer: nobody decided in time), the task is escalated: offered to the configured escalation group
+ * (ESCALATION_GROUP) besides its own, raised to the highest priority, marked escalated, recorded in the
+ * history (`task.escalated`), and the feature owning its case is told (the release shows it too).
  */
 @Injectable()
 export class TaskInboxListener implements InstanceListener, OpenTaskReader, OnModuleInit {
@@ -18,6 +31,9 @@ export class TaskInboxListener implements InstanceListener, OpenTaskReader, OnMo
     @Inject(TaskRepository) private readonly tasks: TaskRepository,
     @Inject(InstanceService) private readonly instances: InstanceService,
     @Inject(InstanceQueryService) private readonly instanceQueries: InstanceQueryService,
+    @Inject(TaskExtensions) private readonly extensions: TaskExtensions,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
@@ -52,8 +68,45 @@ export class TaskInboxListener implements InstanceListener, OpenTaskReader, OnMo
         output: null,
         completedBy: null,
         completedAt: null,
+        escalatedAt: null,
+        escalatedTo: null,
       })),
     );
+    for (const timer of change.firedTimers ?? []) {
+      if (timer.attachedTo) await this.escalate(manager, instance.id, timer);
+    }
+  }
+
+  /** Escalate the open tasks of the activity a fired boundary timer is attached to. */
+  private async escalate(manager: EntityManager, instanceId: string, timer: FiredTimer): Promise<void> {
+    const group = this.config.escalationGroup;
+    for (const task of await this.tasks.openOfElement(manager, instanceId, timer.attachedTo!)) {
+      const previousPriority = task.priority;
+      task.candidateGroups = task.candidateGroups.includes(group)
+        ? task.candidateGroups
+        : [...task.candidateGroups, group];
+      task.priority = Math.max(task.priority, ESCALATED_PRIORITY);
+      task.escalatedAt = this.clock.now();
+      task.escalatedTo = group;
+      await this.tasks.markEscalated(manager, task);
+      await this.instances.recordHistory(manager, instanceId, [
+        {
+          type: 'task.escalated',
+          elementId: task.elementId,
+          elementName: task.name,
+          executionId: task.executionId,
+          data: {
+            taskId: task.id,
+            escalatedTo: group,
+            timer: timer.elementId,
+            priority: task.priority,
+            previousPriority,
+            assignee: task.assignee,
+          },
+        },
+      ]);
+      await this.extensions.escalated(manager, task);
+    }
   }
 
   async openTasksOf(instanceId: string): Promise<UserTaskEntity[]> {

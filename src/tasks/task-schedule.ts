@@ -14,6 +14,9 @@ const DEFAULT_PRIORITY: Readonly<Record<string, number>> = {
   'standard-release': 50,
 };
 
+/** The priority of an escalated task: the highest. */
+export const ESCALATED_PRIORITY = 100;
+
 const DURATION = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 /** Milliseconds of an ISO-8601 duration in weeks, days, hours, minutes and seconds; undefined otherwise. */

@@ -1,5 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { PageQueryDto } from '../platform/http/page-query.dto.js';
 
 export const TASK_SORTS = ['dueAt', '-dueAt', 'priority', '-priority', 'createdAt', '-createdAt'] as const;
@@ -29,21 +42,55 @@ export class TaskQueryDto extends PageQueryDto {
   @MaxLength(64)
   class?: string;
 
-  @ApiPropertyOptional()
+  /** Checked by the filter the release application registers. */
+  @ApiPropertyOptional({ description: 'the release the task belongs to: its number (REL-2026-0042) or id' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  release?: string;
+
+  @ApiPropertyOptional({ description: 'the process (definition key) the task belongs to' })
   @IsOptional()
   @IsString()
   @MaxLength(255)
   processKey?: string;
+
+  @ApiPropertyOptional({
+    description: '"me" or a username: tasks that user completed (status defaults to completed)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  completedBy?: string;
+
+  @ApiPropertyOptional({ description: 'priority at least this (0-100)', minimum: 0, maximum: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  minPriority?: number;
+
+  @ApiPropertyOptional({ description: 'free text over the step name and the release number and title' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
 
   @ApiPropertyOptional({ enum: ['open', 'completed', 'cancelled'] })
   @IsOptional()
   @IsIn(['open', 'completed', 'cancelled'])
   status?: 'open' | 'completed' | 'cancelled';
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'due before (ISO 8601)' })
   @IsOptional()
   @IsISO8601()
   dueBefore?: string;
+
+  @ApiPropertyOptional({ description: 'due at or after (ISO 8601)' })
+  @IsOptional()
+  @IsISO8601()
+  dueAfter?: string;
 
   @ApiPropertyOptional()
   @IsOptional()

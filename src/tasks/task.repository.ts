@@ -27,19 +27,35 @@ export interface TaskListPredicate {
 export class TaskRepository {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
+  /**
+   * @param extra the contributed filters' predicates
+   * @param searches the contributed search clauses (`:value` an ILIKE pattern), OR-ed with the step name
+   */
   async list(
     viewer: TaskViewer,
     filter: TaskQueryDto,
     extra: readonly TaskListPredicate[] = [],
+    searches: readonly string[] = [],
   ): Promise<Page<UserTaskEntity>> {
+    const completedBy = filter.completedBy === 'me' ? viewer.username : filter.completedBy;
     const query = this.dataSource
       .getRepository(UserTaskEntity)
       .createQueryBuilder('t')
-      .where('t.status = :status', { status: filter.status ?? 'open' });
+      .where('t.status = :status', { status: filter.status ?? (completedBy ? 'completed' : 'open') });
     if (!viewer.seesAll) {
-      query.andWhere('(t.assignee = :me OR (t.assignee IS NULL AND t.candidate_groups && :roles::text[]))', {
-        me: viewer.username,
-        roles: viewer.roles,
+      query.andWhere(
+        '(t.assignee = :me OR t.completed_by = :me OR (t.assignee IS NULL AND t.candidate_groups && :roles::text[]))',
+        { me: viewer.username, roles: viewer.roles },
+      );
+    }
+    if (completedBy) query.andWhere('t.completed_by = :completedBy', { completedBy });
+    if (filter.minPriority !== undefined)
+      query.andWhere('t.priority >= :minPriority', { minPriority: filter.minPriority });
+    if (filter.dueAfter) query.andWhere('t.due_at >= :dueAfter', { dueAfter: new Date(filter.dueAfter) });
+    if (filter.q?.trim()) {
+      const clauses = ['t.name ILIKE :search', ...searches.map((sql) => sql.replaceAll(':value', ':search'))];
+      query.andWhere(`(${clauses.join(' OR ')})`, {
+        search: `%${filter.q.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
       });
     }
     if (filter.candidateGroup)
@@ -78,6 +94,24 @@ export class TaskRepository {
     return this.dataSource
       .getRepository(UserTaskEntity)
       .find({ where: { instanceId, status: 'open' }, order: { createdAt: 'ASC' } });
+  }
+
+  /** The instance's open tasks waiting in an element, inside the caller's transaction. */
+  async openOfElement(
+    manager: EntityManager,
+    instanceId: string,
+    elementId: string,
+  ): Promise<UserTaskEntity[]> {
+    return manager
+      .getRepository(UserTaskEntity)
+      .find({ where: { instanceId, elementId, status: 'open' }, order: { createdAt: 'ASC' } });
+  }
+
+  async markEscalated(manager: EntityManager, task: UserTaskEntity): Promise<void> {
+    const { id, candidateGroups, priority, escalatedAt, escalatedTo } = task;
+    await manager
+      .getRepository(UserTaskEntity)
+      .update({ id }, { candidateGroups, priority, escalatedAt, escalatedTo });
   }
 
   /** Take the task's row lock (after its instance's: one lock order); null when it does not exist. */

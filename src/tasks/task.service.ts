@@ -4,6 +4,7 @@ import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from 
 import type { Page } from '../platform/http/page-query.dto.js';
 import { FormService } from '../definitions/form.service.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { CLOCK, type Clock } from '../platform/clock.js';
 import { assertVariables } from '../instances/index.js';
 import { InstanceQueryService } from '../instances/instance-query.service.js';
 import { InstanceService } from '../instances/instance.service.js';
@@ -17,6 +18,18 @@ import type { UserTaskEntity } from './user-task.entity.js';
 
 export type { Page } from '../platform/http/page-query.dto.js';
 
+/**
+ * A task as lists and details show it: the row, its marks, and what the features that own its case add (a
+ * release's number, title and class). `assignee` is who holds it.
+ */
+export type TaskView = UserTaskEntity & {
+  /** Open and past its due time. */
+  readonly overdue: boolean;
+  /** Its time ran out once and it went to an escalation group (`escalatedAt`, `escalatedTo`). */
+  readonly escalated: boolean;
+  readonly [added: string]: unknown;
+};
+
 /** The task inbox: who sees, claims, assigns and completes which task. */
 @Injectable()
 export class TaskService {
@@ -29,6 +42,7 @@ export class TaskService {
     @Inject(TaskMetrics) private readonly metrics: TaskMetrics,
     @Inject(TaskRepository) private readonly taskRows: TaskRepository,
     @Inject(TaskExtensions) private readonly extensions: TaskExtensions,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** Open tasks by candidate group (a task offered to two groups counts in both), for gauges. */
@@ -45,13 +59,27 @@ export class TaskService {
     return task.candidateGroups.some((group) => user.roles.includes(group as never));
   }
 
-  async list(user: AuthUser, filter: TaskQueryDto): Promise<Page<UserTaskEntity>> {
-    const contributed = this.extensions.predicates({ class: filter.class });
-    return this.taskRows.list(
+  async list(user: AuthUser, filter: TaskQueryDto): Promise<Page<TaskView>> {
+    const contributed = this.extensions.predicates({ class: filter.class, release: filter.release });
+    const page = await this.taskRows.list(
       { username: user.username, roles: user.roles, seesAll: this.seesAll(user) },
       filter,
       contributed,
+      this.extensions.searchClauses(),
     );
+    return { ...page, items: await this.views(page.items) };
+  }
+
+  /** The tasks with their marks and what the features add, one read per feature for all of them. */
+  private async views(tasks: readonly UserTaskEntity[]): Promise<TaskView[]> {
+    const added = await this.extensions.describe(tasks);
+    const now = this.clock.now().getTime();
+    return tasks.map((task) => ({
+      ...task,
+      ...added.get(task.id),
+      overdue: task.status === 'open' && task.dueAt !== null && task.dueAt.getTime() < now,
+      escalated: task.escalatedAt !== null,
+    }));
   }
 
   /** A task with its form schema and its own history. */
@@ -64,8 +92,9 @@ export class TaskService {
       executionId: task.executionId,
       taskId: task.id,
     });
+    const [view] = await this.views([task]);
     return {
-      ...task,
+      ...view!,
       form: task.formKey && this.forms.has(task.formKey) ? this.forms.schema(task.formKey) : null,
       history,
     };

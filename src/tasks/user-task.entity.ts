@@ -59,4 +59,11 @@ export class UserTaskEntity {
 
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true })
   completedAt!: Date | null;
+
+  /** When the task's time ran out and it went to an escalation group (null: never escalated). */
+  @Column({ name: 'escalated_at', type: 'timestamptz', nullable: true })
+  escalatedAt!: Date | null;
+
+  @Column({ name: 'escalated_to', type: 'varchar', length: 100, nullable: true })
+  escalatedTo!: string | null;
 }

@@ -13,6 +13,7 @@ import { SignalSubscriptions1795840000000 } from './migrations/1795840000000-Sig
 import { ExternalJobLeases1795850000000 } from './migrations/1795850000000-ExternalJobLeases.js';
 import { CalledInstances1795860000000 } from './migrations/1795860000000-CalledInstances.js';
 import { MessageStarts1795870000000 } from './migrations/1795870000000-MessageStarts.js';
+import { TaskListAndEscalation1795930000000 } from './migrations/1795930000000-TaskListAndEscalation.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -34,6 +35,7 @@ export const migrations = [
   ExternalJobLeases1795850000000,
   CalledInstances1795860000000,
   MessageStarts1795870000000,
+  TaskListAndEscalation1795930000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */

@@ -214,7 +214,8 @@ const TEMPLATES: Readonly<Record<NotifyTemplate, TemplateSpec>> = {
     }),
   },
   escalation: {
-    roles: ['project-manager', 'admin'],
+    // The configured escalation group (ESCALATION_GROUP), added by the service: not the managers who let it lapse.
+    roles: [],
     filer: false,
     distribution: false,
     zh: (f) => ({

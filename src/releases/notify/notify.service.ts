@@ -106,6 +106,7 @@ export class NotifyService {
     const skipped: string[] = [];
 
     const roles = new Set<string>([...spec.roles, ...list(request.headers.roles).filter(isRole)]);
+    if (template === 'escalation') roles.add(this.config.escalationGroup);
     const usernames = new Set<string>(list(request.headers.users));
     const addresses = new Set<string>();
     if (spec.filer) {
