@@ -1,5 +1,5 @@
 // Builds the pages into dist/web: bundles the page scripts with esbuild and copies the pages, their CSS and
-// the CSS/fonts of bpmn-js and the properties panel from node_modules. Nothing is fetched from a CDN.
+// the CSS/fonts of bpmn-js, the properties panel and form-js from node_modules. Nothing is fetched from a CDN.
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -18,7 +18,9 @@ await rm(out, { recursive: true, force: true });
 await mkdir(join(assets, 'vendor'), { recursive: true });
 
 await build({
-  entryPoints: ['login', 'modeler', 'instance'].map((page) => join(here, 'src', `${page}.js`)),
+  entryPoints: ['login', 'modeler', 'instance', 'tasks', 'releases', 'statistics', 'incidents'].map((page) =>
+    join(here, 'src', `${page}.js`),
+  ),
   outdir: assets,
   bundle: true,
   format: 'esm',
@@ -41,6 +43,21 @@ await Promise.all([
   cp(
     join(packageDir('@bpmn-io/properties-panel'), 'dist', 'assets', 'properties-panel.css'),
     join(assets, 'vendor', 'properties-panel.css'),
+  ),
+  cp(
+    join(packageDir('@bpmn-io/form-js'), 'dist', 'assets', 'form-js.css'),
+    join(assets, 'vendor', 'form-js.css'),
+  ),
+  cp(
+    join(packageDir('@bpmn-io/form-js'), 'dist', 'assets', 'form-js-editor.css'),
+    join(assets, 'vendor', 'form-js-editor.css'),
+  ),
+  cp(
+    join(packageDir('@bpmn-io/form-js'), 'dist', 'assets', 'flatpickr'),
+    join(assets, 'vendor', 'flatpickr'),
+    {
+      recursive: true,
+    },
   ),
   cp(join(here, 'src', 'app.css'), join(assets, 'app.css')),
   cp(join(here, 'pages'), out, { recursive: true }),

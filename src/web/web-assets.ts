@@ -6,6 +6,10 @@ export const PAGES = {
   login: 'login.html',
   modeler: 'modeler.html',
   instance: 'instance.html',
+  tasks: 'tasks.html',
+  releases: 'releases.html',
+  statistics: 'statistics.html',
+  incidents: 'incidents.html',
 } as const;
 
 export type PageName = keyof typeof PAGES;

@@ -8,8 +8,8 @@ const NOT_BUILT =
   'The web pages have not been built. Run "npm run build:web" (or "npm run build"), then reload this page.';
 
 /**
- * The modeler, the instance view and the sign-in page, with their assets. Public: the pages hold no data;
- * every API call they make carries the signed-in user's bearer token.
+ * The pages (sign-in, tasks, release records, statistics, incidents, modeler) with their assets. Public: the
+ * pages hold no data; every API call they make carries the signed-in user's bearer token.
  */
 @ApiExcludeController()
 @Public()
@@ -17,9 +17,10 @@ const NOT_BUILT =
 export class WebController {
   private readonly dir = webDistDir();
 
+  /** The sign-in page sends a signed-in user on to the page of their role (the token lives in the browser). */
   @Get()
   home(@Res() response: Response): void {
-    response.redirect(302, '/modeler');
+    response.redirect(302, '/login');
   }
 
   @Get('login')
@@ -32,7 +33,32 @@ export class WebController {
     this.page(response, 'modeler');
   }
 
-  /** The instance view of a release (by id or number). */
+  @Get('tasks')
+  tasks(@Res() response: Response): void {
+    this.page(response, 'tasks');
+  }
+
+  @Get('inbox')
+  inbox(@Res() response: Response): void {
+    response.redirect(302, '/tasks');
+  }
+
+  @Get('releases')
+  releases(@Res() response: Response): void {
+    this.page(response, 'releases');
+  }
+
+  @Get('statistics')
+  statistics(@Res() response: Response): void {
+    this.page(response, 'statistics');
+  }
+
+  @Get('incidents')
+  incidents(@Res() response: Response): void {
+    this.page(response, 'incidents');
+  }
+
+  /** A release's record with its instance view (by id or number). */
   @Get('releases/:idOrNumber')
   release(@Res() response: Response): void {
     this.page(response, 'instance');

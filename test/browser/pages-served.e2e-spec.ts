@@ -15,27 +15,35 @@ describe('the web pages', () => {
     });
     afterAll(() => t.close());
 
-    it.each(['/login', '/modeler', '/releases/REL-2026-0001'])(
-      'serves %s without a token, with a strict Content-Security-Policy',
-      async (path) => {
-        const response = await t.http().get(path);
-        expect(response.status).toBe(200);
-        expect(response.headers['content-type']).toMatch(/^text\/html/);
-        const csp = response.headers['content-security-policy'];
-        expect(csp).toBe(CONTENT_SECURITY_POLICY);
-        expect(csp).toMatch(/script-src 'self'(;|$)/);
-        expect(csp).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline|https?:/);
-        expect(response.headers['x-content-type-options']).toBe('nosniff');
-        // No inline script and nothing from another origin.
-        expect(response.text).not.toMatch(/<script(?![^>]*\bsrc="\/web\/assets\/)[^>]*>/);
-        expect(response.text).not.toMatch(/(src|href)="(https?:)?\/\//);
-      },
-    );
+    it.each([
+      '/login',
+      '/modeler',
+      '/releases/REL-2026-0001',
+      '/tasks',
+      '/releases',
+      '/statistics',
+      '/incidents',
+    ])('serves %s without a token, with a strict Content-Security-Policy', async (path) => {
+      const response = await t.http().get(path);
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toMatch(/^text\/html/);
+      const csp = response.headers['content-security-policy'];
+      expect(csp).toBe(CONTENT_SECURITY_POLICY);
+      expect(csp).toMatch(/script-src 'self'(;|$)/);
+      expect(csp).not.toMatch(/unsafe-eval|script-src[^;]*unsafe-inline|https?:/);
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      // No inline script and nothing from another origin.
+      expect(response.text).not.toMatch(/<script(?![^>]*\bsrc="\/web\/assets\/)[^>]*>/);
+      expect(response.text).not.toMatch(/(src|href)="(https?:)?\/\//);
+    });
 
-    it('sends / to the modeler', async () => {
+    it('sends / to sign-in (which sends a signed-in user on by role) and /inbox to the tasks', async () => {
       const response = await t.http().get('/');
       expect(response.status).toBe(302);
-      expect(response.headers.location).toBe('/modeler');
+      expect(response.headers.location).toBe('/login');
+      const inbox = await t.http().get('/inbox');
+      expect(inbox.status).toBe(302);
+      expect(inbox.headers.location).toBe('/tasks');
     });
 
     it("serves the bundles and the packages' CSS, and nothing outside the build", async () => {
@@ -83,7 +91,7 @@ describe('the web pages', () => {
     });
 
     it('still starts; the pages answer 503 saying how to build them, the API works', async () => {
-      for (const path of ['/login', '/modeler', '/releases/x']) {
+      for (const path of ['/login', '/modeler', '/releases/x', '/tasks']) {
         const response = await t.http().get(path);
         expect(response.status).toBe(503);
         expect(response.text).toMatch(/npm run build:web/);

@@ -119,7 +119,52 @@ export function formatTime(value) {
   return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString();
 }
 
-/** The header every page shares: where you are, who you are, sign out. */
+const LANG_KEY = 'release-flow.lang';
+const LANGS = ['both', 'zh', 'en'];
+
+/** The label language: both (Chinese with English beside, the default), Chinese only or English only. */
+export function language() {
+  const stored = localStorage.getItem(LANG_KEY);
+  return LANGS.includes(stored) ? stored : 'both';
+}
+
+function applyLanguage() {
+  document.documentElement.dataset.lang = language();
+  document.documentElement.lang = language() === 'en' ? 'en' : 'zh-CN';
+}
+applyLanguage();
+
+/** A label in both languages; the language switch shows one or both. */
+export function bi(zh, en) {
+  return el('span', { class: 'bi' }, el('span', { class: 'zh' }, zh), el('span', { class: 'en' }, en));
+}
+
+/** Where a user starts after signing in: the team its tasks, designers the modeler, operators the incidents. */
+export function landingPath(user = currentUser()) {
+  const roles = user?.roles ?? [];
+  if (roles.includes('admin')) return '/incidents';
+  const team = roles.filter((role) => role !== 'process-designer');
+  if (roles.includes('process-designer') && team.length === 0) return '/modeler';
+  return '/tasks';
+}
+
+/** The pages of the header, and who sees each link (the API decides what they may do there). */
+const NAV = [
+  { key: 'tasks', href: '/tasks', zh: '任务', en: 'Tasks' },
+  { key: 'releases', href: '/releases', zh: '发布记录', en: 'Releases' },
+  {
+    key: 'statistics',
+    href: '/statistics',
+    zh: '统计',
+    en: 'Statistics',
+    roles: ['project-manager', 'admin'],
+  },
+  { key: 'modeler', href: '/modeler', zh: '流程设计', en: 'Modeler', roles: ['process-designer', 'admin'] },
+  { key: 'incidents', href: '/incidents', zh: '故障', en: 'Incidents', roles: ['admin', 'project-manager'] },
+  { key: 'queues', href: '/admin/queues', zh: '队列', en: 'Queues', roles: ['admin'] },
+];
+
+/** The header every page shares: the pages, a release lookup, the language switch, who you are, sign out. */
 export function renderHeader(active) {
   const header = document.getElementById('app-header');
   if (!header) return;
@@ -127,33 +172,56 @@ export function renderHeader(active) {
   const releaseInput = el('input', {
     id: 'release-lookup',
     placeholder: 'REL-2026-0001',
-    'aria-label': 'release number or id',
+    'aria-label': '发布编号 release number or id',
   });
   const openRelease = (event) => {
     event.preventDefault();
     const value = releaseInput.value.trim();
     if (value) location.assign(`/releases/${encodeURIComponent(value)}`);
   };
-  clear(header).append(
-    el('span', { class: 'brand' }, '发布管理 Release flow'),
+  const languageSwitch = el(
+    'select',
+    {
+      id: 'language',
+      'aria-label': '语言 Language',
+      onchange: (event) => {
+        localStorage.setItem(LANG_KEY, event.target.value);
+        applyLanguage();
+      },
+    },
+    el('option', { value: 'both' }, '中文 + English'),
+    el('option', { value: 'zh' }, '中文'),
+    el('option', { value: 'en' }, 'English'),
+  );
+  languageSwitch.value = language();
+  const links = NAV.filter((item) => !item.roles || hasRole(...item.roles)).map((item) =>
     el(
-      'nav',
-      {},
-      el('a', { href: '/modeler', class: active === 'modeler' ? 'active' : null }, '流程设计 Modeler'),
+      'a',
+      {
+        href: item.href,
+        class: active === item.key ? 'active' : null,
+        'aria-current': active === item.key ? 'page' : null,
+      },
+      bi(item.zh, item.en),
     ),
+  );
+  clear(header).append(
+    el('a', { class: 'brand', href: landingPath(user) }, '发布管理 Release flow'),
+    el('nav', { 'aria-label': '页面 Pages' }, ...links),
     el(
       'form',
       { class: 'lookup', onsubmit: openRelease },
-      el('label', { for: 'release-lookup' }, '发布 Release'),
+      el('label', { for: 'release-lookup' }, bi('发布', 'Release')),
       releaseInput,
-      el('button', { type: 'submit' }, 'Open'),
+      el('button', { type: 'submit' }, bi('打开', 'Open')),
     ),
+    languageSwitch,
     el(
       'span',
       { class: 'user' },
       user ? `${user.displayName || user.username} (${user.roles.join(', ')})` : '',
       ' ',
-      el('button', { type: 'button', id: 'sign-out', onclick: signOut }, 'Sign out'),
+      el('button', { type: 'button', id: 'sign-out', onclick: signOut }, bi('退出', 'Sign out')),
     ),
   );
 }

@@ -1,9 +1,14 @@
-import { el, storeSession } from './api.js';
+import { currentUser, el, landingPath, storeSession, token } from './api.js';
 
-/** Only paths of this site are followed after sign-in. */
-function nextPath() {
+/** Only paths of this site are followed after sign-in; without one, the user's landing page by role. */
+function nextPath(user) {
   const next = new URLSearchParams(location.search).get('next') ?? '';
-  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/modeler';
+  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : landingPath(user);
+}
+
+// Already signed in and not sent here by a page: straight on to where this user starts.
+if (token() && currentUser() && !new URLSearchParams(location.search).has('next')) {
+  location.replace(landingPath());
 }
 
 const form = document.getElementById('login-form');
@@ -27,7 +32,7 @@ form.addEventListener('submit', async (event) => {
       return;
     }
     storeSession(body.accessToken, body.user);
-    location.assign(nextPath());
+    location.assign(nextPath(body.user));
   } catch (err) {
     message.textContent = `sign-in failed: ${err instanceof Error ? err.message : String(err)}`;
   } finally {

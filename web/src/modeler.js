@@ -8,6 +8,7 @@ import ZeebeBehaviorsModule from 'camunda-bpmn-js-behaviors/lib/camunda-cloud';
 import zeebeModdle from 'zeebe-bpmn-moddle/resources/zeebe.json';
 import { api, clear, describeError, el, formatTime, hasRole, renderHeader, requireSignIn } from './api.js';
 import { DiagramMarkers, showReadable } from './diagram-markers.js';
+import { FormDesigner } from './form-designer.js';
 
 const NEW_DIAGRAM = `<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:modeler="http://camunda.org/schema/modeler/1.0" id="definitions-new-process" targetNamespace="http://bpmn.io/schema/bpmn" modeler:executionPlatform="Camunda Cloud" modeler:executionPlatformVersion="8.6.0">
@@ -32,7 +33,7 @@ if (requireSignIn()) {
 }
 
 /** What is open: a deployed version, or a new diagram. */
-const state = { key: null, version: null, dirty: false, expanded: new Set() };
+const state = { key: null, version: null, dirty: false, expanded: new Set(), mode: 'process' };
 
 /** The width the palette covers on the left of the canvas. */
 function paletteMargin(canvas) {
@@ -79,12 +80,38 @@ async function main() {
     setStatus('You may look and download; only process designers and admins validate and deploy.');
   }
 
+  // Forms: the same toolbar acts on the form open in the form editor.
+  const forms = new FormDesigner({
+    list: document.getElementById('form-list'),
+    container: document.getElementById('form-editor'),
+    label: document.getElementById('current-label'),
+    status: setStatus,
+    onOpen: () => setMode('form'),
+  });
+  function setMode(mode) {
+    state.mode = mode;
+    document.body.classList.toggle('editing-form', mode === 'form');
+    document.getElementById('form-editor').hidden = mode !== 'form';
+  }
+  document.getElementById('new-form').addEventListener('click', () => forms.openNew());
+  // The forms are listed when asked for: most visits are about a process.
+  const showForms = document.getElementById('show-forms');
+  showForms.addEventListener('click', async () => {
+    const open = showForms.getAttribute('aria-expanded') !== 'true';
+    showForms.setAttribute('aria-expanded', String(open));
+    document.getElementById('form-list').hidden = !open;
+    if (open) await forms.load();
+  });
+
   document.getElementById('new-diagram').addEventListener('click', () => openXml(NEW_DIAGRAM, null, null));
-  validateButton.addEventListener('click', () => validate());
-  deployButton.addEventListener('click', () => deploy());
-  document.getElementById('download').addEventListener('click', () => download());
+  validateButton.addEventListener('click', () => (state.mode === 'form' ? forms.validate() : validate()));
+  deployButton.addEventListener('click', () => (state.mode === 'form' ? forms.deploy() : deploy()));
+  document
+    .getElementById('download')
+    .addEventListener('click', () => (state.mode === 'form' ? forms.download() : download()));
 
   async function openXml(xml, key, version) {
+    setMode('process');
     markers.clear();
     showProblems([], []);
     try {

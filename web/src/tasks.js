@@ -1,0 +1,492 @@
+// The task list (/tasks): my tasks, my groups' unclaimed tasks, all open ones (coordinators), and what I
+// completed; filters, sort and search. A task opens beside the list with its form (form-js), its release's
+// record and files, the diagram with its step marked and its audit trail; claim, unclaim, assign, complete.
+import {
+  api,
+  bi,
+  clear,
+  currentUser,
+  describeError,
+  el,
+  formatTime,
+  hasRole,
+  renderHeader,
+  requireSignIn,
+} from './api.js';
+import { InstanceDiagram } from './instance-diagram.js';
+import { releaseFacts, renderFiles, renderHistory } from './release-record.js';
+import { TaskForm } from './task-form.js';
+
+const VIEWS = [
+  { key: 'mine', zh: '我的任务', en: 'My tasks' },
+  { key: 'group', zh: '组内待领取', en: 'My groups, unclaimed' },
+  { key: 'all', zh: '全部待办', en: 'All open', roles: ['project-manager', 'admin'] },
+  { key: 'done', zh: '我已完成', en: 'Completed by me' },
+];
+
+const CLASSES = ['standard', 'emergency', 'major'];
+const SORTS = [
+  ['createdAt', '创建时间 ↑', 'created ↑'],
+  ['-createdAt', '创建时间 ↓', 'created ↓'],
+  ['dueAt', '期限 ↑', 'due ↑'],
+  ['-dueAt', '期限 ↓', 'due ↓'],
+  ['-priority', '优先级 ↓', 'priority ↓'],
+  ['priority', '优先级 ↑', 'priority ↑'],
+];
+
+const user = currentUser();
+const params = new URLSearchParams(location.search);
+const state = {
+  view: VIEWS.some((v) => v.key === params.get('view')) ? params.get('view') : 'mine',
+  taskId: params.get('task'),
+  tasks: [],
+};
+const releases = new Map();
+let form = null;
+let diagram = null;
+
+if (requireSignIn()) {
+  renderHeader('tasks');
+  main().catch((err) => setStatus(`failed: ${err instanceof Error ? err.message : String(err)}`, 'error'));
+}
+
+function setStatus(text, kind = 'info') {
+  const status = document.getElementById('status');
+  status.className = `status ${kind}`;
+  status.textContent = text;
+}
+
+function remember() {
+  const next = new URLSearchParams();
+  next.set('view', state.view);
+  if (state.taskId) next.set('task', state.taskId);
+  history.replaceState(null, '', `/tasks?${next}`);
+}
+
+function inMyGroups(task) {
+  return (task.candidateGroups ?? []).some((group) => user.roles.includes(group));
+}
+
+async function main() {
+  renderViews();
+  renderFilters();
+  document.getElementById('refresh').addEventListener('click', () => loadList());
+  await loadList();
+  if (state.taskId) await openTask(state.taskId);
+}
+
+function renderViews() {
+  const box = clear(document.getElementById('views'));
+  for (const view of VIEWS.filter((v) => !v.roles || hasRole(...v.roles))) {
+    box.append(
+      el(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: `view-${view.key}`,
+          'aria-selected': String(state.view === view.key),
+          class: state.view === view.key ? 'tab active' : 'tab',
+          onclick: () => {
+            state.view = view.key;
+            remember();
+            renderViews();
+            loadList();
+          },
+        },
+        bi(view.zh, view.en),
+      ),
+    );
+  }
+}
+
+function select(id, zh, en, options) {
+  return el(
+    'label',
+    { for: id },
+    bi(zh, en),
+    el(
+      'select',
+      { id, onchange: () => loadList() },
+      el('option', { value: '' }, '— 全部 all —'),
+      ...options.map(([value, label]) => el('option', { value }, label)),
+    ),
+  );
+}
+
+function renderFilters() {
+  const box = clear(document.getElementById('filters'));
+  box.append(
+    el(
+      'label',
+      { for: 'search' },
+      bi('搜索', 'Search'),
+      el('input', {
+        id: 'search',
+        type: 'search',
+        placeholder: '编号、标题、步骤 number, title, step',
+        oninput: () => renderList(),
+      }),
+    ),
+    select(
+      'filter-class',
+      '类别',
+      'Class',
+      CLASSES.map((c) => [c, c]),
+    ),
+    el(
+      'label',
+      { for: 'filter-process' },
+      bi('流程', 'Process'),
+      el('input', { id: 'filter-process', size: 14, onchange: () => loadList() }),
+    ),
+    select(
+      'filter-group',
+      '候选组',
+      'Group',
+      [
+        'project-manager',
+        'network-engineer',
+        'project-team',
+        'test-team',
+        'user-representative',
+        'applicant',
+      ].map((g) => [g, g]),
+    ),
+    el(
+      'label',
+      { for: 'filter-due' },
+      bi('到期前', 'Due before'),
+      el('input', { id: 'filter-due', type: 'date', onchange: () => loadList() }),
+    ),
+    el(
+      'label',
+      { for: 'filter-priority' },
+      bi('优先级 ≥', 'Priority ≥'),
+      el('input', {
+        id: 'filter-priority',
+        type: 'number',
+        min: 0,
+        max: 100,
+        size: 4,
+        oninput: () => renderList(),
+      }),
+    ),
+    el(
+      'label',
+      { for: 'sort' },
+      bi('排序', 'Sort'),
+      el(
+        'select',
+        { id: 'sort', onchange: () => loadList() },
+        ...SORTS.map(([value, zh, en]) => el('option', { value }, `${zh} ${en}`)),
+      ),
+    ),
+  );
+}
+
+function value(id) {
+  return document.getElementById(id)?.value.trim() ?? '';
+}
+
+async function loadList() {
+  const query = new URLSearchParams({ pageSize: '200', sort: value('sort') || 'createdAt' });
+  if (state.view === 'mine') query.set('assignee', 'me');
+  if (state.view === 'done') query.set('status', 'completed');
+  if (value('filter-class')) query.set('class', value('filter-class'));
+  if (value('filter-process')) query.set('processKey', value('filter-process'));
+  if (value('filter-group')) query.set('candidateGroup', value('filter-group'));
+  if (value('filter-due')) query.set('dueBefore', new Date(`${value('filter-due')}T23:59:59`).toISOString());
+  const response = await api(`/api/tasks?${query}`);
+  if (!response.ok) return setStatus(describeError(response), 'error');
+  let tasks = response.body.items;
+  if (state.view === 'group') tasks = tasks.filter((t) => !t.assignee && inMyGroups(t));
+  if (state.view === 'done') tasks = tasks.filter((t) => t.completedBy === user.username);
+  await knowReleases(tasks);
+  state.tasks = tasks;
+  renderList();
+  setStatus(`${tasks.length} · ${new Date().toLocaleTimeString()}`, 'ok');
+}
+
+/** The release number and title of each task (from the task when the API gives them, else the records). */
+async function knowReleases(tasks) {
+  const missing = tasks.some((t) => !t.releaseNumber && t.businessKey && !releases.has(t.businessKey));
+  if (!missing) return;
+  const response = await api('/api/releases?pageSize=200&sort=-createdAt');
+  if (!response.ok) return;
+  for (const release of response.body.items ?? []) releases.set(release.id, release);
+}
+
+function releaseOf(task) {
+  const known = releases.get(task.businessKey ?? task.releaseId);
+  return {
+    number: task.releaseNumber ?? known?.number ?? task.businessKey ?? '',
+    title: task.releaseTitle ?? known?.title ?? '',
+    releaseClass: task.releaseClass ?? known?.releaseClass ?? '',
+  };
+}
+
+function isOverdue(task) {
+  return task.status === 'open' && task.dueAt && new Date(task.dueAt).getTime() < Date.now();
+}
+
+function marks(task) {
+  return [
+    isOverdue(task) ? el('span', { class: 'mark overdue', title: 'overdue' }, bi('逾期', 'overdue')) : null,
+    task.escalated || task.escalatedAt
+      ? el('span', { class: 'mark escalated', title: 'escalated' }, bi('已升级', 'escalated'))
+      : null,
+  ];
+}
+
+function renderList() {
+  const q = value('search').toLowerCase();
+  const minPriority = Number(value('filter-priority') || 0);
+  const shown = state.tasks.filter((task) => {
+    if (task.priority < minPriority) return false;
+    if (!q) return true;
+    const release = releaseOf(task);
+    return [release.number, release.title, task.name, task.elementId, task.assignee]
+      .filter(Boolean)
+      .some((text) => String(text).toLowerCase().includes(q));
+  });
+  const body = clear(document.getElementById('task-rows'));
+  document.getElementById('task-count').textContent = String(shown.length);
+  if (!shown.length) {
+    body.append(el('tr', {}, el('td', { colspan: 5, class: 'empty' }, bi('没有任务', 'no tasks'))));
+    return;
+  }
+  for (const task of shown) {
+    const release = releaseOf(task);
+    body.append(
+      el(
+        'tr',
+        {
+          class: task.id === state.taskId ? 'task-row selected' : 'task-row',
+          dataset: { taskId: task.id, elementId: task.elementId },
+        },
+        el(
+          'td',
+          {},
+          el('span', { class: 'release-number' }, release.number),
+          el('br'),
+          el('span', { class: 'release-title' }, release.title),
+        ),
+        el(
+          'td',
+          {},
+          el(
+            'button',
+            {
+              type: 'button',
+              class: 'link open-task',
+              'aria-label': `${task.name ?? task.elementId} ${release.number}`,
+              onclick: () => openTask(task.id),
+            },
+            task.name ?? task.elementId,
+          ),
+        ),
+        el(
+          'td',
+          { class: 'holder' },
+          task.status === 'completed'
+            ? (task.completedBy ?? '')
+            : (task.assignee ??
+                el('span', { class: 'muted' }, `(${(task.candidateGroups ?? []).join(', ')})`)),
+        ),
+        el('td', {}, formatTime(task.status === 'completed' ? task.completedAt : task.dueAt)),
+        el(
+          'td',
+          { class: 'marks' },
+          ...marks(task),
+          task.priority > 50 ? el('span', { class: 'mark priority' }, `P${task.priority}`) : null,
+        ),
+      ),
+    );
+  }
+}
+
+function detailStatus(text, kind = 'info') {
+  const status = document.getElementById('detail-status');
+  status.className = `status ${kind}`;
+  status.textContent = text;
+}
+
+async function openTask(taskId) {
+  state.taskId = taskId;
+  remember();
+  for (const row of document.querySelectorAll('.task-row')) {
+    row.classList.toggle('selected', row.dataset.taskId === taskId);
+  }
+  const pane = document.getElementById('task-detail');
+  pane.hidden = false;
+  document.body.classList.add('task-open');
+  const response = await api(`/api/tasks/${taskId}`);
+  if (!response.ok) {
+    clear(document.getElementById('task-heading')).append(describeError(response));
+    return;
+  }
+  const task = response.body;
+  const release = releaseOf(task);
+  clear(document.getElementById('task-heading')).append(
+    el('h2', { id: 'task-title', tabindex: '-1' }, task.name ?? task.elementId),
+    el(
+      'p',
+      { class: 'task-release' },
+      el(
+        'a',
+        { href: `/releases/${encodeURIComponent(release.number || task.businessKey)}` },
+        release.number,
+      ),
+      ' ',
+      release.title,
+      ' ',
+      ...marks(task),
+    ),
+    el(
+      'dl',
+      { class: 'facts' },
+      el('dt', {}, bi('状态', 'status')),
+      el('dd', { id: 'task-status' }, task.status),
+      el('dt', {}, bi('处理人', 'holder')),
+      el('dd', { id: 'task-assignee' }, task.assignee ?? '—'),
+      el('dt', {}, bi('候选组', 'groups')),
+      el('dd', {}, (task.candidateGroups ?? []).join(', ')),
+      el('dt', {}, bi('期限', 'due')),
+      el('dd', {}, formatTime(task.dueAt) || '—'),
+      el('dt', {}, bi('优先级', 'priority')),
+      el('dd', {}, String(task.priority)),
+    ),
+  );
+  document.getElementById('task-title').focus();
+  renderActions(task);
+  detailStatus('');
+  await Promise.all([renderTaskForm(task), renderContext(task)]);
+}
+
+function renderActions(task) {
+  const box = clear(document.getElementById('task-actions'));
+  if (task.status !== 'open') return;
+  const me = user.username;
+  const coordinator = hasRole('project-manager', 'admin');
+  const act = async (path, body, done) => {
+    const response = await api(`/api/tasks/${task.id}/${path}`, { method: 'POST', body });
+    if (!response.ok) return detailStatus(describeError(response), 'error');
+    detailStatus(done, 'ok');
+    await loadList();
+    await openTask(task.id);
+  };
+  if (!task.assignee && inMyGroups(task)) {
+    box.append(
+      el(
+        'button',
+        { type: 'button', id: 'claim', onclick: () => act('claim', undefined, 'claimed') },
+        bi('领取', 'Claim'),
+      ),
+    );
+  }
+  if (task.assignee && (task.assignee === me || coordinator)) {
+    box.append(
+      el(
+        'button',
+        { type: 'button', id: 'unclaim', onclick: () => act('unclaim', undefined, 'given back') },
+        bi('退回', 'Unclaim'),
+      ),
+    );
+  }
+  if (coordinator) {
+    const input = el('input', {
+      id: 'assignee',
+      placeholder: 'username',
+      size: 14,
+      'aria-label': '指派给 assign to',
+    });
+    box.append(
+      el(
+        'form',
+        {
+          class: 'assign',
+          onsubmit: (event) => {
+            event.preventDefault();
+            if (input.value.trim())
+              act('assign', { assignee: input.value.trim() }, `assigned to ${input.value.trim()}`);
+          },
+        },
+        input,
+        el('button', { type: 'submit', id: 'assign' }, bi('指派', 'Assign')),
+      ),
+    );
+  }
+}
+
+async function renderTaskForm(task) {
+  const container = document.getElementById('task-form');
+  const complete = document.getElementById('complete');
+  const errors = clear(document.getElementById('form-errors'));
+  form?.destroy();
+  form = new TaskForm(container);
+  const mayComplete =
+    task.status === 'open' && inMyGroups(task) && (!task.assignee || task.assignee === user.username);
+  complete.hidden = !mayComplete;
+  if (!task.form) {
+    clear(container).append(
+      el('label', { for: 'free-variables' }, bi('变量 (JSON)', 'Variables (JSON)')),
+      el('textarea', { id: 'free-variables', rows: 6 }, JSON.stringify(task.output ?? {}, null, 2)),
+    );
+    form = null;
+  } else {
+    await form.show(task.form, task.output ?? {}, { readOnly: !mayComplete });
+  }
+  complete.onclick = async () => {
+    clear(errors);
+    detailStatus('');
+    let data;
+    if (form) {
+      data = form.collect();
+      if (!data) return detailStatus('请修正标出的字段 fix the marked fields', 'error');
+    } else {
+      try {
+        data = JSON.parse(document.getElementById('free-variables').value || '{}');
+      } catch {
+        return detailStatus('变量不是 JSON variables are not JSON', 'error');
+      }
+    }
+    complete.disabled = true;
+    try {
+      const response = await api(`/api/tasks/${task.id}/complete`, { method: 'POST', body: { data } });
+      if (response.ok) {
+        detailStatus('已完成 completed', 'ok');
+        await loadList();
+        await openTask(task.id);
+        return;
+      }
+      detailStatus(describeError(response), 'error');
+      const details = response.body?.details ?? [];
+      const unplaced = form ? form.showServerErrors(details) : details;
+      for (const detail of unplaced) errors.append(el('li', {}, `${detail.field}: ${detail.message}`));
+    } finally {
+      complete.disabled = false;
+    }
+  };
+}
+
+async function renderContext(task) {
+  const record = clear(document.getElementById('task-record'));
+  const files = document.getElementById('task-files');
+  const releaseId = task.releaseId ?? task.businessKey;
+  if (releaseId) {
+    const release = await api(`/api/releases/${encodeURIComponent(releaseId)}`);
+    if (release.ok) {
+      record.append(el('h3', {}, `${release.body.number} ${release.body.title}`), releaseFacts(release.body));
+      await renderFiles(files, release.body.id);
+    } else record.append(el('p', { class: 'status error' }, describeError(release)));
+  }
+  renderHistory(document.getElementById('task-history'), task.history ?? []);
+  diagram = diagram ?? new InstanceDiagram('#task-canvas');
+  window.releaseFlowViewer = diagram.viewer;
+  const instance = await api(`/api/process-instances/${task.instanceId}`);
+  if (!instance.ok) return;
+  const failed = await diagram.show(instance.body, { focus: task.elementId });
+  if (failed) return;
+  diagram.markers.add(task.elementId, 'rf-current');
+}
