@@ -177,10 +177,8 @@ export function validateProcess(
     }
     const raw = raws.get(element.id);
     if (raw?.loopCharacteristics) {
-      fail(
-        element.id,
-        `${it} is marked as a loop or multi-instance activity, which this engine does not run: remove the marker`,
-      );
+      for (const problem of multiInstanceProblems(element, raw, checkExpression))
+        fail(element.id, `${it}${problem}`);
     }
     switch (element.type) {
       case 'bpmn:StartEvent':
@@ -367,6 +365,78 @@ export function validateProcess(
       }`,
     );
   return errors;
+}
+
+/** Activities that may be multi-instance (an event sub-process may not). */
+const MULTI_INSTANCE_TYPES: ReadonlySet<string> = new Set([
+  'bpmn:Task',
+  'bpmn:ManualTask',
+  'bpmn:UserTask',
+  'bpmn:ServiceTask',
+  'bpmn:SendTask',
+  'bpmn:ReceiveTask',
+  'bpmn:ScriptTask',
+  'bpmn:BusinessRuleTask',
+  'bpmn:CallActivity',
+  'bpmn:SubProcess',
+]);
+
+/** A variable name as zeebe:loopCharacteristics takes it: a name, not an expression. */
+const VARIABLE_NAME = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
+
+/**
+ * What is wrong with a multi-instance marker, each problem worded to follow the element's name: Camunda 8's
+ * zeebe:loopCharacteristics with a FEEL input collection; the standard loop marker is not run.
+ */
+function multiInstanceProblems(
+  element: ElementInfo,
+  raw: ModdleElement,
+  checkExpression: (expression: string) => string | undefined,
+): string[] {
+  const mi = element.multiInstance;
+  if (!mi || mi.standardLoop)
+    return [
+      ' is marked as a loop (standard loop), which Camunda 8 and this engine do not run: make it multi-instance (parallel or sequential) over an input collection, or remove the marker',
+    ];
+  if (!MULTI_INSTANCE_TYPES.has(element.type) || raw.triggeredByEvent === true)
+    return [
+      ` cannot be multi-instance here: only tasks, call activities and embedded sub-processes can; remove the marker`,
+    ];
+  const problems: string[] = [];
+  if (!mi.inputCollection)
+    problems.push(
+      ': a multi-instance activity needs an input collection: set "Input collection" under Multi-instance to a FEEL list (for example =reviewers); a loop cardinality alone is not run',
+    );
+  const feel = (what: string, expression: string | undefined) => {
+    if (expression === undefined) return;
+    if (!isFeel(expression)) {
+      problems.push(`: the ${what} must be a FEEL expression starting with "=", not ${quoted(expression)}`);
+      return;
+    }
+    const problem = checkExpression(expression);
+    if (problem) problems.push(`: the ${what}: ${problem}`);
+  };
+  feel('input collection', mi.inputCollection);
+  feel('output element', mi.outputElement);
+  feel('completion condition', mi.completionCondition);
+  for (const [what, name] of [
+    ['input element', mi.inputElement],
+    ['output collection', mi.outputCollection],
+  ] as const) {
+    if (name !== undefined && !VARIABLE_NAME.test(name))
+      problems.push(
+        `: the ${what} names a variable: write a plain name (for example reviewer), not ${quoted(name)}`,
+      );
+  }
+  if (mi.outputCollection && !mi.outputElement)
+    problems.push(
+      ': an output collection needs an output element: set "Output element" under Multi-instance to the FEEL value each instance adds (for example =approved)',
+    );
+  if (mi.outputElement && !mi.outputCollection)
+    problems.push(
+      ': an output element needs an output collection to gather into: set "Output collection" under Multi-instance',
+    );
+  return problems;
 }
 
 /**

@@ -4,6 +4,7 @@ import { Engine } from 'bpmn-engine';
 import { Timers } from 'bpmn-elements';
 import { createFeelExpressions, DEFAULT_FEEL_LIMITS, userVariables } from './feel.js';
 import { engineElements, type CompiledProcess } from './process-model.js';
+import { scopeOf } from './zeebe-multi-instance.js';
 import { DEFAULT_TIMER_BOUNDS, timerProblem, type TimerBounds } from './timer-bounds.js';
 
 /** One thing that happens to an instance: it starts, a waiting task is completed, or it is woken (timers). */
@@ -39,6 +40,11 @@ export interface EngineWait {
   readonly kind: WaitKind;
   /** When a timer started in this run expires, on the clock of the run's `now`. */
   readonly expireAt?: Date;
+  /**
+   * The wait's local variables (an inner instance's input element and loop counter, with those of the scopes it
+   * sits in): its job and FEEL see them over the process variables.
+   */
+  readonly variables?: Record<string, unknown>;
 }
 
 export type EngineStepType =
@@ -78,7 +84,11 @@ interface ElementApi {
   sendApiMessage(action: string, content: Record<string, unknown>): void;
   signal(message: Record<string, unknown>): void;
   getPostponed?(): ElementApi[];
+  /** The inner executions of an activity (the inner instances of a multi-instance body). */
+  getExecuting?(): ElementApi[];
+  environment?: { variables?: Record<string, unknown> };
   content: Record<string, unknown> & {
+    index?: unknown;
     parent?: { executionId?: string };
     expireAt?: unknown;
     output?: unknown;
@@ -289,10 +299,20 @@ class LiveEngine {
         result.push(api);
         if (api.type === 'bpmn:SubProcess' || api.type === 'bpmn:Transaction')
           visit(api.getPostponed?.() ?? []);
+        // A multi-instance body waits in its inner instances.
+        else if (this.isBody(api)) visit(api.getExecuting?.() ?? []);
       }
     };
     visit(this.execution?.getPostponed() ?? []);
     return result;
+  }
+
+  /** A multi-instance activity's body: it waits for its inner instances and is no wait of its own kind. */
+  isBody(api: ElementApi): boolean {
+    // Inner instances carry their index; the body's messages do not.
+    return (
+      this.process.elements.get(api.id)?.multiInstance !== undefined && typeof api.content.index !== 'number'
+    );
   }
 
   async outcome(): Promise<Omit<EngineRun, 'cache'>> {
@@ -307,14 +327,23 @@ class LiveEngine {
           const executionId = api.executionId ?? '';
           const element = this.process.elements.get(api.id);
           const timed = this.expiries.has(executionId) || element?.timer !== undefined;
-          const kind = element?.message
-            ? 'message'
-            : element?.signal
-              ? 'signal'
-              : element?.calledElement
-                ? 'call'
-                : waitKind(api.type, element?.jobType, timed);
-          return { elementId: api.id, executionId, kind, expireAt: this.expiries.get(executionId) };
+          const kind = this.isBody(api)
+            ? 'other'
+            : element?.message
+              ? 'message'
+              : element?.signal
+                ? 'signal'
+                : element?.calledElement
+                  ? 'call'
+                  : waitKind(api.type, element?.jobType, timed);
+          const local = localVariables(api);
+          return {
+            elementId: api.id,
+            executionId,
+            kind,
+            expireAt: this.expiries.get(executionId),
+            ...(local ? { variables: local } : {}),
+          };
         });
     // Expiries of timers that no longer wait are of no use.
     const waiting = new Set(waits.map((w) => w.executionId));
@@ -579,6 +608,12 @@ export class EngineHost {
   cacheStats(): LiveEngineCacheStats {
     return this.cache.snapshot();
   }
+}
+
+/** The local scope a wait sees, or undefined when it sees only the process variables. */
+function localVariables(api: ElementApi): Record<string, unknown> | undefined {
+  const local = { ...scopeOf(api.environment?.variables?.content), ...scopeOf(api.content) };
+  return Object.keys(local).length > 0 ? local : undefined;
 }
 
 /** A state's size in UTF-16 code units of its JSON, near enough its bytes for an estimate. */

@@ -180,7 +180,23 @@ export function userVariables(variables: Record<string, unknown> | undefined): R
 /** What the engine passes along with an expression: the element's message and the environment. */
 export interface ExpressionContext {
   readonly environment?: { readonly variables?: Record<string, unknown> };
-  readonly content?: { readonly id?: unknown };
+  readonly content?: { readonly id?: unknown; readonly scopeVariables?: unknown };
+}
+
+/**
+ * The variables an expression sees: the process's, under the local scopes it sits in (an inner instance of a
+ * multi-instance body, a sub-process's), the innermost last. A sub-process's environment holds the message that
+ * started it under `content`, and with it that execution's local scope.
+ */
+export function visibleVariables(context: ExpressionContext | undefined): Record<string, unknown> {
+  const variables = context?.environment?.variables;
+  const outer = (variables?.content as ExpressionContext['content'] | undefined)?.scopeVariables;
+  const inner = context?.content?.scopeVariables;
+  return {
+    ...userVariables(variables),
+    ...(outer && typeof outer === 'object' ? outer : {}),
+    ...(inner && typeof inner === 'object' ? inner : {}),
+  };
 }
 
 /**
@@ -210,7 +226,7 @@ export function createFeelExpressions(
       const at = elementId ? `${elementId}: ` : '';
       let value: unknown;
       try {
-        value = evaluateFeel(expression, userVariables(context?.environment?.variables), timeoutMs);
+        value = evaluateFeel(expression, visibleVariables(context), timeoutMs);
       } catch (err) {
         throw new FeelError(`${at}${err instanceof Error ? err.message : String(err)}`);
       }

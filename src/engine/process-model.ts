@@ -5,6 +5,7 @@ import serializer, { TypeResolver } from 'moddle-context-serializer';
 import zeebe from 'zeebe-bpmn-moddle/resources/zeebe.json';
 import { FeelScriptTask } from './feel-script-task.js';
 import { EndJobEvent, IntermediateThrowJobEvent, SIGNAL_BROADCAST_JOB_TYPE } from './throw-job-events.js';
+import { ZeebeMultiInstance } from './zeebe-multi-instance.js';
 
 /** What the host needs to know of one element of a process, read from its zeebe extensions. */
 export interface ElementInfo {
@@ -40,6 +41,19 @@ export interface ElementInfo {
   readonly message?: { readonly name: string; readonly correlationKey?: string };
   /** For signal catch and boundary events: the name of the signal they wait for. */
   readonly signal?: { readonly name: string };
+  /** For multi-instance activities: their zeebe:loopCharacteristics and completion condition. */
+  readonly multiInstance?: MultiInstanceInfo;
+}
+
+export interface MultiInstanceInfo {
+  readonly sequential: boolean;
+  readonly inputCollection?: string;
+  readonly inputElement?: string;
+  readonly outputCollection?: string;
+  readonly outputElement?: string;
+  readonly completionCondition?: string;
+  /** A loop marker (bpmn:standardLoopCharacteristics) rather than multi-instance. */
+  readonly standardLoop: boolean;
 }
 
 export interface ProcessModel {
@@ -98,6 +112,8 @@ export const engineElements = {
   // Message throw and end events are jobs; signal ones broadcast through a built-in job (throw-job-events.ts).
   IntermediateThrowEvent: IntermediateThrowJobEvent,
   EndEvent: EndJobEvent,
+  // zeebe:loopCharacteristics (input and output collections, completion condition) instead of the engine's own.
+  MultiInstanceLoopCharacteristics: ZeebeMultiInstance,
 };
 
 const typeResolver = TypeResolver({ ...Elements, ...engineElements } as never);
@@ -318,6 +334,7 @@ function describe(element: ModdleElement): ElementInfo {
   if (signalThrow) headers.signalName = signalThrow.name;
 
   const condition = element.conditionExpression as ModdleElement | undefined;
+  const multiInstance = multiInstanceOf(element.loopCharacteristics as ModdleElement | undefined);
   const retries = taskDefinition?.retries !== undefined ? Number(taskDefinition.retries) : undefined;
   const priorityValue = priority?.priority !== undefined ? Number(priority.priority) : undefined;
 
@@ -361,6 +378,7 @@ function describe(element: ModdleElement): ElementInfo {
     signal,
     calledDecision: decision,
     calledElement,
+    multiInstance,
     script:
       typeof zeebeScript?.expression === 'string'
         ? {
@@ -373,6 +391,22 @@ function describe(element: ModdleElement): ElementInfo {
       typeof (element.$parent as ModdleElement | undefined)?.id === 'string'
         ? String((element.$parent as ModdleElement).id)
         : undefined,
+  };
+}
+
+function multiInstanceOf(loop: ModdleElement | undefined): MultiInstanceInfo | undefined {
+  if (!loop) return undefined;
+  const zeebeLoop = extensionValues(loop).find((e) => e.$type === 'zeebe:LoopCharacteristics');
+  const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
+  const completion = loop.completionCondition as ModdleElement | undefined;
+  return {
+    sequential: loop.isSequential === true,
+    inputCollection: text(zeebeLoop?.inputCollection),
+    inputElement: text(zeebeLoop?.inputElement),
+    outputCollection: text(zeebeLoop?.outputCollection),
+    outputElement: text(zeebeLoop?.outputElement),
+    completionCondition: text(completion?.body),
+    standardLoop: loop.$type !== 'bpmn:MultiInstanceLoopCharacteristics',
   };
 }
 

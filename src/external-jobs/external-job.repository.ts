@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { JobKind, JobStatus } from '../queue/job.entity.js';
+import { waitVariablesSql } from '../instances/index.js';
 
 /** A job as an activation hands it to an external worker. */
 export interface LeasedJob {
@@ -81,16 +82,19 @@ export class ExternalJobRepository {
        ), leased AS (
          UPDATE job j SET worker = $2, lease_until = $4
            FROM picked WHERE j.id = picked.id
-         RETURNING j.id, j.instance_id, j.job_type, j.element_id, j.headers, j.max_attempts - j.attempts AS retries,
-                   j.lease_until, j.created_at
+         RETURNING j.id, j.instance_id, j.job_type, j.element_id, j.execution_id, j.headers,
+                   j.max_attempts - j.attempts AS retries, j.lease_until, j.created_at
+       ), scoped AS (
+         SELECT l.*, i.business_key, i.variables || ${waitVariablesSql('i', 'l')} AS variables
+           FROM leased l JOIN process_instance i ON i.id = l.instance_id
        )
-       SELECT l.id, l.instance_id, l.job_type, l.element_id, l.headers, l.retries, l.lease_until, i.business_key,
-              CASE WHEN $6::text[] IS NULL THEN i.variables
+       SELECT s.id, s.instance_id, s.job_type, s.element_id, s.headers, s.retries, s.lease_until, s.business_key,
+              CASE WHEN $6::text[] IS NULL THEN s.variables
                    ELSE (SELECT coalesce(jsonb_object_agg(v.key, v.value), '{}'::jsonb)
-                           FROM jsonb_each(i.variables) v WHERE v.key = ANY ($6::text[]))
+                           FROM jsonb_each(s.variables) v WHERE v.key = ANY ($6::text[]))
               END AS variables
-         FROM leased l JOIN process_instance i ON i.id = l.instance_id
-        ORDER BY l.created_at`,
+         FROM scoped s
+        ORDER BY s.created_at`,
       [
         activation.jobType,
         activation.worker,

@@ -34,9 +34,19 @@ interface Row {
   result: JobResult | null;
 }
 
+/**
+ * The local variables of the wait a job belongs to (a multi-instance inner instance's), which the job sees over the
+ * instance's: `instance` and `job` are the aliases of the two rows in the query.
+ */
+export function waitVariablesSql(instance: string, job: string): string {
+  return `coalesce((SELECT w->'variables' FROM jsonb_array_elements(coalesce(${instance}.waits, '[]'::jsonb)) w
+            WHERE w->>'executionId' = ${job}.execution_id AND jsonb_typeof(w->'variables') = 'object' LIMIT 1),
+          '{}'::jsonb)`;
+}
+
 const SELECT = `
   SELECT j.id, j.job_type, j.element_id, j.headers, j.status, j.attempts, j.instance_id,
-         i.status AS instance_status, i.business_key, i.variables,
+         i.status AS instance_status, i.business_key, i.variables || ${waitVariablesSql('i', 'j')} AS variables,
          e.job_id IS NOT NULL AS effect_recorded, e.result
     FROM job j
     JOIN process_instance i ON i.id = j.instance_id

@@ -726,7 +726,12 @@ export class InstanceService {
       const stored = before.get(wait.executionId);
       if (stored) return { ...stored, elementId: wait.elementId };
       const element = process.elements.get(wait.elementId);
-      const base = { executionId: wait.executionId, elementId: wait.elementId, kind: wait.kind };
+      const base: StoredWait = {
+        executionId: wait.executionId,
+        elementId: wait.elementId,
+        kind: wait.kind,
+        ...(wait.variables ? { variables: wait.variables as JsonObject } : {}),
+      };
       if (wait.kind === 'user-task') {
         openedTasks.push({ elementId: wait.elementId, executionId: wait.executionId, element });
       } else if (wait.kind === 'service-task' && element?.jobType) {

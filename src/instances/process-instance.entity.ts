@@ -10,6 +10,8 @@ export interface StoredWait {
   readonly elementId: string;
   readonly kind: WaitKind;
   readonly jobId?: string;
+  /** Its local variables (a multi-instance inner instance's element and loop counter): its job sees them. */
+  readonly variables?: Record<string, unknown>;
 }
 
 @Entity('process_instance')

@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import { InstanceJobRepository } from '../../src/instances/instance-job.repository';
+import { InstanceService } from '../../src/instances/instance.service';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/**
+ * A change approved by several reviewers: a parallel multi-instance user task (one inbox task per reviewer, done
+ * when two approved), then a sequential multi-instance service task notifying each reviewer in turn, its job seeing
+ * its own recipient. No workers run: the jobs are reported by hand, as an external worker would.
+ */
+describe('multi-instance activities', () => {
+  const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
+  const handlers = [{ jobType: 'test.notify', handle: async () => ({}) }];
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(env, undefined, handlers);
+  });
+  afterAll(() => t.close());
+
+  const instances = () => t.get<InstanceService>(InstanceService);
+  const tasks = async (instanceId: string) =>
+    t.dataSource.query<Array<{ id: string; execution_id: string; status: string }>>(
+      `SELECT id, execution_id, status FROM user_task WHERE instance_id = $1 AND element_id = 'review' ORDER BY execution_id`,
+      [instanceId],
+    );
+  const approve = async (taskId: string, approved: boolean) =>
+    t.as('test-team').post(`/api/tasks/${taskId}/complete`).send({ data: { approved } }).expect(200);
+  const notifyJobs = async (instanceId: string) =>
+    t.dataSource.query<Array<{ id: string; status: string }>>(
+      `SELECT id, status FROM job WHERE instance_id = $1 AND element_id = 'notify' ORDER BY created_at, id`,
+      [instanceId],
+    );
+  const jobVariables = async (jobId: string) =>
+    (await t.get<InstanceJobRepository>(InstanceJobRepository).find(t.dataSource.manager, jobId))!.variables;
+  const instanceRow = async (id: string) =>
+    (
+      await t.dataSource.query<Array<{ status: string; variables: Record<string, unknown> }>>(
+        'SELECT status, variables FROM process_instance WHERE id = $1',
+        [id],
+      )
+    )[0]!;
+  const restart = async () => {
+    await t.stop();
+    t = await startTestApp(env, t.resources, handlers);
+  };
+
+  it('given three reviewers and "done when two approved", when two approve across a restart, then the third task is withdrawn and each reviewer is notified in turn', async () => {
+    const instance = await instances().start('reviewers-approval', { reviewers: ['ann', 'bob', 'cy'] });
+    const open = await tasks(instance.id);
+    expect(open.map((task) => task.status)).toEqual(['open', 'open', 'open']);
+    const view = await t.as('admin').get(`/api/process-instances/${instance.id}`).expect(200);
+    expect(
+      (view.body.activeActivities as Array<{ elementId: string; kind: string }>).filter(
+        (a) => a.kind === 'user-task',
+      ),
+    ).toHaveLength(3);
+
+    await approve(open[0]!.id, true);
+    await restart();
+    await approve(open[2]!.id, true);
+
+    expect((await tasks(instance.id)).map((task) => task.status)).toEqual([
+      'completed',
+      'cancelled',
+      'completed',
+    ]);
+    expect((await instanceRow(instance.id)).variables).toMatchObject({ approvals: [true, null, true] });
+
+    for (const [index, recipient] of ['ann', 'bob', 'cy'].entries()) {
+      const pending = (await notifyJobs(instance.id)).filter((job) => job.status === 'pending');
+      expect(pending).toHaveLength(1);
+      expect(await jobVariables(pending[0]!.id)).toMatchObject({ recipient, loopCounter: index + 1 });
+      if (index === 1) await restart();
+      await instances().completeJob(pending[0]!.id, { receipt: `sent to ${recipient}` });
+    }
+
+    const done = await instanceRow(instance.id);
+    expect(done.status).toBe('completed');
+    expect(done.variables).toMatchObject({ receipts: ['sent to ann', 'sent to bob', 'sent to cy'] });
+    expect(done.variables).not.toHaveProperty('recipient');
+    const history = await t.dataSource.query<Array<{ type: string; execution_id: string }>>(
+      `SELECT type, execution_id FROM history_event WHERE instance_id = $1 AND element_id = 'review' AND type IN ('activity.wait', 'task.completed') ORDER BY id`,
+      [instance.id],
+    );
+    expect(history.filter((h) => h.type === 'activity.wait')).toHaveLength(3);
+    expect(history.filter((h) => h.type === 'task.completed')).toHaveLength(2);
+  });
+
+  it('given an input collection that is not a list, when the instance reaches the body, then the start is refused naming the element', async () => {
+    await expect(instances().start('reviewers-approval', { reviewers: 'ann' })).rejects.toThrow(/review/);
+  });
+});
