@@ -1,6 +1,8 @@
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ReleaseDriver, STANDARD_HAPPY_PATH, type Release } from '../support/release-driver';
+import { ManualClock } from '../support/manual-clock';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { eventually } from '../support/test-env';
 import { TEST_ADMIN_PASSWORD, TEST_USER_PASSWORD } from '../support/users';
 import { artifactPath, CHROMIUM, CHROMIUM_ARGS, ensureWebBuilt, requireChromium } from './browser-support';
 
@@ -16,6 +18,8 @@ describe("the release team's pages in Chromium", () => {
   let browser: Browser;
   let driver: ReleaseDriver;
   let release: Release;
+  let emergency: Release;
+  const clock = new ManualClock();
   const problems: string[] = [];
   const contexts: BrowserContext[] = [];
 
@@ -48,7 +52,7 @@ describe("the release team's pages in Chromium", () => {
   beforeAll(async () => {
     requireChromium();
     ensureWebBuilt();
-    t = await startTestApp();
+    t = await startTestApp({}, undefined, [], { clock });
     await t.app.listen(0, '127.0.0.1');
     base = (await t.app.getUrl()).replace('[::1]', '127.0.0.1');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
@@ -59,6 +63,9 @@ describe("the release team's pages in Chromium", () => {
       await driver.step(release.id, elementId, data);
     }
     await driver.openTask(release.id, 'build-package');
+    // and an emergency release waiting for its approval
+    emergency = await driver.file('emergency', { title: '核心交换机补丁' });
+    await driver.openTask(emergency.id, 'approve-emergency');
   });
 
   afterAll(async () => {
@@ -132,6 +139,25 @@ describe("the release team's pages in Chromium", () => {
     expect((await driver.openTask(release.id, 'test-release')).assignee).toBe('test-team');
     await page.screenshot({ path: artifactPath('tasks-project-manager-assigned.png') });
 
+    // when nobody decides the emergency approval in time, it is escalated and marked so in the list
+    await clock.advance(31 * 60_000, t.resources);
+    await eventually(
+      async () => {
+        const rows = await driver.get('/api/tasks', 'project-manager', { release: emergency.number });
+        return rows.items.some((r: { escalated: boolean }) => r.escalated) || undefined;
+      },
+      { what: 'the emergency approval to be escalated' },
+    );
+    await page.click('#refresh');
+    const escalatedRow = page.locator('.task-row[data-element-id="approve-emergency"]', {
+      hasText: emergency.number,
+    });
+    await escalatedRow.locator('.mark.escalated').waitFor();
+    await expect(
+      page.locator('.task-row[data-element-id="test-release"] .mark.escalated').count(),
+    ).resolves.toBe(0);
+    await page.screenshot({ path: artifactPath('tasks-escalated-mark.png') });
+
     // the record: current step, files, reports, history
     await page.click('.task-release a');
     await page.waitForURL(`${base}/releases/${release.number}`);
@@ -152,7 +178,7 @@ describe("the release team's pages in Chromium", () => {
     // the statistics draw each measure with its definition
     await page.click('.app-header a[href="/statistics"]');
     await page.locator('.chart[data-measure="successRate"] svg').waitFor();
-    await expect(page.locator('.chart').count()).resolves.toBe(4);
+    await expect(page.locator('.chart').count()).resolves.toBe(6);
     await expect(
       page.locator('.chart[data-measure="onTimeRate"] .definition').textContent(),
     ).resolves.toMatch(/planned/);

@@ -218,8 +218,8 @@ export function renderHeader(active) {
     languageSwitch,
     el(
       'span',
-      { class: 'user' },
-      user ? `${user.displayName || user.username} (${user.roles.join(', ')})` : '',
+      { class: 'user', title: user ? user.roles.join(', ') : null },
+      user ? user.displayName || user.username : '',
       ' ',
       el('button', { type: 'button', id: 'sign-out', onclick: signOut }, bi('退出', 'Sign out')),
     ),

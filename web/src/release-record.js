@@ -33,6 +33,7 @@ export function releaseFacts(release) {
     ...fact('计划时间', 'planned', formatTime(release.plannedAt) || null),
     ...fact('安装时间', 'installed', formatTime(release.installedAt) || null),
     ...fact('回退', 'rolled back', release.rolledBack ? '是 yes' : '否 no'),
+    ...fact('已升级', 'escalated', formatTime(release.escalatedAt) || null, 'release-escalated'),
     ...fact('申请', 'filed', `${formatTime(release.createdAt)} ${release.createdBy ?? ''}`),
     ...fact('关闭', 'closed', formatTime(release.closedAt) || null),
     ...fact(

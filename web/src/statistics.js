@@ -5,38 +5,14 @@ import { download, table } from './release-record.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 
-/** The measures and what they count (the API's own definitions are shown instead where it gives them). */
+/** The measures drawn; what each counts comes from the API (`definitions`), so page and CSV agree. */
 const MEASURES = [
-  {
-    key: 'successRate',
-    zh: '发布成功率',
-    en: 'Success rate',
-    rate: true,
-    definition:
-      '结束的发布中成功关闭的比例 · of the releases that ended (closed or rolled back), the share closed without a rollback',
-  },
-  {
-    key: 'rollbackRate',
-    zh: '回退率',
-    en: 'Rollback rate',
-    rate: true,
-    definition: '结束的发布中发生回退的比例 · of the releases that ended, the share rolled back',
-  },
-  {
-    key: 'onTimeRate',
-    zh: '按时完成率',
-    en: 'On-time rate',
-    rate: true,
-    definition:
-      '安装不晚于计划时间的比例 · of the releases with a planned and an installed time, the share installed by the planned time',
-  },
-  {
-    key: 'meanLeadTimeHours',
-    zh: '平均周期 (小时)',
-    en: 'Mean lead time (hours)',
-    rate: false,
-    definition: '从申请到关闭的平均时长 · mean time from filing to close of the closed releases, in hours',
-  },
+  { key: 'successRate', zh: '发布成功率', en: 'Success rate', rate: true },
+  { key: 'rollbackRate', zh: '回退率', en: 'Rollback rate', rate: true },
+  { key: 'onTimeRate', zh: '按时完成率', en: 'On-time rate', rate: true },
+  { key: 'meanLeadTimeHours', zh: '平均周期 (小时)', en: 'Mean lead time (hours)', rate: false },
+  { key: 'emergencyRatio', zh: '紧急发布占比', en: 'Emergency ratio', rate: true },
+  { key: 'firstPassTestRate', zh: '测试一次通过率', en: 'First-pass test rate', rate: true },
 ];
 
 if (requireSignIn()) {
@@ -74,7 +50,7 @@ async function load() {
   if (!response.ok) return setStatus(describeError(response), 'error');
   const { periods, openByStep, definitions } = response.body;
   for (const measure of MEASURES) {
-    const definition = definitions?.[measure.key] ?? measure.definition;
+    const definition = definitions?.[measure.key] ?? '';
     charts.append(
       el(
         'figure',
@@ -89,7 +65,13 @@ async function load() {
       ),
     );
   }
+  if (definitions?.ended) {
+    charts.append(
+      el('p', { class: 'definition ended' }, bi('结束的发布', 'Ended releases'), ': ', definitions.ended),
+    );
+  }
   open.append(
+    definitions?.openByStep ? el('p', { class: 'definition' }, definitions.openByStep) : '',
     openByStep.length
       ? table(
           [

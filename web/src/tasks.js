@@ -41,7 +41,6 @@ const state = {
   taskId: params.get('task'),
   tasks: [],
 };
-const releases = new Map();
 let form = null;
 let diagram = null;
 
@@ -125,7 +124,18 @@ function renderFilters() {
         id: 'search',
         type: 'search',
         placeholder: '编号、标题、步骤 number, title, step',
-        oninput: () => renderList(),
+        onchange: () => loadList(),
+      }),
+    ),
+    el(
+      'label',
+      { for: 'filter-release' },
+      bi('发布', 'Release'),
+      el('input', {
+        id: 'filter-release',
+        size: 14,
+        placeholder: 'REL-2026-0001',
+        onchange: () => loadList(),
       }),
     ),
     select(
@@ -155,6 +165,12 @@ function renderFilters() {
     ),
     el(
       'label',
+      { for: 'filter-due-after' },
+      bi('到期自', 'Due from'),
+      el('input', { id: 'filter-due-after', type: 'date', onchange: () => loadList() }),
+    ),
+    el(
+      'label',
       { for: 'filter-due' },
       bi('到期前', 'Due before'),
       el('input', { id: 'filter-due', type: 'date', onchange: () => loadList() }),
@@ -169,7 +185,7 @@ function renderFilters() {
         min: 0,
         max: 100,
         size: 4,
-        oninput: () => renderList(),
+        onchange: () => loadList(),
       }),
     ),
     el(
@@ -192,7 +208,12 @@ function value(id) {
 async function loadList() {
   const query = new URLSearchParams({ pageSize: '200', sort: value('sort') || 'createdAt' });
   if (state.view === 'mine') query.set('assignee', 'me');
-  if (state.view === 'done') query.set('status', 'completed');
+  if (state.view === 'done') query.set('completedBy', 'me');
+  if (value('search')) query.set('q', value('search'));
+  if (value('filter-release')) query.set('release', value('filter-release'));
+  if (value('filter-priority')) query.set('minPriority', value('filter-priority'));
+  if (value('filter-due-after'))
+    query.set('dueAfter', new Date(`${value('filter-due-after')}T00:00:00`).toISOString());
   if (value('filter-class')) query.set('class', value('filter-class'));
   if (value('filter-process')) query.set('processKey', value('filter-process'));
   if (value('filter-group')) query.set('candidateGroup', value('filter-group'));
@@ -201,55 +222,31 @@ async function loadList() {
   if (!response.ok) return setStatus(describeError(response), 'error');
   let tasks = response.body.items;
   if (state.view === 'group') tasks = tasks.filter((t) => !t.assignee && inMyGroups(t));
-  if (state.view === 'done') tasks = tasks.filter((t) => t.completedBy === user.username);
-  await knowReleases(tasks);
   state.tasks = tasks;
   renderList();
   setStatus(`${tasks.length} · ${new Date().toLocaleTimeString()}`, 'ok');
 }
 
-/** The release number and title of each task (from the task when the API gives them, else the records). */
-async function knowReleases(tasks) {
-  const missing = tasks.some((t) => !t.releaseNumber && t.businessKey && !releases.has(t.businessKey));
-  if (!missing) return;
-  const response = await api('/api/releases?pageSize=200&sort=-createdAt');
-  if (!response.ok) return;
-  for (const release of response.body.items ?? []) releases.set(release.id, release);
-}
-
+/** The release a task belongs to, as the task list gives it. */
 function releaseOf(task) {
-  const known = releases.get(task.businessKey ?? task.releaseId);
   return {
-    number: task.releaseNumber ?? known?.number ?? task.businessKey ?? '',
-    title: task.releaseTitle ?? known?.title ?? '',
-    releaseClass: task.releaseClass ?? known?.releaseClass ?? '',
+    number: task.release?.number ?? '',
+    title: task.release?.title ?? '',
+    id: task.release?.id ?? task.businessKey,
   };
-}
-
-function isOverdue(task) {
-  return task.status === 'open' && task.dueAt && new Date(task.dueAt).getTime() < Date.now();
 }
 
 function marks(task) {
   return [
-    isOverdue(task) ? el('span', { class: 'mark overdue', title: 'overdue' }, bi('逾期', 'overdue')) : null,
-    task.escalated || task.escalatedAt
+    task.overdue ? el('span', { class: 'mark overdue', title: 'overdue' }, bi('逾期', 'overdue')) : null,
+    task.escalated
       ? el('span', { class: 'mark escalated', title: 'escalated' }, bi('已升级', 'escalated'))
       : null,
   ];
 }
 
 function renderList() {
-  const q = value('search').toLowerCase();
-  const minPriority = Number(value('filter-priority') || 0);
-  const shown = state.tasks.filter((task) => {
-    if (task.priority < minPriority) return false;
-    if (!q) return true;
-    const release = releaseOf(task);
-    return [release.number, release.title, task.name, task.elementId, task.assignee]
-      .filter(Boolean)
-      .some((text) => String(text).toLowerCase().includes(q));
-  });
+  const shown = state.tasks;
   const body = clear(document.getElementById('task-rows'));
   document.getElementById('task-count').textContent = String(shown.length);
   if (!shown.length) {
@@ -473,7 +470,7 @@ async function renderTaskForm(task) {
 async function renderContext(task) {
   const record = clear(document.getElementById('task-record'));
   const files = document.getElementById('task-files');
-  const releaseId = task.releaseId ?? task.businessKey;
+  const releaseId = task.release?.id ?? task.businessKey;
   if (releaseId) {
     const release = await api(`/api/releases/${encodeURIComponent(releaseId)}`);
     if (release.ok) {
