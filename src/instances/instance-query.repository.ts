@@ -130,6 +130,21 @@ export class InstanceQueryRepository {
     });
   }
 
+  /** A page of the instance's history events of these types, in the order they were written. */
+  async historyPage(
+    instanceId: string,
+    types: readonly string[],
+    page: { page: number; pageSize: number },
+  ): Promise<Page<HistoryEventEntity>> {
+    const query = this.dataSource
+      .getRepository(HistoryEventEntity)
+      .createQueryBuilder('h')
+      .where('h.instance_id = :instanceId', { instanceId })
+      .andWhere('h.type IN (:...types)', { types })
+      .orderBy('h.id', 'ASC');
+    return paginate(query, page);
+  }
+
   /** The instance's history in the order it was written. */
   async history(instanceId: string): Promise<HistoryEventEntity[]> {
     return this.dataSource

@@ -172,6 +172,15 @@ export class InstanceQueryService {
     return this.queries.history(instanceId);
   }
 
+  /** A page of the instance's history events of these types, oldest first. */
+  async historyPage(
+    instanceId: string,
+    types: readonly string[],
+    page: { page: number; pageSize: number },
+  ): Promise<Page<HistoryEventEntity>> {
+    return this.queries.historyPage(instanceId, types, page);
+  }
+
   async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {
     return this.queries.incidents(state);
   }

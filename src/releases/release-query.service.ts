@@ -5,6 +5,9 @@ import type { ReleaseQueryDto, StatisticsQueryDto } from './release-query.dto.js
 import type { Page } from '../platform/http/page-query.dto.js';
 import type { ReleaseEntity } from './release.entity.js';
 import { ReleaseRepository } from './release.repository.js';
+import { InstanceQueryService } from '../instances/instance-query.service.js';
+import { NotFoundError } from '../platform/errors.js';
+import { TIMELINE_EVENT_TYPES, timelineEntry, type TimelineEntry } from './timeline.js';
 
 export interface PeriodStatistics {
   period: string;
@@ -51,10 +54,22 @@ export const STATISTICS_DEFINITIONS = {
 /** Release search and the process measures (发布信息统计), computed in SQL over the records. */
 @Injectable()
 export class ReleaseQueryService {
-  constructor(@Inject(ReleaseRepository) private readonly repository: ReleaseRepository) {}
+  constructor(
+    @Inject(ReleaseRepository) private readonly repository: ReleaseRepository,
+    @Inject(InstanceQueryService) private readonly instances: InstanceQueryService,
+  ) {}
 
   async search(filter: ReleaseQueryDto): Promise<Page<ReleaseEntity>> {
     return this.repository.search(filter);
+  }
+
+  /** A page of the release's timeline (see timeline.ts), oldest first; 404 for an unknown release. */
+  async timeline(idOrNumber: string, page: { page: number; pageSize: number }): Promise<Page<TimelineEntry>> {
+    const release = await this.repository.findByIdOrNumber(idOrNumber);
+    if (!release) throw new NotFoundError(`release ${idOrNumber} does not exist`);
+    if (!release.instanceId) return { items: [], total: 0, page: page.page, pageSize: page.pageSize };
+    const events = await this.instances.historyPage(release.instanceId, TIMELINE_EVENT_TYPES, page);
+    return { ...events, items: events.items.map(timelineEntry) };
   }
 
   /** The process measures per period; rates are fractions 0..1, null where nothing counts towards them. */

@@ -8,6 +8,7 @@ import { ReleaseQueryDto, StatisticsQueryDto } from './release-query.dto.js';
 import { ReleaseQueryService, statisticsCsv } from './release-query.service.js';
 import { ReleaseService } from './release.service.js';
 import { ApiErrors } from '../platform/http/api-errors.js';
+import { PageQueryDto } from '../platform/http/page-query.dto.js';
 
 @ApiTags('releases')
 @ApiBearerAuth()
@@ -53,6 +54,17 @@ export class ReleasesController {
   async history(@Param('idOrNumber') idOrNumber: string) {
     const release = await this.releases.find(idOrNumber);
     return release.instanceId ? this.instances.history(release.instanceId) : [];
+  }
+
+  /**
+   * The audit trail as a person reads it, oldest first: who did which step when and what they decided and wrote,
+   * what each automatic step did (files archived with checksums, CMDB items moved, notifications and to whom,
+   * rollbacks), escalations, incidents and how they were resolved. `/history` keeps the raw events.
+   */
+  @ApiErrors(400, 404)
+  @Get(':idOrNumber/timeline')
+  async timeline(@Param('idOrNumber') idOrNumber: string, @Query() page: PageQueryDto) {
+    return this.query.timeline(idOrNumber, page);
   }
 
   @ApiErrors(400, 403, 404, 409)

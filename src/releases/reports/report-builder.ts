@@ -3,6 +3,7 @@ import type { ArtifactView } from '../psl/psl.service.js';
 import type { ReleaseEntity } from '../release.entity.js';
 import { fields, h, list, p, table, type Block, type ReportDocument } from './report-document.js';
 import type { CmdbChangeRecord, DeliveryRecord, StepRecord } from './report.repository.js';
+import type { TimelineEntry } from '../timeline.js';
 
 /** Everything a report is built from: the record, never anything else. */
 export interface ReportData {
@@ -13,6 +14,8 @@ export interface ReportData {
   readonly cmdbChanges: readonly CmdbChangeRecord[];
   readonly deliveries: readonly DeliveryRecord[];
   readonly incidents: number;
+  /** The release's timeline, oldest first. */
+  readonly timeline: readonly TimelineEntry[];
   readonly generatedAt: Date;
 }
 
@@ -197,6 +200,30 @@ function stepTable(data: ReportData): Block {
   );
 }
 
+/** The timeline as a person reads it: when, who, which step, what happened and what was written. */
+function timelineTable(data: ReportData): Block {
+  return table(
+    ['时间 At', '执行人 By', '步骤 Step', '内容 What'],
+    data.timeline.map((e) => [
+      time(e.at) ?? '—',
+      e.actor ?? '系统 system',
+      e.step ? (e.step.name ?? e.step.id) : '—',
+      [
+        e.summary,
+        ...(e.kind === 'step' && e.values
+          ? Object.entries(e.values).map(([k, v]) => `${label(lastFormKey(data, e), k)}: ${v}`)
+          : []),
+      ].join('\n'),
+    ]),
+    '（无记录 nothing recorded）',
+  );
+}
+
+/** The form a step's values were written in (its record among the steps), for the fields' labels. */
+function lastFormKey(data: ReportData, entry: TimelineEntry): string | null {
+  return data.steps.find((s) => s.elementId === entry.step?.id)?.formKey ?? null;
+}
+
 function measureFields(m: Measures): Block {
   return fields([
     ['测试轮次 Test rounds', String(m.testRounds)],
@@ -298,6 +325,8 @@ export function releaseReport(data: ReportData): ReportDocument {
             [label('release-report', 'issues'), value(written.issues ?? null)],
           ])
         : p('（待项目经理填写 to be written by the project manager）'),
+      h(2, '10. 时间线 Timeline'),
+      timelineTable(data),
       p(`生成时间 Generated ${time(data.generatedAt)}`),
     ],
   };

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { JsonObject } from '../../platform/json.js';
 import { ReleaseEntity } from '../release.entity.js';
+import { TIMELINE_EVENT_TYPES, timelineEntry, type TimelineEntry } from '../timeline.js';
 import { ReleaseReportEntity, type ReportKind } from './release-report.entity.js';
 
 export interface StepRecord {
@@ -67,6 +68,35 @@ export class ReportRepository {
       output: r.data?.output ?? {},
       at: r.created_at,
     }));
+  }
+
+  /** The release's whole timeline, oldest first (see timeline.ts). */
+  async timeline(manager: EntityManager, instanceId: string | null): Promise<TimelineEntry[]> {
+    if (!instanceId) return [];
+    const rows: Array<{
+      id: string;
+      type: string;
+      element_id: string | null;
+      element_name: string | null;
+      actor: string | null;
+      data: JsonObject | null;
+      created_at: Date;
+    }> = await manager.query(
+      `SELECT id, type, element_id, element_name, actor, data, created_at FROM history_event
+        WHERE instance_id = $1 AND type = ANY($2::text[]) ORDER BY id`,
+      [instanceId, TIMELINE_EVENT_TYPES],
+    );
+    return rows.map((r) =>
+      timelineEntry({
+        id: String(r.id),
+        type: r.type,
+        elementId: r.element_id,
+        elementName: r.element_name,
+        actor: r.actor,
+        data: r.data,
+        createdAt: r.created_at,
+      }),
+    );
   }
 
   async incidents(manager: EntityManager, instanceId: string | null): Promise<number> {

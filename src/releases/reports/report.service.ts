@@ -85,13 +85,14 @@ export class ReportService {
   private async data(manager: EntityManager, releaseId: string): Promise<ReportData> {
     const release = await this.repository.release(manager, releaseId);
     if (!release) throw new Error(`release ${releaseId} does not exist`);
-    const [variables, steps, artifacts, cmdbChanges, deliveries, incidents] = await Promise.all([
+    const [variables, steps, artifacts, cmdbChanges, deliveries, incidents, timeline] = await Promise.all([
       this.repository.variables(manager, release.instanceId),
       this.repository.steps(manager, release.instanceId),
       this.psl.artifactsOf(manager, release.id),
       this.repository.cmdbChanges(manager, release.id),
       this.repository.deliveries(manager, release.id),
       this.repository.incidents(manager, release.instanceId),
+      this.repository.timeline(manager, release.instanceId),
     ]);
     return {
       release,
@@ -101,6 +102,7 @@ export class ReportService {
       cmdbChanges,
       deliveries,
       incidents,
+      timeline,
       generatedAt: new Date(),
     };
   }
