@@ -88,3 +88,101 @@ function xmlText(bytes: Buffer, charset?: string): string {
 function charsetOf(contentType: string): string | undefined {
   return /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType)?.[1];
 }
+
+/** One file of a multipart form, as text. */
+export interface UploadedFile {
+  /** The form field it came in. */
+  readonly field: string;
+  /** The name the sender gave it (its extension tells BPMN, DMN and forms apart). */
+  readonly filename: string;
+  readonly text: string;
+}
+
+/**
+ * Every file of a multipart form (several resources of one deployment), streamed with a cap per file (`maxBytes`)
+ * and on their number (`maxFiles`); a file over the cap is 413, a body that is not a readable form 400.
+ */
+export async function readUploadedFiles(
+  request: Request,
+  { maxBytes, maxFiles }: { maxBytes: number; maxFiles: number },
+): Promise<UploadedFile[]> {
+  const type = request.headers['content-type'] ?? '';
+  if (!type.startsWith('multipart/form-data')) {
+    throw new InvalidInputError('send the resources as a multipart/form-data body', [
+      { field: 'resources', message: 'is required' },
+    ]);
+  }
+  return new Promise<UploadedFile[]>((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: request.headers,
+        limits: { files: maxFiles, fileSize: maxBytes, fields: 10 },
+      });
+    } catch (err) {
+      reject(new InvalidInputError(`not a readable multipart body: ${String(err)}`));
+      return;
+    }
+    let settled = false;
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      request.unpipe(parser);
+      request.resume();
+      reject(error);
+    };
+    const files: Array<Promise<UploadedFile>> = [];
+    parser.on('file', (field, stream, info) => {
+      files.push(
+        new Promise<UploadedFile>((done, failed) => {
+          const chunks: Buffer[] = [];
+          stream.on('error', (err: Error) =>
+            failed(new InvalidInputError(`the upload broke off before the form ended: ${err.message}`)),
+          );
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('limit', () =>
+            failed(new PayloadTooLargeError(`${info.filename}: a resource may be at most ${maxBytes} bytes`)),
+          );
+          stream.on('end', () => {
+            if ((stream as { truncated?: boolean }).truncated) return;
+            try {
+              done({ field, filename: info.filename ?? '', text: xmlOrJsonText(Buffer.concat(chunks)) });
+            } catch (err) {
+              failed(err as Error);
+            }
+          });
+        }),
+      );
+      // Settled through the promise above; keep an early failure from being unhandled meanwhile.
+      files[files.length - 1]!.catch(() => undefined);
+    });
+    parser.on('filesLimit', () =>
+      fail(new PayloadTooLargeError(`a deployment may have at most ${maxFiles} resources`)),
+    );
+    parser.on('error', (err: unknown) =>
+      fail(new InvalidInputError(`not a readable multipart body: ${String(err)}`)),
+    );
+    parser.on('close', () => {
+      if (settled) return;
+      Promise.all(files).then(
+        (read) => {
+          if (settled) return;
+          settled = true;
+          resolve(read);
+        },
+        (err: Error) => fail(err),
+      );
+    });
+    const aborted = () => fail(new InvalidInputError('the upload was aborted before the form ended'));
+    request.on('aborted', aborted);
+    request.on('error', aborted);
+    request.pipe(parser);
+  });
+}
+
+/** XML by its declaration's encoding; anything else (a form's JSON) as UTF-8. */
+function xmlOrJsonText(bytes: Buffer): string {
+  return bytes.subarray(0, 200).toString('latin1').trimStart().startsWith('<')
+    ? xmlText(bytes)
+    : bytes.toString('utf8');
+}

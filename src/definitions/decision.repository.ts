@@ -46,12 +46,14 @@ export class DecisionRepository {
     requirementsKey: string,
     decisionKeys: readonly string[],
     fn: (manager: EntityManager) => Promise<T>,
+    within?: EntityManager,
   ): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
+    const locked = async (manager: EntityManager) => {
       const keys = [`decision-requirements:${requirementsKey}`, ...decisionKeys.map((k) => `decision:${k}`)];
       for (const key of keys.sort()) await lockForTransaction(manager, key);
       return fn(manager);
-    });
+    };
+    return within ? locked(within) : this.dataSource.transaction(locked);
   }
 
   async latestRequirements(manager: EntityManager, key: string): Promise<DecisionRequirementsEntity | null> {

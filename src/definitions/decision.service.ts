@@ -110,53 +110,63 @@ export class DecisionService {
     }
   }
 
-  async deploy(xml: string, deployedBy: string | null): Promise<DecisionDeployResult> {
+  /** `within`: the caller's transaction, when the file is one resource of a larger deployment. */
+  async deploy(
+    xml: string,
+    deployedBy: string | null,
+    within?: EntityManager,
+  ): Promise<DecisionDeployResult> {
     const document = await this.check(xml);
     const keys = [...document.decisions.keys()];
-    return this.decisions.withKeysLocked(document.id, keys, async (manager) => {
-      // Compared with the latest version only: deploying an earlier file again makes it the latest.
-      let requirements = await this.decisions.latestRequirements(manager, document.id);
-      let fileCreated = false;
-      if (requirements?.checksum !== document.checksum) {
-        requirements = await this.decisions.insertRequirements(manager, {
-          key: document.id,
-          version: (requirements?.version ?? 0) + 1,
-          name: document.name,
-          checksum: document.checksum,
-          xml,
-          deployedBy,
-        });
-        fileCreated = true;
-      }
-      const deployed: DeployedDecision[] = [];
-      for (const decision of document.decisions.values()) {
-        const latest = await this.decisions.latest(decision.id, manager);
-        if (latest?.checksum === document.checksum && latest.requirementsId === requirements.id) {
-          deployed.push({
-            id: latest.id,
-            key: latest.key,
-            version: latest.version,
-            name: latest.name,
-            created: false,
+    return this.decisions.withKeysLocked(
+      document.id,
+      keys,
+      async (manager) => {
+        // Compared with the latest version only: deploying an earlier file again makes it the latest.
+        let requirements = await this.decisions.latestRequirements(manager, document.id);
+        let fileCreated = false;
+        if (requirements?.checksum !== document.checksum) {
+          requirements = await this.decisions.insertRequirements(manager, {
+            key: document.id,
+            version: (requirements?.version ?? 0) + 1,
+            name: document.name,
+            checksum: document.checksum,
+            xml,
+            deployedBy,
           });
-          continue;
+          fileCreated = true;
         }
-        const row = await this.decisions.insert(manager, {
-          key: decision.id,
-          version: (latest?.version ?? 0) + 1,
-          name: decision.name,
-          requirementsId: requirements.id,
-          checksum: document.checksum,
-          deployedBy,
-        });
-        deployed.push({ id: row.id, key: row.key, version: row.version, name: row.name, created: true });
-      }
-      return {
-        requirements: { key: requirements.key, version: requirements.version, name: requirements.name },
-        decisions: deployed,
-        created: fileCreated || deployed.some((d) => d.created),
-      };
-    });
+        const deployed: DeployedDecision[] = [];
+        for (const decision of document.decisions.values()) {
+          const latest = await this.decisions.latest(decision.id, manager);
+          if (latest?.checksum === document.checksum && latest.requirementsId === requirements.id) {
+            deployed.push({
+              id: latest.id,
+              key: latest.key,
+              version: latest.version,
+              name: latest.name,
+              created: false,
+            });
+            continue;
+          }
+          const row = await this.decisions.insert(manager, {
+            key: decision.id,
+            version: (latest?.version ?? 0) + 1,
+            name: decision.name,
+            requirementsId: requirements.id,
+            checksum: document.checksum,
+            deployedBy,
+          });
+          deployed.push({ id: row.id, key: row.key, version: row.version, name: row.name, created: true });
+        }
+        return {
+          requirements: { key: requirements.key, version: requirements.version, name: requirements.name },
+          decisions: deployed,
+          created: fileCreated || deployed.some((d) => d.created),
+        };
+      },
+      within,
+    );
   }
 
   /** Deploy every .dmn file of a folder whose content changed (shipped decisions, on start). */

@@ -29,12 +29,25 @@ export type NewDefinition = Pick<
 export class DefinitionRepository {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
-  /** Run `fn` in a transaction that holds the process key: one deployment per key at a time. */
-  async withKeyLocked<T>(key: string, fn: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
+  /**
+   * Run `fn` in a transaction that holds the process key: one deployment per key at a time. `within`: the caller's
+   * transaction (a deployment of several resources), which then holds the key until it ends.
+   */
+  async withKeyLocked<T>(
+    key: string,
+    fn: (manager: EntityManager) => Promise<T>,
+    within?: EntityManager,
+  ): Promise<T> {
+    const locked = async (manager: EntityManager) => {
       await lockForTransaction(manager, `process-definition:${key}`);
       return fn(manager);
-    });
+    };
+    return within ? locked(within) : this.dataSource.transaction(locked);
+  }
+
+  /** One transaction for several deployments: all are stored, or none. */
+  async transaction<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(fn);
   }
 
   async findByChecksum(

@@ -66,8 +66,17 @@ export class DefinitionService {
    * Deploy a BPMN file: its text, or its bytes (read by the encoding its XML declaration names). A service task
    * whose job type no handler here carries out is work for external job workers, and a warning.
    */
-  async deploy(source: string | Uint8Array, deployedBy: string | null): Promise<DeployResult> {
-    return this.deployChecked(source, deployedBy, 'warn');
+  async deploy(
+    source: string | Uint8Array,
+    deployedBy: string | null,
+    within?: EntityManager,
+  ): Promise<DeployResult> {
+    return this.deployChecked(source, deployedBy, 'warn', within);
+  }
+
+  /** Run deployments in one transaction (pass its manager on): all of them are stored, or none. */
+  async deployTogether<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.definitions.transaction(fn);
   }
 
   /**
@@ -94,29 +103,34 @@ export class DefinitionService {
     source: string | Uint8Array,
     deployedBy: string | null,
     externalJobTypes: DefinitionCheckOptions['externalJobTypes'],
+    within?: EntityManager,
   ): Promise<DeployResult> {
     const check = await this.checked(source, externalJobTypes);
     if (!check.model || check.xml === undefined)
       throw new InvalidInputError(refusalSummary(check), [...check.errors]);
     const { model, xml, warnings } = { ...check, model: check.model, xml: check.xml };
     // One deployment per process key at a time, so versions are gapless and identical content lands once.
-    return this.definitions.withKeyLocked(model.processId, async (manager) => {
-      const existing = await this.definitions.findByChecksum(manager, model.processId, model.checksum);
-      if (existing) return { definition: existing, created: false, warnings };
+    return this.definitions.withKeyLocked(
+      model.processId,
+      async (manager) => {
+        const existing = await this.definitions.findByChecksum(manager, model.processId, model.checksum);
+        if (existing) return { definition: existing, created: false, warnings };
 
-      const latest = await this.definitions.latest(model.processId, manager);
-      const definition = await this.definitions.insert(manager, {
-        key: model.processId,
-        version: (latest?.version ?? 0) + 1,
-        name: model.name,
-        checksum: model.checksum,
-        xml,
-        jobTypes: [...model.jobTypes].sort(),
-        messageStarts: messageStartsOf(model),
-        deployedBy,
-      });
-      return { definition, created: true, warnings };
-    });
+        const latest = await this.definitions.latest(model.processId, manager);
+        const definition = await this.definitions.insert(manager, {
+          key: model.processId,
+          version: (latest?.version ?? 0) + 1,
+          name: model.name,
+          checksum: model.checksum,
+          xml,
+          jobTypes: [...model.jobTypes].sort(),
+          messageStarts: messageStartsOf(model),
+          deployedBy,
+        });
+        return { definition, created: true, warnings };
+      },
+      within,
+    );
   }
 
   /** Every rule, every finding: 413 for a file over the cap, otherwise the errors and warnings listed. */
@@ -166,6 +180,13 @@ export class DefinitionService {
   async version(key: string, version: number): Promise<ProcessDefinitionEntity> {
     const definition = await this.definitions.findVersion(key, version);
     if (!definition) throw new NotFoundError(`process definition "${key}" has no version ${version}`);
+    return definition;
+  }
+
+  /** A definition version by its id. */
+  async byId(id: string): Promise<ProcessDefinitionEntity> {
+    const definition = await this.definitions.findById(id);
+    if (!definition) throw new NotFoundError(`process definition ${id} does not exist`);
     return definition;
   }
 

@@ -17,5 +17,6 @@ import { JobCreatedListener } from './job-created-listener.js';
     ExternalJobsService,
     JobCreatedListener,
   ],
+  exports: [ExternalJobsService],
 })
 export class ExternalJobsApiModule {}

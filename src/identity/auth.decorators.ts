@@ -11,9 +11,17 @@ export interface AuthUser {
 
 export const IS_PUBLIC = 'auth:public';
 export const REQUIRED_ROLES = 'auth:roles';
+export const BASIC_ACCEPTED = 'auth:basic';
 
 /** No token needed (login, health). */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/**
+ * HTTP Basic (a user's username and password) is accepted beside the bearer token: for the Camunda 8 REST API,
+ * whose clients and Modeler sign in that way against a self-managed cluster. The passwords are throttled as the
+ * login's are.
+ */
+export const BasicAuthAccepted = () => SetMetadata(BASIC_ACCEPTED, true);
 
 /** Only users with one of these roles may call the endpoint. */
 export const Roles = (...roles: Role[]) => SetMetadata(REQUIRED_ROLES, roles);

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import {
+  HttpException,
+  HttpStatus,
   Inject,
   Injectable,
   UnauthorizedException,
@@ -8,36 +11,63 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ForbiddenError } from '../platform/errors.js';
 import { UserService } from './user.service.js';
-import type { Role } from './user.entity.js';
-import { IS_PUBLIC, REQUIRED_ROLES, type AuthUser } from './auth.decorators.js';
+import type { Role, UserEntity } from './user.entity.js';
+import { BASIC_ACCEPTED, IS_PUBLIC, REQUIRED_ROLES, type AuthUser } from './auth.decorators.js';
+import { SignInThrottle } from './sign-in-throttle.service.js';
 import { TokenService } from './token.service.js';
+
+/** A Basic credential checked once is trusted this long (its user is still re-read on every request). */
+const BASIC_CACHE_MS = 60_000;
+/** At most this many remembered credentials: the oldest are forgotten first. */
+const BASIC_CACHE_SIZE = 1000;
+
+interface HttpRequest {
+  headers: Record<string, string | undefined>;
+  ip?: string;
+  user?: AuthUser;
+}
 
 /**
  * Every endpoint needs a valid bearer token unless marked @Public(); @Roles() narrows it further.
  * The user is re-read on each request (one primary-key read), so a deactivated user, a changed role or revoked
- * sessions (a newer token generation) take effect at once.
+ * sessions (a newer token generation) take effect at once. Endpoints marked @BasicAuthAccepted() take HTTP Basic
+ * too: the password is checked (throttled as at the login) and, once it matched, remembered for a minute by its
+ * hash with the user's token generation, so a worker's polls do not pay bcrypt each; a password change or sign-out
+ * everywhere moves the generation and ends that at once.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly basic = new Map<string, { userId: string; generation: number; until: number }>();
+
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(TokenService) private readonly tokens: TokenService,
     @Inject(UserService) private readonly users: UserService,
+    @Inject(SignInThrottle) private readonly throttle: SignInThrottle,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
 
-    const request = context
-      .switchToHttp()
-      .getRequest<{ headers: Record<string, string | undefined>; user?: AuthUser }>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    const basicAccepted = this.reflector.getAllAndOverride<boolean>(BASIC_ACCEPTED, targets) ?? false;
     const [scheme, token] = (request.headers.authorization ?? '').split(' ');
-    if (scheme?.toLowerCase() !== 'bearer' || !token)
-      throw new UnauthorizedException('a bearer token is required');
-    const subject = this.tokens.verify(token);
-    const user = subject ? await this.users.findSessionUser(subject.userId, subject.generation) : null;
-    if (!user) throw new UnauthorizedException('the token is invalid or expired');
+    let user: UserEntity | null;
+    if (basicAccepted && scheme?.toLowerCase() === 'basic' && token) {
+      user = await this.basicUser(token, request.ip);
+      if (!user) throw new UnauthorizedException('wrong username or password');
+    } else {
+      if (scheme?.toLowerCase() !== 'bearer' || !token)
+        throw new UnauthorizedException(
+          basicAccepted
+            ? 'a bearer token or HTTP Basic credentials are required'
+            : 'a bearer token is required',
+        );
+      const subject = this.tokens.verify(token);
+      user = subject ? await this.users.findSessionUser(subject.userId, subject.generation) : null;
+      if (!user) throw new UnauthorizedException('the token is invalid or expired');
+    }
     request.user = { id: user.id, username: user.username, displayName: user.displayName, roles: user.roles };
 
     const required = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
@@ -45,5 +75,37 @@ export class AuthGuard implements CanActivate {
       throw new ForbiddenError(`this needs one of the roles: ${required.join(', ')}`);
     }
     return true;
+  }
+
+  /** The user of a Basic credential (base64 of username:password), or null when it does not sign in. */
+  private async basicUser(credentials: string, address: string | undefined): Promise<UserEntity | null> {
+    const digest = createHash('sha256').update(credentials).digest('base64url');
+    const remembered = this.basic.get(digest);
+    if (remembered && remembered.until > Date.now()) {
+      const user = await this.users.findSessionUser(remembered.userId, remembered.generation);
+      if (user) return user;
+    }
+    this.basic.delete(digest);
+    const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 1) return null;
+    const [username, password] = [decoded.slice(0, colon), decoded.slice(colon + 1)];
+    const result = await this.throttle.attempt('camunda-api', username, address, () =>
+      this.users.verify(username, password),
+    );
+    if (result.outcome === 'throttled') {
+      throw new HttpException(
+        `too many failed sign-ins: try again in ${result.retryAfterSeconds} s`,
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
+    if (result.outcome !== 'signed-in') return null;
+    if (this.basic.size >= BASIC_CACHE_SIZE) this.basic.delete(this.basic.keys().next().value!);
+    this.basic.set(digest, {
+      userId: result.user.id,
+      generation: result.user.tokenGeneration,
+      until: Date.now() + BASIC_CACHE_MS,
+    });
+    return result.user;
   }
 }

@@ -3,8 +3,11 @@ import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 
-/** Where a password was offered: the JSON API's login or the queue board's HTTP Basic sign-in. */
-export type SignInSurface = 'api' | 'queue-board';
+/**
+ * Where a password was offered: the JSON API's login, the queue board's HTTP Basic sign-in, or HTTP Basic on the
+ * Camunda 8 REST API (/v2).
+ */
+export type SignInSurface = 'api' | 'queue-board' | 'camunda-api';
 
 export type SignInOutcome<T> =
   | { readonly outcome: 'signed-in'; readonly user: T }

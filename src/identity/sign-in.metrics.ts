@@ -11,7 +11,7 @@ export class SignInMetrics {
   ) {
     const throttled = metrics.counter({
       name: 'release_flow_sign_ins_throttled_total',
-      help: 'Sign-in attempts refused with 429 during a lockout, by surface (api, queue-board) and what was locked (user, address)',
+      help: 'Sign-in attempts refused with 429 during a lockout, by surface (api, queue-board, camunda-api) and what was locked (user, address)',
       labelNames: ['surface', 'scope'],
     });
     signIns.onThrottled(({ surface, scope }) => throttled.inc({ surface, scope }));

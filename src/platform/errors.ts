@@ -26,3 +26,5 @@ export class ForbiddenError extends DomainError {}
 export class PayloadTooLargeError extends DomainError {}
 /** 422: well-formed, but the process cannot go on with it (for example no gateway path matches). */
 export class UnprocessableError extends DomainError {}
+/** 501: a part of an API this service does not offer (named in the message). */
+export class NotImplementedError extends DomainError {}

@@ -77,6 +77,11 @@ export class TaskQueryDto extends PageQueryDto {
   @MaxLength(200)
   q?: string;
 
+  @ApiPropertyOptional({ description: 'the tasks of this process instance' })
+  @IsOptional()
+  @IsUUID()
+  instanceId?: string;
+
   @ApiPropertyOptional({ enum: ['open', 'completed', 'cancelled'] })
   @IsOptional()
   @IsIn(['open', 'completed', 'cancelled'])

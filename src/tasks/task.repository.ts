@@ -67,6 +67,7 @@ export class TaskRepository {
     }
     if (filter.releaseId) query.andWhere('t.business_key = :releaseId', { releaseId: filter.releaseId });
     if (filter.processKey) query.andWhere('t.process_key = :processKey', { processKey: filter.processKey });
+    if (filter.instanceId) query.andWhere('t.instance_id = :instanceId', { instanceId: filter.instanceId });
     extra.forEach((predicate, i) => {
       // Each contributed filter gets its own parameter name: they share one query.
       query.andWhere(predicate.sql.replaceAll(':value', `:filter${i}`), { [`filter${i}`]: predicate.value });

@@ -6,13 +6,14 @@ import {
   Logger,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import {
   ConflictError,
   DomainError,
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  NotImplementedError,
   PayloadTooLargeError,
   UnprocessableError,
 } from '../errors.js';
@@ -28,9 +29,31 @@ const STATUS_OF: ReadonlyArray<[new (...args: never[]) => DomainError, number]> 
   [ForbiddenError, HttpStatus.FORBIDDEN],
   [PayloadTooLargeError, HttpStatus.PAYLOAD_TOO_LARGE],
   [UnprocessableError, HttpStatus.UNPROCESSABLE_ENTITY],
+  [NotImplementedError, HttpStatus.NOT_IMPLEMENTED],
 ];
 
-/** Every error leaves as `{ statusCode, error, message, details? }`. */
+/**
+ * The key of `response.locals` a surface sets to 'problem' to have its errors leave as problem details
+ * (`application/problem+json`: type, title, status, detail, instance) instead of the native shape.
+ */
+export const ERROR_FORMAT = 'errorFormat';
+
+/** Problem titles as Camunda's gateway names them. */
+const PROBLEM_TITLES: Readonly<Record<number, string>> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'INVALID_STATE',
+  413: 'PAYLOAD_TOO_LARGE',
+  422: 'INVALID_STATE',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL_ERROR',
+  501: 'NOT_IMPLEMENTED',
+  503: 'UNAVAILABLE',
+};
+
+/** Every error leaves as `{ statusCode, error, message, details? }` (problem details where a surface asks). */
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger(ErrorFilter.name);
@@ -88,9 +111,28 @@ export class ErrorFilter implements ExceptionFilter {
     if (statusCode === HttpStatus.SERVICE_UNAVAILABLE) {
       response.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
     }
+    const error = HttpStatus[statusCode]?.toString().replace(/_/g, ' ').toLowerCase() ?? 'error';
+    if (response.locals?.[ERROR_FORMAT] === 'problem') {
+      // RFC 9457 problem details, as the Camunda 8 REST API answers.
+      const request = host.switchToHttp().getRequest<Request>();
+      response
+        .status(statusCode)
+        .type('application/problem+json')
+        .send(
+          JSON.stringify({
+            type: 'about:blank',
+            title: PROBLEM_TITLES[statusCode] ?? error.toUpperCase().replace(/ /g, '_'),
+            status: statusCode,
+            detail: message,
+            instance: request.originalUrl?.split('?')[0] ?? request.url,
+            ...(details ? { details } : {}),
+          }),
+        );
+      return;
+    }
     response.status(statusCode).json({
       statusCode,
-      error: HttpStatus[statusCode]?.toString().replace(/_/g, ' ').toLowerCase() ?? 'error',
+      error,
       message,
       ...(details ? { details } : {}),
     });
