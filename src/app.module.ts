@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { CamundaApiModule } from './camunda-api/camunda-api.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { DefinitionsApiModule } from './definitions/definitions-api.module.js';
 import { ExternalJobsApiModule } from './external-jobs/external-jobs-api.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
         MessagesApiModule,
         SignalsApiModule,
         ExternalJobsApiModule,
+        CamundaApiModule,
         MonitoringModule,
         WebModule,
       ],

@@ -38,7 +38,10 @@ export function configureApp(app: INestApplication): void {
       app,
       new DocumentBuilder()
         .setTitle('Release flow')
-        .setDescription('Release management: the release procedure run as BPMN flows')
+        .setDescription(
+          'Release management: the release procedure run as BPMN flows. The Camunda 8 REST API subset under /v2 ' +
+            "is left out here: Camunda's own specification describes it (the README lists what is supported).",
+        )
         .setVersion('0.1.0')
         .addBearerAuth()
         .build(),

@@ -14,6 +14,7 @@ import { ExternalJobLeases1795850000000 } from './migrations/1795850000000-Exter
 import { CalledInstances1795860000000 } from './migrations/1795860000000-CalledInstances.js';
 import { MessageStarts1795870000000 } from './migrations/1795870000000-MessageStarts.js';
 import { TaskListAndEscalation1795930000000 } from './migrations/1795930000000-TaskListAndEscalation.js';
+import { CamundaKeys1795900000000 } from './migrations/1795900000000-CamundaKeys.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -36,6 +37,7 @@ export const migrations = [
   CalledInstances1795860000000,
   MessageStarts1795870000000,
   TaskListAndEscalation1795930000000,
+  CamundaKeys1795900000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
