@@ -32,6 +32,8 @@ await build({
   legalComments: 'linked',
   define: { 'process.env.NODE_ENV': '"production"' },
   loader: { '.json': 'json' },
+  // One preact for all: the form-js editor ships its own older copy, and hooks from two copies break.
+  alias: { preact: packageDir('preact') },
   logLevel: 'warning',
 });
 
