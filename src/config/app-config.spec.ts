@@ -96,4 +96,12 @@ describe('loadConfig', () => {
   it('accepts a shortened escalation timeout for tests', () => {
     expect(loadConfig({ ESCALATION_TIMEOUT: 'PT0.5S' }).escalationTimeout).toBe('PT0.5S');
   });
+
+  it('escalates to admin by default, to the group configured, and refuses what is not a group id', () => {
+    expect(loadConfig({}).escalationGroup).toBe('admin');
+    expect(loadConfig({ ESCALATION_GROUP: 'release-board' }).escalationGroup).toBe('release-board');
+    expect(() => loadConfig({ ESCALATION_GROUP: 'Release Board' })).toThrow(
+      /ESCALATION_GROUP must be a group \(role\) id/,
+    );
+  });
 });

@@ -117,7 +117,7 @@ function automatic(jobType: string, outcome: Obj): { summary: string; details: J
       }));
       return {
         summary: withNote(
-          `archived ${plural(files.length, 'file')} in the product library${str(outcome.version) ? `, version ${String(outcome.version)}` : ''}`,
+          `archived ${plural(arr(outcome.archived).length, 'file')} in the product library${str(outcome.version) ? `, version ${String(outcome.version)}` : ''}`,
         ),
         details: { files, version: str(outcome.version), note },
       };
@@ -129,7 +129,9 @@ function automatic(jobType: string, outcome: Obj): { summary: string; details: J
         ok: f.ok === true,
       }));
       return {
-        summary: withNote(`checked ${plural(files.length, 'file')} against their SHA-256 before install`),
+        summary: withNote(
+          `checked ${plural(arr(outcome.verified).length, 'file')} against their SHA-256 before install`,
+        ),
         details: { files, note },
       };
     }
