@@ -161,6 +161,64 @@ describe('Camunda 8 REST API: sign-in, roles and bad input', () => {
     expect(started.body.detail).toContain('starterGroups');
   });
 
+  it('serves a user task’s form and checks a completion against it as the inbox does', async () => {
+    // Given an access request (shipped fixture: a plan-review form for project managers), started through /v2.
+    const started = await http()
+      .post('/v2/process-instances')
+      .set('Authorization', basic('process-designer'))
+      .send({ processDefinitionId: 'access-request', variables: { priority: 'high' } });
+    expect(started.status).toBe(200);
+    const { processInstanceKey } = started.body as { processInstanceKey: string };
+    const tasks = await http()
+      .post('/v2/user-tasks/search')
+      .set('Authorization', basic('project-manager'))
+      .send({ filter: { processInstanceKey } });
+    expect(tasks.body.items).toHaveLength(1);
+    const { userTaskKey, formKey } = tasks.body.items[0] as { userTaskKey: string; formKey: string };
+    expect(formKey).toMatch(/^[0-9]+$/);
+
+    // When its form is asked for, then it is the plan-review form with its required field.
+    const form = await http()
+      .get(`/v2/user-tasks/${userTaskKey}/form`)
+      .set('Authorization', basic('project-manager'));
+    expect(form.status).toBe(200);
+    expect(form.body).toMatchObject({
+      formId: 'plan-review',
+      formKey,
+      schema: { required: ['planApproved'] },
+    });
+
+    // And someone outside the candidate group may neither see nor complete it.
+    const outsider = await http()
+      .post(`/v2/user-tasks/${userTaskKey}/completion`)
+      .set('Authorization', basic('project-team'))
+      .send({ variables: { planApproved: true } });
+    expect(outsider.status).toBe(403);
+
+    // When completed without the form's required field, then 400 names it and the task stays open.
+    const incomplete = await http()
+      .post(`/v2/user-tasks/${userTaskKey}/completion`)
+      .set('Authorization', basic('project-manager'))
+      .send({ variables: { reviewComment: 'ok' } });
+    expect(incomplete.status).toBe(400);
+    expect(incomplete.body.detail).toContain('planApproved');
+    const still = await http()
+      .get(`/v2/user-tasks/${userTaskKey}`)
+      .set('Authorization', basic('project-manager'));
+    expect(still.body.state).toBe('CREATED');
+
+    // When completed with it, then the task is done and the instance has ended.
+    const completed = await http()
+      .post(`/v2/user-tasks/${userTaskKey}/completion`)
+      .set('Authorization', basic('project-manager'))
+      .send({ variables: { planApproved: true } });
+    expect(completed.status).toBe(204);
+    const instance = await http()
+      .get(`/v2/process-instances/${processInstanceKey}`)
+      .set('Authorization', basic('project-manager'));
+    expect(instance.body.state).toBe('COMPLETED');
+  });
+
   it('answers 501 for what Camunda’s API has and this service does not', async () => {
     const unsupported = await http()
       .post('/v2/element-instances/search')
