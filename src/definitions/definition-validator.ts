@@ -114,12 +114,10 @@ export function validateProcess(
 
   const raws = flowElementsById(model.moddleRoot, model.processId);
   const outgoing = new Map<string, string[]>();
-  const incoming = new Map<string, number>();
   for (const element of model.elements.values()) {
     if (element.type !== 'bpmn:SequenceFlow') continue;
     if (element.sourceRef)
       outgoing.set(element.sourceRef, [...(outgoing.get(element.sourceRef) ?? []), element.id]);
-    if (element.targetRef) incoming.set(element.targetRef, (incoming.get(element.targetRef) ?? 0) + 1);
   }
 
   /** Every path out of a deciding gateway needs a condition, unless it is the default. */
@@ -334,12 +332,7 @@ export function validateProcess(
         }
         break;
       case 'bpmn:InclusiveGateway':
-        if ((incoming.get(element.id) ?? 0) > 1) {
-          fail(
-            element.id,
-            `${it}: an inclusive gateway may split but not join: the engine does not implement the inclusive join; join the paths with a parallel or exclusive gateway`,
-          );
-        }
+        // It forks on its conditions and joins every branch that can still arrive (inclusive-gateway.ts).
         checkGatewayFlows(element);
         break;
       case 'bpmn:ExclusiveGateway':

@@ -6,6 +6,7 @@ import zeebe from 'zeebe-bpmn-moddle/resources/zeebe.json';
 import { FeelScriptTask } from './feel-script-task.js';
 import { EndJobEvent, IntermediateThrowJobEvent, SIGNAL_BROADCAST_JOB_TYPE } from './throw-job-events.js';
 import { ZeebeMultiInstance } from './zeebe-multi-instance.js';
+import { JoiningInclusiveGateway } from './inclusive-gateway.js';
 
 /** What the host needs to know of one element of a process, read from its zeebe extensions. */
 export interface ElementInfo {
@@ -114,6 +115,7 @@ export const engineElements = {
   EndEvent: EndJobEvent,
   // zeebe:loopCharacteristics (input and output collections, completion condition) instead of the engine's own.
   MultiInstanceLoopCharacteristics: ZeebeMultiInstance,
+  InclusiveGateway: JoiningInclusiveGateway,
 };
 
 const typeResolver = TypeResolver({ ...Elements, ...engineElements } as never);

@@ -24,7 +24,6 @@ const RULES: ReadonlyArray<[file: string, errors: ReadonlyArray<[field: string, 
   ['default-flow-with-condition.bpmn', [['f-reject', /default flow must not have a condition/]]],
   ['parallel-flow-with-condition.bpmn', [['f-approve', /parallel gateway .* must not have a condition/]]],
   ['script-task.bpmn', [['evil', /a script task runs a FEEL expression only/]]],
-  ['inclusive-join.bpmn', [['join', /does not implement the inclusive join/]]],
   ['unsupported-element.bpmn', [['call-other', /bpmn:AdHocSubProcess is not supported by this engine/]]],
   [
     'message-start-event.bpmn',
