@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json, raw } from 'express';
+import { problemDetails } from './camunda-api/camunda-api.module.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { ErrorFilter } from './platform/http/error.filter.js';
 import { HostileInputPipe, refuseDeepJson } from './platform/http/hostile-input.js';
@@ -20,6 +21,8 @@ export function configureApp(app: INestApplication): void {
   app.use(securityHeaders());
   app.use(noStore);
   app.use(`/${SWAGGER_PATH}`, contentSecurityPolicy(SWAGGER_CONTENT_SECURITY_POLICY));
+  // The Camunda 8 REST API answers errors as problem details, a body the parser refuses included.
+  app.use('/v2', problemDetails);
   app.use(json({ limit: '1mb', verify: refuseDeepJson(config.jsonMaxDepth) }));
   // XML as bytes: the definitions read them in the encoding the file declares (ISO-8859-1, GBK, ...).
   app.use(

@@ -1,4 +1,4 @@
-import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { DefinitionsModule } from '../definitions/definitions.module.js';
 import { ExternalJobsApiModule } from '../external-jobs/external-jobs-api.module.js';
@@ -11,8 +11,11 @@ import { CamundaApiController, CamundaApiUnsupportedController } from './camunda
 import { CamundaApiService } from './camunda-api.service.js';
 import { CamundaKeyRepository } from './camunda-key.repository.js';
 
-/** Errors under /v2 leave as problem details, as Camunda's gateway sends them (401s and unknown paths too). */
-function problemDetails(_request: Request, response: Response, next: NextFunction): void {
+/**
+ * Errors under /v2 leave as problem details, as Camunda's gateway sends them: mounted on /v2 before the body
+ * parsers (configureApp), so a body that is not JSON, a 401 and an unknown path get them too.
+ */
+export function problemDetails(_request: Request, response: Response, next: NextFunction): void {
   response.locals[ERROR_FORMAT] = 'problem';
   next();
 }
@@ -34,8 +37,4 @@ function problemDetails(_request: Request, response: Response, next: NextFunctio
   controllers: [CamundaApiController, CamundaApiUnsupportedController],
   providers: [CamundaApiService, CamundaKeyRepository],
 })
-export class CamundaApiModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(problemDetails).forRoutes('v2', 'v2/*path');
-  }
-}
+export class CamundaApiModule {}

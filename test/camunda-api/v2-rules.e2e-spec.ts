@@ -123,6 +123,15 @@ describe('Camunda 8 REST API: sign-in, roles and bad input', () => {
     expect(notAnObject.status).toBe(400);
     expect(notAnObject.body.detail).toContain('variables');
 
+    const notJson = await http()
+      .post('/v2/process-instances')
+      .set('Authorization', basic('process-designer'))
+      .set('content-type', 'application/json')
+      .send('{"processDefinitionId": ');
+    expect(notJson.status).toBe(400);
+    expect(notJson.headers['content-type']).toContain('application/problem+json');
+    expect(notJson.body.detail).toBe('the request body is not valid JSON');
+
     const badKey = await http()
       .get('/v2/process-instances/abc')
       .set('Authorization', basic('process-designer'));
