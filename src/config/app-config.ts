@@ -43,6 +43,11 @@ export interface AppConfig {
    */
   readonly jwtSecret: string | undefined;
   readonly jwtTtlSeconds: number;
+  /**
+   * Users the token check read lately, kept per process for `ttlMs` (0: read on every request): a change made in
+   * another process (revoked sessions, deactivation, roles) takes effect here within `ttlMs`.
+   */
+  readonly sessionCache: { readonly maxEntries: number; readonly ttlMs: number };
   /** bcrypt cost of stored passwords (2^n rounds); each sign-in pays it once. */
   readonly bcryptRounds: number;
   /** Failed sign-ins before a lockout, shared by every API process through Redis. */
@@ -309,6 +314,8 @@ const ENVIRONMENT = z
     ),
     JWT_SECRET: optionalSecret(32),
     JWT_TTL_SECONDS: integer(8 * 3600, 60, 30 * 24 * 3600),
+    SESSION_CACHE_TTL_MS: integer(5_000, 0, 300_000),
+    SESSION_CACHE_SIZE: integer(10_000, 0, 1_000_000),
     BCRYPT_ROUNDS: integer(10, 4, 15),
     LOGIN_MAX_ATTEMPTS: integer(5, 1, 1000),
     LOGIN_ADDRESS_MAX_ATTEMPTS: integer(50, 1, 100_000),
@@ -428,6 +435,7 @@ function toAppConfig(env: Environment): AppConfig {
     faultInjection: env.FAULT_INJECTION,
     jwtSecret: env.JWT_SECRET,
     jwtTtlSeconds: env.JWT_TTL_SECONDS,
+    sessionCache: { maxEntries: env.SESSION_CACHE_SIZE, ttlMs: env.SESSION_CACHE_TTL_MS },
     bcryptRounds: env.BCRYPT_ROUNDS,
     loginThrottle: {
       maxAttemptsPerUser: env.LOGIN_MAX_ATTEMPTS,

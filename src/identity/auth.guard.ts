@@ -11,7 +11,8 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ForbiddenError } from '../platform/errors.js';
 import { UserService } from './user.service.js';
-import type { Role, UserEntity } from './user.entity.js';
+import type { Role } from './user.entity.js';
+import type { SessionUser } from './session-cache.js';
 import { BASIC_ACCEPTED, IS_PUBLIC, REQUIRED_ROLES, type AuthUser } from './auth.decorators.js';
 import { SignInThrottle } from './sign-in-throttle.service.js';
 import { TokenService } from './token.service.js';
@@ -29,11 +30,12 @@ interface HttpRequest {
 
 /**
  * Every endpoint needs a valid bearer token unless marked @Public(); @Roles() narrows it further.
- * The user is re-read on each request (one primary-key read), so a deactivated user, a changed role or revoked
- * sessions (a newer token generation) take effect at once. Endpoints marked @BasicAuthAccepted() take HTTP Basic
- * too: the password is checked (throttled as at the login) and, once it matched, remembered for a minute by its
- * hash with the user's token generation, so a worker's polls do not pay bcrypt each; a password change or sign-out
- * everywhere moves the generation and ends that at once.
+ * The user is read by primary key, or taken from the session cache when this process read it within
+ * SESSION_CACHE_TTL_MS: a deactivated user, a changed role or revoked sessions (a newer token generation) take
+ * effect at once when changed through this process, and within that time when changed through another.
+ * Endpoints marked @BasicAuthAccepted() take HTTP Basic too: the password is checked (throttled as at the login)
+ * and, once it matched, remembered for a minute by its hash with the user's token generation, so a worker's polls
+ * do not pay bcrypt each; a password change or sign-out everywhere moves the generation and ends that.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -53,7 +55,7 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<HttpRequest>();
     const basicAccepted = this.reflector.getAllAndOverride<boolean>(BASIC_ACCEPTED, targets) ?? false;
     const [scheme, token] = (request.headers.authorization ?? '').split(' ');
-    let user: UserEntity | null;
+    let user: SessionUser | null;
     if (basicAccepted && scheme?.toLowerCase() === 'basic' && token) {
       user = await this.basicUser(token, request.ip);
       if (!user) throw new UnauthorizedException('wrong username or password');
@@ -68,7 +70,12 @@ export class AuthGuard implements CanActivate {
       user = subject ? await this.users.findSessionUser(subject.userId, subject.generation) : null;
       if (!user) throw new UnauthorizedException('the token is invalid or expired');
     }
-    request.user = { id: user.id, username: user.username, displayName: user.displayName, roles: user.roles };
+    request.user = {
+      id: user.id,
+      username: user.username,
+      displayName: user.displayName,
+      roles: [...user.roles],
+    };
 
     const required = this.reflector.getAllAndOverride<Role[] | undefined>(REQUIRED_ROLES, targets);
     if (required && !required.some((role) => user.roles.includes(role))) {
@@ -78,7 +85,7 @@ export class AuthGuard implements CanActivate {
   }
 
   /** The user of a Basic credential (base64 of username:password), or null when it does not sign in. */
-  private async basicUser(credentials: string, address: string | undefined): Promise<UserEntity | null> {
+  private async basicUser(credentials: string, address: string | undefined): Promise<SessionUser | null> {
     const digest = createHash('sha256').update(credentials).digest('base64url');
     const remembered = this.basic.get(digest);
     if (remembered && remembered.until > Date.now()) {

@@ -2,22 +2,28 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import bcrypt from 'bcryptjs';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { CLOCK, type Clock } from '../platform/clock.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
 import { isUniqueViolation } from '../platform/database/errors.js';
 import type { CreateUserDto, UpdateUserDto } from './user.dto.js';
 import type { UserEntity, Role } from './user.entity.js';
 import { UserRepository } from './user.repository.js';
+import { SessionCache, type SessionCacheStats, type SessionUser } from './session-cache.js';
 
 export type PublicUser = Omit<UserEntity, 'passwordHash'>;
 
 @Injectable()
 export class UserService implements OnApplicationBootstrap {
   private readonly logger = new Logger(UserService.name);
+  private readonly sessions: SessionCache;
 
   constructor(
     @Inject(UserRepository) private readonly users: UserRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Inject(CLOCK) clock: Clock,
+  ) {
+    this.sessions = new SessionCache(config.sessionCache.maxEntries, config.sessionCache.ttlMs, clock);
+  }
 
   /** The first administrator comes from configuration (or a printed random password) when there is no user. */
   async onApplicationBootstrap(): Promise<void> {
@@ -57,9 +63,22 @@ export class UserService implements OnApplicationBootstrap {
     return user && matches && user.active ? user : undefined;
   }
 
-  /** The active user a token was signed for, if the token's generation is still current (one primary-key read). */
-  async findSessionUser(id: string, tokenGeneration: number): Promise<UserEntity | null> {
-    return this.users.findActiveByGeneration(id, tokenGeneration);
+  /**
+   * The active user a token was signed for, if the token's generation is still current: from the session cache
+   * when this process checked it within SESSION_CACHE_TTL_MS, else one primary-key read.
+   */
+  async findSessionUser(id: string, tokenGeneration: number): Promise<SessionUser | null> {
+    const cached = this.sessions.get(id, tokenGeneration);
+    if (cached) return cached;
+    const mark = this.sessions.mark();
+    const user = await this.users.findActiveByGeneration(id, tokenGeneration);
+    if (user) this.sessions.set(mark, id, tokenGeneration, user);
+    return user;
+  }
+
+  /** Hits and misses of the token check's user cache, for the metrics and the bench. */
+  sessionCacheStats(): SessionCacheStats {
+    return this.sessions.stats();
   }
 
   async findByUsername(username: string): Promise<UserEntity | null> {
@@ -102,7 +121,8 @@ export class UserService implements OnApplicationBootstrap {
   async update(actor: { readonly id: string }, id: string, input: UpdateUserDto): Promise<PublicUser> {
     const passwordHash =
       input.password !== undefined ? await bcrypt.hash(input.password, this.config.bcryptRounds) : undefined;
-    return this.users.withAdminChangeLock(async (manager) => {
+    // Forgotten once committed; a token check that read the row meanwhile keeps nothing (see SessionCache.mark).
+    const updated = await this.users.withAdminChangeLock(async (manager) => {
       const user = await this.users.findById(id, manager);
       if (!user) throw new NotFoundError(`user ${id} does not exist`);
       const roles = input.roles !== undefined ? [...new Set(input.roles)] : user.roles;
@@ -133,11 +153,14 @@ export class UserService implements OnApplicationBootstrap {
       );
       return this.users.getById(id, manager);
     });
+    this.sessions.forget(id);
+    return updated;
   }
 
   /** Sign the user out everywhere: every token signed so far stops working at the next request. */
   async revokeSessions(id: string): Promise<void> {
     const updated = await this.users.update(id, { endSessions: true });
+    this.sessions.forget(id);
     if (!updated) throw new NotFoundError(`user ${id} does not exist`);
   }
 }

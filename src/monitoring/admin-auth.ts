@@ -25,7 +25,7 @@ export class AdminAuth {
   async check(authorization: string | undefined, address: string | undefined): Promise<AdminCheck> {
     const [scheme, credentials] = (authorization ?? '').split(' ');
     if (!credentials) return { admin: false };
-    let user: UserEntity | null | undefined;
+    let user: Pick<UserEntity, 'roles'> | null | undefined;
     if (scheme?.toLowerCase() === 'bearer') {
       const subject = this.tokens.verify(credentials);
       user = subject ? await this.users.findSessionUser(subject.userId, subject.generation) : null;
