@@ -70,10 +70,17 @@ export class InstanceRepository {
     return manager.getRepository(ProcessInstanceEntity).findOneBy({ id: instanceId });
   }
 
-  /** Insert a new instance; its start and update times are the database's (filled in on the entity). */
-  async insertInstance(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void> {
+  /**
+   * Insert a new instance, and append `history` to it in the same statement; its start and update times are the
+   * database's (filled in on the entity).
+   */
+  async insertInstance(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    history: readonly HistoryRecord[] = [],
+  ): Promise<void> {
     const [row]: Array<{ started_at: Date; updated_at: Date }> = await manager.query(
-      `INSERT INTO process_instance (id, definition_id, process_key, business_key, status, end_status, engine_state,
+      `${withHistory(history, 14)}INSERT INTO process_instance (id, definition_id, process_key, business_key, status, end_status, engine_state,
                                      variables, waits, read_only_variables, revision, ended_at, parent_instance_id,
                                      parent_execution_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING started_at, updated_at`,
@@ -92,17 +99,22 @@ export class InstanceRepository {
         instance.endedAt,
         instance.parentInstanceId ?? null,
         instance.parentExecutionId ?? null,
+        ...historyParameters(history),
       ],
     );
     instance.startedAt = row!.started_at;
     instance.updatedAt = row!.updated_at;
   }
 
-  /** Write back what a pass changed of an instance read under its lock. */
-  async saveInstance(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void> {
+  /** Write back what a pass changed of an instance read under its lock, and append `history`, in one statement. */
+  async saveInstance(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    history: readonly HistoryRecord[] = [],
+  ): Promise<void> {
     instance.updatedAt = new Date();
     await manager.query(
-      `UPDATE process_instance SET status = $2, end_status = $3, engine_state = $4, variables = $5, waits = $6,
+      `${withHistory(history, 9)}UPDATE process_instance SET status = $2, end_status = $3, engine_state = $4, variables = $5, waits = $6,
               revision = $7, ended_at = $8, updated_at = $9
         WHERE id = $1`,
       [
@@ -115,6 +127,7 @@ export class InstanceRepository {
         instance.revision,
         instance.endedAt,
         instance.updatedAt,
+        ...historyParameters(history),
       ],
     );
   }
@@ -157,23 +170,7 @@ export class InstanceRepository {
     records: readonly HistoryRecord[],
   ): Promise<void> {
     if (records.length === 0) return;
-    // One statement for the lot, in the order given (the ids, and so the history's order, follow it).
-    await manager.query(
-      `INSERT INTO history_event (instance_id, type, element_id, element_name, execution_id, actor, data)
-       SELECT $1, t.type, t.element_id, t.element_name, t.execution_id, t.actor, t.data
-         FROM unnest($2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::jsonb[])
-              WITH ORDINALITY AS t(type, element_id, element_name, execution_id, actor, data, n)
-        ORDER BY t.n`,
-      [
-        instanceId,
-        records.map((r) => r.type),
-        records.map((r) => r.elementId ?? null),
-        records.map((r) => r.elementName ?? null),
-        records.map((r) => r.executionId ?? null),
-        records.map((r) => r.actor ?? null),
-        records.map((r) => json(r.data ?? null)),
-      ],
-    );
+    await manager.query(historyInsert(1, 2), [instanceId, ...historyParameters(records)]);
   }
 
   /** A user task's history: the events of its wait and those that name the task (claims, assignments). */
@@ -266,6 +263,42 @@ function instanceOf(row: InstanceRow): ProcessInstanceEntity {
     parentInstanceId: row.parent_instance_id,
     parentExecutionId: row.parent_execution_id,
   });
+}
+
+/**
+ * One statement for a pass's history, in the order given (the ids, and so the history's order, follow it): the
+ * instance id is parameter `instanceParam`, the six columns' arrays start at `first` (see historyParameters).
+ */
+function historyInsert(instanceParam: number, first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO history_event (instance_id, type, element_id, element_name, execution_id, actor, data)
+       SELECT $${instanceParam}::uuid, t.type, t.element_id, t.element_name, t.execution_id, t.actor, t.data
+         FROM unnest(${p(0)}::varchar[], ${p(1)}::varchar[], ${p(2)}::varchar[], ${p(3)}::varchar[], ${p(4)}::varchar[],
+                     ${p(5)}::jsonb[])
+              WITH ORDINALITY AS t(type, element_id, element_name, execution_id, actor, data, n)
+        ORDER BY t.n`;
+}
+
+/**
+ * The history insert as a data-modifying WITH in front of the instance's own statement (parameter $1 is the
+ * instance id; the history's arrays follow the statement's own `ownParameters`): one round trip for both. A
+ * WITH that writes runs to completion whether or not the main statement reads it, and the foreign key to a
+ * process_instance row inserted by the same statement is checked at its end.
+ */
+function withHistory(records: readonly HistoryRecord[], ownParameters: number): string {
+  return records.length === 0 ? '' : `WITH history AS (${historyInsert(1, ownParameters + 1)}) `;
+}
+
+function historyParameters(records: readonly HistoryRecord[]): unknown[] {
+  if (records.length === 0) return [];
+  return [
+    records.map((r) => r.type),
+    records.map((r) => r.elementId ?? null),
+    records.map((r) => r.elementName ?? null),
+    records.map((r) => r.executionId ?? null),
+    records.map((r) => r.actor ?? null),
+    records.map((r) => json(r.data ?? null)),
+  ];
 }
 
 /** jsonb parameters go as text: pg would send a JS array as a PostgreSQL array. */

@@ -263,8 +263,7 @@ export class InstanceService {
     instance.engineState = withVariables(instance.engineState as never, variables) as never;
     instance.variables = merged as JsonObject;
     instance.revision += 1;
-    await this.repository.saveInstance(manager, instance);
-    await this.repository.appendHistory(manager, instance.id, [
+    await this.repository.saveInstance(manager, instance, [
       { type: 'variables.updated', actor, data: { variables, previous: before } as JsonObject },
     ]);
     for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance, previous);
@@ -598,8 +597,7 @@ export class InstanceService {
     instance.endedAt = new Date();
     instance.waits = [];
     instance.revision += 1;
-    await this.repository.saveInstance(manager, instance);
-    await this.repository.appendHistory(manager, instanceId, [
+    await this.repository.saveInstance(manager, instance, [
       { type: 'instance.cancelled', actor, data: { reason } },
     ]);
     for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance, previous);
@@ -776,9 +774,9 @@ export class InstanceService {
       instance.endedAt = new Date();
       history.push({ type: 'instance.completed', actor, data: { endStatus: instance.endStatus } });
     }
-    // The instance row first: the rows below refer to it.
-    if (options.isNew) await this.repository.insertInstance(manager, instance);
-    else await this.repository.saveInstance(manager, instance);
+    // The instance row (with the pass's history, in the same statement) first: the rows below refer to it.
+    if (options.isNew) await this.repository.insertInstance(manager, instance, history);
+    else await this.repository.saveInstance(manager, instance, history);
 
     const closedJobs = closed.filter((w) => w.jobId !== undefined);
     await this.jobs.finishJobs(
@@ -818,7 +816,6 @@ export class InstanceService {
           attachedTo: process.elements.get(w.elementId)?.attachedToRef,
         })),
     });
-    await this.repository.appendHistory(manager, instance.id, history);
     for (const listener of this.listeners) await listener.onInstanceSaved?.(manager, instance, previous);
     followUps.push(
       ...(await this.followCalls(manager, instance, process, run, before, closed, actor, options)),
