@@ -7,7 +7,7 @@ import type { OutboxRepository } from './outbox.repository';
 
 /**
  * The after-commit half of the relay, over a recording queue port and outbox: what a transaction wrote goes to
- * the queues in one call and is marked in one statement; a transaction that wrote nothing costs nothing. (The
+ * the queues in one call and is marked in one statement (shared with the commits relayed meanwhile); a transaction that wrote nothing costs nothing. (The
  * scenarios on PostgreSQL and Redis are in test/engine/outbox-relay.e2e-spec.ts.)
  */
 describe('OutboxRelay after a commit', () => {
@@ -97,6 +97,28 @@ describe('OutboxRelay after a commit', () => {
       ['timer', timer!.id, { delayMs: 60_000, attempts: 3 }],
     ]);
     expect(marked).toEqual([bulks[0]!.map((m) => m.messageId)]);
+  });
+
+  it('given two transactions that commit at the same moment, then each adds its own bulk and one statement marks both', async () => {
+    const newJob = (executionId: string) => ({
+      kind: 'service-task' as const,
+      jobType: 'notify',
+      elementId: 'tell',
+      executionId,
+      headers: {},
+      maxAttempts: 3,
+      dueAt: null,
+    });
+    const [first, second] = [transaction(), transaction()];
+    const a = await jobs.insertJob(first, 'instance-1', newJob('tell_1'));
+    const b = await jobs.insertJob(second, 'instance-2', newJob('tell_2'));
+
+    relay.afterCommit(first);
+    relay.afterCommit(second);
+    await settled();
+
+    expect(bulks.map((bulk) => bulk.map((m) => m.message.jobId))).toEqual([[a.id], [b.id]]);
+    expect(marked).toEqual([[bulks[0]![0]!.messageId, bulks[1]![0]!.messageId]]);
   });
 
   it('given Redis refuses the messages, when the transaction commits, then they stay unmarked for the sweep', async () => {

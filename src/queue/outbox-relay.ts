@@ -20,7 +20,7 @@ const CLAIM_LEASE_MS = 30_000;
 
 /**
  * Puts committed outbox messages on their queues. Straight after a commit it relays what that transaction wrote
- * (one `enqueueBulk`, then one UPDATE); a sweep on start and every OUTBOX_POLL_MS relays what a crash, or a
+ * (one `enqueueBulk`, then one UPDATE shared with the commits relayed at the same time); a sweep on start and every OUTBOX_POLL_MS relays what a crash, or a
  * Redis that refused, left behind. Neither holds a database transaction while it talks to Redis. The message id
  * is the queue job id: relaying twice adds once.
  */
@@ -35,6 +35,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private interval: NodeJS.Timeout | undefined;
   /** The first sweep after start re-offers what a lost Redis may have dropped; until it succeeds. */
   private reofferPending = true;
+  /** Relayed messages waiting for the next UPDATE that marks them (it starts once the one running ends). */
+  private nextMarks: { readonly ids: string[]; readonly done: Promise<void> } | null = null;
+  private marking: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(OutboxRepository) private readonly outbox: OutboxRepository,
@@ -113,7 +116,28 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async relay(messages: readonly OutboxMessage[]): Promise<void> {
     await this.queue.enqueueBulk(this.queued(messages));
-    await this.outbox.markRelayed(messages.map((m) => m.id));
+    await this.mark(messages.map((m) => m.id));
+  }
+
+  /**
+   * Mark relayed messages in one UPDATE with those of the other commits relayed meanwhile: one statement at a time,
+   * the next taking everything that arrived while the last ran. A message whose mark is lost (a crash, a failed
+   * UPDATE) is relayed again by the sweep, which adds nothing twice (the message id is the queue job id).
+   */
+  private mark(ids: readonly string[]): Promise<void> {
+    if (!this.nextMarks) {
+      const batch: string[] = [];
+      const done = this.marking
+        .catch(() => undefined)
+        .then(() => {
+          this.nextMarks = null;
+          return this.outbox.markRelayed(batch);
+        });
+      this.marking = done;
+      this.nextMarks = { ids: batch, done };
+    }
+    this.nextMarks.ids.push(...ids);
+    return this.nextMarks.done;
   }
 
   private queued(messages: readonly OutboxMessage[]): QueuedMessage[] {
