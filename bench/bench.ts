@@ -120,7 +120,8 @@ function options(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
     apis: int('apis', 2, 1),
     workers: int('workers', 2, 0),
     workerConcurrency: int('worker-concurrency', 8, 1),
-    outboxPollMs: int('outbox-poll-ms', 50, 10),
+    // The service's default: the relay after commit moves every message; the sweep only finds what a crash left.
+    outboxPollMs: int('outbox-poll-ms', 1000, 10),
     startLimit: int('start-limit', 0, 0),
     profile: argv.includes('--profile') || /^(1|true|yes)$/i.test(env.BENCH_PROFILE ?? ''),
   };
