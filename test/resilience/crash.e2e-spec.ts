@@ -9,6 +9,8 @@ import { seedUsersOverHttp } from '../support/users';
  * every instance ends exactly once, and no job's effect is recorded twice.
  */
 describe('crash recovery', () => {
+  // Each scenario starts two or three children one after another, and a start may take long under load.
+  jest.setTimeout(180_000);
   let resources: TestResources;
   let db: Client;
   const children: ChildService[] = [];
