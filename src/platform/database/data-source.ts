@@ -14,6 +14,7 @@ import { ExternalJobLeases1795850000000 } from './migrations/1795850000000-Exter
 import { CalledInstances1795860000000 } from './migrations/1795860000000-CalledInstances.js';
 import { MessageStarts1795870000000 } from './migrations/1795870000000-MessageStarts.js';
 import { TaskListAndEscalation1795930000000 } from './migrations/1795930000000-TaskListAndEscalation.js';
+import { OpenTasksByPriorityDescending1795931000000 } from './migrations/1795931000000-OpenTasksByPriorityDescending.js';
 import { CamundaKeys1795900000000 } from './migrations/1795900000000-CamundaKeys.js';
 
 /**
@@ -37,6 +38,7 @@ export const migrations = [
   CalledInstances1795860000000,
   MessageStarts1795870000000,
   TaskListAndEscalation1795930000000,
+  OpenTasksByPriorityDescending1795931000000,
   CamundaKeys1795900000000,
 ];
 
