@@ -24,6 +24,8 @@ describe("the release team's pages in Chromium", () => {
   const contexts: BrowserContext[] = [];
 
   async function signedIn(username: string, viewport = { width: 1280, height: 860 }): Promise<Page> {
+    // One user at a time: the earlier pages (and their polling) are closed first.
+    for (const open of contexts.splice(0)) await open.close();
     const context = await browser.newContext({ viewport, locale: 'zh-CN' });
     contexts.push(context);
     await context.route(
@@ -124,9 +126,9 @@ describe("the release team's pages in Chromium", () => {
     // and it is listed among what this member completed
     await page.click('#view-done');
     await page.locator('.task-row[data-element-id="build-package"]', { hasText: release.number }).waitFor();
-  });
+  }, 120_000);
 
-  it('a project manager sees every open task, assigns one, and opens the release record', async () => {
+  it('a project manager sees every open task, assigns one, and sees the escalated approval marked', async () => {
     const page = await signedIn('project-manager');
     await page.waitForURL(`${base}/tasks`);
     await page.click('#view-all');
@@ -157,6 +159,17 @@ describe("the release team's pages in Chromium", () => {
       page.locator('.task-row[data-element-id="test-release"] .mark.escalated').count(),
     ).resolves.toBe(0);
     await page.screenshot({ path: artifactPath('tasks-escalated-mark.png') });
+  }, 120_000);
+
+  it('the release record, the list and the statistics show where the release is', async () => {
+    const page = await signedIn('project-manager');
+    await page.waitForURL(`${base}/tasks`);
+    await page.click('#view-all');
+    await page
+      .locator('.task-row[data-element-id="test-release"]', { hasText: release.number })
+      .locator('.open-task')
+      .click();
+    await page.locator('#task-title', { hasText: '发布测试' }).waitFor();
 
     // the record: current step, files, reports, history
     await page.click('.task-release a');
@@ -164,6 +177,9 @@ describe("the release team's pages in Chromium", () => {
     await page.locator('#current-steps', { hasText: '发布测试' }).waitFor();
     await page.locator('.djs-element.rf-active[data-element-id="test-release"]').waitFor();
     await expect(page.locator('#history').textContent()).resolves.toContain('task.completed');
+    // the timeline says who did the build
+    const build = page.locator('#timeline .timeline-entry[data-kind="step"]', { hasText: '构建与打包' });
+    await expect(build.textContent()).resolves.toContain('project-team');
     await page.click('[data-report="release-report"]');
     await page.locator('pre.report', { hasText: /404|发布报告/ }).waitFor();
     await page.screenshot({ path: artifactPath('release-record.png') });
@@ -183,7 +199,7 @@ describe("the release team's pages in Chromium", () => {
       page.locator('.chart[data-measure="onTimeRate"] .definition').textContent(),
     ).resolves.toMatch(/planned/);
     await page.screenshot({ path: artifactPath('statistics.png') });
-  });
+  }, 120_000);
 
   it('on a tablet, in English only, the open task sits under the list', async () => {
     const page = await signedIn('test-team', { width: 820, height: 1180 });
@@ -207,8 +223,8 @@ describe("the release team's pages in Chromium", () => {
       .first()
       .waitFor();
     const designer = await signedIn('process-designer');
-    await designer.waitForURL(`${base}/modeler`);
-  });
+    await designer.waitForURL(`${base}/modeler`, { waitUntil: 'commit' });
+  }, 120_000);
 
   it('met no script errors, CSP violations or requests to other origins', () => {
     expect(problems).toEqual([]);

@@ -9,6 +9,7 @@ import {
   renderFiles,
   renderHistory,
   renderReports,
+  renderTimeline,
   table,
 } from './release-record.js';
 
@@ -31,6 +32,8 @@ async function main() {
   window.releaseFlowViewer = diagram.viewer;
   let timer = null;
   let once = false;
+  let shownProgress = null;
+  let manual = false;
 
   async function refresh() {
     const release = await api(`/api/releases/${encodeURIComponent(idOrNumber)}`);
@@ -39,6 +42,12 @@ async function main() {
     if (!once) {
       once = true;
       renderReports(document.getElementById('reports'), release.body.id);
+    }
+    // The timeline is read, not watched: refreshed only when the release moved on (or on Refresh).
+    const progress = `${release.body.status} ${(release.body.currentSteps ?? []).map((s) => s.elementId)}`;
+    if (progress !== shownProgress || manual) {
+      shownProgress = progress;
+      await renderTimeline(document.getElementById('timeline'), release.body.id);
     }
     await Promise.all([
       renderFiles(document.getElementById('files'), release.body.id),
@@ -131,7 +140,14 @@ async function main() {
     renderHistory(document.getElementById('history'), view.history);
   }
 
-  document.getElementById('refresh').addEventListener('click', () => refresh());
+  document.getElementById('refresh').addEventListener('click', async () => {
+    manual = true;
+    try {
+      await refresh();
+    } finally {
+      manual = false;
+    }
+  });
   const auto = document.getElementById('auto-refresh');
   const schedule = () => {
     clearInterval(timer);

@@ -154,3 +154,51 @@ export function renderHistory(box, history) {
       : empty('没有记录', 'no entries'),
   );
 }
+
+/**
+ * The timeline a person reads (who did which step when, what they decided and wrote, what automatic steps
+ * did, incidents and their resolution), paged: **More** appends the next page.
+ */
+export async function renderTimeline(box, releaseId, pageSize = 50) {
+  const list = el('ol', { class: 'timeline' });
+  const more = el('button', { type: 'button', class: 'more', hidden: true }, bi('更多', 'More'));
+  clear(box).append(list, more);
+  let page = 0;
+  const next = async () => {
+    page += 1;
+    const response = await api(
+      `/api/releases/${encodeURIComponent(releaseId)}/timeline?page=${page}&pageSize=${pageSize}`,
+    );
+    if (!response.ok) {
+      box.append(el('p', { class: 'status error' }, describeError(response)));
+      return;
+    }
+    const { items, total } = response.body;
+    if (page === 1 && !items.length) list.append(el('li', { class: 'empty' }, bi('没有记录', 'no entries')));
+    for (const entry of items) {
+      const values = Object.entries(entry.values ?? {});
+      list.append(
+        el(
+          'li',
+          { class: `timeline-entry ${entry.kind}`, dataset: { kind: entry.kind } },
+          el('time', { datetime: entry.at }, formatTime(entry.at)),
+          ' ',
+          entry.step ? el('strong', {}, entry.step.name ?? entry.step.id) : null,
+          entry.actor ? el('span', { class: 'actor' }, ` · ${entry.actor}`) : null,
+          el('div', { class: 'summary' }, entry.summary),
+          entry.decision ? el('div', { class: 'decision' }, entry.decision) : null,
+          values.length
+            ? el(
+                'dl',
+                { class: 'values' },
+                ...values.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]),
+              )
+            : null,
+        ),
+      );
+    }
+    more.hidden = page * pageSize >= total;
+  };
+  more.addEventListener('click', () => next());
+  await next();
+}
