@@ -347,6 +347,8 @@ export function validateProcess(
       }
     }
   }
+  for (const [field, message] of eventSubProcessProblems(model, limits.timers, checkExpression))
+    fail(field, message);
   if (!scriptTaskFound && [...model.elementTypes].some((type) => SCRIPT_TYPES.has(type))) {
     fail(model.processId, 'script tasks are not allowed: deployed processes must not run code');
   }
@@ -472,6 +474,69 @@ function throwEventProblem(element: ElementInfo, raw: ModdleElement | undefined)
   return problem
     ? `${problem} (a message throw or end event is worked as a job, like a send task)`
     : undefined;
+}
+
+/**
+ * Event sub-processes run at the process's top level, started by one message, signal, timer or error start event
+ * (interrupting or not; an error one always interrupts). Anything else is refused in the designer's words.
+ */
+function eventSubProcessProblems(
+  model: ProcessModel,
+  bounds: TimerBounds,
+  checkExpression: (expression: string) => string | undefined,
+): Array<[string, string]> {
+  const problems: Array<[string, string]> = [];
+  for (const esp of model.elements.values()) {
+    if (esp.type !== 'bpmn:SubProcess') continue;
+    const starts = [...model.elements.values()].filter(
+      (e) => e.type === 'bpmn:StartEvent' && e.parentId === esp.id,
+    );
+    const triggered = starts.some((s) => s.eventSubProcess);
+    if (!triggered) continue;
+    const it = the(esp);
+    if (esp.parentId !== undefined && esp.parentId !== model.processId) {
+      problems.push([
+        esp.id,
+        `${it} is an event sub-process inside a sub-process: event sub-processes run at the process's top level only; move it out`,
+      ]);
+      continue;
+    }
+    if (starts.length !== 1) {
+      problems.push([esp.id, `${it} needs exactly one start event, this one has ${starts.length}: keep one`]);
+      continue;
+    }
+    const start = starts[0]!;
+    const kind = start.eventDefinitions.length === 1 ? start.eventDefinitions[0] : undefined;
+    switch (kind) {
+      case 'bpmn:MessageEventDefinition':
+        if (!start.message)
+          problems.push([start.id, `${the(start)} has no message: choose one under Message`]);
+        break;
+      case 'bpmn:SignalEventDefinition':
+        if (!start.signal) problems.push([start.id, `${the(start)} has no signal: choose one under Signal`]);
+        break;
+      case 'bpmn:TimerEventDefinition': {
+        const problem = start.timer
+          ? checkTimer(start.timer, bounds, checkExpression)
+          : 'the timer has no duration, date or cycle expression: set its type and value under Timer';
+        if (problem) problems.push([start.id, `${the(start)}: ${problem}`]);
+        break;
+      }
+      case 'bpmn:ErrorEventDefinition':
+        if (start.eventSubProcess?.interrupting === false)
+          problems.push([
+            start.id,
+            `${the(start)}: an error start event always interrupts: tick "Interrupting" on it`,
+          ]);
+        break;
+      default:
+        problems.push([
+          start.id,
+          `${the(start)} is ${start.eventDefinitions.length === 0 ? 'a plain' : triggers(start)} start event of an event sub-process: the engine starts event sub-processes by message, signal, timer or error: make it one of these`,
+        ]);
+    }
+  }
+  return problems;
 }
 
 /** Why a service task's job type cannot be queued, or undefined. */

@@ -6,6 +6,14 @@ import { createFeelExpressions, DEFAULT_FEEL_LIMITS, userVariables } from './fee
 import { engineElements, type CompiledProcess } from './process-model.js';
 import { scopeOf } from './zeebe-multi-instance.js';
 import { DEFAULT_TIMER_BOUNDS, timerProblem, type TimerBounds } from './timer-bounds.js';
+import {
+  emptyEventSubProcessState,
+  errorEventStartFor,
+  eventSubProcessStarts,
+  openEventStarts,
+  type EventSubProcessState,
+} from './event-sub-processes.js';
+import { evaluateFeel, isFeel } from './feel.js';
 
 /** One thing that happens to an instance: it starts, a waiting task is completed, or it is woken (timers). */
 export type EngineCommand =
@@ -197,6 +205,8 @@ class LiveEngine {
   sink: RunSink = { steps: [], known: new Set(), skewMs: 0 };
   /** The stored state's size: the cache's estimate of what this engine holds. */
   bytes = 0;
+  /** The subscriptions of the process's event sub-processes, which the host holds (event-sub-processes.ts). */
+  events: EventSubProcessState = emptyEventSubProcessState();
 
   constructor(
     readonly process: CompiledProcess,
@@ -244,12 +254,18 @@ class LiveEngine {
   }
 
   async start(variables: Record<string, unknown>): Promise<void> {
+    const now = this.hostNow().toISOString();
+    for (const start of eventSubProcessStarts(this.process)) this.events.armedAt[start.id] = now;
     this.execution = (await this.engine.execute({ listener: this.listener, variables } as never)) as never;
     await settle(this.engine);
   }
 
   async resume(saved: StoredEngineState): Promise<void> {
-    this.engine.recover(structuredClone(saved) as never);
+    const { eventSubProcesses, ...engineState } = saved as StoredEngineState & {
+      eventSubProcesses?: EventSubProcessState;
+    };
+    this.events = eventSubProcesses ? structuredClone(eventSubProcesses) : emptyEventSubProcessState();
+    this.engine.recover(structuredClone(engineState) as never);
     this.execution = (await this.engine.resume({ listener: this.listener } as never)) as never;
     await settle(this.engine);
   }
@@ -258,7 +274,10 @@ class LiveEngine {
   async apply(command: Exclude<EngineCommand, { type: 'start' }>): Promise<void> {
     const execution = this.execution;
     if (!execution || this.finished) throw new EngineRunError('the instance has ended');
-    if (command.type === 'wake') {
+    const eventStart = this.eventStartOf(command);
+    if (eventStart) {
+      await this.triggerEventSubProcess(eventStart, command.type === 'wake' ? {} : command.variables);
+    } else if (command.type === 'wake') {
       const due = new Set(command.due ?? []);
       for (const [definition, complete] of [...this.held]) {
         if (due.has(this.ownerOfDefinition.get(definition) ?? '')) complete();
@@ -284,6 +303,69 @@ class LiveEngine {
       }
     }
     await settle(this.engine);
+  }
+
+  private hostNow(): Date {
+    return new Date(Date.now() + this.sink.skewMs);
+  }
+
+  /** The event sub-process start a command fires: its open subscription, or the error start a thrown error reaches. */
+  private eventStartOf(command: Exclude<EngineCommand, { type: 'start' }>): string | undefined {
+    if (command.type === 'throw') {
+      const waiting = this.postponed().find((a) => a.executionId === command.executionId);
+      if (!waiting || waiting.id !== command.elementId || this.events.interrupted) return undefined;
+      return errorEventStartFor(this.process, command.elementId, command.errorCode)?.id;
+    }
+    const ids = command.type === 'wake' ? (command.due ?? []) : [command.executionId];
+    const open = this.eventStartWaits();
+    return open.find((w) => ids.includes(w.executionId))?.elementId;
+  }
+
+  private eventStartWaits() {
+    const variables = this.processVariables();
+    return openEventStarts(
+      this.process,
+      this.events,
+      this.hostNow(),
+      (element) => {
+        const expression = element.timer?.expression ?? '';
+        return isFeel(expression) ? String(evaluateFeel(expression, variables)) : expression;
+      },
+      new Set((this.execution?.getPostponed() ?? []).map((api) => api.id)),
+    );
+  }
+
+  private processVariables(): Record<string, unknown> {
+    return this.execution?.definitions[0]?.getProcesses()[0]?.environment.variables ?? {};
+  }
+
+  /**
+   * Run the event sub-process of `startId`: it starts and its start event completes with `variables` (set on the
+   * process). An interrupting one first withdraws everything else the process is doing (Camunda 8: the scope's
+   * other activities and subscriptions end); a non-interrupting one runs beside them, and its start opens again.
+   */
+  private async triggerEventSubProcess(startId: string, variables: Record<string, unknown>): Promise<void> {
+    const start = this.process.elements.get(startId);
+    const esp = start?.eventSubProcess;
+    const processes = this.execution?.definitions[0]?.getProcesses() ?? [];
+    const process = processes[0] as unknown as
+      { getActivityById(id: string): { run(message?: unknown): void } | undefined } | undefined;
+    const activity = esp ? process?.getActivityById(esp.id) : undefined;
+    if (!start || !esp || !activity) throw new EngineRunError(`nothing waits at ${startId}`);
+    this.events.fired[startId] = (this.events.fired[startId] ?? 0) + 1;
+    this.events.armedAt[startId] = this.hostNow().toISOString();
+    const others = esp.interrupting
+      ? (this.execution?.getPostponed() ?? []).filter((api) => api.id !== esp.id)
+      : [];
+    if (esp.interrupting) this.events.interrupted = true;
+    Object.assign(this.processVariables(), variables);
+    activity.run();
+    await settle(this.engine);
+    for (const other of others) (other as unknown as { discard(): void }).discard();
+    await settle(this.engine);
+    const waiting = this.postponed().find((api) => api.id === startId);
+    if (!waiting) throw new EngineRunError(`the event sub-process ${esp.id} did not start`);
+    waiting.signal({ id: startId, executionId: waiting.executionId, variables: {} });
   }
 
   /** Every activity waiting, those inside sub-processes included. */
@@ -345,6 +427,8 @@ class LiveEngine {
             ...(local ? { variables: local } : {}),
           };
         });
+    if (!this.finished) waits.push(...this.eventStartWaits());
+    (state as Record<string, unknown>).eventSubProcesses = structuredClone(this.events);
     // Expiries of timers that no longer wait are of no use.
     const waiting = new Set(waits.map((w) => w.executionId));
     for (const owner of this.expiries.keys()) if (!waiting.has(owner)) this.expiries.delete(owner);

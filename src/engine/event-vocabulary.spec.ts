@@ -71,4 +71,61 @@ describe.each([
     expect(closed.finished).toBe(true);
     expect(closed.variables).toMatchObject({ cabInformed: true, closedBy: 'CAB' });
   });
+
+  const at = (run: EngineRun) => run.waits.map((w) => `${w.elementId}:${w.kind}`).sort();
+
+  it('given a non-interrupting message event sub-process and an error one, when a note comes, then it is recorded beside the install and the note start opens again after; when the install throws, the rollback interrupts everything', async () => {
+    const process = await compileProcess(fixture('event-sub-processes.bpmn'));
+    const started = await apply(process, null, { type: 'start', variables: { changeId: 'CHG-1' } });
+    expect(at(started)).toEqual(['install:service-task', 'note-received:message']);
+
+    const noted = await complete(process, started, 'note-received', {
+      note: '先通知用户 (tell users first)',
+    });
+    expect(at(noted)).toEqual(['install:service-task', 'on-note:other', 'record-note:service-task']);
+    expect(noted.variables).toMatchObject({ note: '先通知用户 (tell users first)' });
+    const recorded = await complete(process, noted, 'record-note');
+    expect(at(recorded)).toEqual(['install:service-task', 'note-received:message']);
+    expect(waitAt(recorded, 'note-received').executionId).not.toBe(
+      waitAt(started, 'note-received').executionId,
+    );
+
+    const failed = await apply(process, recorded, {
+      type: 'throw',
+      elementId: 'install',
+      executionId: waitAt(recorded, 'install').executionId,
+      errorCode: 'INSTALL_FAILED',
+      errorMessage: 'disk full',
+      variables: { cause: 'disk' },
+    });
+    expect(at(failed)).toEqual(['on-failure:other', 'rollback:service-task']);
+    const rolledBack = await complete(process, failed, 'rollback');
+    expect(rolledBack.finished).toBe(true);
+    expect(rolledBack.variables).toMatchObject({ cause: 'disk' });
+  });
+
+  it('given a daily reminder and a withdrawal signal as event sub-processes, when two days pass, then a reminder runs each day beside the approval; the signal then ends it all', async () => {
+    const process = await compileProcess(fixture('event-sub-process-signal-timer.bpmn'));
+    const started = await apply(process, null, { type: 'start', variables: {} });
+    expect(at(started)).toEqual(['approve:user-task', 'every-day:timer', 'on-withdrawn:signal']);
+    const firstDay = waitAt(started, 'every-day');
+    expect(firstDay.expireAt!.getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
+
+    const dayOne = await apply(process, started, { type: 'wake', due: [firstDay.executionId] });
+    expect(at(dayOne)).toEqual([
+      'approve:user-task',
+      'daily:other',
+      'on-withdrawn:signal',
+      'remind:service-task',
+    ]);
+    const reminded = await complete(process, dayOne, 'remind');
+    const secondDay = waitAt(reminded, 'every-day');
+    expect(secondDay.executionId).not.toBe(firstDay.executionId);
+    expect(secondDay.expireAt!.getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
+    const dayTwo = await apply(process, reminded, { type: 'wake', due: [secondDay.executionId] });
+    expect(dayTwo.waits.filter((w) => w.elementId === 'remind')).toHaveLength(1);
+
+    const withdrawn = await complete(process, dayTwo, 'on-withdrawn');
+    expect(withdrawn.finished).toBe(true);
+  });
 });

@@ -7,6 +7,7 @@ import { FeelScriptTask } from './feel-script-task.js';
 import { EndJobEvent, IntermediateThrowJobEvent, SIGNAL_BROADCAST_JOB_TYPE } from './throw-job-events.js';
 import { ZeebeMultiInstance } from './zeebe-multi-instance.js';
 import { JoiningInclusiveGateway } from './inclusive-gateway.js';
+import { EventSubProcessStartEvent } from './event-sub-process-start.js';
 
 /** What the host needs to know of one element of a process, read from its zeebe extensions. */
 export interface ElementInfo {
@@ -42,6 +43,10 @@ export interface ElementInfo {
   readonly message?: { readonly name: string; readonly correlationKey?: string };
   /** For signal catch and boundary events: the name of the signal they wait for. */
   readonly signal?: { readonly name: string };
+  /** For the start event of an event sub-process: the sub-process, and whether it interrupts its scope. */
+  readonly eventSubProcess?: { readonly id: string; readonly interrupting: boolean };
+  /** For error events: the error code they throw or catch (none: an error catch event catches any). */
+  readonly errorCode?: string;
   /** For multi-instance activities: their zeebe:loopCharacteristics and completion condition. */
   readonly multiInstance?: MultiInstanceInfo;
 }
@@ -131,7 +136,16 @@ export async function parseProcess(xml: string): Promise<ProcessModel> {
 /** Parse and prepare a process for the engine: one parse serves both the model and the engine. */
 export async function compileProcess(xml: string): Promise<CompiledProcess> {
   const { model, parsed } = await readBpmn(xml);
-  return { ...model, sourceContext: serializer(parsed as never, typeResolver) };
+  const eventStarts = new Set([...model.elements.values()].filter((e) => e.eventSubProcess).map((e) => e.id));
+  const resolver =
+    eventStarts.size === 0
+      ? typeResolver
+      : TypeResolver({
+          ...Elements,
+          ...engineElements,
+          StartEvent: EventSubProcessStartEvent(eventStarts),
+        } as never);
+  return { ...model, sourceContext: serializer(parsed as never, resolver) };
 }
 
 /** Every process of the file; throws BpmnParseError only when the file is not a BPMN document at all. */
@@ -335,6 +349,17 @@ function describe(element: ModdleElement): ElementInfo {
       : undefined;
   if (signalThrow) headers.signalName = signalThrow.name;
 
+  const parent = element.$parent as ModdleElement | undefined;
+  const eventSubProcess =
+    element.$type === 'bpmn:StartEvent' && parent?.triggeredByEvent === true
+      ? { id: String(parent.id), interrupting: element.isInterrupting !== false }
+      : undefined;
+  const errorDefinition = ((element.eventDefinitions as ModdleElement[] | undefined) ?? []).find(
+    (d) => d.$type === 'bpmn:ErrorEventDefinition',
+  );
+  const errorRef = errorDefinition?.errorRef as ModdleElement | undefined;
+  const errorCode = typeof errorRef?.errorCode === 'string' ? errorRef.errorCode : undefined;
+
   const condition = element.conditionExpression as ModdleElement | undefined;
   const multiInstance = multiInstanceOf(element.loopCharacteristics as ModdleElement | undefined);
   const retries = taskDefinition?.retries !== undefined ? Number(taskDefinition.retries) : undefined;
@@ -381,6 +406,8 @@ function describe(element: ModdleElement): ElementInfo {
     calledDecision: decision,
     calledElement,
     multiInstance,
+    eventSubProcess,
+    errorCode,
     script:
       typeof zeebeScript?.expression === 'string'
         ? {
@@ -422,10 +449,11 @@ const MESSAGE_CATCHING_TYPES: ReadonlySet<string> = new Set([
   'bpmn:ReceiveTask',
   'bpmn:StartEvent',
 ]);
-/** The elements that wait for a broadcast signal (signal start events are not run yet). */
+/** The elements that wait for a broadcast signal. */
 const SIGNAL_CATCHING_TYPES: ReadonlySet<string> = new Set([
   'bpmn:IntermediateCatchEvent',
   'bpmn:BoundaryEvent',
+  'bpmn:StartEvent',
 ]);
 /** The elements that broadcast a signal when reached. */
 const SIGNAL_THROWING_TYPES: ReadonlySet<string> = new Set(['bpmn:IntermediateThrowEvent', 'bpmn:EndEvent']);

@@ -284,7 +284,11 @@ export class InstanceService {
     const process = await this.definitions.compiledFor(definition.id, manager);
     const start = instance.waits?.find((w) => {
       const element = process.elements.get(w.elementId);
-      return element?.type === 'bpmn:StartEvent' && element.message?.name === messageName;
+      return (
+        element?.type === 'bpmn:StartEvent' &&
+        !element.eventSubProcess &&
+        element.message?.name === messageName
+      );
     });
     if (!start)
       throw new UnprocessableError(`${definition.key} has no message start event for ${messageName}`);

@@ -35,7 +35,9 @@ export class MessageSubscriptionsListener implements InstanceListener, OnModuleI
     for (const wait of change.openedWaits ?? []) {
       const message = wait.element?.message;
       // A message start event is not subscribed: the message that starts the instance is delivered to it at once.
-      if (wait.kind !== 'message' || !message || wait.element?.type === 'bpmn:StartEvent') continue;
+      // An event sub-process's start is: it waits while its scope runs.
+      const processStart = wait.element?.type === 'bpmn:StartEvent' && !wait.element.eventSubProcess;
+      if (wait.kind !== 'message' || !message || processStart) continue;
       const correlationKey = this.correlationKey(wait.elementId, message.correlationKey, change.variables);
       await this.messages.lockKey(manager, message.name, correlationKey);
       const buffered = await this.messages.takeBuffered(

@@ -38,6 +38,15 @@ const RULES: ReadonlyArray<[file: string, errors: ReadonlyArray<[field: string, 
     'compensation-end-event.bpmn',
     [['end', /the engine runs plain, message, signal, error, escalation and terminate/]],
   ],
+  [
+    'event-sub-process-escalation-start.bpmn',
+    [
+      [
+        'late',
+        /an escalation start event of an event sub-process: the engine starts event sub-processes by message, signal, timer or error/,
+      ],
+    ],
+  ],
   ['message-boundary-event.bpmn', [['on-message', /has no message/]]],
   ['multi-instance.bpmn', [['review', /a multi-instance activity needs an input collection/]]],
   ['standard-loop.bpmn', [['review', /is marked as a loop \(standard loop\)/]]],

@@ -12,6 +12,11 @@ import { eventually } from '../support/test-env';
 describe('signal throw and message end events', () => {
   const reported: string[] = [];
   const handlers = [
+    // The other scenarios' job types in the fixtures folder (deployed on start, each needs a handler).
+    ...['test.install', 'test.note', 'test.rollback', 'test.remind'].map((jobType) => ({
+      jobType,
+      handle: async () => ({}),
+    })),
     {
       jobType: 'test.report-closed',
       handle: async (context: JobContext) => {
