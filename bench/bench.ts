@@ -257,12 +257,12 @@ function newResources(): Resources {
   };
 }
 
-/** The shipped flows and the bench's fixtures, deployed together. */
+/** The shipped flows (with their forms and decisions) and the bench's fixtures, deployed together. */
 function processesDir(resources: Resources): string {
   const dir = join(resources.scratchDir, 'processes');
   mkdirSync(dir, { recursive: true });
   for (const source of [PROCESSES_DIR, join(BENCH_DIR, 'fixtures')])
-    for (const file of readdirSync(source).filter((f) => f.endsWith('.bpmn')))
+    for (const file of readdirSync(source).filter((f) => /\.(bpmn|dmn|form)$/.test(f)))
       copyFileSync(join(source, file), join(dir, file));
   return dir;
 }

@@ -13,6 +13,7 @@ import {
 } from '../engine/index.js';
 import type { FieldError } from '../platform/errors.js';
 import { ROLES } from '../identity/user.entity.js';
+import { EMBEDDED_FORM_PREFIX, parseForm } from './form-js.js';
 
 /**
  * Flow-element types the engine host runs; anything else in a process is refused at deploy. Events are
@@ -222,10 +223,24 @@ export function validateProcess(
           else if (!KNOWN_GROUPS.has(group))
             fail(element.id, `${it}: candidate group "${group}" is not a role: use one of ${roleList()}`);
         }
-        if (element.formKey && !hasForm(element.formKey))
+        if (element.formKey?.startsWith(EMBEDDED_FORM_PREFIX)) {
+          if (element.embeddedForm === undefined)
+            fail(
+              element.id,
+              `${it}: embedded form "${element.formKey.slice(EMBEDDED_FORM_PREFIX.length)}" is not in the process (zeebe:userTaskForm): link a deployed form by its form id instead`,
+            );
+          else {
+            const problems = parseForm(element.embeddedForm, limits.feel).errors;
+            if (problems.length > 0)
+              fail(
+                element.id,
+                `${it}: its embedded form cannot be used: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+              );
+          }
+        } else if (element.formKey && !hasForm(element.formKey))
           fail(
             element.id,
-            `${it}: form "${element.formKey}" does not exist: link one of the service's forms`,
+            `${it}: form "${element.formKey}" does not exist: deploy its .form file first (or in the same deployment), or link a deployed form by its form id`,
           );
         break;
       case 'bpmn:CallActivity':
@@ -569,7 +584,7 @@ export function processWarnings(model: ProcessModel): FieldError[] {
       if (!element.formKey)
         warnings.push({
           field: element.id,
-          message: `${the(element)} has no form: it is completed with any JSON object of variables, unchecked; link one of the service's forms under Form to check what people enter`,
+          message: `${the(element)} has no form: it is completed with any JSON object of variables, unchecked; link a deployed form (form id) under Form to check what people enter`,
         });
     }
     const extensions = extensionValues(raws.get(element.id));

@@ -33,6 +33,14 @@ export interface ValidationResult {
 
 export type { DefinitionVersion } from './definition.repository.js';
 
+/** Where a deploy runs inside a deployment of several resources. */
+export interface DeploymentContext {
+  /** The deployment's transaction: everything in it commits or fails together. */
+  readonly manager?: EntityManager;
+  /** Forms deployed earlier in the same deployment (known to user tasks though not yet committed). */
+  readonly formIds?: ReadonlySet<string>;
+}
+
 export { MAX_ELEMENTS } from './definition-check.js';
 
 /** Deploys and versions process definitions; hands out each version parsed once. */
@@ -56,7 +64,7 @@ export class DefinitionService {
 
   /** Dry run: everything deploy checks, nothing stored; a refused file's warnings are listed too. */
   async validate(source: string | Uint8Array): Promise<ValidationResult> {
-    const check = await this.checked(source, 'warn');
+    const check = await this.checked(source, 'warn', await this.forms.ids());
     if (check.model)
       return { valid: true, processId: check.model.processId, errors: [], warnings: [...check.warnings] };
     return { valid: false, errors: [...check.errors], warnings: [...check.warnings] };
@@ -70,8 +78,9 @@ export class DefinitionService {
     source: string | Uint8Array,
     deployedBy: string | null,
     within?: EntityManager,
+    deployedForms?: ReadonlySet<string>,
   ): Promise<DeployResult> {
-    return this.deployChecked(source, deployedBy, 'warn', within);
+    return this.deployChecked(source, deployedBy, 'warn', { manager: within, formIds: deployedForms });
   }
 
   /** Run deployments in one transaction (pass its manager on): all of them are stored, or none. */
@@ -88,7 +97,7 @@ export class DefinitionService {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.bpmn')).sort();
     const deployed: ProcessDefinitionEntity[] = [];
     for (const file of files) {
-      const result = await this.deployChecked(await readFile(join(dir, file)), 'system', 'refuse');
+      const result = await this.deployChecked(await readFile(join(dir, file)), 'system', 'refuse', {});
       if (result.created) {
         this.logger.log(
           `deployed ${result.definition.key} version ${result.definition.version} from ${file}`,
@@ -103,9 +112,11 @@ export class DefinitionService {
     source: string | Uint8Array,
     deployedBy: string | null,
     externalJobTypes: DefinitionCheckOptions['externalJobTypes'],
-    within?: EntityManager,
+    deployment: DeploymentContext,
   ): Promise<DeployResult> {
-    const check = await this.checked(source, externalJobTypes);
+    const forms = await this.forms.ids(deployment.manager);
+    for (const formId of deployment.formIds ?? []) forms.add(formId);
+    const check = await this.checked(source, externalJobTypes, forms);
     if (!check.model || check.xml === undefined)
       throw new InvalidInputError(refusalSummary(check), [...check.errors]);
     const { model, xml, warnings } = { ...check, model: check.model, xml: check.xml };
@@ -129,7 +140,7 @@ export class DefinitionService {
         });
         return { definition, created: true, warnings };
       },
-      within,
+      deployment.manager,
     );
   }
 
@@ -137,6 +148,7 @@ export class DefinitionService {
   private async checked(
     source: string | Uint8Array,
     externalJobTypes: DefinitionCheckOptions['externalJobTypes'],
+    knownForms: ReadonlySet<string>,
   ): Promise<{
     model?: ProcessModel;
     xml?: string;
@@ -149,7 +161,7 @@ export class DefinitionService {
     }
     return checkDefinition(source, {
       hasHandler: (type) => this.handlers.has(type),
-      hasForm: (key) => this.forms.has(key),
+      hasForm: (key) => knownForms.has(key),
       limits: this.limits,
       externalJobTypes,
     });

@@ -7,11 +7,13 @@ import { looksLikeDmn } from '../decisions/index.js';
 import { readBpmnUpload } from './bpmn-upload.js';
 import { DecisionService } from './decision.service.js';
 import { DefinitionService } from './definition.service.js';
+import { FormService } from './form.service.js';
 import { IntParamPipe } from '../platform/http/hostile-input.js';
+import { InvalidInputError } from '../platform/errors.js';
 
 const BPMN_BODY = {
   description:
-    'BPMN 2.0 XML as the body (application/xml), or a multipart form with the file in a field "file"',
+    'BPMN 2.0 or DMN XML as the body (application/xml), a Camunda Form (form-js JSON, application/json), or a multipart form with the file (.bpmn, .dmn, .form) in a field "file"',
   schema: { type: 'string', format: 'binary' },
 };
 
@@ -22,6 +24,7 @@ export class ProcessDefinitionsController {
   constructor(
     @Inject(DefinitionService) private readonly definitions: DefinitionService,
     @Inject(DecisionService) private readonly decisions: DecisionService,
+    @Inject(FormService) private readonly forms: FormService,
   ) {}
 
   /** The latest version of each process. */
@@ -46,7 +49,8 @@ export class ProcessDefinitionsController {
 
   /**
    * Deploy: a changed file becomes the next version of its process key; identical content is not a new version.
-   * A DMN file (by its namespace) is deployed as decisions, as at /api/decision-definitions.
+   * A DMN file (by its namespace) is deployed as decisions, as at /api/decision-definitions; a Camunda Form (JSON)
+   * as the next version of its form id.
    */
   @ApiErrors(400, 403, 413)
   @Post()
@@ -59,7 +63,13 @@ export class ProcessDefinitionsController {
     @Body() body: unknown,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const xml = await readBpmnUpload(request, body, this.definitions.maxBpmnBytes);
+    const form = formBody(body);
+    const xml = form ?? (await readBpmnUpload(request, body, this.definitions.maxBpmnBytes));
+    if (typeof xml !== 'string' || looksLikeForm(xml)) {
+      const deployed = await this.forms.deploy(xml, user.username);
+      response.status(deployed.created ? 201 : 200);
+      return { ...deployed.form, created: deployed.created };
+    }
     if (looksLikeDmn(xml)) {
       const deployed = await this.decisions.deploy(xml, user.username);
       response.status(deployed.created ? 201 : 200);
@@ -79,7 +89,29 @@ export class ProcessDefinitionsController {
   @ApiConsumes('application/xml', 'multipart/form-data')
   @ApiBody(BPMN_BODY)
   async validate(@Req() request: Request, @Body() body: unknown) {
-    const xml = await readBpmnUpload(request, body, this.definitions.maxBpmnBytes);
+    const xml = formBody(body) ?? (await readBpmnUpload(request, body, this.definitions.maxBpmnBytes));
+    if (typeof xml !== 'string' || looksLikeForm(xml)) {
+      try {
+        const form = this.forms.parse(xml);
+        return { valid: true, formId: form.formId, errors: [], warnings: [] };
+      } catch (err) {
+        if (err instanceof InvalidInputError)
+          return { valid: false, errors: err.details ?? [], warnings: [] };
+        throw err;
+      }
+    }
     return looksLikeDmn(xml) ? this.decisions.validate(xml) : this.definitions.validate(xml);
   }
+}
+
+/** A form sent as a JSON body (already parsed). */
+function formBody(body: unknown): Record<string, unknown> | undefined {
+  return typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && !Array.isArray(body)
+    ? (body as Record<string, unknown>)
+    : undefined;
+}
+
+/** A form file: JSON, where BPMN and DMN are XML. */
+function looksLikeForm(text: string): boolean {
+  return text.trimStart().startsWith('{');
 }

@@ -1,62 +1,163 @@
-import { Injectable } from '@nestjs/common';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { InvalidInputError, NotFoundError, type FieldError } from '../platform/errors.js';
-import { FORMS, type FormSchema } from './form-schemas.js';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { InvalidInputError, NotFoundError, PayloadTooLargeError } from '../platform/errors.js';
+import { fieldLabels, parseForm, validateFormData, type FormJsSchema, type ParsedForm } from './form-js.js';
+import type { FormDefinitionEntity } from './form-definition.entity.js';
+import { FormRepository, type FormVersionSummary } from './form.repository.js';
 
-/** The forms by key, with their compiled validators. */
+export interface FormDeployResult {
+  readonly form: FormVersionSummary;
+  /** false when the content equals the latest version's: no new version. */
+  readonly created: boolean;
+}
+
+/**
+ * Camunda Forms: deployed and versioned by form id like processes, handed out with the tasks that link them, and
+ * the server-side check of what a task's completion submits.
+ */
 @Injectable()
 export class FormService {
-  private readonly forms = new Map<string, { schema: FormSchema; validate: ValidateFunction }>();
+  private readonly logger = new Logger(FormService.name);
+  /** Versions never change once stored. */
+  private readonly schemas = new Map<string, Promise<FormDefinitionEntity>>();
+  private readonly maxBytes: number;
 
-  constructor() {
-    // Own keys only: a field inherited from a prototype is not a field the user sent.
-    const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, ownProperties: true });
-    ajv.addFormat('date-time', {
-      type: 'string',
-      validate: (value: string) =>
-        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
-        !Number.isNaN(Date.parse(value)),
-    });
-    ajv.addKeyword('key');
-    for (const schema of FORMS) this.forms.set(schema.key, { schema, validate: ajv.compile(schema) });
+  constructor(
+    @Inject(FormRepository) private readonly forms: FormRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.maxBytes = config.definitions.maxBpmnBytes;
   }
 
-  has(key: string): boolean {
-    return this.forms.has(key);
+  /** Read and check a form file without storing it: 400 listing every problem, 413 over the size cap. */
+  parse(source: string | Record<string, unknown>): ParsedForm {
+    const bytes =
+      typeof source === 'string' ? Buffer.byteLength(source, 'utf8') : JSON.stringify(source).length;
+    if (bytes > this.maxBytes)
+      throw new PayloadTooLargeError(`a form file may be at most ${this.maxBytes} bytes`);
+    const { form, errors } = parseForm(source, this.config.feel);
+    if (!form)
+      throw new InvalidInputError(
+        `the form cannot be deployed: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+        errors,
+      );
+    return form;
   }
 
-  schema(key: string): FormSchema {
-    const form = this.forms.get(key);
-    if (!form) throw new NotFoundError(`form "${key}" does not exist`);
-    return form.schema;
-  }
-
-  /** Throws 400 with one entry per field error when the data does not fit the form. */
-  validate(key: string, data: unknown): Record<string, unknown> {
-    const form = this.forms.get(key);
-    if (!form) throw new InvalidInputError(`the task's form "${key}" is not known to this server`);
-    if (form.validate(data)) return data as Record<string, unknown>;
-    const details = (form.validate.errors ?? []).map(toFieldError);
-    throw new InvalidInputError(
-      `the ${form.schema.title} form is not valid: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
-      details,
+  /**
+   * Deploy a form: content that differs from the form id's latest version becomes the next version. `manager`: the
+   * transaction of a deployment of several resources, which commits or fails as one.
+   */
+  async deploy(
+    source: string | Record<string, unknown> | ParsedForm,
+    deployedBy: string | null,
+    manager?: EntityManager,
+  ): Promise<FormDeployResult> {
+    const parsed = isParsed(source) ? source : this.parse(source);
+    return this.forms.withFormIdLocked(
+      parsed.formId,
+      async (m) => {
+        const latest = await this.forms.latest(parsed.formId, m);
+        if (latest?.checksum === parsed.checksum) return { form: summary(latest), created: false };
+        const row = await this.forms.insert(m, {
+          formId: parsed.formId,
+          version: (latest?.version ?? 0) + 1,
+          name: parsed.name,
+          checksum: parsed.checksum,
+          schema: parsed.schema,
+          deployedBy,
+        });
+        return { form: summary(row), created: true };
+      },
+      manager,
     );
+  }
+
+  /** Deploy every .form file of a folder whose content changed (the shipped forms, on start). */
+  async deployDirectory(dir: string): Promise<FormDeployResult[]> {
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.form')).sort();
+    const results: FormDeployResult[] = [];
+    for (const file of files) {
+      const result = await this.deploy(await readFile(join(dir, file), 'utf8'), 'system');
+      if (result.created)
+        this.logger.log(`deployed form ${result.form.formId} version ${result.form.version} from ${file}`);
+      results.push(result);
+    }
+    return results;
+  }
+
+  /** Every deployed form id (`manager`: the caller's transaction, when there is one). */
+  ids(manager?: EntityManager): Promise<Set<string>> {
+    return this.forms.formIds(manager);
+  }
+
+  /** The version a task created now links (binding "latest"), per form id; ids not deployed are absent. */
+  latestVersions(manager: EntityManager, formIds: readonly string[]): Promise<Map<string, number>> {
+    return this.forms.latestVersions(manager, formIds);
+  }
+
+  async list(): Promise<FormVersionSummary[]> {
+    return this.forms.listLatest();
+  }
+
+  async versions(formId: string): Promise<FormVersionSummary[]> {
+    const rows = await this.forms.versions(formId);
+    if (rows.length === 0) throw new NotFoundError(`no form "${formId}" is deployed`);
+    return rows;
+  }
+
+  /** A form version (null: the latest), with its schema. */
+  async version(formId: string, version: number | null): Promise<FormDefinitionEntity> {
+    if (version === null) {
+      const latest = await this.forms.latest(formId);
+      if (!latest) throw new NotFoundError(`no form "${formId}" is deployed`);
+      return latest;
+    }
+    const cacheKey = `${formId}@${version}`;
+    let found = this.schemas.get(cacheKey);
+    if (!found) {
+      found = this.forms.findVersion(formId, version).then((row) => {
+        if (!row) throw new NotFoundError(`form "${formId}" has no version ${version}`);
+        return row;
+      });
+      found.catch(() => this.schemas.delete(cacheKey));
+      this.schemas.set(cacheKey, found);
+    }
+    return found;
+  }
+
+  /**
+   * The data as the form lets it through: 400 with one entry per field error when it does not fit; a field hidden
+   * by its condition is not required and its value is dropped.
+   */
+  validateWith(
+    schema: FormJsSchema,
+    data: Record<string, unknown>,
+    name = schema.id,
+  ): Record<string, unknown> {
+    const { data: accepted, errors } = validateFormData(schema, data);
+    if (errors.length === 0) return accepted;
+    throw new InvalidInputError(
+      `the ${name} form is not valid: ${errors.map((d) => `${d.field} ${d.message}`).join('; ')}`,
+      errors,
+    );
+  }
+
+  /** The labels of the latest version's fields by key, for reports (empty for a form not deployed). */
+  async labels(formId: string): Promise<Record<string, string>> {
+    const latest = await this.forms.latest(formId);
+    return latest ? fieldLabels(latest.schema) : {};
   }
 }
 
-function toFieldError(error: ErrorObject): FieldError {
-  const path = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  if (error.keyword === 'required') {
-    const missing = String((error.params as { missingProperty: string }).missingProperty);
-    return { field: path ? `${path}.${missing}` : missing, message: 'is required' };
-  }
-  if (error.keyword === 'additionalProperties') {
-    const extra = String((error.params as { additionalProperty: string }).additionalProperty);
-    return { field: path ? `${path}.${extra}` : extra, message: 'is not a field of this form' };
-  }
-  if (error.keyword === 'enum') {
-    const allowed = (error.params as { allowedValues: unknown[] }).allowedValues;
-    return { field: path, message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` };
-  }
-  return { field: path || '(form)', message: error.message ?? 'is not valid' };
+function isParsed(source: unknown): source is ParsedForm {
+  return typeof source === 'object' && source !== null && 'checksum' in source && 'formId' in source;
+}
+
+function summary(row: FormDefinitionEntity): FormVersionSummary {
+  const { schema: _schema, ...rest } = row;
+  return rest;
 }

@@ -15,7 +15,13 @@ export interface ElementInfo {
   readonly type: string;
   readonly name?: string;
   readonly candidateGroups: readonly string[];
+  /**
+   * The form a user task links: `zeebe:formDefinition formId` (a deployed Camunda Form), a legacy `formKey`
+   * naming one, or `camunda-forms:bpmn:<id>` for a form embedded in the process (`zeebe:userTaskForm`).
+   */
   readonly formKey?: string;
+  /** For a form embedded in the process: its form-js JSON as the file holds it. */
+  readonly embeddedForm?: string;
   readonly jobType?: string;
   readonly retries?: number;
   readonly headers: Readonly<Record<string, string>>;
@@ -208,9 +214,13 @@ function modelOf(
   const elements = new Map<string, ElementInfo>();
   const jobTypes = new Set<string>();
 
+  const embeddedForms = new Map<string, string>();
+  for (const value of extensionValues(process))
+    if (value.$type === 'zeebe:UserTaskForm' && typeof value.id === 'string')
+      embeddedForms.set(value.id, String(value.body ?? ''));
   const visit = (container: ModdleElement) => {
     for (const element of (container.flowElements as ModdleElement[] | undefined) ?? []) {
-      const info = describe(element);
+      const info = describe(element, embeddedForms);
       elements.set(info.id, info);
       if (info.jobType) jobTypes.add(info.jobType);
       if (element.flowElements) visit(element);
@@ -267,7 +277,10 @@ function zeebeProperties(ext: readonly ModdleElement[]): Record<string, string> 
   return properties;
 }
 
-function describe(element: ModdleElement): ElementInfo {
+/** The formKey prefix of a user task whose form is embedded in the process (`zeebe:userTaskForm`). */
+export const EMBEDDED_FORM_PREFIX = 'camunda-forms:bpmn:';
+
+function describe(element: ModdleElement, embeddedForms: ReadonlyMap<string, string>): ElementInfo {
   const ext = extensionValues(element);
   const find = (type: string) => ext.find((e) => e.$type === type);
 
@@ -377,11 +390,15 @@ function describe(element: ModdleElement): ElementInfo {
             .filter(Boolean)
         : [],
     formKey:
-      typeof form?.formKey === 'string'
-        ? form.formKey
-        : typeof form?.formId === 'string'
-          ? form.formId
+      typeof form?.formId === 'string' && form.formId
+        ? form.formId
+        : typeof form?.formKey === 'string' && form.formKey
+          ? form.formKey
           : undefined,
+    embeddedForm:
+      typeof form?.formKey === 'string' && form.formKey.startsWith(EMBEDDED_FORM_PREFIX)
+        ? embeddedForms.get(form.formKey.slice(EMBEDDED_FORM_PREFIX.length))
+        : undefined,
     jobType: decision
       ? DECISION_JOB_TYPE
       : signalThrow

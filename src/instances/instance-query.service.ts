@@ -54,6 +54,11 @@ export class InstanceQueryService {
     this.taskReaders.push(reader);
   }
 
+  /** The definition version an instance runs on; null for an unknown instance. */
+  async definitionIdOf(instanceId: string): Promise<string | null> {
+    return (await this.queries.findInstance(instanceId))?.definitionId ?? null;
+  }
+
   async view(instanceId: string): Promise<InstanceView> {
     const instance = await this.queries.findInstance(instanceId);
     if (!instance) throw new NotFoundError(`process instance ${instanceId} does not exist`);

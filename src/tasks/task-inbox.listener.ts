@@ -12,6 +12,8 @@ import { InstanceQueryService } from '../instances/instance-query.service.js';
 import { InstanceService } from '../instances/instance.service.js';
 import { TaskExtensions } from './task-extensions.service.js';
 import { ESCALATED_PRIORITY, taskDueAt, taskPriority } from './task-schedule.js';
+import { FormService } from '../definitions/form.service.js';
+import { EMBEDDED_FORM_PREFIX } from '../definitions/index.js';
 import { TaskRepository } from './task.repository.js';
 import type { UserTaskEntity } from './user-task.entity.js';
 
@@ -34,6 +36,7 @@ export class TaskInboxListener implements InstanceListener, OpenTaskReader, OnMo
     @Inject(TaskExtensions) private readonly extensions: TaskExtensions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(FormService) private readonly forms: FormService,
   ) {}
 
   onModuleInit(): void {
@@ -49,6 +52,11 @@ export class TaskInboxListener implements InstanceListener, OpenTaskReader, OnMo
     const { instance } = change;
     await this.tasks.close(manager, instance.id, change.closed.executionIds, change.closed.status);
     const now = new Date();
+    // A task links the latest version of its form at its creation (Camunda's binding "latest").
+    const linked = change.opened
+      .map(({ element }) => element?.formKey)
+      .filter((key): key is string => !!key && !key.startsWith(EMBEDDED_FORM_PREFIX));
+    const versions = linked.length > 0 ? await this.forms.latestVersions(manager, linked) : new Map();
     await this.tasks.insert(
       manager,
       change.opened.map(({ element, elementId, executionId }): Omit<UserTaskEntity, 'id' | 'createdAt'> => ({
@@ -60,6 +68,7 @@ export class TaskInboxListener implements InstanceListener, OpenTaskReader, OnMo
         name: element?.name ?? null,
         candidateGroups: [...(element?.candidateGroups ?? [])],
         formKey: element?.formKey ?? null,
+        formVersion: (element?.formKey && versions.get(element.formKey)) ?? null,
         assignee: null,
         claimedAt: null,
         status: 'open',

@@ -3,6 +3,8 @@ import { hasRole, type AuthUser } from '../identity/auth.decorators.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../platform/errors.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import { FormService } from '../definitions/form.service.js';
+import { DefinitionService } from '../definitions/definition.service.js';
+import { EMBEDDED_FORM_PREFIX, type FormJsSchema } from '../definitions/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { CLOCK, type Clock } from '../platform/clock.js';
 import { assertVariables } from '../instances/index.js';
@@ -29,6 +31,13 @@ export type TaskView = UserTaskEntity & {
   readonly escalated: boolean;
   readonly [added: string]: unknown;
 };
+/** A task's form as the task list renders it. */
+export interface TaskForm {
+  readonly formId: string;
+  /** The deployed version the task was created with; null for a form embedded in the process. */
+  readonly version: number | null;
+  readonly schema: FormJsSchema;
+}
 
 /** The task inbox: who sees, claims, assigns and completes which task. */
 @Injectable()
@@ -43,6 +52,7 @@ export class TaskService {
     @Inject(TaskRepository) private readonly taskRows: TaskRepository,
     @Inject(TaskExtensions) private readonly extensions: TaskExtensions,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DefinitionService) private readonly definitions: DefinitionService,
   ) {}
 
   /** Open tasks by candidate group (a task offered to two groups counts in both), for gauges. */
@@ -82,22 +92,55 @@ export class TaskService {
     }));
   }
 
-  /** A task with its form schema and its own history. */
-  async get(user: AuthUser, taskId: string) {
-    const task = await this.find(taskId);
+  private mayView(user: AuthUser, task: UserTaskEntity, taskId: string): void {
     if (!this.seesAll(user) && task.assignee !== user.username && !this.inGroups(user, task)) {
       throw new ForbiddenError(`task ${taskId} belongs to ${task.candidateGroups.join(', ')}`);
     }
-    const history = await this.instanceQueries.historyOfTask(task.instanceId, {
-      executionId: task.executionId,
-      taskId: task.id,
-    });
+  }
+
+  /** A task with its form (the form-js schema of the task's form version) and its own history. */
+  async get(user: AuthUser, taskId: string) {
+    const task = await this.find(taskId);
+    this.mayView(user, task, taskId);
+    const [history, form] = await Promise.all([
+      this.instanceQueries.historyOfTask(task.instanceId, { executionId: task.executionId, taskId: task.id }),
+      this.formOf(task),
+    ]);
     const [view] = await this.views([task]);
-    return {
-      ...view!,
-      form: task.formKey && this.forms.has(task.formKey) ? this.forms.schema(task.formKey) : null,
-      history,
-    };
+    return { ...view!, form: form?.schema ?? null, history };
+  }
+
+  /** The form a task hands out: its id, the version the task was created with, and its form-js schema. */
+  async form(user: AuthUser, taskId: string): Promise<TaskForm> {
+    const task = await this.find(taskId);
+    this.mayView(user, task, taskId);
+    const form = await this.formOf(task);
+    if (!form) throw new NotFoundError(`task ${taskId} has no form: it is completed with free variables`);
+    return form;
+  }
+
+  /**
+   * The task's form: a deployed form at the version the task was created with (a task from before forms were
+   * versioned: the latest), or the form embedded in its process version; null when it links none (or one that is
+   * not deployed).
+   */
+  private async formOf(task: UserTaskEntity): Promise<TaskForm | null> {
+    if (!task.formKey) return null;
+    if (task.formKey.startsWith(EMBEDDED_FORM_PREFIX)) {
+      const definitionId = await this.instanceQueries.definitionIdOf(task.instanceId);
+      const compiled = definitionId ? await this.definitions.compiledFor(definitionId) : undefined;
+      const embedded = compiled?.elements.get(task.elementId)?.embeddedForm;
+      if (embedded === undefined) return null;
+      const schema = JSON.parse(embedded) as FormJsSchema;
+      return { formId: task.formKey, version: null, schema };
+    }
+    try {
+      const form = await this.forms.version(task.formKey, task.formVersion);
+      return { formId: form.formId, version: form.version, schema: form.schema };
+    } catch (err) {
+      if (err instanceof NotFoundError) return null;
+      throw err;
+    }
   }
 
   async claim(user: AuthUser, taskId: string): Promise<UserTaskEntity> {
@@ -164,7 +207,12 @@ export class TaskService {
     );
     if (violation) throw new ForbiddenError(violation);
     assertVariables(data, this.config.variablesMaxBytes, 'data');
-    const validated = task.formKey ? this.forms.validate(task.formKey, data) : data;
+    const form = await this.formOf(task);
+    if (task.formKey && !form)
+      throw new InvalidInputError(`the task's form "${task.formKey}" is not deployed on this server`);
+    const validated = form
+      ? this.forms.validateWith(form.schema, data, form.schema.name ?? form.formId)
+      : data;
     const completed = await this.completeUnderLock(task, validated, user.username, { byAssigneeOnly: true });
     this.metrics.taskWaitingTime.observe(
       { form_key: task.formKey ?? 'none' },

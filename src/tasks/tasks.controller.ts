@@ -23,6 +23,13 @@ export class TasksController {
     return this.tasks.get(user, id);
   }
 
+  /** The task's form: the form-js schema of the version the task was created with. */
+  @ApiErrors(400, 403, 404)
+  @Get(':id/form')
+  async form(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string) {
+    return this.tasks.form(user, id);
+  }
+
   @ApiErrors(400, 403, 404, 409)
   @Post(':id/claim')
   @HttpCode(200)

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { InstancesModule } from '../instances/instances.module.js';
+import { DefinitionsModule } from '../definitions/definitions.module.js';
 import { TaskExtensions } from './task-extensions.service.js';
 import { TaskInboxListener } from './task-inbox.listener.js';
 import { TaskMetrics } from './task.metrics.js';
@@ -9,7 +10,7 @@ import { UserTaskEntity } from './user-task.entity.js';
 
 /** The inbox without HTTP: the controller is TasksApiModule's. */
 @Module({
-  imports: [InstancesModule],
+  imports: [InstancesModule, DefinitionsModule],
   providers: [TaskService, TaskRepository, TaskMetrics, TaskExtensions, TaskInboxListener],
   exports: [TaskService, TaskExtensions],
 })

@@ -33,6 +33,10 @@ export class UserTaskEntity {
   @Column({ name: 'form_key', type: 'varchar', length: 255, nullable: true })
   formKey!: string | null;
 
+  /** The version of the deployed form the task was created with (the latest then); null: none, or embedded. */
+  @Column({ name: 'form_version', type: 'int', nullable: true })
+  formVersion!: number | null;
+
   @Column({ type: 'varchar', length: 255, nullable: true })
   assignee!: string | null;
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InstanceService } from '../../src/instances/instance.service';
@@ -182,6 +182,11 @@ describe('the shipped flows on start', () => {
         (v: { version: number }) => v.version,
       );
     try {
+      // The form its user task links is deployed from the same folder, before the flow.
+      copyFileSync(
+        join(__dirname, '..', '..', 'processes', 'release-assessment.form'),
+        join(dir, 'release-assessment.form'),
+      );
       writeFileSync(join(dir, 'small-flow.bpmn'), fixture('small-flow-v1.bpmn'));
       let app = await startTestApp({ PROCESSES_DIR: dir }, resources);
       expect(await latest(app)).toEqual([1]);

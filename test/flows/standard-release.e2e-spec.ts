@@ -611,7 +611,8 @@ describe('standard release flow', () => {
     await flow.step(release.id, 'test-release', { testResult: 'pass' });
     await flow.step(release.id, 'authorise-deployment', { deploymentDecision: 'approve' });
     await flow.forceDecision(release.id, 'install-release', 'installResult');
-    await flow.forceDecision(release.id, 'record-rollback-cause', 'reExecute');
+    // A checkbox left out is false (as the form-js viewer submits it): no re-execution.
+    await flow.step(release.id, 'record-rollback-cause', {});
 
     const { release: ended, instance } = await flow.waitForEnd(release.id);
     expect(instance.endStatus).toBe('rolled-back');

@@ -308,7 +308,7 @@ describe('inbox', () => {
     it('GET /api/tasks/:id has the task’s history: claimed, unclaimed, assigned and completed, each with its actor', async () => {
       const res = await t.as('tester-2').get(`/api/tasks/${task.id}`).expect(200);
       expect(res.body).toMatchObject({ status: 'completed', completedBy: 'tester-2', assignee: 'tester-2' });
-      expect(res.body.form.key).toBe('test-report');
+      expect(res.body.form.id).toBe('test-report');
       const events = (res.body.history as Array<{ type: string; actor: string | null; data: any }>)
         .filter((h) => h.type.startsWith('task.'))
         .map((h) => ({ type: h.type, actor: h.actor, assignee: h.data?.assignee, taskId: h.data?.taskId }));

@@ -17,7 +17,8 @@ describe('process instances API', () => {
   beforeAll(async () => {
     t = await startTestApp({ PROCESSES_DIR: fixtures, RUN_WORKERS: 'false' });
     driver = ReleaseDriver.forApp(t);
-    // A release flow beside the fixtures: its instances start by filing a release.
+    // A release flow beside the fixtures (with the forms it links): its instances start by filing a release.
+    await driver.deployShippedForms();
     const standard = readFileSync(join(PROJECT_ROOT, 'processes', 'standard-release.bpmn'), 'utf8');
     expect((await driver.deploy(standard)).status).toBe(201);
   });

@@ -1,5 +1,7 @@
 import { Client } from 'pg';
-import { FORMS } from '../../src/definitions/form-schemas';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fieldsOf, shippedForm } from '../support/form-samples';
 import { spawnService, type ChildService } from '../support/child-service';
 import { ReleaseDriver } from '../support/release-driver';
 import { TestRedisServer } from '../support/redis-server';
@@ -97,12 +99,14 @@ describe('chaos: kills and a Redis restart under releases of every class', () =>
 
   /** Valid form data with every decision (choice or flag) of the form taken at random. */
   const randomAnswers = (formKey: string | null): Record<string, unknown> => {
-    const form = FORMS.find((f) => f.key === formKey);
-    if (!form) return {};
+    if (!formKey || !existsSync(join(__dirname, '..', '..', 'processes', `${formKey}.form`))) return {};
     return Object.fromEntries(
-      Object.entries(form.properties)
-        .filter(([, field]) => field.enum || field.type === 'boolean')
-        .map(([name, field]) => [name, field.enum ? pick(field.enum) : random() < 0.5]),
+      [...fieldsOf(shippedForm(formKey))]
+        .filter(([, field]) => field.values || field.type === 'checkbox')
+        .map(([name, field]) => [
+          name,
+          field.values ? pick(field.values.map((o) => o.value)) : random() < 0.5,
+        ]),
     );
   };
 

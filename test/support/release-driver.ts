@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import type request from 'supertest';
-import type { FormSchema } from '../../src/definitions/form-schemas';
 import type { HistoryEventEntity } from '../../src/instances/history-event.entity';
 import type { IncidentEntity } from '../../src/instances/incident.entity';
 import type {
@@ -20,7 +19,7 @@ import { TokenService } from '../../src/identity/token.service';
 import type { Role } from '../../src/identity/user.entity';
 import { UserService } from '../../src/identity/user.service';
 import { PROJECT_ROOT, type TestApp } from './test-app';
-import { sampleValue } from './form-samples';
+import { fieldsOf, requiredOf, sampleValue, type FormJsSchema } from './form-samples';
 import { eventually } from './test-env';
 import { appTransport, httpTransport, type ApiResponse, type HttpMethod, type Transport } from './transport';
 import { seedUsers, TEST_JWT_SECRET, TEST_ROLES, type Tokens } from './users';
@@ -50,7 +49,7 @@ export type Release = Json<Omit<ReleaseEntity, 'instanceId'>> & { instanceId: st
 export type Task = Json<UserTaskEntity>;
 export type HistoryEvent = Json<HistoryEventEntity>;
 export type InstanceView = Json<InstanceViewModel>;
-export type TaskDetail = Task & { form: FormSchema | null; history: HistoryEvent[] };
+export type TaskDetail = Task & { form: FormJsSchema | null; history: HistoryEvent[] };
 export interface ReleaseView extends Release {
   currentSteps: Array<Json<ActiveActivity>>;
   openTasks: Task[];
@@ -58,7 +57,10 @@ export interface ReleaseView extends Release {
 }
 
 /** A task as far as the driver needs one (tasks from any listing will do). */
-export type TaskRef = Pick<Task, 'id' | 'formKey' | 'candidateGroups'> & { elementId?: string };
+export type TaskRef = Pick<Task, 'id' | 'formKey' | 'candidateGroups'> & {
+  elementId?: string;
+  formVersion?: number | null;
+};
 
 export interface JobRun {
   jobType: string;
@@ -154,7 +156,7 @@ export function task(elementId: string, data: Record<string, unknown> = {}, as?:
 export class ReleaseDriver {
   /** Tasks as they were offered, per release, in the order the scenario met them. */
   private readonly offers = new Map<string, string[]>();
-  private readonly forms = new Map<string, FormSchema | null>();
+  private readonly forms = new Map<string, FormJsSchema | null>();
   private readonly transport: Transport;
   private readonly app: TestApp | undefined;
   private readonly defaults: Readonly<Record<ReleaseClass, ReleaseRequest>>;
@@ -228,6 +230,21 @@ export class ReleaseDriver {
     path = '/api/process-definitions',
   ): Promise<ApiResponse> {
     return this.request('POST', path, { body: xml, contentType: 'application/xml', as });
+  }
+
+  /** Deploy a Camunda Form (form-js JSON); the response whatever its status. */
+  async deployForm(form: unknown, as = 'process-designer'): Promise<ApiResponse> {
+    return this.request('POST', '/api/process-definitions', { body: form, as });
+  }
+
+  /** Deploy the shipped forms of processes/ (for an app started on another processes folder). */
+  async deployShippedForms(as = 'process-designer'): Promise<void> {
+    const dir = join(PROJECT_ROOT, 'processes');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.form'))) {
+      const res = await this.deployForm(JSON.parse(readFileSync(join(dir, file), 'utf8')), as);
+      if (res.status !== 201 && res.status !== 200)
+        throw new Error(`deploying ${file} failed: ${res.status} ${JSON.stringify(res.body)}`);
+    }
   }
 
   /** A request as a user (admin unless named); the response whatever its status. */
@@ -308,14 +325,15 @@ export class ReleaseDriver {
   async formData(task: TaskRef, fields: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
     const form = await this.formOf(task);
     if (!form) return { ...fields };
-    const unknown = Object.keys(fields).filter((name) => !(name in form.properties));
+    const known = fieldsOf(form);
+    const unknown = Object.keys(fields).filter((name) => !known.has(name));
     if (unknown.length > 0)
       throw new Error(
-        `form ${form.key}${task.elementId ? ` of ${task.elementId}` : ''} has no field ${unknown.join(', ')}; ` +
-          `its fields are ${Object.keys(form.properties).join(', ')}`,
+        `form ${form.id}${task.elementId ? ` of ${task.elementId}` : ''} has no field ${unknown.join(', ')}; ` +
+          `its fields are ${[...known.keys()].join(', ')}`,
       );
     const data: Record<string, unknown> = {};
-    for (const name of form.required) data[name] = sampleValue(name, form.properties[name]!);
+    for (const name of requiredOf(form)) data[name] = sampleValue(name, known.get(name)!);
     return { ...data, ...fields };
   }
 
@@ -545,8 +563,8 @@ export class ReleaseDriver {
     return this.app;
   }
 
-  private async formOf(task: TaskRef): Promise<FormSchema | null> {
-    const key = task.formKey ?? '';
+  private async formOf(task: TaskRef): Promise<FormJsSchema | null> {
+    const key = `${task.formKey ?? ''}@${task.formVersion ?? ''}`;
     if (!this.forms.has(key)) {
       const detail = await this.taskDetail(
         task.id,

@@ -16,6 +16,7 @@ import { MessageStarts1795870000000 } from './migrations/1795870000000-MessageSt
 import { TaskListAndEscalation1795930000000 } from './migrations/1795930000000-TaskListAndEscalation.js';
 import { OpenTasksByPriorityDescending1795931000000 } from './migrations/1795931000000-OpenTasksByPriorityDescending.js';
 import { CamundaKeys1795900000000 } from './migrations/1795900000000-CamundaKeys.js';
+import { FormDefinitions1795939100000 } from './migrations/1795939100000-FormDefinitions.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -40,6 +41,7 @@ export const migrations = [
   TaskListAndEscalation1795930000000,
   OpenTasksByPriorityDescending1795931000000,
   CamundaKeys1795900000000,
+  FormDefinitions1795939100000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */

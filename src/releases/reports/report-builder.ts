@@ -1,4 +1,3 @@
-import { FORMS } from '../../definitions/index.js';
 import type { ArtifactView } from '../psl/psl.service.js';
 import type { ReleaseEntity } from '../release.entity.js';
 import { fields, h, list, p, table, type Block, type ReportDocument } from './report-document.js';
@@ -17,6 +16,8 @@ export interface ReportData {
   /** The release's timeline, oldest first. */
   readonly timeline: readonly TimelineEntry[];
   readonly generatedAt: Date;
+  /** The field labels of the forms the steps used, by form id and field key (the latest deployed versions). */
+  readonly labels: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
 const CLASS: Record<string, string> = {
@@ -57,8 +58,8 @@ const bytes = (n: number): string =>
   n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`;
 
 /** The label of a form field, e.g. "测试结论 (result)"; the key when the form does not know it. */
-function label(formKey: string | null, field: string): string {
-  return FORMS.find((f) => f.key === formKey)?.properties[field]?.title ?? field;
+function label(data: ReportData, formKey: string | null, field: string): string {
+  return (formKey ? data.labels[formKey]?.[field] : undefined) ?? field;
 }
 
 function value(v: unknown): string {
@@ -194,7 +195,7 @@ function stepTable(data: ReportData): Block {
       s.actor ?? '—',
       time(s.at) ?? '—',
       Object.entries(s.output)
-        .map(([k, v]) => `${label(s.formKey, k)}: ${value(v)}`)
+        .map(([k, v]) => `${label(data, s.formKey, k)}: ${value(v)}`)
         .join('\n'),
     ]),
   );
@@ -211,7 +212,7 @@ function timelineTable(data: ReportData): Block {
       [
         e.summary,
         ...(e.kind === 'step' && e.values
-          ? Object.entries(e.values).map(([k, v]) => `${label(lastFormKey(data, e), k)}: ${v}`)
+          ? Object.entries(e.values).map(([k, v]) => `${label(data, lastFormKey(data, e), k)}: ${v}`)
           : []),
       ].join('\n'),
     ]),
@@ -320,9 +321,9 @@ export function releaseReport(data: ReportData): ReportDocument {
       h(2, '9. 总结 Summary'),
       written
         ? fields([
-            [label('release-report', 'summary'), value(written.summary)],
-            [label('release-report', 'deliveredItems'), value(written.deliveredItems ?? null)],
-            [label('release-report', 'issues'), value(written.issues ?? null)],
+            [label(data, 'release-report', 'summary'), value(written.summary)],
+            [label(data, 'release-report', 'deliveredItems'), value(written.deliveredItems ?? null)],
+            [label(data, 'release-report', 'issues'), value(written.issues ?? null)],
           ])
         : p('（待项目经理填写 to be written by the project manager）'),
       h(2, '10. 时间线 Timeline'),
@@ -374,11 +375,14 @@ export function assessmentReport(data: ReportData): ReportDocument {
       identity(data),
       h(2, '2. 目标与验收 Goals and acceptance'),
       fields([
-        [label('release-strategy', 'expectedOutputs'), value(strategy?.expectedOutputs ?? null)],
-        [label('release-strategy', 'acceptanceCriteria'), value(strategy?.acceptanceCriteria ?? null)],
+        [label(data, 'release-strategy', 'expectedOutputs'), value(strategy?.expectedOutputs ?? null)],
+        [label(data, 'release-strategy', 'acceptanceCriteria'), value(strategy?.acceptanceCriteria ?? null)],
         ['用户验证 User verification', userVerification ? value(userVerification.verificationResult) : null],
-        [label('external-test-report', 'userEnvironment'), value(userVerification?.userEnvironment ?? null)],
-        [label('external-test-report', 'findings'), value(userVerification?.findings ?? null)],
+        [
+          label(data, 'external-test-report', 'userEnvironment'),
+          value(userVerification?.userEnvironment ?? null),
+        ],
+        [label(data, 'external-test-report', 'findings'), value(userVerification?.findings ?? null)],
       ]),
       h(2, '3. 指标 Measures'),
       measureFields(m),
@@ -392,9 +396,12 @@ export function assessmentReport(data: ReportData): ReportDocument {
       h(2, '5. 评估 Assessment'),
       written
         ? fields([
-            [label('release-assessment-report', 'assessment'), value(written.assessment)],
-            [label('release-assessment-report', 'rating'), value(written.rating)],
-            [label('release-assessment-report', 'lessonsLearned'), value(written.lessonsLearned ?? null)],
+            [label(data, 'release-assessment-report', 'assessment'), value(written.assessment)],
+            [label(data, 'release-assessment-report', 'rating'), value(written.rating)],
+            [
+              label(data, 'release-assessment-report', 'lessonsLearned'),
+              value(written.lessonsLearned ?? null),
+            ],
           ])
         : p('（待项目经理填写 to be written by the project manager）'),
       h(2, '6. 过程记录 Steps'),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { FormService } from '../../definitions/form.service.js';
 import { NotFoundError } from '../../platform/errors.js';
 import { PslService } from '../psl/psl.service.js';
 import { ReleaseService } from '../release.service.js';
@@ -22,6 +23,14 @@ const BUILDERS: Readonly<Record<ReportKind, (data: ReportData) => ReportDocument
   'assessment-report': assessmentReport,
 };
 
+/** The forms whose labels the reports print even when no step of the release used them. */
+const REPORT_FORMS = [
+  'release-report',
+  'release-strategy',
+  'external-test-report',
+  'release-assessment-report',
+];
+
 /** Reports of a release (发布报告, 产品交付列表, 发布评估报告), built from the record and kept with it. */
 @Injectable()
 export class ReportService {
@@ -30,6 +39,7 @@ export class ReportService {
     @Inject(ReportRepository) private readonly repository: ReportRepository,
     @Inject(PslService) private readonly psl: PslService,
     @Inject(ReleaseService) private readonly releases: ReleaseService,
+    @Inject(FormService) private readonly forms: FormService,
   ) {}
 
   /** report.generate: build and store the documents of `kind`; a job stores each document once. */
@@ -82,6 +92,17 @@ export class ReportService {
     };
   }
 
+  /** The labels of the forms the steps were completed with. */
+  private async labelsOf(
+    steps: ReadonlyArray<{ formKey: string | null }>,
+  ): Promise<Record<string, Record<string, string>>> {
+    const formIds = [
+      ...new Set([...steps.map((s) => s.formKey), ...REPORT_FORMS].filter((k): k is string => !!k)),
+    ];
+    const labels = await Promise.all(formIds.map((formId) => this.forms.labels(formId)));
+    return Object.fromEntries(formIds.map((formId, i) => [formId, labels[i]!]));
+  }
+
   private async data(manager: EntityManager, releaseId: string): Promise<ReportData> {
     const release = await this.repository.release(manager, releaseId);
     if (!release) throw new Error(`release ${releaseId} does not exist`);
@@ -104,6 +125,7 @@ export class ReportService {
       incidents,
       timeline,
       generatedAt: new Date(),
+      labels: await this.labelsOf(steps),
     };
   }
 }
