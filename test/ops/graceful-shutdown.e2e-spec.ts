@@ -7,6 +7,8 @@ import { seedUsersOverHttp } from '../support/users';
 
 /** A real child process of the built service, sent SIGTERM while a job is running. */
 describe('graceful shutdown and structured logs', () => {
+  // Two children in turn, and a start may take long under load.
+  jest.setTimeout(180_000);
   const resources = newTestResources();
   const children: ChildService[] = [];
   let db: Client;

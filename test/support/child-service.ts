@@ -28,6 +28,25 @@ const CHILD_PORTS = { from: 20_000, to: 32_767 };
  */
 const START_TIMEOUT_MS = 90_000;
 
+/**
+ * Every child still running. A test that fails or times out while a child is starting has not got it yet, so
+ * cannot stop it: this file's end does, so that no child outlives it (nor holds its jest worker open).
+ */
+const running = new Set<ChildProcess>();
+if (typeof afterAll === 'function') {
+  afterAll(async () => {
+    await Promise.all(
+      [...running].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            child.once('exit', () => resolve());
+            if (!child.kill('SIGKILL')) resolve();
+          }),
+      ),
+    );
+  });
+}
+
 /** A port nothing listens on now, for a child process to take. */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; ; attempt += 1) {
@@ -68,6 +87,8 @@ async function start(
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
