@@ -21,7 +21,8 @@ describe('timer bounds', () => {
   ] as const)('refuses %s %s quickly', (kind, value, message) => {
     const started = Date.now();
     expect(check(kind, value)).toMatch(message);
-    expect(Date.now() - started).toBeLessThan(100);
+    // Walking 999,999,999 repetitions would take minutes; 2 s leaves room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it.each([
