@@ -568,6 +568,20 @@ function jobTypeProblem(jobType: string | undefined): string | undefined {
   return undefined;
 }
 
+/** Where zeebe:ioMapping is applied: the elements that wait for work (their job, task or child instance). */
+const IO_MAPPED_TYPES: ReadonlySet<string> = new Set([
+  'bpmn:UserTask',
+  'bpmn:ServiceTask',
+  'bpmn:SendTask',
+  'bpmn:ReceiveTask',
+  'bpmn:BusinessRuleTask',
+  'bpmn:CallActivity',
+]);
+
+function article(words: string): string {
+  return `${/^[aeiou]/.test(words) ? 'an' : 'a'} ${words}`;
+}
+
 /**
  * Advice that does not block a deployment: zeebe settings the modeler offers but this engine does not apply.
  */
@@ -589,10 +603,10 @@ export function processWarnings(model: ProcessModel): FieldError[] {
     }
     const extensions = extensionValues(raws.get(element.id));
     for (const extension of extensions) {
-      if (extension.$type === 'zeebe:IoMapping')
+      if (extension.$type === 'zeebe:IoMapping' && !IO_MAPPED_TYPES.has(element.type))
         warnings.push({
           field: element.id,
-          message: 'input/output mappings are not applied here: task outputs land in the process as they are',
+          message: `input/output mappings are not applied on ${article(typeWords(element.type))}: only on tasks that wait (user, service, send, receive and business rule tasks) and call activities; move the mapping onto one of them`,
         });
       if (
         extension.$type === 'zeebe:AssignmentDefinition' &&

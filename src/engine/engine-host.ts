@@ -5,6 +5,7 @@ import { Timers } from 'bpmn-elements';
 import { createFeelExpressions, DEFAULT_FEEL_LIMITS, userVariables } from './feel.js';
 import { engineElements, type CompiledProcess } from './process-model.js';
 import { scopeOf } from './zeebe-multi-instance.js';
+import { applyMappings, type MappingEvaluator } from './variable-mappings.js';
 import { DEFAULT_TIMER_BOUNDS, timerProblem, type TimerBounds } from './timer-bounds.js';
 import {
   emptyEventSubProcessState,
@@ -23,6 +24,8 @@ export type EngineCommand =
       readonly elementId: string;
       readonly executionId: string;
       readonly variables: Record<string, unknown>;
+      /** The wait's local variables as stored when it opened (its input mappings): its output mappings see them. */
+      readonly local?: Record<string, unknown>;
     }
   /**
    * The work of a waiting activity ended in a BPMN error (a job worker threw it): the nearest boundary or enclosing
@@ -210,7 +213,7 @@ class LiveEngine {
 
   constructor(
     readonly process: CompiledProcess,
-    expressions: unknown,
+    private readonly expressions: ReturnType<typeof createFeelExpressions>,
   ) {
     const record = (type: EngineStepType) => (api: ElementApi) => {
       this.sink.steps.push({ type, elementId: api.id, executionId: api.executionId, at: new Date() });
@@ -298,7 +301,7 @@ class LiveEngine {
         waiting.signal({
           id: command.elementId,
           executionId: command.executionId,
-          variables: command.variables,
+          variables: this.outputOf(waiting, command),
         });
       }
     }
@@ -368,6 +371,48 @@ class LiveEngine {
     waiting.signal({ id: startId, executionId: waiting.executionId, variables: {} });
   }
 
+  /** The process's variables, as FEEL sees them at the top level. */
+  rootVariables(): Record<string, unknown> {
+    return userVariables(this.processVariables());
+  }
+
+  /** FEEL for a mapping of an element, within the host's bounds; a failure names the element. */
+  evaluatorFor(elementId: string): MappingEvaluator {
+    return (expression, variables) =>
+      this.expressions.resolveExpression(expression, {
+        environment: { variables },
+        content: { id: elementId },
+      });
+  }
+
+  /**
+   * What a completion hands back: without output mappings, its variables as they are; with them, only what the
+   * mappings make of the variables the element sees (process, local, and the completion's own).
+   */
+  private outputOf(
+    waiting: ElementApi,
+    command: Extract<EngineCommand, { type: 'complete' }>,
+  ): Record<string, unknown> {
+    const outputs = this.process.elements.get(command.elementId)?.ioMapping?.outputs ?? [];
+    if (outputs.length === 0) return command.variables;
+    const visible = {
+      ...this.rootVariables(),
+      ...localVariables(waiting),
+      ...command.local,
+      ...command.variables,
+    };
+    return applyMappings(outputs, visible, this.evaluatorFor(command.elementId));
+  }
+
+  /** A new wait's local variables: the scopes it sits in, and what its input mappings make when it opens. */
+  private localOf(api: ElementApi, isNew: boolean): Record<string, unknown> | undefined {
+    const local = localVariables(api);
+    const inputs = this.process.elements.get(api.id)?.ioMapping?.inputs ?? [];
+    if (!isNew || inputs.length === 0 || this.isBody(api)) return local;
+    const mapped = applyMappings(inputs, { ...this.rootVariables(), ...local }, this.evaluatorFor(api.id));
+    return { ...local, ...mapped };
+  }
+
   /** Every activity waiting, those inside sub-processes included. */
   postponed(): ElementApi[] {
     const result: ElementApi[] = [];
@@ -418,7 +463,7 @@ class LiveEngine {
                 : element?.calledElement
                   ? 'call'
                   : waitKind(api.type, element?.jobType, timed);
-          const local = localVariables(api);
+          const local = this.localOf(api, !this.sink.known.has(executionId));
           return {
             elementId: api.id,
             executionId,

@@ -53,8 +53,19 @@ export interface ElementInfo {
   readonly eventSubProcess?: { readonly id: string; readonly interrupting: boolean };
   /** For error events: the error code they throw or catch (none: an error catch event catches any). */
   readonly errorCode?: string;
+  /** zeebe:ioMapping: input mappings make the element's local variables, output mappings what it hands back. */
+  readonly ioMapping?: {
+    readonly inputs: readonly VariableMapping[];
+    readonly outputs: readonly VariableMapping[];
+  };
   /** For multi-instance activities: their zeebe:loopCharacteristics and completion condition. */
   readonly multiInstance?: MultiInstanceInfo;
+}
+
+/** One zeebe:input or zeebe:output: a FEEL source (or a literal) and a target variable, maybe a nested path. */
+export interface VariableMapping {
+  readonly source: string;
+  readonly target: string;
 }
 
 export interface MultiInstanceInfo {
@@ -375,6 +386,7 @@ function describe(element: ModdleElement, embeddedForms: ReadonlyMap<string, str
 
   const condition = element.conditionExpression as ModdleElement | undefined;
   const multiInstance = multiInstanceOf(element.loopCharacteristics as ModdleElement | undefined);
+  const ioMapping = ioMappingOf(find('zeebe:IoMapping'));
   const retries = taskDefinition?.retries !== undefined ? Number(taskDefinition.retries) : undefined;
   const priorityValue = priority?.priority !== undefined ? Number(priority.priority) : undefined;
 
@@ -425,6 +437,7 @@ function describe(element: ModdleElement, embeddedForms: ReadonlyMap<string, str
     multiInstance,
     eventSubProcess,
     errorCode,
+    ioMapping,
     script:
       typeof zeebeScript?.expression === 'string'
         ? {
@@ -438,6 +451,18 @@ function describe(element: ModdleElement, embeddedForms: ReadonlyMap<string, str
         ? String((element.$parent as ModdleElement).id)
         : undefined,
   };
+}
+
+function ioMappingOf(mapping: ModdleElement | undefined): ElementInfo['ioMapping'] {
+  if (!mapping) return undefined;
+  const read = (list: unknown): VariableMapping[] =>
+    ((list as ModdleElement[] | undefined) ?? [])
+      .filter((m) => typeof m.target === 'string' && m.target.trim())
+      .map((m) => ({
+        source: typeof m.source === 'string' ? m.source : '',
+        target: String(m.target).trim(),
+      }));
+  return { inputs: read(mapping.inputParameters), outputs: read(mapping.outputParameters) };
 }
 
 function multiInstanceOf(loop: ModdleElement | undefined): MultiInstanceInfo | undefined {

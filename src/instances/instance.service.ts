@@ -695,11 +695,14 @@ export class InstanceService {
     const previous = { variables: instance.variables, status: instance.status };
 
     let run: EngineRun;
+    // A completion's output mappings see the local variables its wait opened with (its input mappings).
+    const local = command.type === 'complete' ? before.get(command.executionId)?.variables : undefined;
+    const applied: EngineCommand = command.type === 'complete' && local ? { ...command, local } : command;
     try {
       run = await this.engine.run(
         process,
         instance.engineState as never,
-        command,
+        applied,
         new Set(before.keys()),
         this.clock.now(),
         { id: instance.id, revision: instance.revision },
@@ -879,15 +882,21 @@ export class InstanceService {
         throw new UnprocessableError(
           `${call.elementId}: call activities nest more than ${MAX_CALL_DEPTH} deep (does the process call itself?)`,
         );
-      const child = await this.startIn(manager, called.processId, run.variables, {
-        businessKey: instance.businessKey,
-        actor,
-        parent: {
-          instanceId: instance.id,
-          executionId: call.executionId,
-          callDepth: (options.callDepth ?? 0) + 1,
+      // The child gets the call's variables: the process's and its local ones (its input mappings).
+      const child = await this.startIn(
+        manager,
+        called.processId,
+        { ...run.variables, ...call.variables },
+        {
+          businessKey: instance.businessKey,
+          actor,
+          parent: {
+            instanceId: instance.id,
+            executionId: call.executionId,
+            callDepth: (options.callDepth ?? 0) + 1,
+          },
         },
-      });
+      );
       const started: HistoryRecord = {
         type: 'call.started',
         elementId: call.elementId,

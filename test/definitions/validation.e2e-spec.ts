@@ -130,17 +130,28 @@ describe('definition validation rules', () => {
     );
   });
 
-  it('warns about zeebe settings the engine does not apply', async () => {
-    const xml = fixture('small-flow-v1.bpmn').replace(
-      '<zeebe:formDefinition formKey="release-assessment"/>',
-      '<zeebe:formDefinition formKey="release-assessment"/><zeebe:ioMapping><zeebe:input source="=title" target="t"/></zeebe:ioMapping>',
-    );
+  it('warns about zeebe settings the engine does not apply: mappings on a task that waits apply, on an end event not', async () => {
+    const mapping = '<zeebe:ioMapping><zeebe:input source="=title" target="t"/></zeebe:ioMapping>';
+    const xml = fixture('small-flow-v1.bpmn')
+      .replace(
+        '<zeebe:formDefinition formKey="release-assessment"/>',
+        `<zeebe:formDefinition formKey="release-assessment"/>${mapping}`,
+      )
+      .replace(
+        '<bpmn:endEvent id="end-v1"/>',
+        `<bpmn:endEvent id="end-v1"><bpmn:extensionElements>${mapping}</bpmn:extensionElements></bpmn:endEvent>`,
+      );
     const response = await postXml(t, xml, 'process-designer', '/validate');
     expect(response.body.valid).toBe(true);
-    expect(response.body.warnings).toContainEqual({
-      field: 'review',
-      message: expect.stringMatching(/input\/output mappings are not applied/),
-    });
+    const mappingWarnings = (response.body.warnings as Array<{ field: string; message: string }>).filter(
+      (w) => /mappings/.test(w.message),
+    );
+    expect(mappingWarnings).toEqual([
+      {
+        field: 'end-v1',
+        message: expect.stringMatching(/input\/output mappings are not applied on an end event/),
+      },
+    ]);
   });
 
   it.each([

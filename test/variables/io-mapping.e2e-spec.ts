@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { InstanceJobRepository } from '../../src/instances/instance-job.repository';
+import { InstanceService } from '../../src/instances/instance.service';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/**
+ * zeebe:ioMapping on a job and a user task: input mappings make the job's local variables (it sees them, the
+ * process does not), output mappings decide what comes back (nested targets extend a context), across a restart
+ * of the service. No workers run: the job is reported by hand, as an external worker would.
+ */
+describe('input and output mappings', () => {
+  const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
+  const handlers = [{ jobType: 'test.fetch', handle: async () => ({}) }];
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(env, undefined, handlers);
+  });
+  afterAll(() => t.close());
+
+  const instances = () => t.get<InstanceService>(InstanceService);
+  const variables = async (id: string) =>
+    (
+      await t.dataSource.query<Array<{ status: string; variables: Record<string, unknown> }>>(
+        'SELECT status, variables FROM process_instance WHERE id = $1',
+        [id],
+      )
+    )[0]!;
+
+  it('given a change to fetch, when the job reports across a restart and the manager confirms, then only the mapped values reach the process, nested where the targets say', async () => {
+    const instance = await instances().start('change-record', { change: { id: 'CHG-7' } });
+    const [job] = await t.dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM job WHERE instance_id = $1 AND element_id = 'fetch' AND status = 'pending'`,
+      [instance.id],
+    );
+    const seen = (await t
+      .get<InstanceJobRepository>(InstanceJobRepository)
+      .find(t.dataSource.manager, job!.id))!.variables;
+    expect(seen).toMatchObject({
+      changeId: 'CHG-7',
+      target: { environment: 'production' },
+      change: { id: 'CHG-7' },
+    });
+    expect((await variables(instance.id)).variables).not.toHaveProperty('changeId');
+
+    await t.stop();
+    t = await startTestApp(env, t.resources, handlers);
+    await instances().completeJob(job!.id, { result: { version: '2.4.1', ok: true }, noise: 1 });
+
+    const afterJob = (await variables(instance.id)).variables;
+    expect(afterJob).toMatchObject({ release: { version: '2.4.1' }, fetched: true });
+    for (const local of ['changeId', 'target', 'result', 'noise']) expect(afterJob).not.toHaveProperty(local);
+
+    const [task] = await t.dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM user_task WHERE instance_id = $1 AND status = 'open'`,
+      [instance.id],
+    );
+    await t
+      .as('project-manager')
+      .post(`/api/tasks/${task!.id}/complete`)
+      .send({ data: { decision: 'go' } })
+      .expect(200);
+
+    const done = await variables(instance.id);
+    expect(done.status).toBe('completed');
+    expect(done.variables).toMatchObject({ release: { version: '2.4.1', decision: 'go' } });
+    expect(done.variables).not.toHaveProperty('decision');
+  });
+});
