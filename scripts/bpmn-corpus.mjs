@@ -34,7 +34,6 @@ let check;
 try {
   check = {
     ...require(join(DIST, 'definitions', 'definition-check.js')),
-    ...require(join(DIST, 'definitions', 'form.service.js')),
     ...require(join(DIST, 'config', 'app-config.js')),
     ...require(join(DIST, 'engine', 'index.js')),
   };
@@ -42,7 +41,7 @@ try {
   console.error(`cannot load the service from dist/ (run npm run build first): ${err.message}`);
   process.exit(2);
 }
-const { checkDefinition, FormService, loadConfig, parseDocument } = check;
+const { checkDefinition, loadConfig, parseDocument } = check;
 
 /** Only the settings the check reads: the rest of the service's configuration is not needed here. */
 const config = loadConfig(
@@ -50,11 +49,11 @@ const config = loadConfig(
     Object.entries(process.env).filter(([name]) => /^(FEEL_|TIMER_|DEFINITION_MAX_BYTES$)/.test(name)),
   ),
 );
-const forms = new FormService();
 const builtInJobTypes = await shippedJobTypes(join(ROOT, 'processes'));
 const options = {
   hasHandler: (type) => builtInJobTypes.has(type),
-  hasForm: (key) => forms.has(key),
+  // Each file is checked as a deployment of its own into an empty service: a form it links must come with it.
+  hasForm: () => false,
   limits: { feel: config.feel, timers: config.timers },
   externalJobTypes: 'warn',
 };
