@@ -134,4 +134,44 @@ describe('form versions', () => {
       ['quick-check-flow', 1],
     ]);
   });
+
+  it('given a user task without a form, when it is completed, then any JSON object of variables within the size cap is accepted', async () => {
+    const bpmn = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs-free" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="free-variables" name="自由变量" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:userTask id="note" name="记录">
+      <bpmn:extensionElements>
+        <zeebe:userTask />
+        <zeebe:assignmentDefinition candidateGroups="project-manager"/>
+      </bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="note"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="note" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>`;
+    expect((await flow.deploy(bpmn)).status).toBe(201);
+    const started = await t
+      .as('process-designer')
+      .post('/api/process-instances')
+      .send({ processId: 'free-variables', variables: {} })
+      .expect(201);
+    const task = (await flow.inbox({ processKey: 'free-variables' })).find(
+      (x) => x.instanceId === started.body.id,
+    )!;
+    expect(task.formKey).toBeNull();
+    await t.as('project-manager').get(`/api/tasks/${task.id}/form`).expect(404);
+    const tooBig = await t
+      .as('project-manager')
+      .post(`/api/tasks/${task.id}/complete`)
+      .send({ data: { blob: 'x'.repeat(600_000) } });
+    expect(tooBig.status).toBe(413);
+    const done = await t
+      .as('project-manager')
+      .post(`/api/tasks/${task.id}/complete`)
+      .send({ data: { anything: { nested: [1, 'two'] }, ok: true } })
+      .expect(200);
+    expect(done.body.output).toEqual({ anything: { nested: [1, 'two'] }, ok: true });
+  });
 });
