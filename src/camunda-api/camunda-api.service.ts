@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { looksLikeDmn } from '../decisions/index.js';
 import { DecisionService, type DecisionOutcome } from '../definitions/decision.service.js';
 import { DefinitionService } from '../definitions/definition.service.js';
+import { DeploymentService } from '../definitions/deployment.service.js';
 import type { UploadedFile } from '../definitions/index.js';
 import type { ProcessDefinitionEntity } from '../definitions/process-definition.entity.js';
 import { ExternalJobsService } from '../external-jobs/external-jobs.service.js';
@@ -16,12 +16,10 @@ import { ProcessInstanceService } from '../instances/process-instance.service.js
 import { MessageService } from '../messages/message.service.js';
 import {
   ConflictError,
-  DomainError,
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
   NotImplementedError,
-  type FieldError,
 } from '../platform/errors.js';
 import { SignalService } from '../signals/signal.service.js';
 import { TaskQueryDto } from '../tasks/task.dto.js';
@@ -70,6 +68,7 @@ export class CamundaApiService {
     @Inject(CamundaKeyRepository) private readonly keys: CamundaKeyRepository,
     @Inject(DefinitionService) private readonly definitions: DefinitionService,
     @Inject(DecisionService) private readonly decisions: DecisionService,
+    @Inject(DeploymentService) private readonly deployments: DeploymentService,
     @Inject(ProcessInstanceService) private readonly processInstances: ProcessInstanceService,
     @Inject(InstanceQueryService) private readonly instanceQueries: InstanceQueryService,
     @Inject(InstanceService) private readonly instances: InstanceService,
@@ -124,58 +123,34 @@ export class CamundaApiService {
 
   // ---- deployments ------------------------------------------------------------------------------------------
 
-  /** BPMN and DMN resources in one transaction: all are deployed, or none (400 naming the resource at fault). */
+  /**
+   * BPMN, DMN and Camunda Forms in one transaction, by the same deployment the native API runs: all are deployed,
+   * or none (400 naming the resource at fault).
+   */
   async deploy(user: AuthUser, files: readonly UploadedFile[]) {
     if (files.length === 0) {
       throw new InvalidInputError('a deployment needs at least one resource', [
         { field: 'resources', message: 'is required' },
       ]);
     }
-    const resources = files.map((file) => ({ ...file, kind: resourceKind(file) }));
-    // Decisions first: the processes' business rule tasks call them.
-    const ordered = [
-      ...resources.filter((r) => r.kind === 'dmn'),
-      ...resources.filter((r) => r.kind === 'bpmn'),
-    ];
-    const deployed = await this.definitions.deployTogether(async (manager) => {
-      const results: Array<
-        | { kind: 'bpmn'; name: string; definition: ProcessDefinitionEntity }
-        | { kind: 'dmn'; name: string; outcome: Awaited<ReturnType<DecisionService['deploy']>> }
-      > = [];
-      for (const resource of ordered) {
-        try {
-          if (resource.kind === 'dmn') {
-            results.push({
-              kind: 'dmn',
-              name: resource.filename,
-              outcome: await this.decisions.deploy(resource.text, user.username, manager),
-            });
-          } else {
-            const result = await this.definitions.deploy(resource.text, user.username, manager);
-            results.push({ kind: 'bpmn', name: resource.filename, definition: result.definition });
-          }
-        } catch (err) {
-          throw namedAfter(resource.filename, err);
-        }
-      }
-      return results;
-    });
+    for (const file of files) checkDeploymentField(file);
+    const deployed = await this.deployments.deploy(
+      files.map((file) => ({ name: file.filename, content: file.text })),
+      user.username,
+    );
     const deployments: unknown[] = [];
-    for (const result of deployed) {
-      if (result.kind === 'bpmn') {
-        const { definition } = result;
-        deployments.push({
-          processDefinition: {
-            processDefinitionId: definition.key,
-            processDefinitionVersion: definition.version,
-            resourceName: result.name,
-            tenantId: DEFAULT_TENANT,
-            processDefinitionKey: await this.keys.keyOf('process-definition', definition.id),
-          },
-        });
-        continue;
-      }
-      const { requirements, decisions } = result.outcome;
+    for (const { resource, form } of deployed.forms) {
+      deployments.push({
+        form: {
+          formId: form.formId,
+          version: form.version,
+          resourceName: resource,
+          tenantId: DEFAULT_TENANT,
+          formKey: await this.keys.keyOf('form', form.formId),
+        },
+      });
+    }
+    for (const { resource, requirements, decisions } of deployed.decisions) {
       const requirementsKey = await this.keys.keyOf(
         'decision-requirements',
         `${requirements.key}#${requirements.version}`,
@@ -186,7 +161,7 @@ export class CamundaApiService {
           version: requirements.version,
           decisionRequirementsName: requirements.name,
           tenantId: DEFAULT_TENANT,
-          resourceName: result.name,
+          resourceName: resource,
           decisionRequirementsKey: requirementsKey,
         },
       });
@@ -206,6 +181,17 @@ export class CamundaApiService {
           },
         });
       }
+    }
+    for (const { resource, definition } of deployed.processes) {
+      deployments.push({
+        processDefinition: {
+          processDefinitionId: definition.key,
+          processDefinitionVersion: definition.version,
+          resourceName: resource,
+          tenantId: DEFAULT_TENANT,
+          processDefinitionKey: await this.keys.keyOf('process-definition', definition.id),
+        },
+      });
     }
     return { deploymentKey: await this.keys.freshKey(), tenantId: DEFAULT_TENANT, deployments };
   }
@@ -895,32 +881,12 @@ function splitOnce(text: string, separator: string): [string, string] {
   return [text.slice(0, at), text.slice(at + 1)];
 }
 
-/** What a resource is, by its file name's extension (else by its content); 400 for what is not deployed here. */
-function resourceKind(file: UploadedFile): 'bpmn' | 'dmn' {
+/** A deployment's files come in the "resources" field; anything else is a mistake worth naming. */
+function checkDeploymentField(file: UploadedFile): void {
   if (file.field !== 'resources') {
     throw new InvalidInputError(
       `the multipart field "${file.field}" is not a deployment field: send files as "resources"`,
       [{ field: file.field, message: 'is not a field of this request' }],
     );
   }
-  const name = file.filename.toLowerCase();
-  if (name.endsWith('.form')) {
-    throw new InvalidInputError(`${file.filename}: Camunda forms are not deployable here yet`, [
-      { field: `resources[${file.filename}]`, message: 'forms (.form) are not yet supported' },
-    ]);
-  }
-  if (name.endsWith('.dmn')) return 'dmn';
-  if (name.endsWith('.bpmn') || name.endsWith('.xml')) return looksLikeDmn(file.text) ? 'dmn' : 'bpmn';
-  if (file.text.trimStart().startsWith('<')) return looksLikeDmn(file.text) ? 'dmn' : 'bpmn';
-  throw new InvalidInputError(`${file.filename}: not a BPMN or DMN resource`, [
-    { field: `resources[${file.filename}]`, message: 'only .bpmn and .dmn resources are deployed' },
-  ]);
-}
-
-/** A resource's refusal, naming the resource. */
-function namedAfter(filename: string, err: unknown): unknown {
-  if (!(err instanceof DomainError)) return err;
-  const details: FieldError[] = (err.details ?? []).map((d) => ({ ...d, field: `${filename}: ${d.field}` }));
-  const Refusal = err.constructor as new (message: string, details?: readonly FieldError[]) => DomainError;
-  return new Refusal(`${filename}: ${err.message}`, details.length > 0 ? details : undefined);
 }

@@ -15,6 +15,15 @@ const basic = (username: string, password = TEST_USER_PASSWORD) =>
  * bad input refused with a problem detail naming the field and nothing changed, one deployment all or nothing,
  * and 501 for what Camunda's API has and this service does not.
  */
+/** A Camunda Form as the Modeler's form editor writes it. */
+const APPROVE_FORM = {
+  type: 'default',
+  id: 'approve',
+  schemaVersion: 16,
+  executionPlatform: 'Camunda Cloud',
+  components: [{ type: 'textfield', key: 'note', label: '备注 Note' }],
+};
+
 describe('Camunda 8 REST API: sign-in, roles and bad input', () => {
   let t: TestApp;
   const http = () => request(t.app.getHttpServer() as App);
@@ -98,6 +107,23 @@ describe('Camunda 8 REST API: sign-in, roles and bad input', () => {
     expect(form.status).toBe(400);
     expect(form.body.detail).toContain('approve.form');
     expect((await definitions()).page.totalItems).toBe(0);
+
+    const withForm = await http()
+      .post('/v2/deployments')
+      .set('Authorization', basic('process-designer'))
+      .attach('resources', BPMN, 'order-fulfilment.bpmn')
+      .attach('resources', Buffer.from(JSON.stringify(APPROVE_FORM)), 'approve.form');
+    expect(withForm.status).toBe(200);
+    expect(withForm.body.deployments).toEqual(
+      expect.arrayContaining([
+        {
+          form: expect.objectContaining({ formId: 'approve', version: 1, resourceName: 'approve.form' }),
+        },
+        { processDefinition: expect.objectContaining({ resourceName: 'order-fulfilment.bpmn' }) },
+      ]),
+    );
+    expect(withForm.body.deployments[0].form.formKey).toMatch(/^\d+$/);
+    expect((await definitions()).page.totalItems).toBe(1);
   });
 
   it('refuses bad bodies and keys with 400 naming the field, and starts nothing', async () => {
@@ -186,7 +212,7 @@ describe('Camunda 8 REST API: sign-in, roles and bad input', () => {
     const { userTaskKey, formKey } = tasks.body.items[0] as { userTaskKey: string; formKey: string };
     expect(formKey).toMatch(/^[0-9]+$/);
 
-    // When its form is asked for, then it is the plan-review form with its required field.
+    // When its form is asked for, then it is the plan-review Camunda Form with its fields.
     const form = await http()
       .get(`/v2/user-tasks/${userTaskKey}/form`)
       .set('Authorization', basic('project-manager'));
@@ -194,7 +220,10 @@ describe('Camunda 8 REST API: sign-in, roles and bad input', () => {
     expect(form.body).toMatchObject({
       formId: 'plan-review',
       formKey,
-      schema: { required: ['planApproved'] },
+      schema: {
+        id: 'plan-review',
+        components: expect.arrayContaining([expect.objectContaining({ key: 'planApproved' })]),
+      },
     });
 
     // And someone outside the candidate group may neither see nor complete it.
@@ -204,13 +233,13 @@ describe('Camunda 8 REST API: sign-in, roles and bad input', () => {
       .send({ variables: { planApproved: true } });
     expect(outsider.status).toBe(403);
 
-    // When completed without the form's required field, then 400 names it and the task stays open.
-    const incomplete = await http()
+    // When completed with a field the form does not have (a misspelt one), then 400 names it and the task stays open.
+    const misspelt = await http()
       .post(`/v2/user-tasks/${userTaskKey}/completion`)
       .set('Authorization', basic('project-manager'))
-      .send({ variables: { reviewComment: 'ok' } });
-    expect(incomplete.status).toBe(400);
-    expect(incomplete.body.detail).toContain('planApproved');
+      .send({ variables: { planAproved: true } });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body.detail).toContain('planAproved');
     const still = await http()
       .get(`/v2/user-tasks/${userTaskKey}`)
       .set('Authorization', basic('project-manager'));
