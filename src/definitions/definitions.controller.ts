@@ -63,7 +63,7 @@ export class ProcessDefinitionsController {
     @Body() body: unknown,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const form = formBody(body);
+    const form = formBody(request, body);
     const xml = form ?? (await readBpmnUpload(request, body, this.definitions.maxBpmnBytes));
     if (typeof xml !== 'string' || looksLikeForm(xml)) {
       const deployed = await this.forms.deploy(xml, user.username);
@@ -89,7 +89,8 @@ export class ProcessDefinitionsController {
   @ApiConsumes('application/xml', 'multipart/form-data')
   @ApiBody(BPMN_BODY)
   async validate(@Req() request: Request, @Body() body: unknown) {
-    const xml = formBody(body) ?? (await readBpmnUpload(request, body, this.definitions.maxBpmnBytes));
+    const xml =
+      formBody(request, body) ?? (await readBpmnUpload(request, body, this.definitions.maxBpmnBytes));
     if (typeof xml !== 'string' || looksLikeForm(xml)) {
       try {
         const form = this.forms.parse(xml);
@@ -105,10 +106,19 @@ export class ProcessDefinitionsController {
 }
 
 /** A form sent as a JSON body (already parsed). */
-function formBody(body: unknown): Record<string, unknown> | undefined {
-  return typeof body === 'object' && body !== null && !Buffer.isBuffer(body) && !Array.isArray(body)
-    ? (body as Record<string, unknown>)
-    : undefined;
+function formBody(request: Request, body: unknown): Record<string, unknown> | undefined {
+  // Only a JSON body is a form: a request without a body also reaches here as an empty object.
+  if (!request.is('application/json')) return undefined;
+  if (typeof body !== 'object' || body === null || Buffer.isBuffer(body) || Array.isArray(body))
+    return undefined;
+  const fields = body as Record<string, unknown>;
+  // BPMN wrapped in JSON is a common mistake: say how to send it rather than refusing it as a form.
+  if ('xml' in fields && !('components' in fields))
+    throw new InvalidInputError(
+      'send the BPMN as an application/xml body or as a multipart file; a JSON body is read as a Camunda Form',
+      [{ field: 'xml', message: 'is not read from a JSON body' }],
+    );
+  return fields;
 }
 
 /** A form file: JSON, where BPMN and DMN are XML. */
