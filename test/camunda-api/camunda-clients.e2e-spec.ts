@@ -6,7 +6,20 @@ import type { TestApp } from '../support/test-app';
 import { TEST_ADMIN_PASSWORD, TEST_USER_PASSWORD } from '../support/users';
 import { startListeningApp } from './support';
 
-const BPMN = readFileSync(join(__dirname, 'fixtures', 'order-fulfilment.bpmn'), 'utf8');
+/** The order process, its approval a Camunda user task linking the approval form. */
+const BPMN = readFileSync(join(__dirname, 'fixtures', 'order-fulfilment.bpmn'), 'utf8').replace(
+  '<zeebe:assignmentDefinition candidateGroups="project-team"/>',
+  '<zeebe:userTask/><zeebe:assignmentDefinition candidateGroups="project-team"/><zeebe:formDefinition formId="approve-order"/>',
+);
+/** The approval form as the Modeler's form editor writes it. */
+const FORM = JSON.stringify({
+  type: 'default',
+  id: 'approve-order',
+  schemaVersion: 19,
+  executionPlatform: 'Camunda Cloud',
+  executionPlatformVersion: '8.8.0',
+  components: [{ type: 'checkbox', key: 'approved', label: '批准 (approved)', id: 'Field_approved' }],
+});
 const DMN = readFileSync(join(__dirname, 'fixtures', 'order-discount.dmn'), 'utf8');
 /** How long the clients' own eventual-consistency polling may wait for a state. */
 const WAIT = { waitUpToMs: 20_000, pollIntervalMs: 100 };
@@ -67,7 +80,9 @@ describe('Camunda 8 REST API through Camunda’s own clients', () => {
     const deployment = await modeler.deployResources([
       { content: BPMN, name: 'order-fulfilment.bpmn' },
       { content: DMN, name: 'order-discount.dmn' },
+      { content: FORM, name: 'approve-order.form' },
     ]);
+    expect(deployment.forms.map((f) => [f.formId, f.version])).toEqual([['approve-order', 1]]);
     const process = deployment.processes.find((p) => p.processDefinitionId === 'order-fulfilment');
     expect(process?.processDefinitionVersion).toBe(1);
     expect(String(process?.processDefinitionKey)).toMatch(/^[0-9]+$/);
@@ -114,6 +129,9 @@ describe('Camunda 8 REST API through Camunda’s own clients', () => {
     const task = tasks.items[0]!;
     expect(task.elementId).toBe('approve');
     expect(task.state).toBe('CREATED');
+    const form = await member.getUserTaskForm({ userTaskKey: task.userTaskKey } as never, WAIT as never);
+    expect(form).toMatchObject({ formId: 'approve-order' });
+    expect(JSON.stringify(form)).toContain('批准 (approved)');
     await member.assignUserTask({ userTaskKey: task.userTaskKey, assignee: 'project-team' } as never);
     await member.completeUserTask({ userTaskKey: task.userTaskKey, variables: { approved: true } } as never);
 
