@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { Client } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { MetricsRegistry } from '../platform/metrics.js';
 import { JOB_CREATED_CHANNEL } from '../queue/job-queue.port.js';
 
 const RECONNECT_MS = 2000;
@@ -32,7 +33,22 @@ export class JobCreatedListener implements OnApplicationBootstrap, BeforeApplica
   private reconnect: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(MetricsRegistry) metrics: MetricsRegistry,
+  ) {
+    const waits = this.waits;
+    // One figure, not one per job type: the type is whatever a worker asks for, so it may not become a label.
+    metrics.gauge({
+      name: 'release_flow_job_activations_waiting',
+      help: 'Job activations of this process long polling for jobs of their type now',
+      collect() {
+        let waiting = 0;
+        for (const wakes of waits.values()) waiting += wakes.size;
+        this.set(waiting);
+      },
+    });
+  }
 
   get closed(): boolean {
     return this.stopped;
