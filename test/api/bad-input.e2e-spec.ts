@@ -105,8 +105,10 @@ describe('bad input', () => {
 
   describe('on an open task', () => {
     let task: { id: string };
+    let releaseId: string;
     beforeAll(async () => {
       const release = await driver.file('standard');
+      releaseId = release.id;
       task = await driver.openTask(release.id, 'assess-request');
     });
 
@@ -144,6 +146,9 @@ describe('bad input', () => {
         impactAssessment: 'none',
       });
       expect(first.status).toBe(200);
+      // The rejection's notification job moves the instance on by itself: let it end, so only the second
+      // completion could change what is stored.
+      await driver.waitForEnd(releaseId);
       await expectRefused(
         'POST',
         `/api/tasks/${task.id}/complete`,
