@@ -6,6 +6,7 @@ import {
   isFeel,
   measureFeel,
   timerProblem,
+  startTimerProblem as scheduleProblem,
   type ElementInfo,
   type FeelLimits,
   type ProcessModel,
@@ -149,8 +150,10 @@ export function validateProcess(
     }
   };
 
-  let startEvents = 0;
-  let messageStarts = 0;
+  let topLevelStarts = 0;
+  let plainStarts = 0;
+  const startMessages = new Set<string>();
+  const startSignals = new Set<string>();
   let scriptTaskFound = false;
   for (const element of model.elements.values()) {
     const it = the(element);
@@ -180,28 +183,48 @@ export function validateProcess(
         fail(element.id, `${it}${problem}`);
     }
     switch (element.type) {
-      case 'bpmn:StartEvent':
+      case 'bpmn:StartEvent': {
         // The start events of a sub-process belong to it; the process's own are counted.
         if (element.parentId !== undefined && element.parentId !== model.processId) break;
-        if (
-          element.eventDefinitions.length === 1 &&
-          element.eventDefinitions[0] === 'bpmn:MessageEventDefinition'
-        ) {
-          messageStarts++;
+        topLevelStarts++;
+        const kind = element.eventDefinitions.length === 1 ? element.eventDefinitions[0] : undefined;
+        if (element.eventDefinitions.length === 0) plainStarts++;
+        else if (kind === 'bpmn:MessageEventDefinition') {
           if (!element.message)
             fail(
               element.id,
               `${it} has no message: a message start event starts an instance per published message; choose one under Message`,
             );
-          break;
-        }
-        startEvents++;
-        if (element.eventDefinitions.length > 0)
+          else if (startMessages.has(element.message.name))
+            fail(
+              element.id,
+              `${it} waits for message "${element.message.name}" as another start event does: each message start event of a process needs its own message`,
+            );
+          else startMessages.add(element.message.name);
+        } else if (kind === 'bpmn:SignalEventDefinition') {
+          if (!element.signal)
+            fail(
+              element.id,
+              `${it} has no signal: a signal start event starts an instance per broadcast; choose one under Signal`,
+            );
+          else if (startSignals.has(element.signal.name))
+            fail(
+              element.id,
+              `${it} waits for signal "${element.signal.name}" as another start event does: each signal start event of a process needs its own signal`,
+            );
+          else startSignals.add(element.signal.name);
+        } else if (kind === 'bpmn:TimerEventDefinition') {
+          const problem = element.timer
+            ? startTimerProblem(element.timer, limits.timers, checkExpression)
+            : 'the timer has no date or cycle expression: set its type and value under Timer';
+          if (problem) fail(element.id, `${it}: ${problem}`);
+        } else
           fail(
             element.id,
-            `${it} is ${triggers(element)} start event: plain and message start events are run (no timer or signal start): remove its trigger`,
+            `${it} is ${triggers(element)} start event: plain, message, timer and signal start events are run: remove its trigger or make it one of these`,
           );
         break;
+      }
       case 'bpmn:EndEvent':
         if (isMessageOrSignalThrow(element)) {
           const problem = throwEventProblem(element, raw);
@@ -367,12 +390,15 @@ export function validateProcess(
   if (!scriptTaskFound && [...model.elementTypes].some((type) => SCRIPT_TYPES.has(type))) {
     fail(model.processId, 'script tasks are not allowed: deployed processes must not run code');
   }
-  if (startEvents > 1 || (startEvents === 0 && messageStarts === 0))
+  if (topLevelStarts === 0)
     fail(
       model.processId,
-      `${processName} needs one plain start event at its top level (or message start events only), this one has ${startEvents}: ${
-        startEvents === 0 ? 'add a start event' : 'keep one and remove the others'
-      }`,
+      `${processName} has no start event at its top level: add a start event (plain, message, timer or signal)`,
+    );
+  else if (plainStarts > 1)
+    fail(
+      model.processId,
+      `${processName} has ${plainStarts} plain start events at its top level: creating an instance runs the plain one, so keep one and remove the others (message, timer and signal start events may stand beside it)`,
     );
   return errors;
 }
@@ -658,6 +684,23 @@ function triggers(element: ElementInfo): string {
 function quoted(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   return `"${line.length > 80 ? `${line.slice(0, 77)}...` : line}"`;
+}
+
+/**
+ * A timer start event's date or cycle: FEEL that parses and, evaluated without variables as at deploy, gives a date
+ * or cycle; ISO 8601 or a cron expression, within the timer bounds (no cycle shorter than TIMER_MIN_CYCLE_MS).
+ */
+function startTimerProblem(
+  timer: NonNullable<ElementInfo['timer']>,
+  bounds: TimerBounds,
+  checkExpression: (expression: string) => string | undefined,
+): string | undefined {
+  if (!timer.expression) return `the timer needs a ${timer.kind} expression`;
+  if (isFeel(timer.expression)) {
+    const problem = checkExpression(timer.expression);
+    if (problem) return problem;
+  }
+  return scheduleProblem(timer, bounds);
 }
 
 /** A timer's expression: FEEL that parses, or ISO 8601 as the engine reads it, within the timer bounds. */

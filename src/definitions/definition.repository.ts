@@ -21,7 +21,15 @@ export interface DefinitionVersion {
 /** The fields of a new definition version. */
 export type NewDefinition = Pick<
   ProcessDefinitionEntity,
-  'key' | 'version' | 'name' | 'checksum' | 'xml' | 'jobTypes' | 'messageStarts' | 'deployedBy'
+  | 'key'
+  | 'version'
+  | 'name'
+  | 'checksum'
+  | 'xml'
+  | 'jobTypes'
+  | 'messageStarts'
+  | 'signalStarts'
+  | 'deployedBy'
 >;
 
 /** All SQL of process definitions (`process_definition`). */
@@ -58,7 +66,6 @@ export class DefinitionRepository {
     return manager.getRepository(ProcessDefinitionEntity).findOneBy({ key, checksum });
   }
 
-  /** The newest version of a key; `manager`: the caller's transaction, when there is one. */
   /** The latest version of every process that a message of this name starts (a message start event waits for it). */
   async startedByMessage(
     name: string,
@@ -69,6 +76,20 @@ export class DefinitionRepository {
          SELECT DISTINCT ON (process_key) id, process_key AS key, version, message_starts
            FROM process_definition ORDER BY process_key, version DESC) latest
         WHERE $1 = ANY(message_starts) ORDER BY key`,
+      [name],
+    );
+  }
+
+  /** The latest version of every process that a broadcast of this signal starts (a signal start event waits for it). */
+  async startedBySignal(
+    name: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<Array<Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>>> {
+    return manager.query(
+      `SELECT id, key, version FROM (
+         SELECT DISTINCT ON (process_key) id, process_key AS key, version, signal_starts
+           FROM process_definition ORDER BY process_key, version DESC) latest
+        WHERE $1 = ANY(signal_starts) ORDER BY key`,
       [name],
     );
   }

@@ -8,7 +8,12 @@ import {
   PayloadTooLargeError,
   type FieldError,
 } from '../platform/errors.js';
-import { compileProcess, type CompiledProcess, type ProcessModel } from '../engine/index.js';
+import {
+  compileProcess,
+  topLevelStartEvents,
+  type CompiledProcess,
+  type ProcessModel,
+} from '../engine/index.js';
 import { FormService } from './form.service.js';
 import { JobHandlerRegistry } from '../queue/job-handler.port.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -43,11 +48,18 @@ export interface DeploymentContext {
 
 export { MAX_ELEMENTS } from './definition-check.js';
 
+/** Told of every new process version, in the transaction that stores it (a schedule to write with it). */
+export interface DeploymentListener {
+  /** `definition` was stored as the latest version of its key (held for the rest of the transaction). */
+  onDeployed(manager: EntityManager, definition: ProcessDefinitionEntity, model: ProcessModel): Promise<void>;
+}
+
 /** Deploys and versions process definitions; hands out each version parsed once. */
 @Injectable()
 export class DefinitionService {
   private readonly logger = new Logger(DefinitionService.name);
   private readonly compiled = new Map<string, Promise<CompiledProcess>>();
+  private readonly deploymentListeners: DeploymentListener[] = [];
   private readonly limits: DefinitionLimits;
   /** The largest BPMN file accepted (DEFINITION_MAX_BYTES); the upload and body parsers cap at it too. */
   readonly maxBpmnBytes: number;
@@ -60,6 +72,11 @@ export class DefinitionService {
   ) {
     this.limits = { feel: config.feel, timers: config.timers };
     this.maxBpmnBytes = config.definitions.maxBpmnBytes;
+  }
+
+  /** Who writes something with each new version (timer start schedules) registers here. */
+  addDeploymentListener(listener: DeploymentListener): void {
+    this.deploymentListeners.push(listener);
   }
 
   /** Dry run: everything deploy checks, nothing stored; a refused file's warnings are listed too. */
@@ -136,8 +153,11 @@ export class DefinitionService {
           xml,
           jobTypes: [...model.jobTypes].sort(),
           messageStarts: messageStartsOf(model),
+          signalStarts: signalStartsOf(model),
           deployedBy,
         });
+        for (const listener of this.deploymentListeners)
+          await listener.onDeployed(manager, definition, model);
         return { definition, created: true, warnings };
       },
       deployment.manager,
@@ -179,6 +199,11 @@ export class DefinitionService {
     return this.definitions.startedByMessage(name, manager);
   }
 
+  /** The latest versions that a broadcast of this signal starts (through a signal start event). */
+  startedBySignal(name: string, manager?: EntityManager) {
+    return this.definitions.startedBySignal(name, manager);
+  }
+
   async list(): Promise<ProcessDefinitionEntity[]> {
     return this.definitions.listLatest();
   }
@@ -196,8 +221,8 @@ export class DefinitionService {
   }
 
   /** A definition version by its id. */
-  async byId(id: string): Promise<ProcessDefinitionEntity> {
-    const definition = await this.definitions.findById(id);
+  async byId(id: string, manager?: EntityManager): Promise<ProcessDefinitionEntity> {
+    const definition = await this.definitions.findById(id, manager);
     if (!definition) throw new NotFoundError(`process definition ${id} does not exist`);
     return definition;
   }
@@ -220,9 +245,13 @@ export class DefinitionService {
 /** The messages the top-level message start events of a process wait for. */
 function messageStartsOf(model: ProcessModel): string[] {
   const names = new Set<string>();
-  for (const element of model.elements.values()) {
-    const topLevel = element.parentId === undefined || element.parentId === model.processId;
-    if (element.type === 'bpmn:StartEvent' && topLevel && element.message) names.add(element.message.name);
-  }
+  for (const element of topLevelStartEvents(model)) if (element.message) names.add(element.message.name);
+  return [...names].sort();
+}
+
+/** The signals the top-level signal start events of a process wait for. */
+function signalStartsOf(model: ProcessModel): string[] {
+  const names = new Set<string>();
+  for (const element of topLevelStartEvents(model)) if (element.signal) names.add(element.signal.name);
   return [...names].sort();
 }

@@ -28,6 +28,10 @@ export class ProcessDefinitionEntity {
   @Column({ name: 'message_starts', type: 'text', array: true, default: () => "'{}'" })
   messageStarts!: string[];
 
+  /** The signal names its signal start events wait for: a broadcast of one starts an instance. */
+  @Column({ name: 'signal_starts', type: 'text', array: true, default: () => "'{}'" })
+  signalStarts!: string[];
+
   @Column({ name: 'deployed_by', type: 'varchar', length: 255, nullable: true })
   deployedBy!: string | null;
 

@@ -3,7 +3,7 @@ import { getHeapStatistics } from 'node:v8';
 import { Engine } from 'bpmn-engine';
 import { Timers } from 'bpmn-elements';
 import { createFeelExpressions, DEFAULT_FEEL_LIMITS, userVariables } from './feel.js';
-import { engineElements, type CompiledProcess } from './process-model.js';
+import { engineElements, topLevelStartEvents, type CompiledProcess } from './process-model.js';
 import { scopeOf } from './zeebe-multi-instance.js';
 import { applyMappings, type MappingEvaluator } from './variable-mappings.js';
 import { DEFAULT_TIMER_BOUNDS, timerProblem, type TimerBounds } from './timer-bounds.js';
@@ -18,7 +18,15 @@ import { evaluateFeel, isFeel } from './feel.js';
 
 /** One thing that happens to an instance: it starts, a waiting task is completed, or it is woken (timers). */
 export type EngineCommand =
-  | { readonly type: 'start'; readonly variables: Record<string, unknown> }
+  | {
+      readonly type: 'start';
+      readonly variables: Record<string, unknown>;
+      /**
+       * The top-level start event that was triggered (a message, timer or signal start); without it the plain start
+       * event. Only that one starts (Camunda 8), whatever other start events the process has.
+       */
+      readonly startEventId?: string;
+    }
   | {
       readonly type: 'complete';
       readonly elementId: string;
@@ -214,6 +222,8 @@ class LiveEngine {
   constructor(
     readonly process: CompiledProcess,
     private readonly expressions: ReturnType<typeof createFeelExpressions>,
+    /** The start event the instance started at, when it runs on that start's context (see startContextOf). */
+    private readonly startEventId?: string,
   ) {
     const record = (type: EngineStepType) => (api: ElementApi) => {
       this.sink.steps.push({ type, elementId: api.id, executionId: api.executionId, at: new Date() });
@@ -241,7 +251,7 @@ class LiveEngine {
 
     this.engine = new Engine({
       name: process.processId,
-      sourceContext: process.sourceContext,
+      sourceContext: startEventId ? process.sourceContextFor(startEventId) : process.sourceContext,
       elements: engineElements,
       expressions,
       scripts: noScripts,
@@ -264,8 +274,13 @@ class LiveEngine {
   }
 
   async resume(saved: StoredEngineState): Promise<void> {
-    const { eventSubProcesses, ...engineState } = saved as StoredEngineState & {
+    const {
+      eventSubProcesses,
+      startEventId: _startEventId,
+      ...engineState
+    } = saved as StoredEngineState & {
       eventSubProcesses?: EventSubProcessState;
+      startEventId?: string;
     };
     this.events = eventSubProcesses ? structuredClone(eventSubProcesses) : emptyEventSubProcessState();
     this.engine.recover(structuredClone(engineState) as never);
@@ -474,6 +489,7 @@ class LiveEngine {
         });
     if (!this.finished) waits.push(...this.eventStartWaits());
     (state as Record<string, unknown>).eventSubProcesses = structuredClone(this.events);
+    if (this.startEventId) (state as Record<string, unknown>).startEventId = this.startEventId;
     // Expiries of timers that no longer wait are of no use.
     const waiting = new Set(waits.map((w) => w.executionId));
     for (const owner of this.expiries.keys()) if (!waiting.has(owner)) this.expiries.delete(owner);
@@ -672,7 +688,7 @@ export class EngineHost {
     try {
       if (command.type === 'start') {
         if (saved) throw new EngineRunError('the instance has already started');
-        live = new LiveEngine(process, this.expressionsFor(process));
+        live = new LiveEngine(process, this.expressionsFor(process), startContextOf(process, command));
         live.sink = sink;
         await live.start(command.variables);
       } else {
@@ -687,7 +703,12 @@ export class EngineHost {
         } else {
           if (!saved) throw new EngineRunError('the instance has no stored state');
           if (instance) cache = 'miss';
-          live = new LiveEngine(process, this.expressionsFor(process));
+          const { startEventId } = saved as { startEventId?: unknown };
+          live = new LiveEngine(
+            process,
+            this.expressionsFor(process),
+            typeof startEventId === 'string' ? startEventId : undefined,
+          );
           live.sink = sink;
           await live.resume(saved);
         }
@@ -737,6 +758,43 @@ export class EngineHost {
   cacheStats(): LiveEngineCacheStats {
     return this.cache.snapshot();
   }
+}
+
+/**
+ * The start event whose context a new instance runs on: the one triggered, or the plain start event when the
+ * process has other start events too. Undefined for a process with one plain start event (the full context, as
+ * instances stored before start events were told apart run too). A process without a plain start event is started
+ * by its triggers only.
+ */
+function startContextOf(
+  process: CompiledProcess,
+  command: Extract<EngineCommand, { type: 'start' }>,
+): string | undefined {
+  const starts = topLevelStartEvents(process);
+  if (command.startEventId !== undefined) {
+    if (!starts.some((s) => s.id === command.startEventId))
+      throw new EngineRunError(`${command.startEventId} is not a start event of ${process.processId}`);
+    return command.startEventId;
+  }
+  const plain = starts.filter((s) => s.eventDefinitions.length === 0);
+  if (plain.length === 0)
+    throw new EngineRunError(
+      `${process.processId} has no plain start event: it is started by its ${starts
+        .map((s) => eventDefinitionWords(s.eventDefinitions))
+        .join(', ')} start event${starts.length === 1 ? '' : 's'} only`,
+    );
+  return starts.length === 1 ? undefined : plain[0]!.id;
+}
+
+function eventDefinitionWords(definitions: readonly string[]): string {
+  return definitions
+    .map((d) =>
+      d
+        .replace(/^bpmn:/, '')
+        .replace(/EventDefinition$/, '')
+        .toLowerCase(),
+    )
+    .join('/');
 }
 
 /** The local scope a wait sees, or undefined when it sees only the process variables. */

@@ -5,3 +5,4 @@ export * from './feel.js';
 export * from './timer-bounds.js';
 export * from './engine-state.js';
 export { SIGNAL_BROADCAST_JOB_TYPE } from './throw-job-events.js';
+export { startTimerProblem, startTimerValue, nextStartTimerDue, type StartTimer } from './timer-starts.js';

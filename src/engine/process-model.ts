@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as Elements from 'bpmn-elements';
 import { BpmnModdle, type ModdleElement, type ParseResult } from 'bpmn-moddle';
-import serializer, { TypeResolver } from 'moddle-context-serializer';
+import serializer, { deserialize, TypeResolver } from 'moddle-context-serializer';
 import zeebe from 'zeebe-bpmn-moddle/resources/zeebe.json';
 import { FeelScriptTask } from './feel-script-task.js';
 import { EndJobEvent, IntermediateThrowJobEvent, SIGNAL_BROADCAST_JOB_TYPE } from './throw-job-events.js';
@@ -114,8 +114,14 @@ export interface BpmnDocument {
 
 /** A parsed process, ready to run: parsed once per definition version and shared by all its instances. */
 export interface CompiledProcess extends ProcessModel {
-  /** The engine's serialized moddle context (opaque). */
+  /** The engine's serialized moddle context (opaque): every start event of the process in it. */
   readonly sourceContext: unknown;
+  /**
+   * The context an instance started at one top-level start event runs on (Camunda 8: only the start event that was
+   * triggered starts): the others and their outgoing flows left out, and the chosen one without its trigger (the
+   * host fired it). Built once per start event.
+   */
+  readonly sourceContextFor: (startEventId: string) => unknown;
 }
 
 export class BpmnParseError extends Error {}
@@ -162,7 +168,58 @@ export async function compileProcess(xml: string): Promise<CompiledProcess> {
           ...engineElements,
           StartEvent: EventSubProcessStartEvent(eventStarts),
         } as never);
-  return { ...model, sourceContext: serializer(parsed as never, resolver) };
+  const sourceContext = serializer(parsed as never, resolver);
+  const variants = new Map<string, unknown>();
+  const starts = new Set(topLevelStartEvents(model).map((e) => e.id));
+  const sourceContextFor = (startEventId: string): unknown => {
+    let variant = variants.get(startEventId);
+    if (variant === undefined) {
+      variant = startVariant(sourceContext as unknown as MappedContextApi, starts, startEventId, resolver);
+      variants.set(startEventId, variant);
+    }
+    return variant;
+  };
+  return { ...model, sourceContext, sourceContextFor };
+}
+
+/** The start events of the process itself (not of its sub-processes or event sub-processes). */
+export function topLevelStartEvents(model: Pick<ProcessModel, 'elements' | 'processId'>): ElementInfo[] {
+  return [...model.elements.values()].filter(
+    (e) =>
+      e.type === 'bpmn:StartEvent' &&
+      !e.eventSubProcess &&
+      (e.parentId === undefined || e.parentId === model.processId),
+  );
+}
+
+interface MappedElement {
+  readonly id: string;
+  readonly sourceId?: string;
+  readonly behaviour?: Record<string, unknown>;
+}
+
+interface MappedContextApi {
+  readonly elements: Record<string, unknown> & {
+    readonly activities: readonly MappedElement[];
+    readonly sequenceFlows: readonly MappedElement[];
+  };
+}
+
+function startVariant(
+  context: MappedContextApi,
+  starts: ReadonlySet<string>,
+  chosen: string,
+  resolver: unknown,
+): unknown {
+  if (!starts.has(chosen)) throw new BpmnParseError(`${chosen} is not a start event of the process`);
+  const { elements } = context;
+  const activities = elements.activities
+    .filter((a) => a.id === chosen || !starts.has(a.id))
+    .map((a) => (a.id === chosen ? { ...a, behaviour: { ...a.behaviour, eventDefinitions: undefined } } : a));
+  const sequenceFlows = elements.sequenceFlows.filter(
+    (f) => f.sourceId === undefined || f.sourceId === chosen || !starts.has(f.sourceId),
+  );
+  return deserialize({ ...elements, activities, sequenceFlows }, resolver as never);
 }
 
 /** Every process of the file; throws BpmnParseError only when the file is not a BPMN document at all. */

@@ -4,6 +4,7 @@ import type { JobResult } from '../queue/job-handler.port.js';
 import type { JobCompletion, JobOutcomes, JobSkipped, JobToRun } from '../queue/job-outcome.port.js';
 import { InstanceService } from './instance.service.js';
 import { InstanceJobRepository, type JobWithInstance } from './instance-job.repository.js';
+import { TimerStartService } from './timer-start.service.js';
 
 /** The instances' side of the queue: a job's context comes from its instance, its outcome advances it. */
 @Injectable()
@@ -12,6 +13,7 @@ export class InstanceJobOutcomes implements JobOutcomes {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(InstanceJobRepository) private readonly jobs: InstanceJobRepository,
     @Inject(InstanceService) private readonly instances: InstanceService,
+    @Inject(TimerStartService) private readonly timerStarts: TimerStartService,
   ) {}
 
   async context(jobId: string): Promise<JobToRun | JobSkipped> {
@@ -54,7 +56,9 @@ export class InstanceJobOutcomes implements JobOutcomes {
     return this.instances.throwJobError(jobId, errorCode, errorMessage, variables);
   }
 
-  timerDue(jobId: string): Promise<'fired' | 'early' | 'duplicate'> {
+  /** An instance's timer wakes its instance; a timer start event's starts one. */
+  async timerDue(jobId: string): Promise<'fired' | 'early' | 'duplicate'> {
+    if (await this.timerStarts.owns(jobId, this.dataSource.manager)) return this.timerStarts.fire(jobId);
     return this.instances.fireTimer(jobId);
   }
 }

@@ -17,6 +17,7 @@ import {
   type EngineCommand,
   type EngineRun,
   type LiveEngineCacheStats,
+  topLevelStartEvents,
 } from '../engine/index.js';
 import { MetricsRegistry } from '../platform/metrics.js';
 import type { JsonObject } from '../platform/json.js';
@@ -45,6 +46,13 @@ export interface StartOptions {
   readonly parent?: { readonly instanceId: string; readonly executionId: string; readonly callDepth: number };
   /** The version to start, resolved by the caller; the latest of the process when not given. */
   readonly definition?: Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>;
+  /**
+   * The top-level start event that was triggered (message, timer, signal) and what its history records; without
+   * it the process's plain start event starts it.
+   */
+  readonly trigger?: { readonly startEventId: string; readonly history: HistoryRecord };
+  /** A message start event's correlation key: one running instance per process and key (Camunda 8). */
+  readonly startCorrelationKey?: string;
 }
 
 /**
@@ -126,6 +134,7 @@ export class InstanceService {
   ): Promise<ProcessInstanceEntity> {
     const input = assertVariables(variables, this.config.variablesMaxBytes, 'variables');
     const definition = options.definition ?? (await this.definitions.latest(processKey, manager));
+    if (!options.trigger) await this.assertPlainStart(manager, definition);
     const instance = Object.assign(new ProcessInstanceEntity(), {
       id: randomUUID(),
       definitionId: definition.id,
@@ -152,13 +161,35 @@ export class InstanceService {
         ...(options.parent ? { parentInstanceId: options.parent.instanceId } : {}),
       },
     };
-    await this.advance(manager, instance, { type: 'start', variables: input }, options.actor ?? null, {
-      leading: [started],
-      isNew: true,
-      callDepth: options.parent?.callDepth ?? 0,
-      startedByParent: options.parent !== undefined,
-    });
+    await this.advance(
+      manager,
+      instance,
+      { type: 'start', variables: input, startEventId: options.trigger?.startEventId },
+      options.actor ?? null,
+      {
+        leading: options.trigger ? [started, options.trigger.history] : [started],
+        isNew: true,
+        callDepth: options.parent?.callDepth ?? 0,
+        startedByParent: options.parent !== undefined,
+      },
+    );
     return instance;
+  }
+
+  /** "Create instance" runs the plain start event: a process without one starts by its triggers only (400). */
+  private async assertPlainStart(
+    manager: EntityManager,
+    definition: Pick<ProcessDefinitionEntity, 'id' | 'key'>,
+  ): Promise<void> {
+    const process = await this.definitions.compiledFor(definition.id, manager);
+    const starts = topLevelStartEvents(process);
+    if (starts.length === 0 || starts.some((s) => s.eventDefinitions.length === 0)) return;
+    throw new InvalidInputError(
+      `process ${definition.key} has no plain start event: it starts when its ${starts
+        .map((s) => s.eventDefinitions.map((d) => d.replace(/^bpmn:|EventDefinition$/g, '').toLowerCase()))
+        .join(', ')} start event is triggered, not by creating an instance`,
+      [{ field: 'processId', message: 'has no plain start event' }],
+    );
   }
 
   async start(processKey: string, variables: Record<string, unknown>, options: StartOptions = {}) {
@@ -279,21 +310,35 @@ export class InstanceService {
     messageName: string,
     variables: Record<string, unknown>,
     record: (elementId: string) => HistoryRecord,
+    correlationKey = '',
   ): Promise<{ instance: ProcessInstanceEntity; elementId: string }> {
-    const instance = await this.startIn(manager, definition.key, {}, { definition });
     const process = await this.definitions.compiledFor(definition.id, manager);
-    const start = instance.waits?.find((w) => {
-      const element = process.elements.get(w.elementId);
-      return (
-        element?.type === 'bpmn:StartEvent' &&
-        !element.eventSubProcess &&
-        element.message?.name === messageName
-      );
-    });
+    const start = topLevelStartEvents(process).find((e) => e.message?.name === messageName);
     if (!start)
       throw new UnprocessableError(`${definition.key} has no message start event for ${messageName}`);
-    await this.deliverMessage(manager, instance, start, variables, record(start.elementId));
-    return { instance, elementId: start.elementId };
+    const instance = await this.startIn(manager, definition.key, variables, {
+      definition,
+      trigger: { startEventId: start.id, history: record(start.id) },
+      ...(correlationKey ? { startCorrelationKey: correlationKey } : {}),
+    });
+    return { instance, elementId: start.id };
+  }
+
+  /**
+   * Start an instance at one of its top-level start events (a timer or signal start), in the caller's transaction:
+   * only that start event starts, with `variables`.
+   */
+  async startAt(
+    manager: EntityManager,
+    definition: Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>,
+    startEventId: string,
+    variables: Record<string, unknown>,
+    history: HistoryRecord,
+  ): Promise<ProcessInstanceEntity> {
+    return this.startIn(manager, definition.key, variables, {
+      definition,
+      trigger: { startEventId, history },
+    });
   }
 
   /** A worker finished a job: record it and continue the instance. A second report of the same job changes nothing. */

@@ -13,6 +13,8 @@ import { ProcessInstanceEntity } from './process-instance.entity.js';
 import { JOB_OUTCOMES } from '../queue/job-outcome.port.js';
 import { InstanceJobOutcomes } from './instance-job-outcomes.js';
 import { InstanceJobRepository } from './instance-job.repository.js';
+import { TimerStartRepository } from './timer-start.repository.js';
+import { TimerStartService } from './timer-start.service.js';
 
 /** The durable core without HTTP: the controllers are InstancesApiModule's. */
 @Module({
@@ -30,6 +32,8 @@ import { InstanceJobRepository } from './instance-job.repository.js';
     },
     { provide: InstanceRepository, useValue: new InstanceRepository() },
     { provide: InstanceJobRepository, useValue: new InstanceJobRepository() },
+    { provide: TimerStartRepository, useValue: new TimerStartRepository() },
+    TimerStartService,
     // The queue reports job outcomes here (the queue knows no instance).
     { provide: JOB_OUTCOMES, useClass: InstanceJobOutcomes },
     InstanceService,

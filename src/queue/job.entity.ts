@@ -4,14 +4,22 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 export type JobKind = 'service-task' | 'timer';
 export type JobStatus = 'pending' | 'completed' | 'failed' | 'cancelled';
 
-/** Work an instance waits for: a service task's job, or a timer. Keyed by the activity execution it belongs to. */
+/**
+ * Work an instance waits for: a service task's job, or a timer. Keyed by the activity execution it belongs to. A
+ * timer start event's schedule is a timer of a definition version instead (no instance runs yet).
+ */
 @Entity('job')
 export class JobEntity {
   @PrimaryColumn('uuid')
   id!: string;
 
-  @Column({ name: 'instance_id', type: 'uuid' })
-  instanceId!: string;
+  /** Null only for a timer start event's timer, which belongs to `definitionId`. */
+  @Column({ name: 'instance_id', type: 'uuid', nullable: true })
+  instanceId!: string | null;
+
+  /** The definition version whose timer start event this timer fires; null for an instance's jobs. */
+  @Column({ name: 'definition_id', type: 'uuid', nullable: true })
+  definitionId!: string | null;
 
   @Column({ type: 'varchar', length: 16 })
   kind!: JobKind;

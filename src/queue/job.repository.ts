@@ -17,6 +17,8 @@ export interface NewJob {
   readonly headers: Record<string, string>;
   readonly maxAttempts: number;
   readonly dueAt: Date | null;
+  /** For a timer start event's timer (with no instance): the definition version it belongs to. */
+  readonly definitionId?: string;
 }
 
 /** The attempts a job has used up, counted on its row, and how many it may use. */
@@ -50,10 +52,13 @@ export class JobRepository {
     return inserted!;
   }
 
-  /** Jobs of one instance and their outbox messages, all in one statement. */
+  /**
+   * Jobs of one instance and their outbox messages, all in one statement. `instanceId` null: timers of timer start
+   * events, each naming its definition version.
+   */
   async insertJobs(
     manager: EntityManager,
-    instanceId: string,
+    instanceId: string | null,
     jobs: readonly NewJob[],
   ): Promise<JobEntity[]> {
     if (jobs.length === 0) return [];
@@ -67,11 +72,12 @@ export class JobRepository {
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(
            id uuid, message_id uuid, kind varchar, job_type varchar, element_id varchar, execution_id varchar,
-           headers jsonb, max_attempts int, due_at timestamptz, queue varchar)
+           headers jsonb, max_attempts int, due_at timestamptz, queue varchar, definition_id uuid)
        ), jobs AS (
-         INSERT INTO job (id, instance_id, kind, job_type, element_id, execution_id, headers, status,
+         INSERT INTO job (id, instance_id, definition_id, kind, job_type, element_id, execution_id, headers, status,
                           max_attempts, attempts, due_at)
-         SELECT id, $1::uuid, kind, job_type, element_id, execution_id, headers, 'pending', max_attempts, 0, due_at
+         SELECT id, $1::uuid, definition_id, kind, job_type, element_id, execution_id, headers, 'pending',
+                max_attempts, 0, due_at
            FROM input
          RETURNING id, created_at
        ), messages AS (
@@ -95,6 +101,7 @@ export class JobRepository {
             max_attempts: job.maxAttempts,
             due_at: job.dueAt,
             queue: job.queue,
+            definition_id: job.definitionId ?? null,
           })),
         ),
       ],
@@ -118,10 +125,11 @@ export class JobRepository {
         ...new Set(rows.filter((job) => job.queue === null).map((job) => job.jobType)),
       ]);
     }
-    return rows.map(({ messageId: _messageId, queue: _queue, ...job }) =>
+    return rows.map(({ messageId: _messageId, queue: _queue, definitionId, ...job }) =>
       Object.assign(new JobEntity(), {
         ...job,
         instanceId,
+        definitionId: definitionId ?? null,
         status: 'pending',
         attempts: 0,
         result: null,

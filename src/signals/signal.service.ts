@@ -5,12 +5,14 @@ import { assertVariables } from '../instances/index.js';
 import { InstanceService } from '../instances/instance.service.js';
 import { ConflictError, DomainError, NotFoundError } from '../platform/errors.js';
 import { SignalRepository } from './signal.repository.js';
+import { DefinitionService } from '../definitions/definition.service.js';
+import { topLevelStartEvents } from '../engine/index.js';
 
 export interface BroadcastResult {
   /** Names this broadcast in the history of every instance it reached. */
   readonly signalKey: string;
   readonly name: string;
-  /** The waits it triggered, by instance. */
+  /** The waits it triggered, by instance, and the instances it started (at their signal start events). */
   readonly triggered: ReadonlyArray<{ readonly instanceId: string; readonly elementId: string }>;
   /** Instances that could not go on with it (their transaction rolled back: they still wait). */
   readonly failed: ReadonlyArray<{ readonly instanceId: string; readonly message: string }>;
@@ -30,6 +32,7 @@ export class SignalService {
   constructor(
     @Inject(SignalRepository) private readonly signals: SignalRepository,
     @Inject(InstanceService) private readonly instances: InstanceService,
+    @Inject(DefinitionService) private readonly definitions: DefinitionService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -57,7 +60,34 @@ export class SignalService {
       if (batch.length < BATCH) break;
       after = batch[batch.length - 1]!;
     }
+    triggered.push(...(await this.startProcesses(name, variables, signalKey)));
     return { signalKey, name, triggered, failed };
+  }
+
+  /**
+   * A signal start event starts an instance of the latest version of its process, one per process, each in its own
+   * transaction (as each waiting instance is reached in its own), with the broadcast's variables.
+   */
+  private async startProcesses(name: string, variables: Record<string, unknown>, signalKey: string) {
+    const started: Array<{ instanceId: string; elementId: string }> = [];
+    const definitions = await this.instances.transaction((manager) =>
+      this.definitions.startedBySignal(name, manager),
+    );
+    for (const definition of definitions) {
+      const { instanceId, elementId } = await this.instances.transaction(async (manager) => {
+        const process = await this.definitions.compiledFor(definition.id, manager);
+        const start = topLevelStartEvents(process).find((e) => e.signal?.name === name);
+        if (!start) throw new NotFoundError(`${definition.key} has no signal start event for ${name}`);
+        const instance = await this.instances.startAt(manager, definition, start.id, variables, {
+          type: 'signal.received',
+          elementId: start.id,
+          data: { signalKey, name, started: true },
+        });
+        return { instanceId: instance.id, elementId: start.id };
+      });
+      started.push({ instanceId, elementId });
+    }
+    return started;
   }
 
   /** Under the instance's lock: take its waits for the signal and complete each that still waits, in turn. */

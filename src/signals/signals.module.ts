@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DefinitionsModule } from '../definitions/definitions.module.js';
 import { InstancesModule } from '../instances/instances.module.js';
 import { SignalRepository } from './signal.repository.js';
 import { SignalService } from './signal.service.js';
@@ -10,7 +11,7 @@ import { SignalThrowHandler } from './signal-throw.handler.js';
  * event broadcasts through its built-in job.
  */
 @Module({
-  imports: [InstancesModule],
+  imports: [InstancesModule, DefinitionsModule],
   providers: [
     { provide: SignalRepository, useValue: new SignalRepository() },
     SignalService,

@@ -50,7 +50,15 @@ const RULES: ReadonlyArray<[file: string, errors: ReadonlyArray<[field: string, 
   ['message-boundary-event.bpmn', [['on-message', /has no message/]]],
   ['multi-instance.bpmn', [['review', /a multi-instance activity needs an input collection/]]],
   ['standard-loop.bpmn', [['review', /is marked as a loop \(standard loop\)/]]],
-  ['no-start-event.bpmn', [['no-start-event', /needs one plain start event at its top level/]]],
+  ['no-start-event.bpmn', [['no-start-event', /has no start event at its top level/]]],
+  [
+    'timer-start-too-often.bpmn',
+    [
+      ['every-second', /repeats every 1000 ms: the shortest interval is 60000 ms/],
+      ['cron-every-second', /starts instances 1 s apart: the shortest interval is 60 s/],
+    ],
+  ],
+  ['timer-start-duration.bpmn', [['in-an-hour', /takes a date .* or a cycle .*, not a duration/]]],
   ['entity-expansion.bpmn', [['xml', /document type declarations and entities are not allowed/]]],
   ['external-entity.bpmn', [['xml', /document type declarations and entities are not allowed/]]],
 ];

@@ -170,4 +170,45 @@ describe('signals', () => {
     expect(await waitingAt(instance.id)).toEqual(['await-window:signal']);
     expect(await subscriptions(instance.id)).toEqual(['window-open@await-window']);
   });
+
+  it('given a process with a signal start event, when its signal is broadcast, then an instance of its latest version starts with the variables and the waiting instances are reached as well; after a restart too', async () => {
+    const fixture = readFileSync(join(__dirname, 'fixtures', 'freeze-review.bpmn'), 'utf8');
+    expect((await driver.deploy(fixture)).status).toBe(201);
+    expect(
+      (await driver.deploy(fixture.replace('冻结复核 (freeze review)', '冻结复核 v2 (freeze review)')))
+        .status,
+    ).toBe(201);
+    const installing = await startChange();
+    await broadcast({ name: 'window-open' });
+    const startedOf = async (response: {
+      body: { triggered: Array<{ instanceId: string; elementId: string }> };
+    }) => {
+      const started = response.body.triggered.filter((r) => r.elementId === 'on-freeze');
+      expect(started).toHaveLength(1);
+      const [row] = await t.dataSource.query<Array<{ version: number }>>(
+        `SELECT d.version FROM process_instance i JOIN process_definition d ON d.id = i.definition_id WHERE i.id = $1`,
+        [started[0]!.instanceId],
+      );
+      expect(row!.version).toBe(2);
+      return started[0]!.instanceId;
+    };
+
+    const response = await broadcast({ name: 'change-freeze', variables: { frozenBy: 'CAB' } });
+
+    expect(response.status).toBe(200);
+    expect(response.body.triggered).toContainEqual({ instanceId: installing.id, elementId: 'frozen' });
+    const review = await startedOf(response);
+    expect(await waitingAt(review)).toEqual(['review-freeze:user-task']);
+    expect((await view(review)).variables).toMatchObject({ frozenBy: 'CAB' });
+    expect((await view(installing.id)).status).toBe('completed');
+
+    await t.stop();
+    t = await startTestApp(
+      { PROCESSES_DIR: join(__dirname, '..', 'instances', 'fixtures'), RUN_WORKERS: 'false' },
+      t.resources,
+    );
+    driver = ReleaseDriver.forApp(t);
+    const again = await broadcast({ name: 'change-freeze' });
+    expect(await waitingAt(await startedOf(again))).toEqual(['review-freeze:user-task']);
+  });
 });

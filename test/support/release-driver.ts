@@ -710,6 +710,7 @@ export async function waitForJob(
 
 /** What a worker would hand the handler for a job. */
 export async function contextOf(t: TestApp, job: JobEntity, attempt = 1): Promise<JobContext> {
+  if (!job.instanceId) throw new Error(`job ${job.id} belongs to no instance (a timer start event's timer)`);
   const instance = await instanceRow(t, job.instanceId);
   return {
     jobId: job.id,

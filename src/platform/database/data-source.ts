@@ -17,6 +17,8 @@ import { TaskListAndEscalation1795930000000 } from './migrations/1795930000000-T
 import { OpenTasksByPriorityDescending1795931000000 } from './migrations/1795931000000-OpenTasksByPriorityDescending.js';
 import { CamundaKeys1795900000000 } from './migrations/1795900000000-CamundaKeys.js';
 import { FormDefinitions1795939100000 } from './migrations/1795939100000-FormDefinitions.js';
+import { TimerStarts1795950000000 } from './migrations/1795950000000-TimerStarts.js';
+import { SignalStarts1795951000000 } from './migrations/1795951000000-SignalStarts.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -42,6 +44,8 @@ export const migrations = [
   OpenTasksByPriorityDescending1795931000000,
   CamundaKeys1795900000000,
   FormDefinitions1795939100000,
+  TimerStarts1795950000000,
+  SignalStarts1795951000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
