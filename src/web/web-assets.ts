@@ -19,7 +19,7 @@ export type PageName = keyof typeof PAGES;
  * calls to this origin only. Inline style attributes stay allowed: diagram-js positions its overlays,
  * palette and direct-editing box with them.
  */
-export const CONTENT_SECURITY_POLICY = [
+const POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
@@ -31,7 +31,22 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
   "form-action 'self'",
   "frame-ancestors 'none'",
-].join('; ');
+];
+export const CONTENT_SECURITY_POLICY = POLICY.join('; ');
+
+/**
+ * The modeler's policy: the same, except that `<style>` elements may be inline. The properties panels' FEEL and
+ * template inputs (CodeMirror, in the form editor's label, text and expression fields) mount their styles as
+ * `<style>` elements, and offer no nonce through the form editor. Scripts stay as strict as on every page.
+ */
+export const MODELER_CONTENT_SECURITY_POLICY = [...POLICY, "style-src-elem 'self' 'unsafe-inline'"].join(
+  '; ',
+);
+
+/** The policy a page is served under. */
+export function contentSecurityPolicy(page: PageName): string {
+  return page === 'modeler' ? MODELER_CONTENT_SECURITY_POLICY : CONTENT_SECURITY_POLICY;
+}
 
 /** The project root: the nearest folder up from here with a package.json (works from src/ and dist/src/). */
 function projectRoot(from: string): string {

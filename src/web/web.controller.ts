@@ -2,7 +2,14 @@ import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../identity/auth.decorators.js';
-import { CONTENT_SECURITY_POLICY, PAGES, webBuilt, webDistDir, type PageName } from './web-assets.js';
+import {
+  CONTENT_SECURITY_POLICY,
+  contentSecurityPolicy,
+  PAGES,
+  webBuilt,
+  webDistDir,
+  type PageName,
+} from './web-assets.js';
 
 const NOT_BUILT =
   'The web pages have not been built. Run "npm run build:web" (or "npm run build"), then reload this page.';
@@ -90,7 +97,7 @@ export class WebController {
   }
 
   private page(response: Response, name: PageName): void {
-    securityHeaders(response);
+    securityHeaders(response, contentSecurityPolicy(name));
     if (!webBuilt(this.dir)) {
       response.status(503).type('text/plain; charset=utf-8').send(NOT_BUILT);
       return;
@@ -103,8 +110,8 @@ export class WebController {
   }
 }
 
-function securityHeaders(response: Response): void {
-  response.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+function securityHeaders(response: Response, policy = CONTENT_SECURITY_POLICY): void {
+  response.setHeader('content-security-policy', policy);
   response.setHeader('x-content-type-options', 'nosniff');
   response.setHeader('referrer-policy', 'same-origin');
   response.setHeader('x-frame-options', 'DENY');
