@@ -98,8 +98,17 @@ describe("the release team's pages in Chromium", () => {
       .waitFor();
     await page.screenshot({ path: artifactPath('tasks-group-unclaimed.png') });
 
+    // its step reads in Chinese with English beside
+    await expect(page.locator('#task-title').textContent()).resolves.toContain('build package');
+
     await page.click('#claim');
     await page.locator('#task-assignee', { hasText: 'project-team' }).waitFor();
+    // the tabs count what each view holds: the claimed task moved from the group's view to mine
+    await page.locator('#count-mine', { hasText: /^1$/ }).waitFor();
+    await expect(page.locator('#count-group').textContent()).resolves.toBe('0');
+    await expect(page.locator('#task-count').textContent()).resolves.toMatch(
+      /组内待领取：0 项.*0 in my groups/,
+    );
 
     // when the form is sent without its build procedure
     await page.getByLabel('发布包 (package)').fill('billing-2.4.0.tar.gz');
@@ -108,7 +117,10 @@ describe("the release team's pages in Chromium", () => {
     // then the field says so, and the task stays open
     const procedure = page.locator('.fjs-form-field', { hasText: '构建步骤，可重复' });
     await procedure.locator('.fjs-form-field-error').waitFor();
-    await expect(procedure.locator('.fjs-form-field-error').textContent()).resolves.toMatch(/required/i);
+    // in Chinese, with form-js's English beside
+    await expect(procedure.locator('.fjs-form-field-error').textContent()).resolves.toBe(
+      '此项必填 (Field is required)',
+    );
     await page.screenshot({ path: artifactPath('task-form-field-error.png') });
     expect((await driver.openTask(release.id, 'build-package')).assignee).toBe('project-team');
 

@@ -1,5 +1,16 @@
 // The release records (/releases): search and filter, paged; each opens its record.
-import { api, bi, clear, describeError, el, formatTime, renderHeader, requireSignIn } from './api.js';
+import {
+  api,
+  bi,
+  clear,
+  describeError,
+  el,
+  formatTime,
+  hasRole,
+  renderHeader,
+  requireSignIn,
+} from './api.js';
+import { showFilingForm } from './file-release.js';
 import { table } from './release-record.js';
 
 const PAGE_SIZE = 25;
@@ -24,6 +35,13 @@ if (requireSignIn()) {
   document.getElementById('next').addEventListener('click', () => {
     page += 1;
     load();
+  });
+  // Applicants and project managers file release requests here.
+  const fileButton = document.getElementById('new-release');
+  fileButton.hidden = !hasRole('applicant', 'project-manager');
+  fileButton.addEventListener('click', async () => {
+    fileButton.hidden = true;
+    await showFilingForm(document.getElementById('file-release'));
   });
   load();
 }

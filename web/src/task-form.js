@@ -1,6 +1,53 @@
 // A task's form, rendered with form-js. The API hands out a form-js schema (what Camunda Modeler's form
 // editor writes); a task whose form is still described by the older JSON-schema shape is converted here.
 import { Form } from '@bpmn-io/form-js';
+import { language } from './api.js';
+
+/**
+ * form-js's own validation messages (its Validator, English only and without a translation hook) in Chinese,
+ * with the English beside as the labels have it. A message not listed (a form's own patternErrorMessage, the
+ * server's) is shown as it is.
+ */
+const MESSAGES = [
+  [/^Field is required\.$/, () => '此项必填'],
+  [/^Field must match pattern (.+)\.$/, (m) => `须符合格式 ${m[1]}`],
+  [/^Field must have minimum value of (.+)\.$/, (m) => `不得小于 ${m[1]}`],
+  [/^Field must have maximum value of (.+)\.$/, (m) => `不得大于 ${m[1]}`],
+  [/^Field must have minimum length of (.+)\.$/, (m) => `至少 ${m[1]} 个字符`],
+  [/^Field must have maximum length of (.+)\.$/, (m) => `最多 ${m[1]} 个字符`],
+  [/^Field must be a valid\s+international phone number/, () => '须为有效的国际电话号码，如 +4930664040900'],
+  [/^Field must be a valid email\.$/, () => '须为有效的电子邮件地址'],
+  [/^Value is not a number\.$/, () => '不是数字'],
+  [/^Value is expected to be an integer\.$/, () => '须为整数'],
+  [/^Value is expected to have at most (\d+) decimal digits?\.$/, (m) => `最多 ${m[1]} 位小数`],
+  [
+    /^Please select a valid value, the two nearest valid values are (.+) and (.+)\.$/,
+    (m) => `请选择有效值，最接近的是 ${m[1]} 和 ${m[2]}`,
+  ],
+];
+
+/** A form-js validation message in the page's language: Chinese (English), Chinese only or English only. */
+export function translateMessage(message, lang = language()) {
+  for (const [pattern, zh] of MESSAGES) {
+    const match = pattern.exec(message);
+    if (!match) continue;
+    const chinese = zh(match);
+    const english = message.replace(/\.$/, '');
+    if (lang === 'zh') return chinese;
+    if (lang === 'en') return message;
+    return `${chinese} (${english})`;
+  }
+  return message;
+}
+
+/** Let a form's validator speak the page's language (both of its entry points). */
+function translateValidation(form) {
+  const validator = form.get('validator');
+  for (const method of ['validateField', 'validateFieldInstance']) {
+    const original = validator[method].bind(validator);
+    validator[method] = (...args) => original(...args).map((message) => translateMessage(message));
+  }
+}
 
 /** Is this a form-js schema (as opposed to the older JSON-schema description)? */
 export function isFormJs(schema) {
@@ -95,6 +142,7 @@ export class TaskForm {
     this.schema = isFormJs(schema) ? schema : toFormJs(schema);
     // No debounce: what was typed is in the data when Complete is pressed.
     this.form = new Form({ container: this.container, debounce: false });
+    translateValidation(this.form);
     await this.form.importSchema(this.schema, data);
     if (readOnly) this.form.setProperty('readOnly', true);
   }

@@ -40,6 +40,8 @@ const state = {
   view: VIEWS.some((v) => v.key === params.get('view')) ? params.get('view') : 'mine',
   taskId: params.get('task'),
   tasks: [],
+  /** How many tasks each view holds, as its tab shows. */
+  counts: null,
 };
 let form = null;
 let diagram = null;
@@ -55,12 +57,21 @@ function setStatus(text, kind = 'info') {
   status.textContent = text;
 }
 
+/** The view and the open task in the address: a task opened from the list is a new history entry. */
 function remember() {
   const next = new URLSearchParams();
   next.set('view', state.view);
   if (state.taskId) next.set('task', state.taskId);
-  history.replaceState(null, '', `/tasks?${next}`);
+  const opened = state.taskId && new URLSearchParams(location.search).get('task') !== state.taskId;
+  if (opened) history.pushState(null, '', `/tasks?${next}`);
+  else history.replaceState(null, '', `/tasks?${next}`);
 }
+
+// Back and forward move between the tasks opened, without loading the page again.
+window.addEventListener('popstate', () => {
+  const taskId = new URLSearchParams(location.search).get('task');
+  if (taskId && taskId !== state.taskId) openTask(taskId);
+});
 
 function inMyGroups(task) {
   return (task.candidateGroups ?? []).some((group) => user.roles.includes(group));
@@ -94,6 +105,7 @@ function renderViews() {
           },
         },
         bi(view.zh, view.en),
+        el('span', { class: 'count', id: `count-${view.key}` }, state.counts?.[view.key] ?? ''),
       ),
     );
   }
@@ -205,10 +217,9 @@ function value(id) {
   return document.getElementById(id)?.value.trim() ?? '';
 }
 
-async function loadList() {
-  const query = new URLSearchParams({ pageSize: '200', sort: value('sort') || 'createdAt' });
-  if (state.view === 'mine') query.set('assignee', 'me');
-  if (state.view === 'done') query.set('completedBy', 'me');
+/** The filters and the sort as a query (the views add who holds or completed the tasks). */
+function filterQuery() {
+  const query = new URLSearchParams({ sort: value('sort') || 'createdAt' });
   if (value('search')) query.set('q', value('search'));
   if (value('filter-release')) query.set('release', value('filter-release'));
   if (value('filter-priority')) query.set('minPriority', value('filter-priority'));
@@ -218,13 +229,54 @@ async function loadList() {
   if (value('filter-process')) query.set('processKey', value('filter-process'));
   if (value('filter-group')) query.set('candidateGroup', value('filter-group'));
   if (value('filter-due')) query.set('dueBefore', new Date(`${value('filter-due')}T23:59:59`).toISOString());
-  const response = await api(`/api/tasks?${query}`);
-  if (!response.ok) return setStatus(describeError(response), 'error');
-  let tasks = response.body.items;
-  if (state.view === 'group') tasks = tasks.filter((t) => !t.assignee && inMyGroups(t));
-  state.tasks = tasks;
+  return query;
+}
+
+function tasksQuery(extra) {
+  const query = filterQuery();
+  for (const [name, v] of Object.entries(extra)) query.set(name, v);
+  return `/api/tasks?${query}`;
+}
+
+/**
+ * The list of the view, and how many tasks each view holds under the same filters: the tabs say it, so a task
+ * claimed from the group's view is seen to move to "my tasks" instead of the list just counting one less.
+ */
+async function loadList() {
+  const size = (view) => (state.view === view ? '200' : '1');
+  const [open, mine, done] = await Promise.all([
+    api(tasksQuery({ pageSize: '200' })),
+    api(tasksQuery({ assignee: 'me', pageSize: size('mine') })),
+    api(tasksQuery({ completedBy: 'me', pageSize: size('done') })),
+  ]);
+  const failed = [open, mine, done].find((response) => !response.ok);
+  if (failed) return setStatus(describeError(failed), 'error');
+  const group = open.body.items.filter((t) => !t.assignee && inMyGroups(t));
+  const more = open.body.total > open.body.items.length ? '+' : '';
+  state.counts = {
+    mine: String(mine.body.total),
+    group: `${group.length}${more}`,
+    all: String(open.body.total),
+    done: String(done.body.total),
+  };
+  const lists = { mine: mine.body.items, group, all: open.body.items, done: done.body.items };
+  state.tasks = lists[state.view];
+  // In place: the tab a keyboard user is on keeps the focus.
+  for (const [key, count] of Object.entries(state.counts)) {
+    const badge = document.getElementById(`count-${key}`);
+    if (badge) badge.textContent = count;
+  }
   renderList();
-  setStatus(`${tasks.length} · ${new Date().toLocaleTimeString()}`, 'ok');
+  setStatus(`${new Date().toLocaleTimeString()}`, 'ok');
+}
+
+/**
+ * A step's name in Chinese (the BPMN's name) with English beside; the English is the element id read as words
+ * (build-package: build package), so a step added to a flow has it too.
+ */
+function stepName(task) {
+  const english = String(task.elementId ?? '').replace(/[-_]+/g, ' ');
+  return task.name ? bi(task.name, english) : english;
 }
 
 /** The release a task belongs to, as the task list gives it. */
@@ -248,7 +300,10 @@ function marks(task) {
 function renderList() {
   const shown = state.tasks;
   const body = clear(document.getElementById('task-rows'));
-  document.getElementById('task-count').textContent = String(shown.length);
+  const view = VIEWS.find((v) => v.key === state.view);
+  clear(document.getElementById('task-count')).append(
+    bi(`${view.zh}：${shown.length} 项`, `${shown.length} in ${view.en.toLowerCase()}`),
+  );
   if (!shown.length) {
     body.append(el('tr', {}, el('td', { colspan: 5, class: 'empty' }, bi('没有任务', 'no tasks'))));
     return;
@@ -277,10 +332,10 @@ function renderList() {
             {
               type: 'button',
               class: 'link open-task',
-              'aria-label': `${task.name ?? task.elementId} ${release.number}`,
+              'aria-label': `${task.name ?? ''} ${task.elementId} ${release.number}`,
               onclick: () => openTask(task.id),
             },
-            task.name ?? task.elementId,
+            stepName(task),
           ),
         ),
         el(
@@ -326,7 +381,7 @@ async function openTask(taskId) {
   const task = response.body;
   const release = releaseOf(task);
   clear(document.getElementById('task-heading')).append(
-    el('h2', { id: 'task-title', tabindex: '-1' }, task.name ?? task.elementId),
+    el('h2', { id: 'task-title', tabindex: '-1', dataset: { taskId: task.id } }, stepName(task)),
     el(
       'p',
       { class: 'task-release' },
