@@ -52,4 +52,49 @@ describe('the form check', () => {
       { field: 'defects.0.severity', message: 'must be one of "critical", "major", "minor"' },
     ]);
   });
+
+  it.each([
+    [['a'], 'validate.pattern must be a string'],
+    ['[', 'is not a regular expression'],
+    ['a'.repeat(501), 'at most 500 characters'],
+  ])('refuses the pattern %s at deploy, as it %s', (pattern, message) => {
+    // given a form whose field a designer gave a pattern that cannot be used
+    const form = {
+      type: 'default',
+      id: 'f',
+      components: [{ type: 'textfield', key: 'version', validate: { pattern } }],
+    };
+    // when it is read at deploy, then the field's pattern is refused with why
+    expect(parseForm(form).errors).toEqual([
+      expect.objectContaining({ field: 'version', message: expect.stringContaining(message) }),
+    ]);
+  });
+
+  const withPattern = (pattern: string) =>
+    parseForm({
+      type: 'default',
+      id: 'f',
+      components: [{ type: 'textfield', key: 'version', validate: { pattern } }],
+    }).form!.schema;
+
+  it('checks values against a pattern', () => {
+    const schema = withPattern('^v\\d+(\\.\\d+)*$');
+    expect(validateFormData(schema, { version: 'v1.2.3' }).errors).toEqual([]);
+    expect(validateFormData(schema, { version: '1.2' }).errors).toEqual([
+      { field: 'version', message: 'must match pattern "^v\\d+(\\.\\d+)*$"' },
+    ]);
+  });
+
+  it('refuses a value that a catastrophic pattern cannot decide in time, instead of stalling', () => {
+    // given a form with nested repetition, which backtracks exponentially on a value that almost matches
+    const schema = withPattern('^(a+)+$');
+    // when such a value is submitted
+    const started = process.hrtime.bigint();
+    const { errors } = validateFormData(schema, { version: `${'a'.repeat(40)}!` });
+    // then the field is refused as not checkable in time, and the check returned promptly
+    expect(errors).toEqual([
+      { field: 'version', message: expect.stringContaining('could not be checked against pattern') },
+    ]);
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(5_000);
+  });
 });

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { checkFeel, evaluateFeel, type FeelLimits } from '../engine/index.js';
+import {
+  checkFeel,
+  evaluateFeel,
+  runWithinTime,
+  TimeExceededError,
+  type FeelLimits,
+} from '../engine/index.js';
 
 export { EMBEDDED_FORM_PREFIX } from '../engine/index.js';
 import type { FieldError } from '../platform/errors.js';
@@ -238,12 +244,38 @@ function checkValidate(c: FormComponent, field: string, errors: FieldError[]): v
     if (v[name] !== undefined && (typeof v[name] !== 'number' || !Number.isFinite(v[name])))
       errors.push({ field, message: `validate.${name} must be a number (FEEL is not evaluated here)` });
   }
-  if (v.pattern !== undefined) {
-    try {
-      new RegExp(String(v.pattern));
-    } catch {
-      errors.push({ field, message: `validate.pattern is not a regular expression` });
-    }
+  if (v.pattern !== undefined) errors.push(...checkPattern(v.pattern).map((message) => ({ field, message })));
+}
+
+/** Longest `validate.pattern` a form may carry: patterns are written by hand, not generated. */
+export const MAX_PATTERN_LENGTH = 500;
+
+/** How long one value may take to test against a form's pattern before the value is refused. */
+export const PATTERN_TIMEOUT_MS = 50;
+
+function checkPattern(pattern: unknown): string[] {
+  if (typeof pattern !== 'string') return ['validate.pattern must be a string'];
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    return [`validate.pattern may be at most ${MAX_PATTERN_LENGTH} characters`];
+  try {
+    new RegExp(pattern);
+  } catch {
+    return ['validate.pattern is not a regular expression'];
+  }
+  return [];
+}
+
+/**
+ * A designer's pattern runs against every value people submit, and JavaScript's regular expressions have no time
+ * limit: nested repetition (`(a+)+$`) takes exponential time on a crafted value. The test runs under a watchdog,
+ * and a value it cannot decide in time is refused rather than allowed to stall the service.
+ */
+function matchesPattern(pattern: string, value: string): boolean | 'too slow' {
+  try {
+    return runWithinTime(() => new RegExp(pattern).test(value), PATTERN_TIMEOUT_MS);
+  } catch (err) {
+    if (err instanceof TimeExceededError) return 'too slow';
+    throw err;
   }
 }
 
@@ -407,7 +439,14 @@ function checkField(c: FormComponent, value: unknown, field: string, errors: Fie
     fail(`must NOT have fewer than ${v.minLength} characters`);
   if (typeof v.maxLength === 'number' && length > v.maxLength)
     fail(`must NOT have more than ${v.maxLength} characters`);
-  if (v.pattern && !new RegExp(v.pattern).test(value)) fail(`must match pattern "${v.pattern}"`);
+  if (v.pattern) {
+    const matched = matchesPattern(v.pattern, value);
+    if (matched === 'too slow')
+      fail(
+        `could not be checked against pattern "${v.pattern}" within ${PATTERN_TIMEOUT_MS} ms: shorten the value`,
+      );
+    else if (!matched) fail(`must match pattern "${v.pattern}"`);
+  }
   if (v.validationType === 'email' && !EMAIL.test(value)) fail('must be a valid email address');
   if (v.validationType === 'phone' && !PHONE.test(value))
     fail('must be a valid international phone number (e.g. +4930664040900)');

@@ -1,5 +1,5 @@
-import vm from 'node:vm';
 import { evaluate, parseExpression } from 'feelin';
+import { runWithinTime, TimeExceededError } from './within-time.js';
 
 /** Keys bpmn-elements writes into process variables from its own messages; never user data. */
 export const ENGINE_VARIABLE_KEYS: ReadonlySet<string> = new Set(['fields', 'content', 'properties']);
@@ -131,24 +131,6 @@ function literalSize(context: FeelNode, text: string): number | 'fractional' | u
   return Math.abs(end! - start!) + 1;
 }
 
-/**
- * Runs the evaluation under a watchdog: feelin evaluates synchronously (and materialises every iteration), so
- * only an interrupt can stop an expression whose size comes from variables. The context is used for its
- * timeout, not as a sandbox: FEEL runs no JavaScript of the definition's author.
- */
-const watchdog = vm.createContext({ evaluation: undefined as (() => unknown) | undefined });
-const runEvaluation = new vm.Script('evaluation()');
-
-function withinTime<T>(evaluation: () => T, timeoutMs: number): T {
-  const previous = watchdog.evaluation;
-  watchdog.evaluation = evaluation;
-  try {
-    return runEvaluation.runInContext(watchdog, { timeout: timeoutMs }) as T;
-  } finally {
-    watchdog.evaluation = previous;
-  }
-}
-
 /** Evaluate a FEEL expression (with or without its leading "=") against the given variables, within a time budget. */
 export function evaluateFeel(
   expression: string,
@@ -158,9 +140,9 @@ export function evaluateFeel(
   const body = expression.trimStart().replace(/^=/, '');
   const shown = body.length > 200 ? `${body.slice(0, 200)}…` : body;
   try {
-    return withinTime(() => evaluate(body, variables).value, timeoutMs);
+    return runWithinTime(() => evaluate(body, variables).value, timeoutMs);
   } catch (err) {
-    if ((err as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT')
+    if (err instanceof TimeExceededError)
       throw new FeelError(`FEEL "${shown}" did not finish within ${timeoutMs} ms`);
     throw new FeelError(
       `cannot evaluate FEEL "${shown}": ${err instanceof Error ? err.message : String(err)}`,

@@ -2,6 +2,7 @@
 export * from './engine-host.js';
 export * from './process-model.js';
 export * from './feel.js';
+export { runWithinTime, TimeExceededError } from './within-time.js';
 export * from './timer-bounds.js';
 export * from './engine-state.js';
 export { SIGNAL_BROADCAST_JOB_TYPE } from './throw-job-events.js';
