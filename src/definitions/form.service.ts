@@ -147,8 +147,8 @@ export class FormService {
   }
 
   /** The labels of the latest version's fields by key, for reports (empty for a form not deployed). */
-  async labels(formId: string): Promise<Record<string, string>> {
-    const latest = await this.forms.latest(formId);
+  async labels(formId: string, manager?: EntityManager): Promise<Record<string, string>> {
+    const latest = await this.forms.latest(formId, manager);
     return latest ? fieldLabels(latest.schema) : {};
   }
 }

@@ -23,8 +23,13 @@ const RELEASE_PROCESSES: ReadonlySet<string> = new Set(Object.values(PROCESS_OF_
 
 const FINAL_STATUSES: ReadonlySet<string> = new Set(['closed', 'rejected', 'rolled-back', 'cancelled']);
 
+/** Told, in the transaction that ends a release's flow, the record as it ended (final status, close time). */
+export type ReleaseEndedListener = (manager: EntityManager, release: ReleaseEntity) => Promise<void>;
+
 @Injectable()
 export class ReleaseService implements OnModuleInit {
+  private readonly endedListeners: ReleaseEndedListener[] = [];
+
   constructor(
     @Inject(ReleaseRepository) private readonly repository: ReleaseRepository,
     @Inject(InstanceService) private readonly instances: InstanceService,
@@ -47,6 +52,14 @@ export class ReleaseService implements OnModuleInit {
         return this.followInstance(manager, instance);
       },
     });
+  }
+
+  /**
+   * Be told when a release ends (closed, rejected, rolled back or cancelled), in the transaction that ends its
+   * flow, after its record took its final status: what the listener writes commits or rolls back with the end.
+   */
+  onReleaseEnded(listener: ReleaseEndedListener): void {
+    this.endedListeners.push(listener);
   }
 
   /** File a release: number it, store the request, and start the flow of its class, all in one transaction. */
@@ -162,6 +175,9 @@ export class ReleaseService implements OnModuleInit {
     }
     if (Object.keys(changes).length === 0) return;
     await this.repository.update(manager, release.id, { ...changes, updatedAt: new Date() });
+    if (!changes.status) return;
+    const ended = await this.repository.get(manager, release.id);
+    for (const listener of this.endedListeners) await listener(manager, ended);
   }
 }
 

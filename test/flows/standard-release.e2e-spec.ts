@@ -48,7 +48,6 @@ describe('standard release flow', () => {
     'update-cmdb',
     'check-configuration',
     'notify-distribution',
-    'generate-release-report',
     'write-release-report',
     'archive-release',
     'notify-closed',
@@ -57,12 +56,7 @@ describe('standard release flow', () => {
 
   // The jobs (job_type:element_id, created order).
   const BUILD_JOBS = ['psl.archive:archive-package', 'cmdb.sync:record-build'];
-  const CLOSE_JOBS = [
-    'cmdb.sync:update-cmdb',
-    'notify:notify-distribution',
-    'report.generate:generate-release-report',
-    'notify:notify-closed',
-  ];
+  const CLOSE_JOBS = ['cmdb.sync:update-cmdb', 'notify:notify-distribution', 'notify:notify-closed'];
 
   /** assess (approve) → strategy (unless shortcut) → plan → version. */
   const approveAndPlan = (withStrategy = true): Step[] => [
@@ -162,11 +156,6 @@ describe('standard release flow', () => {
       { jobType: 'psl.verify', elementId: 'verify-package', headers: {} },
       { jobType: 'cmdb.sync', elementId: 'update-cmdb', headers: { action: 'install' } },
       { jobType: 'notify', elementId: 'notify-distribution', headers: { template: 'released' } },
-      {
-        jobType: 'report.generate',
-        elementId: 'generate-release-report',
-        headers: { kind: 'release-report' },
-      },
       { jobType: 'notify', elementId: 'notify-closed', headers: { template: 'closed' } },
     ]);
     // Each job knows its release.
@@ -198,6 +187,53 @@ describe('standard release flow', () => {
       type: 'instance.completed',
       data: { endStatus: 'closed' },
     });
+  });
+
+  it('given a release at its close, when the project manager has written the summary and the network engineer archived it, then its report is generated from the final record: closed, with the close time, the summary and the whole timeline', async () => {
+    const release = await flow.file('standard', { title: 'Billing service 4.3' });
+    await flow.walk(release, [...approveAndPlan(), ...build()]);
+    await flow.step(release.id, 'test-release', { testResult: 'pass' });
+    await flow.walk(release, deployAndClose().slice(0, 3));
+
+    // The project manager writes the summary from the record: no report exists before the close.
+    const summary = await flow.task(release.id, 'write-release-report');
+    expect(await flow.report(release.id)).toBeUndefined();
+    await flow.finish(summary, {
+      summary: 'billing 4.3 went live in the window',
+      issues: 'none',
+    });
+    await flow.step(release.id, 'archive-release', { archiveLocation: 'PSL shelf 4' });
+    expect(await flow.report(release.id)).toBeUndefined();
+
+    const { release: ended } = await flow.waitForEnd(release.id);
+    expect(ended.closedAt).not.toBeNull();
+    const report = await flow.report(release.id, 'release-report', 'test-team');
+    expect(report).toBeDefined();
+    const closedAt = new Date(ended.closedAt!)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC');
+    expect(report).toContain('| 状态 Status | 已关闭 closed |');
+    expect(report).toContain(`| 关闭时间 Closed | ${closedAt} |`);
+    expect(report).toContain('| 发布总结 (summary) | billing 4.3 went live in the window |');
+    expect(report).not.toContain('进行中 in progress');
+    expect(report).not.toContain('待项目经理填写');
+    // The timeline runs from the filing to the end, the summary and the archive included.
+    const timeline = report!.slice(report!.indexOf('时间线 Timeline'));
+    expect(timeline).toMatch(/applicant filed the release/);
+    expect(timeline).toMatch(/编写发布报告并关闭/);
+    expect(timeline).toMatch(/发布归档/);
+    expect(timeline).toMatch(/the flow ended: closed/);
+    // The delivery list of the close is there too, and a release gets its reports once.
+    expect(await flow.report(release.id, 'delivery-list')).toContain(release.number);
+    const stored: Array<{ kind: string; n: number }> = await t.dataSource.query(
+      `SELECT kind, count(*)::int AS n FROM release_report WHERE release_id = $1 GROUP BY kind ORDER BY kind`,
+      [release.id],
+    );
+    expect(stored).toEqual([
+      { kind: 'delivery-list', n: 1 },
+      { kind: 'release-report', n: 1 },
+    ]);
   });
 
   it('given a request, when the project manager rejects it at assessment, then the applicant is notified and the release ends rejected', async () => {

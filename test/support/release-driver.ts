@@ -464,6 +464,19 @@ export class ReleaseDriver {
     return this.get<HistoryEvent[]>(`/api/releases/${releaseId}/history`);
   }
 
+  /** The release's latest generated report of the kind, as Markdown; undefined while none was generated (404). */
+  async report(
+    releaseId: string,
+    kind = 'release-report',
+    as = 'project-manager',
+  ): Promise<string | undefined> {
+    const res = await this.request<string>('GET', `/api/releases/${releaseId}/reports/${kind}`, { as });
+    if (res.status === 404) return undefined;
+    if (res.status !== 200)
+      throw new Error(`GET the ${kind} of ${releaseId}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
   async instance(instanceId: string): Promise<InstanceView> {
     return this.get<InstanceView>(`/api/process-instances/${instanceId}`);
   }

@@ -198,7 +198,6 @@ describe('a standard release with a failed install, rollback and re-execution', 
       'verify-package',
       'update-cmdb',
       'notify-distribution',
-      'generate-release-report',
       'notify-closed',
     ]);
   });

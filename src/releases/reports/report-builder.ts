@@ -252,6 +252,8 @@ export function releaseReport(data: ReportData): ReportDocument {
   const request = r.request as Record<string, unknown>;
   const v = data.variables;
   const written = lastOutput(data, 'release-report');
+  // An emergency release is summed up by its post-implementation review (it has no release-report step).
+  const review = lastOutput(data, 'post-implementation-review');
   const installs = stepsOf(data, 'installation-record');
   const rollbacks = stepsOf(data, 'rollback-record');
   const byChannel = new Map<string, number>();
@@ -325,7 +327,20 @@ export function releaseReport(data: ReportData): ReportDocument {
             [label(data, 'release-report', 'deliveredItems'), value(written.deliveredItems ?? null)],
             [label(data, 'release-report', 'issues'), value(written.issues ?? null)],
           ])
-        : p('（待项目经理填写 to be written by the project manager）'),
+        : review
+          ? fields([
+              [label(data, 'post-implementation-review', 'reviewFindings'), value(review.reviewFindings)],
+              [label(data, 'post-implementation-review', 'rootCause'), value(review.rootCause ?? null)],
+              [
+                label(data, 'post-implementation-review', 'followUpActions'),
+                value(review.followUpActions ?? null),
+              ],
+            ])
+          : p(
+              r.status === 'in-progress'
+                ? '（待项目经理填写 to be written by the project manager）'
+                : '（无总结 no summary was written）',
+            ),
       h(2, '10. 时间线 Timeline'),
       timelineTable(data),
       p(`生成时间 Generated ${time(data.generatedAt)}`),

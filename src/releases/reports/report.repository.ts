@@ -132,7 +132,8 @@ export class ReportRepository {
       id: string;
       releaseId: string;
       kind: ReportKind;
-      jobId: string;
+      /** null: generated at the release's close, not by a job. */
+      jobId: string | null;
       markdown: string;
       html: string;
     },

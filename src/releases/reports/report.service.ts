@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { FormService } from '../../definitions/form.service.js';
 import { NotFoundError } from '../../platform/errors.js';
 import { PslService } from '../psl/psl.service.js';
+import type { ReleaseEntity } from '../release.entity.js';
 import { ReleaseService } from '../release.service.js';
 import { assessmentReport, deliveryList, releaseReport, type ReportData } from './report-builder.js';
 import { toHtml, toMarkdown, type ReportDocument } from './report-document.js';
@@ -31,9 +32,23 @@ const REPORT_FORMS = [
   'release-assessment-report',
 ];
 
-/** Reports of a release (发布报告, 产品交付列表, 发布评估报告), built from the record and kept with it. */
+/**
+ * What a release's close generates from its final record: the release report and the delivery list, and for a
+ * major release the assessment report (its flow also drafts one for the project manager's assessment).
+ */
+export function reportsAtClose(release: Pick<ReleaseEntity, 'releaseClass'>): readonly ReportKind[] {
+  return release.releaseClass === 'major'
+    ? ['release-report', 'delivery-list', 'assessment-report']
+    : ['release-report', 'delivery-list'];
+}
+
+/**
+ * Reports of a release (发布报告, 产品交付列表, 发布评估报告), built from the record and kept with it: by a
+ * report.generate task, and when the release closes, from its final record (status, close time, the project
+ * manager's summary, the whole timeline) in the transaction that closes it.
+ */
 @Injectable()
-export class ReportService {
+export class ReportService implements OnModuleInit {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ReportRepository) private readonly repository: ReportRepository,
@@ -41,6 +56,15 @@ export class ReportService {
     @Inject(ReleaseService) private readonly releases: ReleaseService,
     @Inject(FormService) private readonly forms: FormService,
   ) {}
+
+  onModuleInit(): void {
+    // A closed release's reports say so: generated once its record is final, in the transaction that closed it
+    // (a release that ends once gets them once; a rollback of that transaction takes them back with the end).
+    this.releases.onReleaseEnded(async (manager, release) => {
+      if (release.status !== 'closed') return;
+      await this.store(manager, release.id, reportsAtClose(release), null);
+    });
+  }
 
   /** report.generate: build and store the documents of `kind`; a job stores each document once. */
   async generate(
@@ -52,20 +76,7 @@ export class ReportService {
     const stored = await this.repository.ofJob(manager, job.jobId);
     const missing = kinds.filter((k) => !stored.some((s) => s.kind === k));
     if (missing.length > 0) {
-      const data = await this.data(manager, job.releaseId);
-      await manager.transaction(async (tx) => {
-        for (const kind of missing) {
-          const doc = BUILDERS[kind](data);
-          await this.repository.store(tx, {
-            id: randomUUID(),
-            releaseId: job.releaseId,
-            kind,
-            jobId: job.jobId,
-            markdown: toMarkdown(doc),
-            html: toHtml(doc),
-          });
-        }
-      });
+      await manager.transaction((tx) => this.store(tx, job.releaseId, missing, job.jobId));
     }
     return (await this.repository.ofJob(manager, job.jobId)).map((r) => ({
       kind: r.kind,
@@ -92,29 +103,51 @@ export class ReportService {
     };
   }
 
-  /** The labels of the forms the steps were completed with. */
+  /** Build the documents of `kinds` from the release's record as `manager` sees it, and keep them. */
+  private async store(
+    manager: EntityManager,
+    releaseId: string,
+    kinds: readonly ReportKind[],
+    jobId: string | null,
+  ): Promise<void> {
+    const data = await this.data(manager, releaseId);
+    for (const kind of kinds) {
+      const doc = BUILDERS[kind](data);
+      await this.repository.store(manager, {
+        id: randomUUID(),
+        releaseId,
+        kind,
+        jobId,
+        markdown: toMarkdown(doc),
+        html: toHtml(doc),
+      });
+    }
+  }
+
+  /** The labels of the forms the steps were completed with (read in the caller's transaction). */
   private async labelsOf(
+    manager: EntityManager,
     steps: ReadonlyArray<{ formKey: string | null }>,
   ): Promise<Record<string, Record<string, string>>> {
     const formIds = [
       ...new Set([...steps.map((s) => s.formKey), ...REPORT_FORMS].filter((k): k is string => !!k)),
     ];
-    const labels = await Promise.all(formIds.map((formId) => this.forms.labels(formId)));
-    return Object.fromEntries(formIds.map((formId, i) => [formId, labels[i]!]));
+    const labels: Record<string, Record<string, string>> = {};
+    for (const formId of formIds) labels[formId] = await this.forms.labels(formId, manager);
+    return labels;
   }
 
   private async data(manager: EntityManager, releaseId: string): Promise<ReportData> {
     const release = await this.repository.release(manager, releaseId);
     if (!release) throw new Error(`release ${releaseId} does not exist`);
-    const [variables, steps, artifacts, cmdbChanges, deliveries, incidents, timeline] = await Promise.all([
-      this.repository.variables(manager, release.instanceId),
-      this.repository.steps(manager, release.instanceId),
-      this.psl.artifactsOf(manager, release.id),
-      this.repository.cmdbChanges(manager, release.id),
-      this.repository.deliveries(manager, release.id),
-      this.repository.incidents(manager, release.instanceId),
-      this.repository.timeline(manager, release.instanceId),
-    ]);
+    // One after another: in a transaction they share one connection, which takes one query at a time.
+    const variables = await this.repository.variables(manager, release.instanceId);
+    const steps = await this.repository.steps(manager, release.instanceId);
+    const artifacts = await this.psl.artifactsOf(manager, release.id);
+    const cmdbChanges = await this.repository.cmdbChanges(manager, release.id);
+    const deliveries = await this.repository.deliveries(manager, release.id);
+    const incidents = await this.repository.incidents(manager, release.instanceId);
+    const timeline = await this.repository.timeline(manager, release.instanceId);
     return {
       release,
       variables,
@@ -125,7 +158,7 @@ export class ReportService {
       incidents,
       timeline,
       generatedAt: new Date(),
-      labels: await this.labelsOf(steps),
+      labels: await this.labelsOf(manager, steps),
     };
   }
 }
