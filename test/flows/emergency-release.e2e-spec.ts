@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { ManualClock } from '../support/manual-clock';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { ReleaseDriver, inOrder, offer, sequenceFlowsOf, type Release } from '../support/release-driver';
@@ -18,6 +19,10 @@ describe('emergency release flow', () => {
   const DOCUMENT = offer('write-documentation', 'project-manager', 'emergency-documentation');
   const TEST_REPORT = offer('complete-test-report', 'test-team', 'test-report');
   const REVIEW = offer('post-implementation-review', 'project-manager', 'post-implementation-review');
+  const REGISTER = offer('register-version', 'network-engineer', 'emergency-configuration');
+  const ARCHIVE = offer('archive-release', 'network-engineer', 'archive-record');
+  /** The tasks EMERGENCY_CLOSE_OUT takes, in its order. */
+  const CLOSE_OUT = [DOCUMENT, TEST_REPORT, REGISTER, REVIEW, ARCHIVE];
 
   const APPROVED = ['start', 'notify-approval-needed', 'approve-emergency', 'approval-decision'];
   const INSTALLED = [
@@ -30,11 +35,12 @@ describe('emergency release flow', () => {
   ];
   const VERIFIED = ['verify-release', 'verification-result'];
   const ROLLED_BACK = ['rollback-release', 'record-rollback-cause', 're-execute'];
-  const AFTER_THE_FACT = ['write-documentation', 'complete-test-report', 'update-cmdb'];
+  const AFTER_THE_FACT = ['write-documentation', 'complete-test-report', 'register-version', 'update-cmdb'];
   const CLOSED = [
     'after-the-fact-join',
     'post-implementation-review',
-    'generate-release-report',
+    'archive-release',
+    'archive-documents',
     'notify-closed',
     'end-closed',
   ];
@@ -43,30 +49,21 @@ describe('emergency release flow', () => {
   const CLOSE_JOBS = [
     'notify:notify-distribution',
     'cmdb.sync:update-cmdb',
-    'report.generate:generate-release-report',
+    'psl.archive:archive-documents',
     'notify:notify-closed',
   ];
 
   /**
-   * The path with the parallel after-the-fact branches checked as a set: the CMDB job and the two tasks
-   * finish in whichever order the worker and the people get to them.
+   * The path with the parallel after-the-fact branches checked as a set: the three tasks and the CMDB job
+   * finish in whichever order the people and the worker get to them, the CMDB update after the version.
    */
   function expectClosedPath(path: string[], before: string[]): void {
     const head = [...before, 'notify-distribution', 'after-the-fact'];
+    const branches = path.slice(head.length, head.length + AFTER_THE_FACT.length);
     expect(path.slice(0, head.length)).toEqual(head);
-    expect([...path.slice(head.length, head.length + 3)].sort()).toEqual([...AFTER_THE_FACT].sort());
-    expect(path.slice(head.length + 3)).toEqual(CLOSED);
-  }
-
-  /** Documentation, test report and post-implementation review, after the fact. */
-  async function finishAfterTheFact(flow: ReleaseDriver, release: Release): Promise<void> {
-    const documentation = await flow.task(release.id, 'write-documentation');
-    const testReport = await flow.task(release.id, 'complete-test-report');
-    await flow.finish(documentation, { documentation: 'runbook updated' });
-    await flow.finish(testReport, { testResult: 'pass', defects: [] });
-    await flow.step(release.id, 'post-implementation-review', {
-      followUpActions: 'certificate expiry monitoring added',
-    });
+    expect([...branches].sort()).toEqual([...AFTER_THE_FACT].sort());
+    expect(inOrder(branches, ['register-version', 'update-cmdb'])).toBe(true);
+    expect(path.slice(head.length + AFTER_THE_FACT.length)).toEqual(CLOSED);
   }
 
   async function timerJobs(
@@ -89,7 +86,7 @@ describe('emergency release flow', () => {
     });
     afterAll(() => t.close());
 
-    it('given an approved emergency, when install and verification pass, then the after-the-fact branches and the post-implementation review run before it closes', async () => {
+    it('given an approved emergency, when install and verification pass, then the after-the-fact branches, the post-implementation review and the archive run before it closes', async () => {
       const release = await flow.file('emergency');
       expect(release).toMatchObject({ releaseClass: 'emergency', status: 'in-progress' });
 
@@ -115,11 +112,11 @@ describe('emergency release flow', () => {
       // Three branches after the fact; the review waits for all of them.
       const documentation = await flow.task(release.id, 'write-documentation');
       const testReport = await flow.task(release.id, 'complete-test-report');
+      const version = await flow.task(release.id, 'register-version');
       await flow.finish(documentation, { documentation: 'runbook updated' });
-      expect((await flow.openTasks(release.id)).map((task) => task.elementId)).toEqual([
-        'complete-test-report',
-      ]);
       await flow.finish(testReport, { testResult: 'pass' });
+      expect((await flow.openTasks(release.id)).map((task) => task.elementId)).toEqual(['register-version']);
+      await flow.finish(version, { versionNumber: '2026.11.1-hotfix', configurationVerified: true });
 
       // It cannot close without its post-implementation review.
       const review = await flow.task(release.id, 'post-implementation-review');
@@ -130,11 +127,14 @@ describe('emergency release flow', () => {
         expect.objectContaining({ elementId: 'post-implementation-review', kind: 'user-task' }),
       ]);
       expect(reviewing.completedActivities).toEqual(expect.arrayContaining(AFTER_THE_FACT));
-      expect(reviewing.completedActivities).not.toContain('generate-release-report');
       expect(reviewing.completedActivities).not.toContain('end-closed');
       expect((await flow.release(release.id)).status).toBe('in-progress');
-      expect(await flow.jobsRun(release.instanceId)).not.toContain('report.generate:generate-release-report');
       await flow.finish(review, { followUpActions: 'certificate expiry monitoring added' });
+
+      // The network engineer files the records last (5.3.8); only then does it close.
+      const archive = await flow.task(release.id, 'archive-release');
+      expect((await flow.release(release.id)).status).toBe('in-progress');
+      await flow.finish(archive, { archiveLocation: 'records/emergency' });
 
       const { release: ended, instance } = await flow.waitForEnd(release.id);
       expect(instance.endStatus).toBe('closed');
@@ -149,7 +149,9 @@ describe('emergency release flow', () => {
         VERIFY,
         DOCUMENT,
         TEST_REPORT,
+        REGISTER,
         REVIEW,
+        ARCHIVE,
       ]);
       expect(await flow.jobs(release.instanceId)).toEqual([
         { jobType: 'notify', elementId: 'notify-approval-needed', headers: { template: 'approval-needed' } },
@@ -157,13 +159,78 @@ describe('emergency release flow', () => {
         { jobType: 'psl.verify', elementId: 'verify-package', headers: {} },
         { jobType: 'notify', elementId: 'notify-distribution', headers: { template: 'released' } },
         { jobType: 'cmdb.sync', elementId: 'update-cmdb', headers: { action: 'install' } },
-        {
-          jobType: 'report.generate',
-          elementId: 'generate-release-report',
-          headers: { kind: 'release-report' },
-        },
+        { jobType: 'psl.archive', elementId: 'archive-documents', headers: {} },
         { jobType: 'notify', elementId: 'notify-closed', headers: { template: 'closed' } },
       ]);
+    });
+
+    it('given an emergency verified in production, when the network engineer registers its version after the fact, then the CMDB items move to that version (not the release number), the record carries it, and what was added since the build is archived with its checksum before it closes', async () => {
+      const release: Release = await flow.file('emergency', { configurationItems: ['card-vault-hsm'] });
+      const upload = (name: string, content: Buffer) =>
+        t
+          .as('project-team')
+          .post(`/api/releases/${release.id}/artifacts`)
+          .attach('file', content, name)
+          .expect(201);
+      const firmware = randomBytes(4096);
+      await upload('hsm-firmware.bin', firmware);
+      await flow.step(release.id, 'approve-emergency', { approvalDecision: 'approve' });
+      await flow.step(release.id, 'build-package', { packageName: 'hsm-firmware.bin' });
+      await flow.step(release.id, 'install-release', { installResult: 'success' });
+      await flow.step(release.id, 'verify-release', { verificationResult: 'pass' });
+      // Built and installed at once: no version was allocated, so the package went in under the release number.
+      expect((await flow.release(release.id)).versionNumber).toBeNull();
+      const runbook = Buffer.from('# HSM firmware rollback runbook\n');
+      await upload('hsm-runbook.md', runbook);
+
+      await flow.closeEmergency(release.id, {
+        'register-version': {
+          versionNumber: '7.3.1-hotfix.2',
+          configurationVerified: true,
+          notes: 'firmware and key slots match the record',
+        },
+        'post-implementation-review': { reviewFindings: 'expired HSM certificate replaced in time' },
+      });
+
+      const { release: ended } = await flow.waitForEnd(release.id);
+      expect(ended).toMatchObject({ status: 'closed', versionNumber: '7.3.1-hotfix.2' });
+      const item = await flow.get(`/api/cmdb/items/card-vault-hsm`);
+      expect(item.currentVersion).toBe('7.3.1-hotfix.2');
+      expect(item.history).toEqual([
+        expect.objectContaining({
+          change: 'install',
+          version: '7.3.1-hotfix.2',
+          release: { id: release.id, number: release.number },
+        }),
+      ]);
+      const files = (await flow.get(`/api/releases/${release.id}/artifacts`)).items;
+      expect(files).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            name: 'hsm-firmware.bin',
+            version: release.number,
+            status: 'archived',
+            sha256: createHash('sha256').update(firmware).digest('hex'),
+          }),
+          expect.objectContaining({
+            name: 'hsm-runbook.md',
+            version: '7.3.1-hotfix.2',
+            status: 'archived',
+            sha256: createHash('sha256').update(runbook).digest('hex'),
+          }),
+        ]),
+      );
+      expect(files).toHaveLength(2);
+      const registered = (await flow.history(release.id)).find(
+        (event) => event.type === 'task.completed' && event.elementId === 'register-version',
+      );
+      expect(registered?.actor).toBe('network-engineer');
+      // The report of the close shows the version, the CMDB move and the review as the summary.
+      const report = await flow.report(release.id);
+      expect(report).toContain('| 状态 Status | 已关闭 closed |');
+      expect(report).toContain('| 版本号 Version number | 7.3.1-hotfix.2 |');
+      expect(report).toMatch(/\| card-vault-hsm \| [^|]+ \| 安装 install \| — \| 7\.3\.1-hotfix\.2 \|/);
+      expect(report).toContain('| 评审结论 (findings) | expired HSM certificate replaced in time |');
     });
 
     it('given an emergency request, when the project manager rejects it, then the applicant is notified, the timer is withdrawn and it ends rejected', async () => {
@@ -209,7 +276,7 @@ describe('emergency release flow', () => {
       await flow.step(release.id, 'build-package', { packageName: 'b2' });
       await flow.step(release.id, 'install-release', { installResult: 'success' });
       await flow.step(release.id, 'verify-release', { verificationResult: 'pass' });
-      await finishAfterTheFact(flow, release);
+      await flow.closeEmergency(release.id);
 
       const { release: ended, instance } = await flow.waitForEnd(release.id);
       expect(instance.endStatus).toBe('closed');
@@ -231,9 +298,7 @@ describe('emergency release flow', () => {
         BUILD,
         INSTALL,
         VERIFY,
-        DOCUMENT,
-        TEST_REPORT,
-        REVIEW,
+        ...CLOSE_OUT,
       ]);
       expect(await flow.jobsRun(release.instanceId)).toEqual([
         'notify:notify-approval-needed',
@@ -408,7 +473,7 @@ describe('emergency release flow', () => {
       await flow.step(release.id, 'build-package', { packageName: 'b1' });
       await flow.step(release.id, 'install-release', { installResult: 'success' });
       await flow.step(release.id, 'verify-release', { verificationResult: 'pass' });
-      await finishAfterTheFact(flow, release);
+      await flow.closeEmergency(release.id);
 
       const { release: ended, instance } = await flow.waitForEnd(release.id);
       // The escalation branch's end event carries no status: the release's own end decides it.
@@ -423,15 +488,7 @@ describe('emergency release flow', () => {
         'end-escalated',
       ]);
       expectClosedPath(path.slice(5), ['approve-emergency', 'approval-decision', ...INSTALLED, ...VERIFIED]);
-      expect(flow.offered(release.id)).toEqual([
-        APPROVE,
-        BUILD,
-        INSTALL,
-        VERIFY,
-        DOCUMENT,
-        TEST_REPORT,
-        REVIEW,
-      ]);
+      expect(flow.offered(release.id)).toEqual([APPROVE, BUILD, INSTALL, VERIFY, ...CLOSE_OUT]);
       // Escalated once, not once per timeout.
       expect(await flow.notifications(release.instanceId)).toEqual([
         'approval-needed',

@@ -102,9 +102,7 @@ describe('statistics', () => {
         await walk.step(release.id, 'build-package');
         await walk.step(release.id, 'install-release', { installResult: 'success' });
         await walk.step(release.id, 'verify-release', { verificationResult: 'pass' });
-        await walk.step(release.id, 'write-documentation');
-        await walk.step(release.id, 'complete-test-report', pass);
-        await walk.step(release.id, 'post-implementation-review');
+        await walk.closeEmergency(release.id, { 'complete-test-report': pass });
       },
     },
     F: {

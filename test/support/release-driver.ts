@@ -121,6 +121,20 @@ export const EMERGENCY_HAPPY_PATH: Record<string, Record<string, unknown>> = {
   'verify-release': { verificationResult: 'pass' },
 };
 
+/**
+ * The emergency flow after its verification passed, step by step to its close: the three people's steps after the
+ * fact (documentation, the full test report, and the network engineer's version and configuration check, which
+ * the CMDB update waits for; the three are open at once), the post-implementation review, and the network
+ * engineer's archive (procedure 5.3.8).
+ */
+export const EMERGENCY_CLOSE_OUT: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
+  ['write-documentation', { documentation: 'runbook updated' }],
+  ['complete-test-report', { testResult: 'pass' }],
+  ['register-version', { versionNumber: '2026.11.1-hotfix', configurationVerified: true }],
+  ['post-implementation-review', { followUpActions: 'certificate expiry monitoring added' }],
+  ['archive-release', { archiveLocation: 'records/emergency' }],
+];
+
 /** The standard flow's happy path, step by step: element and the answers that move it on. */
 export const STANDARD_HAPPY_PATH: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['assess-request', { assessmentDecision: 'approve' }],
@@ -395,6 +409,16 @@ export class ReleaseDriver {
       await this.step(releaseId, elementId, data, as[elementId]);
     }
     throw new Error(`${until} is not a step of the standard happy path`);
+  }
+
+  /** An emergency release whose verification passed, taken to its close (EMERGENCY_CLOSE_OUT, answers over it). */
+  async closeEmergency(
+    releaseId: string,
+    answers: Partial<Record<string, Record<string, unknown>>> = {},
+  ): Promise<void> {
+    for (const [elementId, data] of EMERGENCY_CLOSE_OUT) {
+      await this.step(releaseId, elementId, { ...data, ...answers[elementId] });
+    }
   }
 
   /** Complete whatever task opens next with the answer for its element, until the release ends. */

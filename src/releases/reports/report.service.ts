@@ -93,7 +93,8 @@ export class ReportService implements OnModuleInit {
     const release = await this.releases.find(releaseIdOrNumber);
     const report = await this.repository.latest(this.dataSource.manager, release.id, kind as ReportKind);
     if (!report) {
-      throw new NotFoundError(`the ${kind} of ${release.number} has not been generated yet`);
+      const when = release.status === 'in-progress' ? ': it is generated when the release closes' : '';
+      throw new NotFoundError(`the ${kind} of ${release.number} has not been generated${when}`);
     }
     return {
       filename: `${release.number}-${kind}.${format}`,
