@@ -604,6 +604,18 @@ const IO_MAPPED_TYPES: ReadonlySet<string> = new Set([
   'bpmn:CallActivity',
 ]);
 
+/**
+ * Whether an element's zeebe:ioMapping is applied: on tasks that wait and call activities, on embedded
+ * sub-processes (a local scope), and on catch events whose message or signal brings variables.
+ */
+function appliesIoMapping(element: ElementInfo, raw: ModdleElement | undefined): boolean {
+  if (IO_MAPPED_TYPES.has(element.type)) return true;
+  if (element.type === 'bpmn:SubProcess') return raw?.triggeredByEvent !== true;
+  if (element.type === 'bpmn:IntermediateCatchEvent' || element.type === 'bpmn:BoundaryEvent')
+    return element.message !== undefined || element.signal !== undefined;
+  return false;
+}
+
 function article(words: string): string {
   return `${/^[aeiou]/.test(words) ? 'an' : 'a'} ${words}`;
 }
@@ -629,10 +641,10 @@ export function processWarnings(model: ProcessModel): FieldError[] {
     }
     const extensions = extensionValues(raws.get(element.id));
     for (const extension of extensions) {
-      if (extension.$type === 'zeebe:IoMapping' && !IO_MAPPED_TYPES.has(element.type))
+      if (extension.$type === 'zeebe:IoMapping' && !appliesIoMapping(element, raws.get(element.id)))
         warnings.push({
           field: element.id,
-          message: `input/output mappings are not applied on ${article(typeWords(element.type))}: only on tasks that wait (user, service, send, receive and business rule tasks) and call activities; move the mapping onto one of them`,
+          message: `input/output mappings are not applied on ${article(typeWords(element.type))}: only on tasks that wait (user, service, send, receive and business rule tasks), call activities, embedded sub-processes and message or signal catch events; move the mapping onto one of them`,
         });
       if (
         extension.$type === 'zeebe:AssignmentDefinition' &&

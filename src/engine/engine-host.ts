@@ -4,7 +4,7 @@ import { Engine } from 'bpmn-engine';
 import { Timers } from 'bpmn-elements';
 import { createFeelExpressions, DEFAULT_FEEL_LIMITS, userVariables } from './feel.js';
 import { engineElements, topLevelStartEvents, type CompiledProcess } from './process-model.js';
-import { scopeOf } from './zeebe-multi-instance.js';
+import { SCOPE_VARIABLES, scopeOf } from './zeebe-multi-instance.js';
 import { applyMappings, type MappingEvaluator } from './variable-mappings.js';
 import { DEFAULT_TIMER_BOUNDS, timerProblem, type TimerBounds } from './timer-bounds.js';
 import {
@@ -316,7 +316,7 @@ class LiveEngine {
         waiting.signal({
           id: command.elementId,
           executionId: command.executionId,
-          variables: this.outputOf(waiting, command),
+          variables: propagate(waiting, this.outputOf(waiting, command)),
         });
       }
     }
@@ -801,6 +801,23 @@ function eventDefinitionWords(definitions: readonly string[]): string {
 function localVariables(api: ElementApi): Record<string, unknown> | undefined {
   const local = { ...scopeOf(api.environment?.variables?.content), ...scopeOf(api.content) };
   return Object.keys(local).length > 0 ? local : undefined;
+}
+
+/**
+ * Camunda 8's propagation of what a completion hands back: a variable that exists in the local scope the activity
+ * sits in (an embedded sub-process's input mappings made it) is set there, in the state the scope is stored with;
+ * the others go on to the process scope. Returns those.
+ */
+function propagate(waiting: ElementApi, variables: Record<string, unknown>): Record<string, unknown> {
+  const content = waiting.environment?.variables?.content as Record<string, unknown> | undefined;
+  const scope = content?.[SCOPE_VARIABLES] as Record<string, unknown> | undefined;
+  if (!scope || typeof scope !== 'object') return variables;
+  const onward: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(variables)) {
+    if (key in scope) scope[key] = value;
+    else onward[key] = value;
+  }
+  return onward;
 }
 
 /** A state's size in UTF-16 code units of its JSON, near enough its bytes for an estimate. */

@@ -92,6 +92,25 @@ describe.each([
     },
   );
 
+  it('given a sub-process whose input mappings open a local scope, when tasks inside complete, then they see and set the local variables, its gateway routes on them, and only its output mappings reach the process', async () => {
+    const process = await compileProcess(fixture('scoped-review.bpmn'));
+    const started = await apply(process, null, { type: 'start', variables: { change: { id: 'CHG-1' } } });
+    expect(waitAt(started, 'assess').variables).toEqual({ changeId: 'CHG-1', rounds: 0 });
+
+    const assessed = await complete(process, started, 'assess', { verdict: 'ok', rounds: 1 });
+    expect(waitAt(assessed, 'confirm').variables).toEqual({ changeId: 'CHG-1', rounds: 1 });
+    expect(assessed.variables).toEqual({ change: { id: 'CHG-1' }, verdict: 'ok' });
+
+    const done = await complete(process, assessed, 'confirm');
+    expect(done.finished).toBe(true);
+    expect(ran(done)).toContain('mine');
+    expect(done.variables).toEqual({
+      change: { id: 'CHG-1' },
+      verdict: 'ok',
+      review: { verdict: 'ok', changeId: 'CHG-1' },
+    });
+  });
+
   describe('errors', () => {
     let process: CompiledProcess;
     beforeAll(async () => {

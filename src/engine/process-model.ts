@@ -8,6 +8,7 @@ import { EndJobEvent, IntermediateThrowJobEvent, SIGNAL_BROADCAST_JOB_TYPE } fro
 import { ZeebeMultiInstance } from './zeebe-multi-instance.js';
 import { JoiningInclusiveGateway } from './inclusive-gateway.js';
 import { EventSubProcessStartEvent } from './event-sub-process-start.js';
+import { ScopedSubProcess } from './scoped-sub-process.js';
 
 /** What the host needs to know of one element of a process, read from its zeebe extensions. */
 export interface ElementInfo {
@@ -144,6 +145,8 @@ export const engineElements = {
   // zeebe:loopCharacteristics (input and output collections, completion condition) instead of the engine's own.
   MultiInstanceLoopCharacteristics: ZeebeMultiInstance,
   InclusiveGateway: JoiningInclusiveGateway,
+  // zeebe:ioMapping on embedded sub-processes: a local scope (scoped-sub-process.ts).
+  SubProcess: ScopedSubProcess,
 };
 
 const typeResolver = TypeResolver({ ...Elements, ...engineElements } as never);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InstanceJobRepository } from '../../src/instances/instance-job.repository';
 import { InstanceService } from '../../src/instances/instance.service';
+import { ReleaseDriver } from '../support/release-driver';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -10,7 +11,7 @@ import { startTestApp, type TestApp } from '../support/test-app';
  */
 describe('input and output mappings', () => {
   const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
-  const handlers = [{ jobType: 'test.fetch', handle: async () => ({}) }];
+  const handlers = ['test.fetch', 'test.collect'].map((jobType) => ({ jobType, handle: async () => ({}) }));
   let t: TestApp;
 
   beforeAll(async () => {
@@ -65,5 +66,74 @@ describe('input and output mappings', () => {
     expect(done.status).toBe('completed');
     expect(done.variables).toMatchObject({ release: { version: '2.4.1', decision: 'go' } });
     expect(done.variables).not.toHaveProperty('decision');
+  });
+
+  const pendingJob = async (id: string, elementId: string) =>
+    (
+      await t.dataSource.query<Array<{ id: string }>>(
+        `SELECT id FROM job WHERE instance_id = $1 AND element_id = $2 AND status = 'pending'`,
+        [id, elementId],
+      )
+    )[0]!.id;
+  const waits = async (id: string) =>
+    (
+      await t.dataSource.query<
+        Array<{ waits: Array<{ elementId: string; variables?: Record<string, unknown> }> }>
+      >('SELECT waits FROM process_instance WHERE id = $1', [id])
+    )[0]!.waits;
+
+  it('given a review sub-process with a local scope, when its message is correlated by the local change id across a restart and the decision sets a local variable, then only the output mappings reach the process', async () => {
+    const instance = await instances().start('change-review', { change: { id: 'CHG-31' } });
+    const collect = await pendingJob(instance.id, 'collect');
+    const jobs = t.get<InstanceJobRepository>(InstanceJobRepository);
+    expect((await jobs.find(t.dataSource.manager, collect))!.variables).toMatchObject({
+      changeId: 'CHG-31',
+      rounds: 0,
+    });
+    expect((await variables(instance.id)).variables).toEqual({ change: { id: 'CHG-31' } });
+    await instances().completeJob(collect, { material: 'runbook' });
+    expect((await waits(instance.id)).map((w) => w.elementId).sort()).toEqual(['acknowledged', 'review']);
+
+    await t.stop();
+    t = await startTestApp(env, t.resources, handlers);
+    const publish = (correlationKey: string) =>
+      ReleaseDriver.forApp(t).call(
+        'POST',
+        '/api/messages/publish',
+        { name: 'change-acknowledged', correlationKey, variables: { by: 'cms', noise: 1 } },
+        'project-manager',
+      );
+    // The key is the sub-process's local change id: a process variable of that name does not exist.
+    expect((await publish('CHG-99')).body).toMatchObject({ correlatedTo: null });
+    expect((await publish('CHG-31')).body).toMatchObject({ correlatedTo: { instanceId: instance.id } });
+    const afterMessage = (await variables(instance.id)).variables;
+    expect(afterMessage).toMatchObject({ material: 'runbook', acknowledgedBy: 'cms' });
+    expect(afterMessage).not.toHaveProperty('by');
+    expect(afterMessage).not.toHaveProperty('noise');
+
+    const [task] = await t.dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM user_task WHERE instance_id = $1 AND status = 'open'`,
+      [instance.id],
+    );
+    await t
+      .as('project-manager')
+      .post(`/api/tasks/${task!.id}/complete`)
+      .send({ data: { verdict: 'approve', rounds: 1 } })
+      .expect(200);
+
+    const done = await variables(instance.id);
+    expect(done.status).toBe('completed');
+    expect(done.variables).toEqual({
+      change: { id: 'CHG-31' },
+      material: 'runbook',
+      acknowledgedBy: 'cms',
+      verdict: 'approve',
+      review: { changeId: 'CHG-31', rounds: 1, verdict: 'approve' },
+    });
+    const history = await t.dataSource.query<Array<{ element_id: string }>>(
+      `SELECT element_id FROM history_event WHERE instance_id = $1 AND element_id = 'review-done'`,
+      [instance.id],
+    );
+    expect(history.length).toBeGreaterThan(0);
   });
 });
