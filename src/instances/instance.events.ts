@@ -49,6 +49,8 @@ export interface OpenedWait {
   readonly executionId: string;
   readonly kind: StoredWait['kind'];
   readonly element: ElementInfo | undefined;
+  /** Its local variables (input mappings, a multi-instance inner instance's element, a sub-process's scope). */
+  readonly variables?: Record<string, unknown>;
 }
 
 /**

@@ -858,6 +858,7 @@ export class InstanceService {
           executionId: w.executionId,
           kind: w.kind,
           element: process.elements.get(w.elementId),
+          ...(w.variables ? { variables: w.variables } : {}),
         })),
       closedWaits: completedHere ? [...closed, ...[before.get(completedHere)].filter(isDefined)] : closed,
       firedTimers: closed

@@ -38,7 +38,12 @@ export class MessageSubscriptionsListener implements InstanceListener, OnModuleI
       // An event sub-process's start is: it waits while its scope runs.
       const processStart = wait.element?.type === 'bpmn:StartEvent' && !wait.element.eventSubProcess;
       if (wait.kind !== 'message' || !message || processStart) continue;
-      const correlationKey = this.correlationKey(wait.elementId, message.correlationKey, change.variables);
+      // The key sees what the wait sees: its local variables (a sub-process's scope, an inner instance's element)
+      // over the process's.
+      const correlationKey = this.correlationKey(wait.elementId, message.correlationKey, {
+        ...change.variables,
+        ...wait.variables,
+      });
       await this.messages.lockKey(manager, message.name, correlationKey);
       const buffered = await this.messages.takeBuffered(
         manager,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InstanceJobRepository } from '../../src/instances/instance-job.repository';
 import { InstanceService } from '../../src/instances/instance.service';
+import { ReleaseDriver } from '../support/release-driver';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -89,5 +90,36 @@ describe('multi-instance activities', () => {
 
   it('given an input collection that is not a list, when the instance reaches the body, then the start is refused naming the element', async () => {
     await expect(instances().start('reviewers-approval', { reviewers: 'ann' })).rejects.toThrow(/review/);
+  });
+
+  it('given a sign-off per environment, when the sign-offs are published across a restart, then each inner receive task takes the one whose key names its own environment', async () => {
+    const instance = await instances().start('environment-sign-offs', {
+      change: { id: 'CHG-5' },
+      environments: ['test', 'prod'],
+    });
+    const subscriptions = await t.dataSource.query<Array<{ correlation_key: string }>>(
+      'SELECT correlation_key FROM message_subscription WHERE instance_id = $1 ORDER BY correlation_key',
+      [instance.id],
+    );
+    expect(subscriptions.map((s) => s.correlation_key)).toEqual(['CHG-5/prod', 'CHG-5/test']);
+
+    await restart();
+    const publish = async (correlationKey: string, by: string) =>
+      (
+        await ReleaseDriver.forApp(t).call(
+          'POST',
+          '/api/messages/publish',
+          { name: 'environment-signed-off', correlationKey, variables: { by } },
+          'project-manager',
+        )
+      ).body as { correlatedTo: unknown };
+    expect((await publish('CHG-5/prod', 'ops')).correlatedTo).toMatchObject({ instanceId: instance.id });
+    expect((await instanceRow(instance.id)).status).toBe('running');
+    expect((await publish('CHG-5/stage', 'qa')).correlatedTo).toBeNull();
+    expect((await publish('CHG-5/test', 'qa')).correlatedTo).toMatchObject({ instanceId: instance.id });
+
+    const done = await instanceRow(instance.id);
+    expect(done.status).toBe('completed');
+    expect(done.variables).toMatchObject({ signOffs: ['test:qa', 'prod:ops'] });
   });
 });
