@@ -518,8 +518,8 @@ function throwEventProblem(element: ElementInfo, raw: ModdleElement | undefined)
 }
 
 /**
- * Event sub-processes run at the process's top level, started by one message, signal, timer or error start event
- * (interrupting or not; an error one always interrupts). Anything else is refused in the designer's words.
+ * Event sub-processes run at the process's top level, started by one message, signal, timer, error or escalation
+ * start event (interrupting or not; an error one always interrupts). Anything else is refused in the designer's words.
  */
 function eventSubProcessProblems(
   model: ProcessModel,
@@ -563,6 +563,9 @@ function eventSubProcessProblems(
         if (problem) problems.push([start.id, `${the(start)}: ${problem}`]);
         break;
       }
+      case 'bpmn:EscalationEventDefinition':
+        // Caught from an escalation thrown inside the process that no boundary catches; interrupting or not.
+        break;
       case 'bpmn:ErrorEventDefinition':
         if (start.eventSubProcess?.interrupting === false)
           problems.push([
@@ -573,7 +576,7 @@ function eventSubProcessProblems(
       default:
         problems.push([
           start.id,
-          `${the(start)} is ${start.eventDefinitions.length === 0 ? 'a plain' : triggers(start)} start event of an event sub-process: the engine starts event sub-processes by message, signal, timer or error: make it one of these`,
+          `${the(start)} is ${start.eventDefinitions.length === 0 ? 'a plain' : triggers(start)} start event of an event sub-process: the engine starts event sub-processes by message, signal, timer, error or escalation: make it one of these`,
         ]);
     }
   }

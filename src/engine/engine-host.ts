@@ -10,6 +10,9 @@ import { DEFAULT_TIMER_BOUNDS, timerProblem, type TimerBounds } from './timer-bo
 import {
   emptyEventSubProcessState,
   errorEventStartFor,
+  eventStartCatching,
+  hostThrownEvents,
+  thrownBy,
   eventSubProcessStarts,
   openEventStarts,
   type EventSubProcessState,
@@ -122,6 +125,8 @@ interface RunningExecution {
 }
 
 const MAX_SETTLE_TICKS = 10_000;
+/** Errors and escalations one command may set off in turn: a loop of them is a design fault, not work. */
+const MAX_THROWS_PER_RUN = 100;
 
 /**
  * Task outputs land in the process scope (Camunda 8 semantics): a completion carries `variables`, merged
@@ -218,6 +223,8 @@ class LiveEngine {
   bytes = 0;
   /** The subscriptions of the process's event sub-processes, which the host holds (event-sub-processes.ts). */
   events: EventSubProcessState = emptyEventSubProcessState();
+  /** The throw and end events whose error or escalation the host takes over. */
+  private readonly thrownHere: ReadonlySet<string>;
 
   constructor(
     readonly process: CompiledProcess,
@@ -225,6 +232,7 @@ class LiveEngine {
     /** The start event the instance started at, when it runs on that start's context (see startContextOf). */
     private readonly startEventId?: string,
   ) {
+    this.thrownHere = hostThrownEvents(process);
     const record = (type: EngineStepType) => (api: ElementApi) => {
       this.sink.steps.push({ type, elementId: api.id, executionId: api.executionId, at: new Date() });
     };
@@ -271,6 +279,7 @@ class LiveEngine {
     for (const start of eventSubProcessStarts(this.process)) this.events.armedAt[start.id] = now;
     this.execution = (await this.engine.execute({ listener: this.listener, variables } as never)) as never;
     await settle(this.engine);
+    await this.takeOverThrows();
   }
 
   async resume(saved: StoredEngineState): Promise<void> {
@@ -321,6 +330,38 @@ class LiveEngine {
       }
     }
     await settle(this.engine);
+    await this.takeOverThrows();
+  }
+
+  /**
+   * Errors and escalations thrown where no boundary catches them wait at their throw or end event (`HostThrownEvent`):
+   * the event sub-process that catches one runs (an interrupting one withdraws the rest, the throw with it; beside a
+   * non-interrupting one the throw passes on). An error nothing catches fails the run, naming its code; an escalation
+   * nothing catches passes on (Camunda 8).
+   */
+  private async takeOverThrows(): Promise<void> {
+    for (let round = 0; round < MAX_THROWS_PER_RUN; round++) {
+      const waiting = this.postponed().find((api) => this.thrownHere.has(api.id));
+      if (!waiting) return;
+      const element = this.process.elements.get(waiting.id)!;
+      const thrown = thrownBy(element)!;
+      const start = this.events.interrupted
+        ? undefined
+        : eventStartCatching(this.process, waiting.id, thrown);
+      const running = new Set((this.execution?.getPostponed() ?? []).map((api) => api.id));
+      if (!start && thrown.kind === 'error')
+        throw new EngineRunError(
+          `the error end event "${element.name ?? element.id}" (${element.id}) threw the error ${thrown.code ? `"${thrown.code}"` : 'without a code'}, which no boundary or event sub-process catches`,
+        );
+      if (start?.eventSubProcess && !running.has(start.eventSubProcess.id)) {
+        await this.triggerEventSubProcess(start.id, {});
+        if (start.eventSubProcess.interrupting) continue;
+      }
+      const still = this.postponed().find((api) => api.executionId === waiting.executionId);
+      still?.signal({ id: waiting.id, executionId: waiting.executionId, variables: {} });
+      await settle(this.engine);
+    }
+    throw new EngineRunError(`more than ${MAX_THROWS_PER_RUN} errors and escalations thrown in one step`);
   }
 
   private hostNow(): Date {

@@ -29,3 +29,21 @@ export function EventSubProcessStartEvent(startIds: ReadonlySet<string>): Elemen
     );
   };
 }
+
+/**
+ * An error or escalation throw or end event whose throw the host takes over (`hostThrownEvents`): it waits, without
+ * its event definitions, and the host runs the event sub-process that catches it (or fails the run for an error
+ * nothing catches). Any other runs as `fallback` runs it.
+ */
+export function HostThrownEvent(ids: ReadonlySet<string>, fallback: unknown): ElementFactory {
+  const other = fallback as ElementFactory;
+  return function ThrownEvent(activityDef: unknown, context: unknown) {
+    const def = activityDef as { id: string; behaviour?: Record<string, unknown> };
+    if (!ids.has(def.id)) return other(activityDef, context);
+    return new Activity(
+      SignalTaskBehaviour,
+      { ...def, behaviour: { ...def.behaviour, eventDefinitions: undefined } },
+      context,
+    );
+  };
+}

@@ -15,7 +15,7 @@ export function emptyEventSubProcessState(): EventSubProcessState {
   return { fired: {}, armedAt: {}, interrupted: false };
 }
 
-export type EventStartKind = 'message' | 'signal' | 'timer' | 'error';
+export type EventStartKind = 'message' | 'signal' | 'timer' | 'error' | 'escalation';
 
 /** The start events of the process's own event sub-processes (not those nested in sub-processes), by kind. */
 export function eventSubProcessStarts(
@@ -45,6 +45,8 @@ export function eventStartKind(element: ElementInfo): EventStartKind | undefined
       return element.timer ? 'timer' : undefined;
     case 'bpmn:ErrorEventDefinition':
       return 'error';
+    case 'bpmn:EscalationEventDefinition':
+      return 'escalation';
     default:
       return undefined;
   }
@@ -101,7 +103,7 @@ export function openEventStarts(
     // message published meanwhile waits buffered for it, within its time to live).
     if (running.has(start.eventSubProcess.id)) continue;
     const kind = eventStartKind(start);
-    if (kind === undefined || kind === 'error') continue;
+    if (kind === undefined || kind === 'error' || kind === 'escalation') continue;
     const fired = state.fired[start.id] ?? 0;
     const executionId = eventStartExecutionId(start.id, fired);
     if (kind !== 'timer') {
@@ -116,6 +118,63 @@ export function openEventStarts(
   return waits;
 }
 
+/** What an error or escalation throw carries: its kind and its code (none: a throw without a reference). */
+export interface ThrownEvent {
+  readonly kind: 'error' | 'escalation';
+  readonly code: string | undefined;
+}
+
+const THROWN_DEFINITION = {
+  error: 'bpmn:ErrorEventDefinition',
+  escalation: 'bpmn:EscalationEventDefinition',
+} as const;
+
+function catches(element: ElementInfo, thrown: ThrownEvent): boolean {
+  const code = thrown.kind === 'error' ? element.errorCode : element.escalationCode;
+  return (
+    element.eventDefinitions.length === 1 &&
+    element.eventDefinitions[0] === THROWN_DEFINITION[thrown.kind] &&
+    (code === undefined || code === thrown.code)
+  );
+}
+
+/** Whether a boundary event on the element or on a sub-process around it catches what is thrown there. */
+export function boundaryCatches(
+  process: Pick<ProcessModel, 'elements' | 'processId'>,
+  elementId: string,
+  thrown: ThrownEvent,
+): boolean {
+  const scopes = new Set<string>();
+  for (let id: string | undefined = elementId; id && id !== process.processId;) {
+    scopes.add(id);
+    id = process.elements.get(id)?.parentId;
+  }
+  for (const element of process.elements.values())
+    if (
+      element.type === 'bpmn:BoundaryEvent' &&
+      scopes.has(element.attachedToRef ?? '') &&
+      catches(element, thrown)
+    )
+      return true;
+  return false;
+}
+
+/**
+ * The event sub-process start that catches what is thrown at `elementId`, when no boundary event on the element or
+ * on a sub-process around it catches it first (those the engine handles itself). One naming the code goes before a
+ * catch-all one.
+ */
+export function eventStartCatching(
+  process: Pick<ProcessModel, 'elements' | 'processId'>,
+  elementId: string,
+  thrown: ThrownEvent,
+): ElementInfo | undefined {
+  if (boundaryCatches(process, elementId, thrown)) return undefined;
+  const starts = eventSubProcessStarts(process).filter((s) => catches(s, thrown));
+  const code = (s: ElementInfo) => (thrown.kind === 'error' ? s.errorCode : s.escalationCode);
+  return starts.find((s) => thrown.code !== undefined && code(s) === thrown.code) ?? starts[0];
+}
+
 /**
  * The error event sub-process that catches `errorCode` thrown at `elementId`, when no error boundary event on the
  * element or on a sub-process around it catches it first (those the engine handles itself).
@@ -125,19 +184,32 @@ export function errorEventStartFor(
   elementId: string,
   errorCode: string,
 ): ElementInfo | undefined {
-  const catches = (e: ElementInfo) =>
-    e.eventDefinitions.length === 1 &&
-    e.eventDefinitions[0] === 'bpmn:ErrorEventDefinition' &&
-    (e.errorCode === undefined || e.errorCode === errorCode);
-  const scopes = new Set<string>();
-  for (let id: string | undefined = elementId; id && id !== process.processId;) {
-    scopes.add(id);
-    id = process.elements.get(id)?.parentId;
+  return eventStartCatching(process, elementId, { kind: 'error', code: errorCode });
+}
+
+/** What an error or escalation throw or end event throws, or undefined for any other element. */
+export function thrownBy(element: ElementInfo): ThrownEvent | undefined {
+  if (element.type !== 'bpmn:EndEvent' && element.type !== 'bpmn:IntermediateThrowEvent') return undefined;
+  if (element.eventDefinitions.length !== 1) return undefined;
+  if (element.eventDefinitions[0] === 'bpmn:ErrorEventDefinition' && element.type === 'bpmn:EndEvent')
+    return { kind: 'error', code: element.errorCode };
+  if (element.eventDefinitions[0] === 'bpmn:EscalationEventDefinition')
+    return { kind: 'escalation', code: element.escalationCode };
+  return undefined;
+}
+
+/**
+ * The throw and end events whose error or escalation the host takes over: an error end event no boundary catches
+ * (an event sub-process catches it, or it is an incident), an escalation one no boundary catches but an event
+ * sub-process does. The engine runs them as waits; the others it runs itself (a boundary catches them, or an
+ * escalation nothing catches passes on, as in Camunda 8).
+ */
+export function hostThrownEvents(process: Pick<ProcessModel, 'elements' | 'processId'>): Set<string> {
+  const ids = new Set<string>();
+  for (const element of process.elements.values()) {
+    const thrown = thrownBy(element);
+    if (!thrown || boundaryCatches(process, element.id, thrown)) continue;
+    if (thrown.kind === 'error' || eventStartCatching(process, element.id, thrown)) ids.add(element.id);
   }
-  for (const element of process.elements.values())
-    if (element.type === 'bpmn:BoundaryEvent' && scopes.has(element.attachedToRef ?? '') && catches(element))
-      return undefined;
-  const starts = eventSubProcessStarts(process).filter(catches);
-  // A start naming the code goes before a catch-all one.
-  return starts.find((s) => s.errorCode === errorCode) ?? starts[0];
+  return ids;
 }

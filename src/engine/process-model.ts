@@ -7,7 +7,8 @@ import { FeelScriptTask } from './feel-script-task.js';
 import { EndJobEvent, IntermediateThrowJobEvent, SIGNAL_BROADCAST_JOB_TYPE } from './throw-job-events.js';
 import { ZeebeMultiInstance } from './zeebe-multi-instance.js';
 import { JoiningInclusiveGateway } from './inclusive-gateway.js';
-import { EventSubProcessStartEvent } from './event-sub-process-start.js';
+import { EventSubProcessStartEvent, HostThrownEvent } from './event-sub-process-start.js';
+import { hostThrownEvents } from './event-sub-processes.js';
 import { ScopedSubProcess } from './scoped-sub-process.js';
 
 /** What the host needs to know of one element of a process, read from its zeebe extensions. */
@@ -54,6 +55,8 @@ export interface ElementInfo {
   readonly eventSubProcess?: { readonly id: string; readonly interrupting: boolean };
   /** For error events: the error code they throw or catch (none: an error catch event catches any). */
   readonly errorCode?: string;
+  /** For escalation events: the escalation code they throw or catch (none: a catch event catches any). */
+  readonly escalationCode?: string;
   /** zeebe:ioMapping: input mappings make the element's local variables, output mappings what it hands back. */
   readonly ioMapping?: {
     readonly inputs: readonly VariableMapping[];
@@ -163,13 +166,16 @@ export async function parseProcess(xml: string): Promise<ProcessModel> {
 export async function compileProcess(xml: string): Promise<CompiledProcess> {
   const { model, parsed } = await readBpmn(xml);
   const eventStarts = new Set([...model.elements.values()].filter((e) => e.eventSubProcess).map((e) => e.id));
+  const thrown = hostThrownEvents(model);
   const resolver =
-    eventStarts.size === 0
+    eventStarts.size === 0 && thrown.size === 0
       ? typeResolver
       : TypeResolver({
           ...Elements,
           ...engineElements,
           StartEvent: EventSubProcessStartEvent(eventStarts),
+          EndEvent: HostThrownEvent(thrown, EndJobEvent),
+          IntermediateThrowEvent: HostThrownEvent(thrown, IntermediateThrowJobEvent),
         } as never);
   const sourceContext = serializer(parsed as never, resolver);
   const variants = new Map<string, unknown>();
@@ -443,6 +449,11 @@ function describe(element: ModdleElement, embeddedForms: ReadonlyMap<string, str
   );
   const errorRef = errorDefinition?.errorRef as ModdleElement | undefined;
   const errorCode = typeof errorRef?.errorCode === 'string' ? errorRef.errorCode : undefined;
+  const escalationRef = ((element.eventDefinitions as ModdleElement[] | undefined) ?? []).find(
+    (d) => d.$type === 'bpmn:EscalationEventDefinition',
+  )?.escalationRef as ModdleElement | undefined;
+  const escalationCode =
+    typeof escalationRef?.escalationCode === 'string' ? escalationRef.escalationCode : undefined;
 
   const condition = element.conditionExpression as ModdleElement | undefined;
   const multiInstance = multiInstanceOf(element.loopCharacteristics as ModdleElement | undefined);
@@ -497,6 +508,7 @@ function describe(element: ModdleElement, embeddedForms: ReadonlyMap<string, str
     multiInstance,
     eventSubProcess,
     errorCode,
+    escalationCode,
     ioMapping,
     script:
       typeof zeebeScript?.expression === 'string'

@@ -39,11 +39,11 @@ const RULES: ReadonlyArray<[file: string, errors: ReadonlyArray<[field: string, 
     [['end', /the engine runs plain, message, signal, error, escalation and terminate/]],
   ],
   [
-    'event-sub-process-escalation-start.bpmn',
+    'event-sub-process-compensation-start.bpmn',
     [
       [
-        'late',
-        /an escalation start event of an event sub-process: the engine starts event sub-processes by message, signal, timer or error/,
+        'undo',
+        /a compensate start event of an event sub-process: the engine starts event sub-processes by message, signal, timer, error or escalation/,
       ],
     ],
   ],
