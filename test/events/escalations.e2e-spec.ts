@@ -11,17 +11,11 @@ import { newTestResources } from '../support/test-env';
  * run: the jobs are reported by hand.
  */
 describe('escalation events', () => {
-  const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
-  const handlers = [
-    'test.install',
-    'test.note',
-    'test.rollback',
-    'test.remind',
-    'test.report-closed',
-    'test.tell-manager',
-    'test.open-watch',
-    'test.roll-back',
-  ].map((jobType) => ({ jobType, handle: async () => ({}) }));
+  const env = { PROCESSES_DIR: join(__dirname, 'fixtures', 'escalations'), RUN_WORKERS: 'false' };
+  const handlers = ['test.tell-manager', 'test.open-watch', 'test.roll-back'].map((jobType) => ({
+    jobType,
+    handle: async () => ({}),
+  }));
   const resources = newTestResources();
   let t: TestApp;
 
