@@ -92,10 +92,6 @@ describe('an error end event nothing catches, reached by a worker', () => {
   let t: TestApp;
   const handlers = [
     { jobType: 'test.check', handle: async () => ({ variables: { verification: 'broken' } }) },
-    ...['test.install', 'test.verify', 'test.rollback'].map((jobType) => ({
-      jobType,
-      handle: async () => ({}),
-    })),
   ];
 
   beforeAll(async () => {
