@@ -3,25 +3,22 @@ import {
   Controller,
   Get,
   HttpCode,
-  HttpException,
-  HttpStatus,
   Inject,
   Ip,
   Param,
   ParseUUIDPipe,
   Patch,
   Post,
-  Res,
   UnauthorizedException,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { CreateUserDto, LoginDto, UpdateUserDto } from './user.dto.js';
 import { UserService } from './user.service.js';
 import { CurrentUser, Public, Roles, type AuthUser } from './auth.decorators.js';
 import { SignInThrottle } from './sign-in-throttle.service.js';
 import { TokenService } from './token.service.js';
 import { ApiErrors, ErrorResponseDto } from '../platform/http/api-errors.js';
+import { signInThrottled } from '../platform/errors.js';
 
 @ApiTags('auth')
 @Controller('api')
@@ -43,16 +40,12 @@ export class AuthController {
   })
   @Post('auth/login')
   @HttpCode(200)
-  async login(@Body() body: LoginDto, @Ip() address: string, @Res({ passthrough: true }) response: Response) {
+  async login(@Body() body: LoginDto, @Ip() address: string) {
     const result = await this.throttle.attempt('api', body.username, address, () =>
       this.users.verify(body.username, body.password),
     );
     if (result.outcome === 'throttled') {
-      response.setHeader('Retry-After', String(result.retryAfterSeconds));
-      throw new HttpException(
-        `too many failed sign-ins: try again in ${result.retryAfterSeconds} s`,
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
+      throw signInThrottled(result.retryAfterSeconds);
     }
     if (result.outcome === 'refused') throw new UnauthorizedException('wrong username or password');
     const { user } = result;

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  HttpException,
-  HttpStatus,
   Inject,
   Injectable,
   UnauthorizedException,
@@ -9,7 +7,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ForbiddenError } from '../platform/errors.js';
+import { ForbiddenError, signInThrottled } from '../platform/errors.js';
 import { UserService } from './user.service.js';
 import type { Role } from './user.entity.js';
 import type { SessionUser } from './session-cache.js';
@@ -101,10 +99,7 @@ export class AuthGuard implements CanActivate {
       this.users.verify(username, password),
     );
     if (result.outcome === 'throttled') {
-      throw new HttpException(
-        `too many failed sign-ins: try again in ${result.retryAfterSeconds} s`,
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
+      throw signInThrottled(result.retryAfterSeconds);
     }
     if (result.outcome !== 'signed-in') return null;
     if (this.basic.size >= BASIC_CACHE_SIZE) this.basic.delete(this.basic.keys().next().value!);

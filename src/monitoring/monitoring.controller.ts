@@ -4,8 +4,6 @@ import {
   Get,
   Headers,
   HttpCode,
-  HttpException,
-  HttpStatus,
   Inject,
   Ip,
   Param,
@@ -19,6 +17,7 @@ import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { Public, Roles } from '../identity/auth.decorators.js';
 import { ApiErrors } from '../platform/http/api-errors.js';
+import { signInThrottled } from '../platform/errors.js';
 import { AdminAuth } from './admin-auth.js';
 import { MetricsService } from './metrics.service.js';
 import { QueueMonitorService } from './queue-monitor.service.js';
@@ -44,11 +43,7 @@ export class MetricsController {
     if (token === undefined || !sameSecret(authorization ?? '', `Bearer ${token}`)) {
       const check = await this.adminAuth.check(authorization, address);
       if ('retryAfterSeconds' in check) {
-        response.setHeader('Retry-After', String(check.retryAfterSeconds));
-        throw new HttpException(
-          `too many failed sign-ins: try again in ${check.retryAfterSeconds} s`,
-          HttpStatus.TOO_MANY_REQUESTS,
-        );
+        throw signInThrottled(check.retryAfterSeconds);
       }
       if (!check.admin) throw new UnauthorizedException('metrics need the METRICS_TOKEN or an administrator');
     }

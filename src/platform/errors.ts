@@ -28,3 +28,19 @@ export class PayloadTooLargeError extends DomainError {}
 export class UnprocessableError extends DomainError {}
 /** 501: a part of an API this service does not offer (named in the message). */
 export class NotImplementedError extends DomainError {}
+/** 429: the caller must wait this many seconds (sent as Retry-After) before trying again. */
+export class TooManyRequestsError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
+/** 429 for a sign-in throttled by too many failures: the one wording of every surface. */
+export const signInThrottled = (retryAfterSeconds: number): TooManyRequestsError =>
+  new TooManyRequestsError(
+    `too many failed sign-ins: try again in ${retryAfterSeconds} s`,
+    retryAfterSeconds,
+  );

@@ -137,6 +137,31 @@ describe('sign-in throttling', () => {
       { timeoutMs: 5000, intervalMs: 200, what: 'the lockout to end' },
     );
   });
+  it('given wrong HTTP Basic passwords on the Camunda API, the lockout is a 429 problem with Retry-After', async () => {
+    // given a user who guessed wrong on /v2 up to the limit
+    const basic = (password: string) => `Basic ${Buffer.from(`test-team:${password}`).toString('base64')}`;
+    for (let i = 0; i < 3; i++)
+      await t.http().get('/v2/topology').set('Authorization', basic('guess')).expect(401);
+    // when the right password comes during the lockout
+    const locked = await t
+      .http()
+      .get('/v2/topology')
+      .set('Authorization', basic(TEST_USER_PASSWORD))
+      .expect(429);
+    // then the answer says how long to wait, in the header a client reads and in the problem's detail
+    expect(locked.headers['retry-after']).toBe('1');
+    expect(locked.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(locked.body).toMatchObject({
+      status: 429,
+      title: 'RESOURCE_EXHAUSTED',
+      detail: /too many failed sign-ins/,
+    });
+    await eventually(
+      async () =>
+        (await t.http().get('/v2/topology').set('Authorization', basic(TEST_USER_PASSWORD))).status === 200,
+      { timeoutMs: 5000, intervalMs: 200, what: 'the lockout to end' },
+    );
+  });
 });
 
 describe('sign-in throttling per address', () => {

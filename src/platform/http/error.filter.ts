@@ -14,6 +14,7 @@ import {
   InvalidInputError,
   NotFoundError,
   NotImplementedError,
+  TooManyRequestsError,
   PayloadTooLargeError,
   UnprocessableError,
 } from '../errors.js';
@@ -30,6 +31,7 @@ const STATUS_OF: ReadonlyArray<[new (...args: never[]) => DomainError, number]> 
   [PayloadTooLargeError, HttpStatus.PAYLOAD_TOO_LARGE],
   [UnprocessableError, HttpStatus.UNPROCESSABLE_ENTITY],
   [NotImplementedError, HttpStatus.NOT_IMPLEMENTED],
+  [TooManyRequestsError, HttpStatus.TOO_MANY_REQUESTS],
 ];
 
 /**
@@ -69,6 +71,8 @@ export class ErrorFilter implements ExceptionFilter {
       statusCode = STATUS_OF.find(([type]) => exception instanceof type)?.[1] ?? HttpStatus.BAD_REQUEST;
       message = exception.message;
       details = exception.details;
+      if (exception instanceof TooManyRequestsError)
+        response.setHeader('retry-after', String(exception.retryAfterSeconds));
     } else if (exception instanceof HttpException) {
       statusCode = exception.getStatus();
       const body = exception.getResponse();
