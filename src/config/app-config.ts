@@ -6,6 +6,11 @@ export interface AppConfig {
   readonly databaseUrl: string | undefined;
   /** How long a request waits for one of the pool's connections before it fails with 503. */
   readonly databasePoolTimeoutMs: number;
+  /**
+   * The longest one SQL statement, or a transaction left idle, may take before PostgreSQL cancels it (503), so a
+   * stuck lock or query cannot hold a request and a pooled connection forever. 0 turns it off.
+   */
+  readonly databaseStatementTimeoutMs: number;
   /** In the zero-setup start, a loopback URL where nothing answers gets a child redis-server (src/embedded). */
   readonly redisUrl: string;
   readonly port: number;
@@ -266,6 +271,7 @@ const ENVIRONMENT = z
   .object({
     DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
     DATABASE_POOL_TIMEOUT_MS: integer(5000, 100, 600_000),
+    DATABASE_STATEMENT_TIMEOUT_MS: integer(30_000, 0, 3_600_000),
     REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     PORT: integer(3000, 0, 65535),
     QUEUE_PREFIX: matching(
@@ -402,6 +408,7 @@ function toAppConfig(env: Environment): AppConfig {
   return {
     databaseUrl: env.DATABASE_URL,
     databasePoolTimeoutMs: env.DATABASE_POOL_TIMEOUT_MS,
+    databaseStatementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
     redisUrl: env.REDIS_URL,
     port: env.PORT,
     queuePrefix: env.QUEUE_PREFIX,

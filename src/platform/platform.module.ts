@@ -85,6 +85,7 @@ export class PlatformModule {
               entities,
               undefined,
               config.databasePoolTimeoutMs,
+              config.databaseStatementTimeoutMs,
             );
             await dataSource.initialize();
             await migrate(dataSource);

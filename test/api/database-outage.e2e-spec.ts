@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually, newTestResources } from '../support/test-env';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -74,5 +75,41 @@ describe('a database outage', () => {
     const after = await t.as('project-manager').get('/api/releases?pageSize=200').expect(200);
     // and the filing refused during the outage left nothing behind
     expect(after.body.items.map((r: { title: string }) => r.title)).toEqual(['before the outage']);
+  });
+});
+
+/**
+ * A statement stuck behind a lock (a long migration by hand, a forgotten session): PostgreSQL cancels it after
+ * DATABASE_STATEMENT_TIMEOUT_MS, so the request answers 503 instead of holding its connection forever.
+ */
+describe('a statement stuck behind a lock', () => {
+  let t: TestApp;
+  let blocker: Client;
+
+  beforeAll(async () => {
+    t = await startTestApp({ DATABASE_STATEMENT_TIMEOUT_MS: '1000' });
+    blocker = new Client({ connectionString: t.resources.databaseUrl });
+    await blocker.connect();
+  }, 60_000);
+
+  afterAll(async () => {
+    await blocker?.end();
+    await t?.close();
+  });
+
+  it('answers 503 once the statement timeout runs out, and serves again when the lock is gone', async () => {
+    // given another session holds the release table locked
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE release IN ACCESS EXCLUSIVE MODE');
+
+    // when the releases are listed, then PostgreSQL cancels the waiting statement and the answer is a 503
+    const stuck = await t.as('project-manager').get('/api/releases');
+    expect(stuck.status).toBe(503);
+    expect(stuck.headers['retry-after']).toMatch(/^\d+$/);
+    expect(stuck.body.message).toMatch(/did not answer in time/);
+
+    // when the lock is released, then the same request is served
+    await blocker.query('ROLLBACK');
+    await t.as('project-manager').get('/api/releases').expect(200);
   });
 });

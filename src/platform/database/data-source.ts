@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, MigrationExecutor } from 'typeorm';
 import { withSessionLock } from './advisory-lock.js';
 import { InitialSchema1795500000000 } from './migrations/1795500000000-InitialSchema.js';
 import { UsersAndInbox1795550000000 } from './migrations/1795550000000-UsersAndInbox.js';
@@ -53,14 +53,21 @@ const CONNECT_TIMEOUT_MS = 5000;
 
 /**
  * `entities` may be empty where only migrations run (they are plain SQL); `connectTimeoutMs` is how long a
- * request waits for a pooled connection (DATABASE_POOL_TIMEOUT_MS) before it fails.
+ * request waits for a pooled connection (DATABASE_POOL_TIMEOUT_MS) before it fails; `statementTimeoutMs`
+ * (DATABASE_STATEMENT_TIMEOUT_MS, 0 for none) bounds each statement and each idle transaction of the pool's
+ * sessions, where PostgreSQL enforces it.
  */
 export function createDataSource(
   databaseUrl: string,
   entities: EntityList,
   poolSize = 10,
   connectTimeoutMs = CONNECT_TIMEOUT_MS,
+  statementTimeoutMs = 0,
 ): DataSource {
+  const timeouts =
+    statementTimeoutMs > 0
+      ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs }
+      : {};
   return new DataSource({
     type: 'postgres',
     url: databaseUrl,
@@ -70,20 +77,27 @@ export function createDataSource(
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: ['error'],
-    extra: { max: poolSize, connectionTimeoutMillis: connectTimeoutMs },
+    extra: { max: poolSize, connectionTimeoutMillis: connectTimeoutMs, ...timeouts },
   });
 }
 
 /** Arbitrary but fixed: serialises migration runs of processes booting side by side. */
 const MIGRATION_LOCK = 7_311_402;
 
-/** Apply pending migrations, one process at a time. */
+/**
+ * Apply pending migrations, one process at a time, on one session without the statement timeout: waiting for
+ * another process's migrations, or building an index on a large table, may take longer than any request should.
+ */
 export async function migrate(dataSource: DataSource): Promise<void> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    await withSessionLock(runner, MIGRATION_LOCK, () => dataSource.runMigrations({ transaction: 'all' }));
+    await runner.query('SET statement_timeout = 0');
+    await withSessionLock(runner, MIGRATION_LOCK, () =>
+      new MigrationExecutor(dataSource, runner).executePendingMigrations(),
+    );
   } finally {
+    await runner.query('RESET statement_timeout').catch(() => undefined);
     await runner.release();
   }
 }

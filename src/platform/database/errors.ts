@@ -27,6 +27,12 @@ function isConnectionSqlState(code: string): boolean {
   return code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code);
 }
 
+/**
+ * 57014: PostgreSQL cancelled the statement (DATABASE_STATEMENT_TIMEOUT_MS ran out, most often waiting for a lock);
+ * 25P03: it ended a transaction left idle that long. Nothing was committed; the request may be retried.
+ */
+const TIMEOUT_SQL_STATES = new Set(['57014', '25P03']);
+
 /** Messages of node-postgres and its pool that carry no code. */
 const CONNECTION_MESSAGES = [
   /^Connection terminated/, // unexpectedly, due to connection timeout, ...
@@ -54,7 +60,10 @@ export function isDatabaseUnavailable(err: unknown): boolean {
       cause?: unknown;
       errors?: unknown;
     };
-    if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || isConnectionSqlState(code))) {
+    if (
+      typeof code === 'string' &&
+      (CONNECTION_ERROR_CODES.has(code) || isConnectionSqlState(code) || TIMEOUT_SQL_STATES.has(code))
+    ) {
       return true;
     }
     if (typeof message === 'string' && CONNECTION_MESSAGES.some((pattern) => pattern.test(message))) {

@@ -102,7 +102,7 @@ export class ErrorFilter implements ExceptionFilter {
     } else if (isDatabaseUnavailable(exception)) {
       // A PostgreSQL restart or failover: nothing was committed, and the same request will work shortly.
       statusCode = HttpStatus.SERVICE_UNAVAILABLE;
-      message = 'the database is not reachable right now; retry shortly';
+      message = 'the database is not reachable right now, or did not answer in time; retry shortly';
       this.logger.warn(
         `database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
       );
