@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { json, raw } from 'express';
+import { json, raw, type Application } from 'express';
 import { problemDetails } from './camunda-api/camunda-api.module.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { ErrorFilter } from './platform/http/error.filter.js';
@@ -18,6 +18,11 @@ const SWAGGER_PATH = 'api/docs';
 /** HTTP concerns shared by main.ts and the e2e tests. */
 export function configureApp(app: INestApplication): void {
   const config = app.get<AppConfig>(APP_CONFIG);
+  // The client's address (sign-in throttling) comes from X-Forwarded-For only through the proxies named.
+  (app.getHttpAdapter().getInstance() as Application).set(
+    'trust proxy',
+    typeof config.trustProxy === 'object' ? [...config.trustProxy] : config.trustProxy,
+  );
   app.use(securityHeaders());
   app.use(noStore);
   app.use(`/${SWAGGER_PATH}`, contentSecurityPolicy(SWAGGER_CONTENT_SECURITY_POLICY));

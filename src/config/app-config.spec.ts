@@ -104,4 +104,16 @@ describe('loadConfig', () => {
       /ESCALATION_GROUP must be a group \(role\) id/,
     );
   });
+
+  it('reads the trusted proxies as a hop count or a list of addresses, and refuses trusting every address', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+    ]);
+    for (const wrong of ['true', '10.0.0.0/33', 'proxy.example.com', '99'])
+      expect(() => loadConfig({ TRUST_PROXY: wrong })).toThrow(/TRUST_PROXY must name the proxies/);
+  });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Typed configuration from the environment, validated once at boot. */
@@ -14,6 +15,12 @@ export interface AppConfig {
   /** In the zero-setup start, a loopback URL where nothing answers gets a child redis-server (src/embedded). */
   readonly redisUrl: string;
   readonly port: number;
+  /**
+   * Which proxies in front of the service are trusted to say the client's address (X-Forwarded-For): false for
+   * none, a hop count, or their addresses, subnets and the names loopback, linklocal, uniquelocal. Sign-in
+   * throttling per address counts the address this yields.
+   */
+  readonly trustProxy: false | number | readonly string[];
   /** BullMQ key prefix: lets several deployments (or test runs) share one Redis. */
   readonly queuePrefix: string;
   readonly runWorkers: boolean;
@@ -231,6 +238,47 @@ const boolean = (fallback: boolean) =>
       return fallback;
     });
 
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address or subnet (a.b.c.d/nn, v6/nnn) of a trusted proxy, or one of Express's names for ranges. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * TRUST_PROXY: unset or false, a hop count, or a comma-separated list of proxy addresses. "true" (trust every
+ * address) is refused: any client could then name its own address and escape the per-address throttle.
+ */
+const trustedProxies = () =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx): false | number | readonly string[] => {
+      if (unset(raw) || /^(false|0|no)$/i.test(raw)) return false;
+      if (/^\d+$/.test(raw)) {
+        const hops = Number(raw);
+        if (hops <= 10) return hops;
+      }
+      const entries = raw.split(',').map((entry) => entry.trim());
+      const wrong = entries.filter((entry) => !isProxyAddress(entry));
+      if (/^(true|yes)$/i.test(raw) || wrong.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must name the proxies: a hop count from 1 to 10, or addresses and subnets (or loopback, linklocal, ' +
+            `uniquelocal), comma-separated; trusting every address would let a client choose its own, got "${raw}"`,
+        });
+        return false;
+      }
+      return entries;
+    });
+
 /** The problem with a URL, or undefined when it parses and uses one of the protocols. */
 function urlProblem(value: string, protocols: readonly string[]): string | undefined {
   let protocol: string;
@@ -274,6 +322,7 @@ const ENVIRONMENT = z
     DATABASE_STATEMENT_TIMEOUT_MS: integer(30_000, 0, 3_600_000),
     REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     PORT: integer(3000, 0, 65535),
+    TRUST_PROXY: trustedProxies(),
     QUEUE_PREFIX: matching(
       'release-flow',
       /^[A-Za-z0-9_-]{1,64}$/,
@@ -411,6 +460,7 @@ function toAppConfig(env: Environment): AppConfig {
     databaseStatementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
     redisUrl: env.REDIS_URL,
     port: env.PORT,
+    trustProxy: env.TRUST_PROXY,
     queuePrefix: env.QUEUE_PREFIX,
     runWorkers: env.RUN_WORKERS,
     workerConcurrency: env.WORKER_CONCURRENCY,

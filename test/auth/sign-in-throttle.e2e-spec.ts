@@ -186,4 +186,44 @@ describe('sign-in throttling per address', () => {
       what: 'the address lockout to end',
     });
   });
+
+  it('given no trusted proxy, an X-Forwarded-For header does not free a locked-out client', async () => {
+    // given one client locked out after wrong passwords, each sent with a made-up forwarded address
+    for (const [i, username] of ['applicant', 'test-team', 'nobody-3', 'nobody-4'].entries())
+      await signIn(t, username, 'not-the-password')
+        .set('X-Forwarded-For', `203.0.113.${i + 1}`)
+        .expect(401);
+    // when it names yet another address, then its own address is still locked out
+    await signIn(t, 'project-manager', TEST_USER_PASSWORD).set('X-Forwarded-For', '203.0.113.9').expect(429);
+    await eventually(async () => (await signIn(t, 'project-manager', TEST_USER_PASSWORD)).status === 200, {
+      timeoutMs: 5000,
+      intervalMs: 200,
+      what: 'the address lockout to end',
+    });
+  });
+});
+
+describe('sign-in throttling per address behind a trusted proxy', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      ...THROTTLE,
+      LOGIN_MAX_ATTEMPTS: '10',
+      LOGIN_ADDRESS_MAX_ATTEMPTS: '4',
+      TRUST_PROXY: 'loopback',
+    });
+  });
+  afterAll(() => t.close());
+
+  it('given the proxy on loopback is trusted, clients are told apart by the address it forwards', async () => {
+    const from = (address: string, username: string, password: string) =>
+      signIn(t, username, password).set('X-Forwarded-For', address);
+    // given one client behind the proxy locked out after wrong passwords
+    for (const username of ['applicant', 'test-team', 'nobody-1', 'nobody-2'])
+      await from('203.0.113.1', username, 'not-the-password').expect(401);
+    await from('203.0.113.1', 'project-manager', TEST_USER_PASSWORD).expect(429);
+    // when another client signs in through the same proxy, then it is not locked out with the first
+    await from('203.0.113.2', 'project-manager', TEST_USER_PASSWORD).expect(200);
+  });
 });
