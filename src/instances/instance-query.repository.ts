@@ -121,6 +121,35 @@ export class InstanceQueryRepository {
       .find({ where: { instanceId }, order: { createdAt: 'ASC' } });
   }
 
+  /**
+   * The open incidents of the instances a call activity of this one started, and of theirs in turn, oldest first:
+   * each with the execution of this instance's call activity it happened under.
+   */
+  async openIncidentsOfCalled(
+    instanceId: string,
+  ): Promise<Array<IncidentEntity & { callExecutionId: string }>> {
+    const rows = await this.dataSource.query<Array<{ id: string; call_execution_id: string }>>(
+      `WITH RECURSIVE called AS (
+         SELECT id, parent_execution_id AS call_execution_id FROM process_instance WHERE parent_instance_id = $1
+         UNION ALL
+         SELECT p.id, c.call_execution_id FROM process_instance p JOIN called c ON p.parent_instance_id = c.id
+       )
+       SELECT i.id, c.call_execution_id FROM incident i JOIN called c ON c.id = i.instance_id
+       WHERE i.status = 'open' ORDER BY i.created_at, i.id`,
+      [instanceId],
+    );
+    if (rows.length === 0) return [];
+    const incidents = new Map(
+      (await this.dataSource.getRepository(IncidentEntity).findBy({ id: In(rows.map((r) => r.id)) })).map(
+        (i) => [i.id, i],
+      ),
+    );
+    return rows.flatMap((r) => {
+      const incident = incidents.get(r.id);
+      return incident ? [Object.assign(incident, { callExecutionId: r.call_execution_id })] : [];
+    });
+  }
+
   /** Incidents of every instance in a state (all when none is given), newest first. */
   async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {
     return this.dataSource.getRepository(IncidentEntity).find({

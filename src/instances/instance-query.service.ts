@@ -35,8 +35,18 @@ export interface InstanceView {
   readonly takenFlows: string[];
   readonly openTasks: readonly UserTaskSummary[];
   readonly incidents: IncidentEntity[];
+  /**
+   * Open incidents of the instances its call activities started (and theirs): each names the child instance
+   * (`instanceId`) and the call activity it happened under (`callElementId`, `callExecutionId`).
+   */
+  readonly childIncidents: ChildIncident[];
   readonly history: HistoryEventEntity[];
 }
+
+export type ChildIncident = IncidentEntity & {
+  readonly callElementId: string | null;
+  readonly callExecutionId: string;
+};
 
 /** Read side of instances: what operators and the instance view see. */
 @Injectable()
@@ -62,13 +72,18 @@ export class InstanceQueryService {
   async view(instanceId: string): Promise<InstanceView> {
     const instance = await this.queries.findInstance(instanceId);
     if (!instance) throw new NotFoundError(`process instance ${instanceId} does not exist`);
-    const [version, openTasks, pendingJobs, incidents, history] = await Promise.all([
+    const [version, openTasks, pendingJobs, incidents, history, called] = await Promise.all([
       this.queries.definitionVersion(instance.definitionId),
       this.openTasks(instanceId),
       this.queries.pendingJobs(instanceId),
       this.queries.incidentsOf(instanceId),
       this.history(instanceId),
+      this.queries.openIncidentsOfCalled(instanceId),
     ]);
+    const callElements = new Map((instance.waits ?? []).map((w) => [w.executionId, w.elementId]));
+    const childIncidents: ChildIncident[] = called.map((incident) =>
+      Object.assign(incident, { callElementId: callElements.get(incident.callExecutionId) ?? null }),
+    );
     const names = new Map(history.filter((h) => h.elementId).map((h) => [h.elementId!, h.elementName]));
     const activeActivities: ActiveActivity[] = [
       ...openTasks.map((t) => ({
@@ -137,6 +152,7 @@ export class InstanceQueryService {
       takenFlows: [...new Set(history.filter((h) => h.type === 'flow.take').map((h) => h.elementId!))],
       openTasks,
       incidents,
+      childIncidents,
       history,
     };
   }

@@ -4,7 +4,8 @@ import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
  * A change process that calls an install process: the child is its own instance linked to its parent, the parent
- * waits, the child's end completes the parent's call activity, cancelling the parent cancels the child. No
+ * waits, the child's end completes the parent's call activity, cancelling the parent cancels the child, and the
+ * child's incidents show on the parent's view. No
  * workers run: the child's install job is reported by hand.
  */
 describe('call activities', () => {
@@ -94,5 +95,28 @@ describe('call activities', () => {
     await instances().completeJob(await installJob(child.id));
 
     expect((await row(parent.id)).status).toBe('completed');
+  });
+
+  it("given a child whose install job ran out of retries, when the parent's instance is viewed, then it lists the child's incident with the child instance and the call activity; once retried, the list is empty", async () => {
+    const parent = await instances().start('change-with-install', { changeId: 'CHG-9' });
+    const child = await childOf(parent.id);
+    const job = await installJob(child.id);
+
+    await instances().failJob(job, 'the disk is full', 1, true);
+
+    const view = await t.as('admin').get(`/api/process-instances/${parent.id}`).expect(200);
+    expect(view.body.incidents).toEqual([]);
+    expect(view.body.childIncidents).toEqual([
+      expect.objectContaining({
+        instanceId: child.id,
+        elementId: 'install',
+        callElementId: 'do-install',
+        error: expect.stringContaining('the disk is full'),
+        status: 'open',
+      }),
+    ]);
+    await t.as('admin').post(`/api/incidents/${view.body.childIncidents[0].id}/retry`).expect(200);
+    const after = await t.as('admin').get(`/api/process-instances/${parent.id}`).expect(200);
+    expect(after.body.childIncidents).toEqual([]);
   });
 });
