@@ -186,6 +186,8 @@ describe('the three flows worked from the pages in Chromium', () => {
     await expect(driver.get('/api/releases', 'applicant', { q: '从页面走完的发布' })).resolves.toMatchObject({
       total: 0,
     });
+    await plan.scrollIntoViewIfNeeded();
+    await applicant.screenshot({ path: artifactPath('release-request-refused.png') });
     await applicant.getByLabel(/^回退计划/).fill('从产品库重新安装上一版本');
     await applicant.click('#file-submit');
     await applicant.waitForURL(/\/releases\/REL-/);
