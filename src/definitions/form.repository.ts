@@ -9,6 +9,14 @@ export type FormVersionSummary = Pick<
   'id' | 'formId' | 'version' | 'name' | 'checksum' | 'deployedBy' | 'deployedAt'
 >;
 
+/**
+ * SQL of the latest deployed version of the form id bound as the named parameter (NULL when none is): a task's
+ * insert links it in the same statement, so creating a task reads no form row.
+ */
+export function latestFormVersionSql(parameter: string): string {
+  return `(SELECT max(version) FROM form_definition WHERE form_id = :${parameter})`;
+}
+
 /** All SQL of deployed forms (`form_definition`). */
 @Injectable()
 export class FormRepository {
@@ -47,9 +55,12 @@ export class FormRepository {
   }
 
   /** The latest version number of each of these form ids that is deployed. */
-  async latestVersions(manager: EntityManager, formIds: readonly string[]): Promise<Map<string, number>> {
+  async latestVersions(
+    manager: EntityManager | undefined,
+    formIds: readonly string[],
+  ): Promise<Map<string, number>> {
     if (formIds.length === 0) return new Map();
-    const rows: Array<{ formId: string; version: number }> = await manager.query(
+    const rows: Array<{ formId: string; version: number }> = await (manager ?? this.dataSource.manager).query(
       `SELECT form_id AS "formId", max(version)::int AS version FROM form_definition
         WHERE form_id = ANY($1) GROUP BY form_id`,
       [[...new Set(formIds)]],
@@ -65,8 +76,12 @@ export class FormRepository {
     return new Set(rows.map((r) => r.formId));
   }
 
-  async findVersion(formId: string, version: number): Promise<FormDefinitionEntity | null> {
-    return this.dataSource.getRepository(FormDefinitionEntity).findOneBy({ formId, version });
+  async findVersion(
+    formId: string,
+    version: number,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<FormDefinitionEntity | null> {
+    return manager.getRepository(FormDefinitionEntity).findOneBy({ formId, version });
   }
 
   /** The newest version of every form, without the schema. */

@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { InvalidInputError, NotFoundError, PayloadTooLargeError } from '../platform/errors.js';
 import { fieldLabels, parseForm, validateFormData, type FormJsSchema, type ParsedForm } from './form-js.js';
 import type { FormDefinitionEntity } from './form-definition.entity.js';
-import { FormRepository, type FormVersionSummary } from './form.repository.js';
+import { FormRepository, latestFormVersionSql, type FormVersionSummary } from './form.repository.js';
 
 export interface FormDeployResult {
   readonly form: FormVersionSummary;
@@ -21,7 +21,7 @@ export interface FormDeployResult {
 @Injectable()
 export class FormService {
   private readonly logger = new Logger(FormService.name);
-  /** Versions never change once stored. */
+  /** Versions never change once stored: kept by (form id, version), the least recently used dropped past the bound. */
   private readonly schemas = new Map<string, Promise<FormDefinitionEntity>>();
   private readonly maxBytes: number;
 
@@ -94,10 +94,8 @@ export class FormService {
     return this.forms.formIds(manager);
   }
 
-  /** The version a task created now links (binding "latest"), per form id; ids not deployed are absent. */
-  latestVersions(manager: EntityManager, formIds: readonly string[]): Promise<Map<string, number>> {
-    return this.forms.latestVersions(manager, formIds);
-  }
+  /** The version a task created now links (binding "latest") as SQL over a named parameter holding the form id, for a statement that is made anyway. */
+  readonly latestVersionSql: (parameter: string) => string = latestFormVersionSql;
 
   async list(): Promise<FormVersionSummary[]> {
     return this.forms.listLatest();
@@ -110,21 +108,30 @@ export class FormService {
   }
 
   /** A form version (null: the latest), with its schema. */
-  async version(formId: string, version: number | null): Promise<FormDefinitionEntity> {
+  async version(
+    formId: string,
+    version: number | null,
+    manager?: EntityManager,
+  ): Promise<FormDefinitionEntity> {
     if (version === null) {
-      const latest = await this.forms.latest(formId);
+      const latest = await this.forms.latest(formId, manager);
       if (!latest) throw new NotFoundError(`no form "${formId}" is deployed`);
       return latest;
     }
     const cacheKey = `${formId}@${version}`;
     let found = this.schemas.get(cacheKey);
-    if (!found) {
-      found = this.forms.findVersion(formId, version).then((row) => {
+    if (found) {
+      // Most recently used last: the bound drops from the front.
+      this.schemas.delete(cacheKey);
+      this.schemas.set(cacheKey, found);
+    } else {
+      found = this.forms.findVersion(formId, version, manager).then((row) => {
         if (!row) throw new NotFoundError(`form "${formId}" has no version ${version}`);
         return row;
       });
       found.catch(() => this.schemas.delete(cacheKey));
       this.schemas.set(cacheKey, found);
+      if (this.schemas.size > FORM_VERSION_CACHE_SIZE) this.schemas.delete(this.schemas.keys().next().value!);
     }
     return found;
   }
@@ -146,12 +153,29 @@ export class FormService {
     );
   }
 
-  /** The labels of the latest version's fields by key, for reports (empty for a form not deployed). */
-  async labels(formId: string, manager?: EntityManager): Promise<Record<string, string>> {
-    const latest = await this.forms.latest(formId, manager);
-    return latest ? fieldLabels(latest.schema) : {};
+  /**
+   * The labels of the latest version's fields by key, per form id, for reports (empty for a form not deployed):
+   * one read of the latest version numbers, the versions themselves from the cache.
+   */
+  async labels(
+    formIds: readonly string[],
+    manager?: EntityManager,
+  ): Promise<Map<string, Record<string, string>>> {
+    const versions = await this.forms.latestVersions(manager, formIds);
+    const labels = new Map<string, Record<string, string>>();
+    for (const formId of formIds) {
+      const version = versions.get(formId);
+      labels.set(
+        formId,
+        version === undefined ? {} : fieldLabels((await this.version(formId, version, manager)).schema),
+      );
+    }
+    return labels;
   }
 }
+
+/** Form versions kept in memory per process (a schema is a few KB). */
+export const FORM_VERSION_CACHE_SIZE = 500;
 
 function isParsed(source: unknown): source is ParsedForm {
   return typeof source === 'object' && source !== null && 'checksum' in source && 'formId' in source;

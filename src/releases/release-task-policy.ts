@@ -17,6 +17,9 @@ import {
   TASK_RELEASE_SEARCH,
 } from './release.repository.js';
 
+/** Releases whose applicant a process keeps in memory. */
+const APPLICANT_CACHE_SIZE = 10_000;
+
 /**
  * What the inbox needs to know of releases, registered with it: the `class` and `release` filters and the
  * search of the task list, the release each task belongs to (number, title, class), the facts of segregation
@@ -27,6 +30,9 @@ import {
 export class ReleaseTaskPolicy
   implements TaskCompletionPolicy, TaskDescriber, TaskEscalationListener, OnModuleInit
 {
+  /** Release id → who filed it (see applicantOf); the oldest entry goes first past the bound. */
+  private readonly applicants = new Map<string, string | null>();
+
   constructor(
     @Inject(TaskExtensions) private readonly tasks: TaskExtensions,
     @Inject(ReleaseRepository) private readonly releases: ReleaseRepository,
@@ -72,8 +78,22 @@ export class ReleaseTaskPolicy
   }
 
   async segregationFacts(task: UserTaskEntity): Promise<SegregationFacts> {
-    const release = task.businessKey ? await this.releases.findById(task.businessKey) : null;
-    const builders = await this.instances.actorsOf(task.instanceId, 'build-record');
-    return { applicant: release?.createdBy ?? null, builders };
+    const [applicant, builders] = await Promise.all([
+      task.businessKey ? this.applicantOf(task.businessKey) : null,
+      this.instances.actorsOf(task.instanceId, 'build-record'),
+    ]);
+    return { applicant, builders };
+  }
+
+  /** Who filed a release: set when it is filed and never changed, so kept per process (bounded). */
+  private async applicantOf(releaseId: string): Promise<string | null> {
+    if (this.applicants.has(releaseId)) return this.applicants.get(releaseId)!;
+    const release = await this.releases.findById(releaseId);
+    // A business key that is no release (yet) is not kept: a release filed later under it must be seen.
+    if (!release) return null;
+    if (this.applicants.size >= APPLICANT_CACHE_SIZE)
+      this.applicants.delete(this.applicants.keys().next().value!);
+    this.applicants.set(releaseId, release.createdBy);
+    return release.createdBy;
   }
 }

@@ -14,7 +14,7 @@ import { TaskExtensions } from './task-extensions.service.js';
 import { ESCALATED_PRIORITY, taskDueAt, taskPriority } from './task-schedule.js';
 import { FormService } from '../definitions/form.service.js';
 import { EMBEDDED_FORM_PREFIX } from '../definitions/index.js';
-import { TaskRepository } from './task.repository.js';
+import { TaskRepository, type NewUserTask } from './task.repository.js';
 import type { UserTaskEntity } from './user-task.entity.js';
 
 /**
@@ -52,14 +52,11 @@ export class TaskInboxListener implements InstanceListener, OpenTaskReader, OnMo
     const { instance } = change;
     await this.tasks.close(manager, instance.id, change.closed.executionIds, change.closed.status);
     const now = new Date();
-    // A task links the latest version of its form at its creation (Camunda's binding "latest").
-    const linked = change.opened
-      .map(({ element }) => element?.formKey)
-      .filter((key): key is string => !!key && !key.startsWith(EMBEDDED_FORM_PREFIX));
-    const versions = linked.length > 0 ? await this.forms.latestVersions(manager, linked) : new Map();
+    // A task links the latest version of its form at its creation (Camunda's binding "latest"), looked up by the
+    // insert itself: the deploy a start or completion follows is always seen, and no form row is read here.
     await this.tasks.insert(
       manager,
-      change.opened.map(({ element, elementId, executionId }): Omit<UserTaskEntity, 'id' | 'createdAt'> => ({
+      change.opened.map(({ element, elementId, executionId }): NewUserTask => ({
         instanceId: instance.id,
         processKey: instance.processKey,
         businessKey: instance.businessKey,
@@ -68,7 +65,7 @@ export class TaskInboxListener implements InstanceListener, OpenTaskReader, OnMo
         name: element?.name ?? null,
         candidateGroups: [...(element?.candidateGroups ?? [])],
         formKey: element?.formKey ?? null,
-        formVersion: (element?.formKey && versions.get(element.formKey)) ?? null,
+        formVersion: element?.formKey && !element.formKey.startsWith(EMBEDDED_FORM_PREFIX) ? 'latest' : null,
         assignee: null,
         claimedAt: null,
         status: 'open',
@@ -80,6 +77,7 @@ export class TaskInboxListener implements InstanceListener, OpenTaskReader, OnMo
         escalatedAt: null,
         escalatedTo: null,
       })),
+      this.forms.latestVersionSql,
     );
     for (const timer of change.firedTimers ?? []) {
       if (timer.attachedTo) await this.escalate(manager, instance.id, timer);

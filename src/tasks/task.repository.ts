@@ -22,6 +22,11 @@ export interface TaskListPredicate {
   readonly value: string;
 }
 
+/** A new task's fields; `formVersion: 'latest'` links the form's latest version at its insert. */
+export type NewUserTask = Omit<UserTaskEntity, 'id' | 'createdAt' | 'formVersion'> & {
+  readonly formVersion: number | null | 'latest';
+};
+
 /** All SQL of the task rows (`user_task`); writes run inside the caller's transaction. */
 @Injectable()
 export class TaskRepository {
@@ -146,10 +151,32 @@ export class TaskRepository {
     return rows.map((r) => r.executionId);
   }
 
-  async insert(manager: EntityManager, tasks: ReadonlyArray<Omit<UserTaskEntity, 'id' | 'createdAt'>>) {
+  /**
+   * Insert new tasks in one statement. A task whose `formVersion` is `latest` links the latest deployed version of
+   * its form, looked up by `latestFormVersion` (SQL over a named parameter holding the form id) in the same statement.
+   */
+  async insert(
+    manager: EntityManager,
+    tasks: ReadonlyArray<NewUserTask>,
+    latestFormVersion?: (parameter: string) => string,
+  ) {
     if (tasks.length === 0) return;
-    const repository = manager.getRepository(UserTaskEntity);
-    await repository.insert(tasks.map((task) => repository.create({ ...task, id: randomUUID() })));
+    const parameters: Record<string, string> = {};
+    const rows = tasks.map((task, i) => {
+      if (task.formVersion !== 'latest') return { ...task, formVersion: task.formVersion, id: randomUUID() };
+      if (!latestFormVersion || !task.formKey)
+        throw new Error('a task links the latest form without a form key');
+      parameters[`formKey${i}`] = task.formKey;
+      return { ...task, formVersion: () => latestFormVersion(`formKey${i}`), id: randomUUID() };
+    });
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(UserTaskEntity)
+      .values(rows as never)
+      .setParameters(parameters)
+      .updateEntity(false)
+      .execute();
   }
 
   /** Close the instance's open tasks waiting in these executions. */

@@ -133,9 +133,7 @@ export class ReportService implements OnModuleInit {
     const formIds = [
       ...new Set([...steps.map((s) => s.formKey), ...REPORT_FORMS].filter((k): k is string => !!k)),
     ];
-    const labels: Record<string, Record<string, string>> = {};
-    for (const formId of formIds) labels[formId] = await this.forms.labels(formId, manager);
-    return labels;
+    return Object.fromEntries(await this.forms.labels(formIds, manager));
   }
 
   private async data(manager: EntityManager, releaseId: string): Promise<ReportData> {
