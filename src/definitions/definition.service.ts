@@ -60,6 +60,8 @@ export class DefinitionService {
   private readonly logger = new Logger(DefinitionService.name);
   private readonly compiled = new Map<string, Promise<CompiledProcess>>();
   private readonly deploymentListeners: DeploymentListener[] = [];
+  /** Process key → the latest version this process has seen (see latestKnown). */
+  private readonly latestSeen = new Map<string, Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>>();
   private readonly limits: DefinitionLimits;
   /** The largest BPMN file accepted (DEFINITION_MAX_BYTES); the upload and body parsers cap at it too. */
   readonly maxBpmnBytes: number;
@@ -194,6 +196,35 @@ export class DefinitionService {
     return definition;
   }
 
+  /**
+   * The latest version of a process as this process last saw it, without a read when it saw one: it may be stale,
+   * so whoever writes with it checks that no newer version exists in the statement it writes with (a start does,
+   * see InstanceService.startIn) and calls again with `fresh` when one does. Versions only ever get added.
+   */
+  async latestKnown(
+    key: string,
+    manager?: EntityManager,
+    fresh = false,
+  ): Promise<Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>> {
+    const known = fresh ? undefined : this.latestSeen.get(key);
+    if (known) return known;
+    const latest = await this.latest(key, manager);
+    this.sawLatest(latest);
+    return latest;
+  }
+
+  /** Remember a version as the latest seen of its key (never going back to an older one). */
+  private sawLatest(definition: Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>): void {
+    const seen = this.latestSeen.get(definition.key);
+    if (seen && seen.version >= definition.version) return;
+    if (!seen && this.latestSeen.size >= LATEST_SEEN_KEYS) this.latestSeen.clear();
+    this.latestSeen.set(definition.key, {
+      id: definition.id,
+      key: definition.key,
+      version: definition.version,
+    });
+  }
+
   /** The latest versions that a message of this name starts (through a message start event). */
   startedByMessage(name: string, manager?: EntityManager) {
     return this.definitions.startedByMessage(name, manager);
@@ -241,6 +272,9 @@ export class DefinitionService {
     return compiled;
   }
 }
+
+/** Process keys whose latest version a process keeps in mind (a handful in practice; the map restarts past it). */
+const LATEST_SEEN_KEYS = 1000;
 
 /** The messages the top-level message start events of a process wait for. */
 function messageStartsOf(model: ProcessModel): string[] {

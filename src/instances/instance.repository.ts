@@ -72,18 +72,29 @@ export class InstanceRepository {
 
   /**
    * Insert a new instance, and append `history` to it in the same statement; its start and update times are the
-   * database's (filled in on the entity).
+   * database's (filled in on the entity). `latestVersion`: the version the caller took for its process's latest;
+   * when a newer version is deployed, nothing is written and the answer is false (the caller asks again).
    */
   async insertInstance(
     manager: EntityManager,
     instance: ProcessInstanceEntity,
     history: readonly HistoryRecord[] = [],
-  ): Promise<void> {
-    const [row]: Array<{ started_at: Date; updated_at: Date }> = await manager.query(
-      `${withHistory(history, 14)}INSERT INTO process_instance (id, definition_id, process_key, business_key, status, end_status, engine_state,
-                                     variables, waits, read_only_variables, revision, ended_at, parent_instance_id,
-                                     parent_execution_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING started_at, updated_at`,
+    latestVersion: number | null = null,
+  ): Promise<boolean> {
+    const rows: Array<{ started_at: Date; updated_at: Date }> = await manager.query(
+      `WITH inserted AS (
+         INSERT INTO process_instance (id, definition_id, process_key, business_key, status, end_status, engine_state,
+                                       variables, waits, read_only_variables, revision, ended_at, parent_instance_id,
+                                       parent_execution_id)
+         SELECT $1::uuid, $2::uuid, $3::varchar, $4::varchar, $5::varchar, $6::varchar, $7::jsonb, $8::jsonb, $9::jsonb,
+                $10::text[], $11::int, $12::timestamptz, $13::uuid, $14::varchar
+          WHERE NOT EXISTS (SELECT 1 FROM process_definition WHERE process_key = $3 AND version > $15::int)
+         RETURNING started_at, updated_at)${
+           history.length === 0
+             ? ''
+             : `, history AS (${historyInsert(1, 16, 'EXISTS (SELECT 1 FROM inserted)')})`
+         }
+       SELECT started_at, updated_at FROM inserted`,
       [
         instance.id,
         instance.definitionId,
@@ -99,11 +110,15 @@ export class InstanceRepository {
         instance.endedAt,
         instance.parentInstanceId ?? null,
         instance.parentExecutionId ?? null,
+        latestVersion,
         ...historyParameters(history),
       ],
     );
-    instance.startedAt = row!.started_at;
-    instance.updatedAt = row!.updated_at;
+    const row = rows[0];
+    if (!row) return false;
+    instance.startedAt = row.started_at;
+    instance.updatedAt = row.updated_at;
+    return true;
   }
 
   /** Write back what a pass changed of an instance read under its lock, and append `history`, in one statement. */
@@ -267,15 +282,21 @@ function instanceOf(row: InstanceRow): ProcessInstanceEntity {
 
 /**
  * One statement for a pass's history, in the order given (the ids, and so the history's order, follow it): the
- * instance id is parameter `instanceParam`, the six columns' arrays start at `first` (see historyParameters).
+ * instance id is parameter `instanceParam`, the six columns' arrays start at `first` (see historyParameters); rows
+ * are written only where `condition` holds, when one is given.
  */
-function historyInsert(instanceParam: number, first: number): string {
+function historyInsert(instanceParam: number, first: number, condition?: string): string {
   const p = (i: number) => `$${first + i}`;
   return `INSERT INTO history_event (instance_id, type, element_id, element_name, execution_id, actor, data)
        SELECT $${instanceParam}::uuid, t.type, t.element_id, t.element_name, t.execution_id, t.actor, t.data
          FROM unnest(${p(0)}::varchar[], ${p(1)}::varchar[], ${p(2)}::varchar[], ${p(3)}::varchar[], ${p(4)}::varchar[],
                      ${p(5)}::jsonb[])
-              WITH ORDINALITY AS t(type, element_id, element_name, execution_id, actor, data, n)
+              WITH ORDINALITY AS t(type, element_id, element_name, execution_id, actor, data, n)${
+                condition
+                  ? `
+        WHERE ${condition}`
+                  : ''
+              }
         ORDER BY t.n`;
 }
 

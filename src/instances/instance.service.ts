@@ -125,7 +125,11 @@ export class InstanceService {
     return result;
   }
 
-  /** Start an instance of the latest version of a process, inside the caller's transaction. */
+  /**
+   * Start an instance of the latest version of a process, inside the caller's transaction. The latest version comes
+   * from what this process last saw without a read; the instance's insert checks that no newer version exists and,
+   * when one does (a deploy in another process), writes nothing and the start runs again on the version now latest.
+   */
   async startIn(
     manager: EntityManager,
     processKey: string,
@@ -133,7 +137,24 @@ export class InstanceService {
     options: StartOptions = {},
   ): Promise<ProcessInstanceEntity> {
     const input = assertVariables(variables, this.config.variablesMaxBytes, 'variables');
-    const definition = options.definition ?? (await this.definitions.latest(processKey, manager));
+    for (let attempt = 0; ; attempt++) {
+      const definition =
+        options.definition ?? (await this.definitions.latestKnown(processKey, manager, attempt > 0));
+      try {
+        return await this.startOn(manager, definition, processKey, input, options);
+      } catch (err) {
+        if (!(err instanceof NewerDefinitionError) || attempt >= MAX_START_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  private async startOn(
+    manager: EntityManager,
+    definition: Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>,
+    processKey: string,
+    input: JsonObject,
+    options: StartOptions,
+  ): Promise<ProcessInstanceEntity> {
     if (!options.trigger) await this.assertPlainStart(manager, definition);
     const instance = Object.assign(new ProcessInstanceEntity(), {
       id: randomUUID(),
@@ -171,6 +192,8 @@ export class InstanceService {
         isNew: true,
         callDepth: options.parent?.callDepth ?? 0,
         startedByParent: options.parent !== undefined,
+        // A version the caller named is started as it is; the latest is checked by the insert.
+        latestVersion: options.definition ? undefined : definition.version,
       },
     );
     return instance;
@@ -827,8 +850,14 @@ export class InstanceService {
       history.push({ type: 'instance.completed', actor, data: { endStatus: instance.endStatus } });
     }
     // The instance row (with the pass's history, in the same statement) first: the rows below refer to it.
-    if (options.isNew) await this.repository.insertInstance(manager, instance, history);
-    else await this.repository.saveInstance(manager, instance, history);
+    if (options.isNew) {
+      if (
+        !(await this.repository.insertInstance(manager, instance, history, options.latestVersion ?? null))
+      ) {
+        this.forgetRun(manager, run);
+        throw new NewerDefinitionError();
+      }
+    } else await this.repository.saveInstance(manager, instance, history);
 
     const closedJobs = closed.filter((w) => w.jobId !== undefined);
     await this.jobs.finishJobs(
@@ -993,6 +1022,14 @@ export class InstanceService {
     );
   }
 
+  /** A run whose writes were not made: its live engine is not kept, whether or not the transaction commits. */
+  private forgetRun(manager: EntityManager, run: EngineRun): void {
+    const saved = this.savedRuns.get(manager);
+    const at = saved?.findIndex((s) => s.run === run) ?? -1;
+    if (saved && at >= 0) saved.splice(at, 1);
+    this.engine.discard(run);
+  }
+
   private historyOf(process: CompiledProcess, run: EngineRun): HistoryRecord[] {
     return run.steps.map((step) => ({
       type: step.type,
@@ -1014,7 +1051,15 @@ interface AdvanceOptions {
   readonly callDepth?: number;
   /** A child started by its parent's pass: when it ends at once, the parent completes the call itself. */
   readonly startedByParent?: boolean;
+  /** A new instance on the version taken for its process's latest: its insert checks no newer one exists. */
+  readonly latestVersion?: number;
 }
+
+/** A newer version of the process was deployed than the one a start took for the latest: start again. */
+class NewerDefinitionError extends Error {}
+
+/** How often a start takes the latest version again after deploys overtook it. */
+const MAX_START_ATTEMPTS = 5;
 
 /** How deep call activities may nest (a process calling itself is refused past it). */
 const MAX_CALL_DEPTH = 10;

@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { InstanceService } from '../../src/instances/instance.service';
 import { TaskService } from '../../src/tasks/task.service';
 import { ReleaseDriver } from '../support/release-driver';
@@ -137,6 +138,28 @@ describe('definition versioning', () => {
       expect(response.body).toMatchObject({ version: 1, created: false });
       const third = await instances.start(KEY, {});
       expect((await view(third.id)).version).toBe(2);
+    });
+
+    it('given this process started on version 2, when another process deploys version 3, then the next start here runs version 3 and leaves nothing behind on version 2', async () => {
+      const dataSource = t.get<DataSource>(DataSource);
+      const count = async () =>
+        Number(
+          (await dataSource.query(`SELECT count(*) FROM process_instance WHERE process_key = $1`, [KEY]))[0]
+            .count,
+        );
+      const before = await count();
+      // Another process's deploy: a row this process's services never saw being written.
+      await dataSource.query(
+        `INSERT INTO process_definition (process_key, version, name, checksum, xml, job_types, message_starts, deployed_by)
+         SELECT process_key, 3, name, repeat('3', 64), xml, job_types, message_starts, 'elsewhere'
+           FROM process_definition WHERE process_key = $1 AND version = 2`,
+        [KEY],
+      );
+
+      const fourth = await instances.start(KEY, {});
+
+      expect((await view(fourth.id)).version).toBe(3);
+      expect(await count()).toBe(before + 1);
     });
   });
 
