@@ -38,6 +38,8 @@ export interface AppConfig {
   readonly escalationTimeout: string;
   /** The group (role id) an escalated task goes to and is notified: not the group that let it lapse. */
   readonly escalationGroup: string;
+  /** The task list counts matching tasks exactly up to this many; past it the page says so (`totalCapped`). */
+  readonly taskListTotalCap: number;
   readonly variablesMaxBytes: number;
   /** What one FEEL expression of a deployed definition may cost (checked at deploy; the time also at run time). */
   readonly feel: FeelLimitsConfig;
@@ -348,6 +350,7 @@ const ENVIRONMENT = z
       /^[a-z][a-z0-9-]{0,99}$/,
       (value) => `must be a group (role) id such as admin, got "${value}"`,
     ),
+    TASK_LIST_TOTAL_CAP: integer(10_000, 1, 10_000_000),
     VARIABLES_MAX_BYTES: integer(64 * 1024, 1024, 16 * 1024 * 1024),
     FEEL_MAX_LENGTH: integer(4_000, 16, 100_000),
     FEEL_MAX_DEPTH: integer(50, 1, 500),
@@ -472,6 +475,7 @@ function toAppConfig(env: Environment): AppConfig {
     jobActivation: { maxWaitMs: env.JOB_ACTIVATION_MAX_WAIT_MS, pollMs: env.JOB_ACTIVATION_POLL_MS },
     escalationTimeout: env.ESCALATION_TIMEOUT,
     escalationGroup: env.ESCALATION_GROUP,
+    taskListTotalCap: env.TASK_LIST_TOTAL_CAP,
     variablesMaxBytes: env.VARIABLES_MAX_BYTES,
     feel: {
       maxLength: env.FEEL_MAX_LENGTH,

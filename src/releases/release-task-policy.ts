@@ -5,7 +5,6 @@ import {
   TaskExtensions,
   type SegregationFacts,
   type TaskCompletionPolicy,
-  type TaskDescriber,
   type TaskEscalationListener,
 } from '../tasks/task-extensions.service.js';
 import type { UserTaskEntity } from '../tasks/user-task.entity.js';
@@ -15,6 +14,7 @@ import {
   TASK_OF_RELEASE,
   TASK_OF_RELEASE_CLASS,
   TASK_RELEASE_SEARCH,
+  TASK_RELEASE_SUMMARY,
 } from './release.repository.js';
 
 /** Releases whose applicant a process keeps in memory. */
@@ -27,9 +27,7 @@ const APPLICANT_CACHE_SIZE = 10_000;
  * release.
  */
 @Injectable()
-export class ReleaseTaskPolicy
-  implements TaskCompletionPolicy, TaskDescriber, TaskEscalationListener, OnModuleInit
-{
+export class ReleaseTaskPolicy implements TaskCompletionPolicy, TaskEscalationListener, OnModuleInit {
   /** Release id → who filed it (see applicantOf); the oldest entry goes first past the bound. */
   private readonly applicants = new Map<string, string | null>();
 
@@ -44,29 +42,8 @@ export class ReleaseTaskPolicy
     this.tasks.addFilter({ name: 'release', sql: TASK_OF_RELEASE });
     this.tasks.addSearch(TASK_RELEASE_SEARCH);
     this.tasks.addCompletionPolicy(this);
-    this.tasks.addDescriber(this);
+    this.tasks.addDescriber({ field: 'release', sql: TASK_RELEASE_SUMMARY });
     this.tasks.addEscalationListener(this);
-  }
-
-  async describe(tasks: readonly UserTaskEntity[]): Promise<ReadonlyMap<string, Record<string, unknown>>> {
-    const releases = new Map(
-      (await this.releases.findByIds(tasks.map((t) => t.businessKey ?? ''))).map((r) => [r.id, r]),
-    );
-    const described = new Map<string, Record<string, unknown>>();
-    for (const task of tasks) {
-      const release = task.businessKey ? releases.get(task.businessKey) : undefined;
-      if (!release) continue;
-      described.set(task.id, {
-        release: {
-          id: release.id,
-          number: release.number,
-          title: release.title,
-          class: release.releaseClass,
-          status: release.status,
-        },
-      });
-    }
-    return described;
   }
 
   /** The release shows it was escalated (the first time counts). */

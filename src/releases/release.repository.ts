@@ -17,6 +17,16 @@ export const TASK_OF_RELEASE_CLASS =
 export const TASK_OF_RELEASE =
   't.business_key IN (SELECT r.id::text FROM release r WHERE r.number = upper(:value) OR r.id::text = lower(:value))';
 
+/**
+ * The release a task belongs to, as the inbox shows it beside the task (task row `t`): its id, number, title, class
+ * and status, or NULL for a task of no release. The id is compared as a uuid, so the primary key finds it.
+ */
+export const TASK_RELEASE_SUMMARY = `SELECT json_build_object('id', r.id, 'number', r.number, 'title', r.title,
+         'class', r.class, 'status', r.status)
+    FROM release r
+   WHERE r.id = CASE WHEN t.business_key ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                     THEN t.business_key::uuid END`;
+
 /** What the inbox's search (`q`, an ILIKE pattern) finds of a release: its number and title. */
 export const TASK_RELEASE_SEARCH =
   't.business_key IN (SELECT r.id::text FROM release r WHERE r.number ILIKE :value OR r.title ILIKE :value)';

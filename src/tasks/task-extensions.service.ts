@@ -4,7 +4,7 @@ import { InvalidInputError } from '../platform/errors.js';
 import type { SegregationFacts } from './segregation.js';
 
 export type { SegregationFacts } from './segregation.js';
-import type { TaskListPredicate } from './task.repository.js';
+import type { TaskListColumn, TaskListPredicate } from './task.repository.js';
 import type { UserTaskEntity } from './user-task.entity.js';
 
 /** Filter names of `GET /api/tasks` that a feature may contribute. */
@@ -20,12 +20,10 @@ export interface TaskListFilter {
 }
 
 /**
- * What a feature adds to each task it owns in a list or a detail (a release's number and title), read for a
- * whole page at once: task id → the fields to add.
+ * What a feature adds to each task it owns in a list or a detail (a release's number and title): SQL over the task
+ * row `t`, read in the list's own statement (see TaskListColumn).
  */
-export interface TaskDescriber {
-  describe(tasks: readonly UserTaskEntity[]): Promise<ReadonlyMap<string, Record<string, unknown>>>;
-}
+export type TaskDescriber = TaskListColumn;
 
 /** Told, inside the transaction that escalated it, that a task went to an escalation group. */
 export interface TaskEscalationListener {
@@ -70,6 +68,8 @@ export class TaskExtensions {
   }
 
   addDescriber(describer: TaskDescriber): void {
+    if (this.describers.some((d) => d.field === describer.field))
+      throw new Error(`task field ${describer.field} is described twice`);
     this.describers.push(describer);
   }
 
@@ -82,16 +82,9 @@ export class TaskExtensions {
     return this.searches;
   }
 
-  /** Every describer's fields for each task, by task id. */
-  async describe(tasks: readonly UserTaskEntity[]): Promise<Map<string, Record<string, unknown>>> {
-    const fields = new Map<string, Record<string, unknown>>();
-    if (tasks.length === 0) return fields;
-    for (const describer of this.describers) {
-      for (const [id, added] of await describer.describe(tasks)) {
-        fields.set(id, { ...fields.get(id), ...added });
-      }
-    }
-    return fields;
+  /** Every describer's column. */
+  columns(): readonly TaskListColumn[] {
+    return this.describers;
   }
 
   async escalated(manager: EntityManager, task: UserTaskEntity): Promise<void> {

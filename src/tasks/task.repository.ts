@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager, type SelectQueryBuilder } from 'typeorm';
 import type { JsonObject } from '../platform/json.js';
-import { paginate } from '../platform/database/paginate.js';
+import { pageWindow } from '../platform/database/paginate.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import type { TaskQueryDto } from './task.dto.js';
 import { UserTaskEntity } from './user-task.entity.js';
@@ -22,6 +22,21 @@ export interface TaskListPredicate {
   readonly value: string;
 }
 
+/**
+ * A field a feature adds to each task of a list or a detail (a release's number and title), as SQL over the task row
+ * `t` giving its JSON value (NULL: nothing added), read in the list's own statement.
+ */
+export interface TaskListColumn {
+  readonly field: string;
+  readonly sql: string;
+}
+
+/** A task with the fields the features added. */
+export interface DescribedTask {
+  readonly task: UserTaskEntity;
+  readonly added: Record<string, unknown>;
+}
+
 /** A new task's fields; `formVersion: 'latest'` links the form's latest version at its insert. */
 export type NewUserTask = Omit<UserTaskEntity, 'id' | 'createdAt' | 'formVersion'> & {
   readonly formVersion: number | null | 'latest';
@@ -35,13 +50,18 @@ export class TaskRepository {
   /**
    * @param extra the contributed filters' predicates
    * @param searches the contributed search clauses (`:value` an ILIKE pattern), OR-ed with the step name
+   * @param columns the contributed fields of each task (see TaskListColumn)
+   * @param totalCap matching rows are counted exactly up to this many; past it `total` is the cap and
+   *   `totalCapped` true
    */
   async list(
     viewer: TaskViewer,
     filter: TaskQueryDto,
     extra: readonly TaskListPredicate[] = [],
     searches: readonly string[] = [],
-  ): Promise<Page<UserTaskEntity>> {
+    columns: readonly TaskListColumn[] = [],
+    totalCap = Number.MAX_SAFE_INTEGER - 1,
+  ): Promise<Page<DescribedTask> & { readonly totalCapped: boolean }> {
     const completedBy = filter.completedBy === 'me' ? viewer.username : filter.completedBy;
     const query = this.dataSource
       .getRepository(UserTaskEntity)
@@ -88,11 +108,42 @@ export class TaskRepository {
     query.orderBy(column, descending ? 'DESC' : 'ASC', 'NULLS LAST');
     // Tie-breakers only on other columns: TypeORM keeps one ORDER BY entry per column.
     if (column !== 't.created_at') query.addOrderBy('t.created_at', 'ASC');
-    return paginate(query.addOrderBy('t.id', 'ASC'), filter);
+    query.addOrderBy('t.id', 'ASC');
+
+    // The count without the order, over at most one row more than the cap: counting all of 100,000 open tasks on
+    // every page would cost more than the page.
+    const [countSql, countParameters] = query
+      .clone()
+      .select('1', 'one')
+      .orderBy()
+      .limit(totalCap + 1)
+      .getQueryAndParameters();
+    const { offset, limit } = pageWindow(filter);
+    const [items, counted] = await Promise.all([
+      described(query.offset(offset).limit(limit), columns),
+      this.dataSource.query(`SELECT count(*)::int AS n FROM (${countSql}) matching`, countParameters),
+    ]);
+    const n = (counted as Array<{ n: number }>)[0]?.n ?? 0;
+    return {
+      items,
+      total: Math.min(n, totalCap),
+      totalCapped: n > totalCap,
+      page: filter.page,
+      pageSize: filter.pageSize,
+    };
   }
 
   async find(taskId: string): Promise<UserTaskEntity | null> {
     return this.dataSource.getRepository(UserTaskEntity).findOneBy({ id: taskId });
+  }
+
+  /** A task with the features' fields, in one statement; null when it does not exist. */
+  async findDescribed(taskId: string, columns: readonly TaskListColumn[]): Promise<DescribedTask | null> {
+    const query = this.dataSource
+      .getRepository(UserTaskEntity)
+      .createQueryBuilder('t')
+      .where('t.id = :id', { id: taskId });
+    return (await described(query, columns))[0] ?? null;
   }
 
   /** The open tasks of an instance, oldest first. */
@@ -202,4 +253,23 @@ export class TaskRepository {
          FROM user_task WHERE status = 'open' GROUP BY 1`,
     );
   }
+}
+
+/** The query's tasks with each column's value added under its field (a NULL adds nothing). */
+async function described(
+  query: SelectQueryBuilder<UserTaskEntity>,
+  columns: readonly TaskListColumn[],
+): Promise<DescribedTask[]> {
+  columns.forEach((column, i) => query.addSelect(`(${column.sql})`, `described_${i}`));
+  const { entities, raw } = await query.getRawAndEntities<Record<string, unknown>>();
+  const rawById = new Map(raw.map((row) => [row.t_id as string, row]));
+  return entities.map((task) => {
+    const row = rawById.get(task.id);
+    const added: Record<string, unknown> = {};
+    columns.forEach((column, i) => {
+      const value = row?.[`described_${i}`];
+      if (value !== null && value !== undefined) added[column.field] = value;
+    });
+    return { task, added };
+  });
 }

@@ -15,7 +15,7 @@ import { segregationViolation } from './segregation.js';
 import { TaskExtensions } from './task-extensions.service.js';
 import type { TaskQueryDto } from './task.dto.js';
 import { TaskMetrics } from './task.metrics.js';
-import { TaskRepository } from './task.repository.js';
+import { TaskRepository, type DescribedTask } from './task.repository.js';
 import type { UserTaskEntity } from './user-task.entity.js';
 
 export type { Page } from '../platform/http/page-query.dto.js';
@@ -69,27 +69,32 @@ export class TaskService {
     return task.candidateGroups.some((group) => user.roles.includes(group as never));
   }
 
-  async list(user: AuthUser, filter: TaskQueryDto): Promise<Page<TaskView>> {
+  /**
+   * One page of the tasks the user may see, with what the features add, in one statement, and their number (exact up
+   * to TASK_LIST_TOTAL_CAP; past it `total` is the cap and `totalCapped` true) in another.
+   */
+  async list(user: AuthUser, filter: TaskQueryDto): Promise<Page<TaskView> & { totalCapped: boolean }> {
     const contributed = this.extensions.predicates({ class: filter.class, release: filter.release });
     const page = await this.taskRows.list(
       { username: user.username, roles: user.roles, seesAll: this.seesAll(user) },
       filter,
       contributed,
       this.extensions.searchClauses(),
+      this.extensions.columns(),
+      this.config.taskListTotalCap,
     );
-    return { ...page, items: await this.views(page.items) };
+    return { ...page, items: page.items.map((t) => this.view(t)) };
   }
 
-  /** The tasks with their marks and what the features add, one read per feature for all of them. */
-  private async views(tasks: readonly UserTaskEntity[]): Promise<TaskView[]> {
-    const added = await this.extensions.describe(tasks);
-    const now = this.clock.now().getTime();
-    return tasks.map((task) => ({
+  /** A task with its marks and what the features add. */
+  private view({ task, added }: DescribedTask): TaskView {
+    return {
       ...task,
-      ...added.get(task.id),
-      overdue: task.status === 'open' && task.dueAt !== null && task.dueAt.getTime() < now,
+      ...added,
+      overdue:
+        task.status === 'open' && task.dueAt !== null && task.dueAt.getTime() < this.clock.now().getTime(),
       escalated: task.escalatedAt !== null,
-    }));
+    };
   }
 
   private mayView(user: AuthUser, task: UserTaskEntity, taskId: string): void {
@@ -100,14 +105,15 @@ export class TaskService {
 
   /** A task with its form (the form-js schema of the task's form version) and its own history. */
   async get(user: AuthUser, taskId: string) {
-    const task = await this.find(taskId);
+    const described = await this.taskRows.findDescribed(taskId, this.extensions.columns());
+    if (!described) throw new NotFoundError(`task ${taskId} does not exist`);
+    const { task } = described;
     this.mayView(user, task, taskId);
     const [history, form] = await Promise.all([
       this.instanceQueries.historyOfTask(task.instanceId, { executionId: task.executionId, taskId: task.id }),
       this.formOf(task),
     ]);
-    const [view] = await this.views([task]);
-    return { ...view!, form: form?.schema ?? null, history };
+    return { ...this.view(described), form: form?.schema ?? null, history };
   }
 
   /** The form a task hands out: its id, the version the task was created with, and its form-js schema. */

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '../identity/auth.decorators.js';
 import { AssignTaskDto, CompleteTaskDto, TaskQueryDto } from './task.dto.js';
 import { TaskService } from './task.service.js';
@@ -12,6 +12,12 @@ export class TasksController {
   constructor(@Inject(TaskService) private readonly tasks: TaskService) {}
 
   @ApiErrors(400)
+  @ApiOkResponse({
+    description:
+      'One page of tasks: `{items, total, totalCapped, page, pageSize}`. `total` counts the matching tasks exactly up ' +
+      'to TASK_LIST_TOTAL_CAP (10,000); past it `total` is the cap and `totalCapped` is true. Each item carries its ' +
+      '`release` (id, number, title, class, status) and the `overdue` and `escalated` marks.',
+  })
   @Get()
   async list(@CurrentUser() user: AuthUser, @Query() query: TaskQueryDto) {
     return this.tasks.list(user, query);

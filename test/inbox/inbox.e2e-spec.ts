@@ -196,9 +196,9 @@ describe('inbox', () => {
           [1, 2, 3].map((page) => inbox('project-manager', { sort: 'createdAt', page, pageSize: 4 })),
         );
         expect(pages.map((p) => ({ ...p, items: names(p.items) }))).toEqual([
-          { items: ['E', 'S1', 'S2', 'M'], total: 6, page: 1, pageSize: 4 },
-          { items: ['W', 'R'], total: 6, page: 2, pageSize: 4 },
-          { items: [], total: 6, page: 3, pageSize: 4 },
+          { items: ['E', 'S1', 'S2', 'M'], total: 6, totalCapped: false, page: 1, pageSize: 4 },
+          { items: ['W', 'R'], total: 6, totalCapped: false, page: 2, pageSize: 4 },
+          { items: [], total: 6, totalCapped: false, page: 3, pageSize: 4 },
         ]);
         const defaults = await t.as('project-manager').get('/api/tasks').expect(200);
         expect(defaults.body).toMatchObject({ total: 6, page: 1, pageSize: 50 });

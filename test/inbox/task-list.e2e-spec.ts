@@ -32,7 +32,13 @@ describe('task list', () => {
 
   beforeAll(async () => {
     await chat.start();
-    t = await startTestApp({ NOTIFY_WEBHOOK_URL: `${chat.url}/generic` }, undefined, [], { clock });
+    // Counted exactly up to 2 matching tasks, so the three open ones show the cap.
+    t = await startTestApp(
+      { NOTIFY_WEBHOOK_URL: `${chat.url}/generic`, TASK_LIST_TOTAL_CAP: '2' },
+      undefined,
+      [],
+      { clock },
+    );
     walk = ReleaseDriver.forApp(t, { defaults: MINIMAL_REQUEST });
     standard = await walk.file('standard', { title: 'Billing upgrade 计费升级' });
     emergency = await walk.file('emergency', { title: 'Core switch patch 核心交换机补丁' });
@@ -109,14 +115,16 @@ describe('task list', () => {
     expect((await ids({ sort: '-dueAt' }))[0]).not.toBe(approve.id);
   });
 
-  it('pages: {items, total, page, pageSize}', async () => {
+  it('pages: {items, total, totalCapped, page, pageSize}; past the count cap (2 here) total is the cap and totalCapped true', async () => {
     const all = await ids({ sort: 'createdAt' });
     expect([...all].sort()).toEqual([assess.id, approve.id, majorAssess.id].sort());
     const first = await list({ pageSize: 2, sort: 'createdAt' });
     const second = await list({ pageSize: 2, page: 2, sort: 'createdAt' });
-    expect(first).toMatchObject({ total: 3, page: 1, pageSize: 2 });
-    expect(second).toMatchObject({ total: 3, page: 2, pageSize: 2 });
+    expect(first).toMatchObject({ total: 2, totalCapped: true, page: 1, pageSize: 2 });
+    expect(second).toMatchObject({ total: 2, totalCapped: true, page: 2, pageSize: 2 });
     expect([...first.items, ...second.items].map((row) => row.id)).toEqual(all);
+    expect(await list({ class: 'emergency' })).toMatchObject({ total: 1, totalCapped: false });
+    expect(await list({ processKey: 'standard-release' })).toMatchObject({ total: 1, totalCapped: false });
   });
 
   it('refuses bad filters with 400 naming the parameter', async () => {
