@@ -76,10 +76,41 @@ export function statementKind(sql: unknown): string {
   const text = typeof sql === 'string' ? sql : ((sql as { text?: unknown } | null)?.text ?? '');
   const flat = String(text).replace(/\s+/g, ' ').replace(/"/g, '').trim();
   const verb = (/^\w+/.exec(flat)?.[0] ?? '?').toUpperCase();
-  const table =
-    /^(?:INSERT INTO|UPDATE|DELETE FROM) ([\w.]+)/i.exec(flat)?.[1] ?? /\bFROM ([\w.]+)/i.exec(flat)?.[1];
   const lock = /FOR UPDATE|FOR NO KEY UPDATE/i.test(flat) ? ' FOR UPDATE' : '';
+  // The statement's own FROM, not that of a subquery in its select list (a task list's release column); a
+  // statement reading only a subquery (a capped count) is named by the subquery's.
+  const outer = flat.replace(/\(\s*SELECT\b(?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)/gi, '()');
+  // A WITH that writes is named by what it writes first (an instance's insert or update with its history).
+  const written = verb === 'WITH' ? /\b(INSERT INTO|UPDATE|DELETE FROM) ([\w.]+)/i.exec(flat) : null;
+  if (written) return `WITH ${written[1]!.split(' ')[0]!.toUpperCase()} ${written[2]}${lock}`;
+  const table =
+    /^(?:INSERT INTO|UPDATE|DELETE FROM) ([\w.]+)/i.exec(flat)?.[1] ??
+    /\bFROM ([\w.]+)/i.exec(outer)?.[1] ??
+    /\bFROM ([\w.]+)/i.exec(flat)?.[1];
   return table ? `${verb} ${table}${lock}` : flat.slice(0, 40);
+}
+
+/**
+ * BENCH_TRACE=<regex of statement kinds>: count where each matching statement comes from (the service's frames of
+ * its stack), printed when the process exits; e.g. BENCH_TRACE='SELECT release' to find who reads releases.
+ */
+const TRACE = process.env.BENCH_TRACE ? new RegExp(process.env.BENCH_TRACE) : undefined;
+const traces = new Map<string, number>();
+if (TRACE) {
+  Error.stackTraceLimit = 60;
+  process.on('exit', () => {
+    for (const [site, n] of [...traces].sort((a, b) => b[1] - a[1]).slice(0, 40))
+      console.log(`TRACE ${n} ${site}`);
+  });
+}
+
+function traceStatement(kind: string): void {
+  const frames = (new Error().stack ?? '')
+    .split('\n')
+    .filter((line) => line.includes('/dist/src/'))
+    .slice(0, 6)
+    .map((line) => line.trim().replace(/\(.*dist\/src\//, '('));
+  bump(traces, `${kind} @ ${frames.join(' < ')}`);
 }
 
 const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
@@ -95,6 +126,7 @@ export function installCounters(): void {
     if (!excluded.has(this)) {
       state.statements += 1;
       bump(state.byStatement, statementKind(args[0]));
+      if (TRACE?.test(statementKind(args[0]))) traceStatement(statementKind(args[0]));
       if (captures.length > 0) capture(args);
     }
     return query.apply(this, args);
