@@ -138,10 +138,10 @@ describe('the three flows worked from the pages in Chromium', () => {
     await page.getByLabel('成功 (success)').check();
     const nextYear = new Date(new Date().getFullYear() + 1, 0, 15);
     const date = await page.evaluate((at) => new Date(at).toLocaleDateString(), nextYear.getTime());
-    const dateInput = page.getByLabel('日期 (date)');
+    const dateInput = page.getByLabel('安装日期 (installation date)');
     await dateInput.fill(date);
     await dateInput.press('Enter');
-    const timeInput = page.getByLabel('时间 (time)');
+    const timeInput = page.getByLabel('安装时间 (installation time)');
     await timeInput.fill('10:00');
     await timeInput.press('Tab');
     await page.click('#complete');
