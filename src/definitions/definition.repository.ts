@@ -108,6 +108,7 @@ export class DefinitionRepository {
         name: true,
         checksum: true,
         jobTypes: true,
+        messageStarts: true,
         deployedBy: true,
         deployedAt: true,
       },

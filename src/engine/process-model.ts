@@ -10,6 +10,7 @@ import { JoiningInclusiveGateway } from './inclusive-gateway.js';
 import { EventSubProcessStartEvent, HostThrownEvent } from './event-sub-process-start.js';
 import { hostThrownEvents } from './event-sub-processes.js';
 import { ScopedSubProcess } from './scoped-sub-process.js';
+import { RepeatingBoundaryEvent } from './repeating-boundary-event.js';
 
 /** What the host needs to know of one element of a process, read from its zeebe extensions. */
 export interface ElementInfo {
@@ -150,6 +151,8 @@ export const engineElements = {
   InclusiveGateway: JoiningInclusiveGateway,
   // zeebe:ioMapping on embedded sub-processes: a local scope (scoped-sub-process.ts).
   SubProcess: ScopedSubProcess,
+  // A non-interrupting message or signal boundary event stays open while its activity runs (Camunda 8).
+  BoundaryEvent: RepeatingBoundaryEvent,
 };
 
 const typeResolver = TypeResolver({ ...Elements, ...engineElements } as never);

@@ -65,6 +65,33 @@ export class InstanceRepository {
     return rows.map((r) => r.id);
   }
 
+  /** Record the correlation key of the message that started the instance at its message start event. */
+  async setStartCorrelationKey(manager: EntityManager, instanceId: string, key: string): Promise<void> {
+    await manager.query('UPDATE process_instance SET start_correlation_key = $2 WHERE id = $1', [
+      instanceId,
+      key,
+    ]);
+  }
+
+  /** The correlation key a message started the instance with (null: not started by a message with a key). */
+  async startCorrelationKeyOf(manager: EntityManager, instanceId: string): Promise<string | null> {
+    const rows: Array<{ key: string | null }> = await manager.query(
+      'SELECT start_correlation_key AS key FROM process_instance WHERE id = $1',
+      [instanceId],
+    );
+    return rows[0]?.key ?? null;
+  }
+
+  /** Whether an instance of the process that a message with this key started still runs. */
+  async runsStartedWith(manager: EntityManager, processKey: string, key: string): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `SELECT 1 FROM process_instance
+        WHERE process_key = $1 AND start_correlation_key = $2 AND status = 'running' LIMIT 1`,
+      [processKey, key],
+    );
+    return rows.length > 0;
+  }
+
   /** Read without a lock. */
   async find(manager: EntityManager, instanceId: string): Promise<ProcessInstanceEntity | null> {
     return manager.getRepository(ProcessInstanceEntity).findOneBy({ id: instanceId });

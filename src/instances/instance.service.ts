@@ -196,7 +196,26 @@ export class InstanceService {
         latestVersion: options.definition ? undefined : definition.version,
       },
     );
+    if (options.startCorrelationKey && instance.status === 'running')
+      await this.repository.setStartCorrelationKey(manager, instance.id, options.startCorrelationKey);
     return instance;
+  }
+
+  /**
+   * Whether an instance of `processKey` started by a message with this correlation key still runs: then a message
+   * with the key starts no other (Camunda 8).
+   */
+  async runsStartedWith(
+    manager: EntityManager,
+    processKey: string,
+    correlationKey: string,
+  ): Promise<boolean> {
+    return this.repository.runsStartedWith(manager, processKey, correlationKey);
+  }
+
+  /** The correlation key of the message that started the instance (null: none, or none with a key). */
+  async startCorrelationKeyOf(manager: EntityManager, instanceId: string): Promise<string | null> {
+    return this.repository.startCorrelationKeyOf(manager, instanceId);
   }
 
   /** "Create instance" runs the plain start event: a process without one starts by its triggers only (400). */

@@ -151,6 +151,32 @@ export class MessageRepository {
     return id;
   }
 
+  /**
+   * The oldest buffered, unexpired message of one of `names` with this key, locked (skipping one another transaction
+   * holds); null when none waits. Mark it with `markCorrelated` once it found its instance.
+   */
+  async oldestBuffered(
+    manager: EntityManager,
+    names: readonly string[],
+    correlationKey: string,
+  ): Promise<StoredMessage | null> {
+    const rows: Array<{ id: string; name: string; variables: Record<string, unknown> }> = await manager.query(
+      `SELECT id, name, variables FROM message
+        WHERE name = ANY($1) AND correlation_key = $2 AND correlated_at IS NULL AND expires_at > now()
+        ORDER BY published_at, id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [names, correlationKey],
+    );
+    const row = rows[0];
+    return row ? { id: row.id, name: row.name, correlationKey, variables: row.variables } : null;
+  }
+
+  async markCorrelated(manager: EntityManager, messageId: string, instanceId: string, elementId: string) {
+    await manager.query(
+      'UPDATE message SET correlated_at = now(), instance_id = $2, element_id = $3 WHERE id = $1',
+      [messageId, instanceId, elementId],
+    );
+  }
+
   /** Take the oldest buffered, unexpired message for a name and key for an instance; null when none waits. */
   async takeBuffered(
     manager: EntityManager,

@@ -4,6 +4,8 @@ import { DefinitionService } from '../definitions/definition.service.js';
 import { InstanceService } from '../instances/instance.service.js';
 import { assertVariables } from '../instances/index.js';
 import { ConflictError, NotFoundError } from '../platform/errors.js';
+import type { EntityManager } from 'typeorm';
+import type { ProcessDefinitionEntity } from '../definitions/process-definition.entity.js';
 import { MessageRepository, type NewMessage } from './message.repository.js';
 
 export interface PublishedMessage {
@@ -136,26 +138,45 @@ export class MessageService {
       if (await this.messages.firstSubscription(manager, message.name, message.correlationKey))
         return undefined;
       await this.refuseDuplicate(manager, message);
-      // No instance waits for it: it starts one of each process whose message start event waits for its name.
+      // No instance waits for it: it starts one of each process whose message start event waits for its name, unless
+      // an instance a message with this key started still runs (Camunda 8): then it stays buffered for when it ends.
       const starts = await this.definitions.startedByMessage(message.name, manager);
       let correlatedTo: PublishedMessage['correlatedTo'] = null;
       for (const definition of starts) {
-        const { instance, elementId } = await this.instances.startByMessage(
-          manager,
-          definition,
-          message.name,
-          message.variables,
-          (startId) => ({
-            type: 'message.correlated',
-            elementId: startId,
-            data: { name: message.name, correlationKey: message.correlationKey, started: true },
-          }),
-        );
+        const key = message.correlationKey;
+        if (key && (await this.instances.runsStartedWith(manager, definition.key, key))) continue;
+        const { instance, elementId } = await this.startWith(manager, definition, message);
         correlatedTo ??= { instanceId: instance.id, elementId };
       }
       const messageKey = await this.messages.insertMessage(manager, message, correlatedTo);
       return { messageKey, correlatedTo, buffered: correlatedTo === null && message.timeToLiveMs > 0 };
     });
+  }
+
+  /** Start an instance of `definition` at its message start event for `message` (in the caller's transaction). */
+  startWith(
+    manager: EntityManager,
+    definition: Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>,
+    message: Pick<NewMessage, 'name' | 'correlationKey' | 'variables'>,
+    buffered = false,
+  ) {
+    return this.instances.startByMessage(
+      manager,
+      definition,
+      message.name,
+      message.variables,
+      (startId) => ({
+        type: 'message.correlated',
+        elementId: startId,
+        data: {
+          name: message.name,
+          correlationKey: message.correlationKey,
+          started: true,
+          ...(buffered ? { buffered: true } : {}),
+        },
+      }),
+      message.correlationKey,
+    );
   }
 
   private async refuseDuplicate(

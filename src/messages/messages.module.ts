@@ -4,6 +4,7 @@ import { InstancesModule } from '../instances/instances.module.js';
 import { MessageRepository } from './message.repository.js';
 import { MessageService } from './message.service.js';
 import { MessageSubscriptionsListener } from './message-subscriptions.listener.js';
+import { MessageStartsListener } from './message-starts.listener.js';
 
 /** Messages and their subscriptions: correlation of published messages to waiting instances. */
 @Module({
@@ -12,6 +13,7 @@ import { MessageSubscriptionsListener } from './message-subscriptions.listener.j
     { provide: MessageRepository, useValue: new MessageRepository() },
     MessageService,
     MessageSubscriptionsListener,
+    MessageStartsListener,
   ],
   exports: [MessageService],
 })

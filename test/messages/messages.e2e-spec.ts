@@ -122,7 +122,8 @@ describe('messages', () => {
 
     const [{ status }] = await t.dataSource.query('SELECT status FROM job WHERE id = $1', [timer!.id]);
     expect(status).toBe('cancelled');
-    expect(await waitingAt(change.id)).toEqual(['install']);
+    // The non-interrupting note stays open while the install runs (Camunda 8).
+    expect(await waitingAt(change.id)).toEqual(['install', 'note']);
     expect((await row(change.id)).variables).toMatchObject({ note: '推迟十分钟 (ten minutes late)' });
     const [install] = await t.dataSource.query<Array<{ id: string }>>(
       `SELECT id FROM job WHERE instance_id = $1 AND element_id = 'install' AND status = 'pending'`,
@@ -264,6 +265,101 @@ describe('messages', () => {
     expect((await row(started)).variables).toMatchObject({ changeId: 'CHG-900' });
     expect(await waitingAt(started)).toEqual(['await-approval']);
     expect(await subscriptions(started)).toEqual(['change-approved/CHG-900']);
+  });
+
+  it('given an instance started by a message with a correlation key, when the key comes again while it runs, then no second instance starts: the message waits buffered and starts the next one when the first ends', async () => {
+    const intakes = async (changeId: string) =>
+      t.dataSource.query<Array<{ id: string; status: string; variables: Record<string, unknown> }>>(
+        `SELECT id, status, variables FROM process_instance
+          WHERE process_key = 'change-intake' AND variables->>'changeId' = $1 ORDER BY started_at, id`,
+        [changeId],
+      );
+    const first = await publish({
+      name: 'change-filed',
+      correlationKey: 'CHG-910',
+      variables: { changeId: 'CHG-910' },
+    });
+    const again = await publish({
+      name: 'change-filed',
+      correlationKey: 'CHG-910',
+      timeToLive: 60_000,
+      variables: { changeId: 'CHG-910', round: 2 },
+    });
+    const dropped = await publish({
+      name: 'change-filed',
+      correlationKey: 'CHG-910',
+      variables: { changeId: 'CHG-910' },
+    });
+    const otherKey = await publish({
+      name: 'change-filed',
+      correlationKey: 'CHG-911',
+      variables: { changeId: 'CHG-911' },
+    });
+
+    expect(first.body).toMatchObject({ correlatedTo: { elementId: 'filed' }, buffered: false });
+    expect(again.body).toMatchObject({ correlatedTo: null, buffered: true });
+    expect(dropped.body).toMatchObject({ correlatedTo: null, buffered: false });
+    expect(otherKey.body).toMatchObject({ correlatedTo: { elementId: 'filed' } });
+    expect((await intakes('CHG-910')).map((i) => i.status)).toEqual(['running']);
+
+    await publish({ name: 'change-approved', correlationKey: 'CHG-910' });
+
+    const [ended, next] = await intakes('CHG-910');
+    expect(ended!.id).toBe(first.body.correlatedTo.instanceId);
+    expect(ended!.status).toBe('completed');
+    expect(next).toMatchObject({ status: 'running', variables: { round: 2 } });
+    expect(await waitingAt(next!.id)).toEqual(['await-approval']);
+    expect(await history(next!.id, 'message.correlated')).toEqual([
+      expect.objectContaining({
+        element_id: 'filed',
+        data: expect.objectContaining({ buffered: true, started: true }),
+      }),
+    ]);
+    const [{ n }] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM message WHERE name = 'change-filed' AND correlation_key = 'CHG-910' AND correlated_at IS NULL AND expires_at > now()`,
+    );
+    expect(n).toBe(0);
+  });
+
+  it('given an install with a non-interrupting note boundary, when notes come one after another, across a restart too, then each is taken while the install runs; when it ends the subscription goes', async () => {
+    const change = await startChange('CHG-920');
+    await publish({ name: 'change-approved', correlationKey: 'CHG-920' });
+    await publish({ name: 'window-opened', correlationKey: 'CHG-920' });
+    expect(await subscriptions(change.id)).toEqual(['change-note/CHG-920']);
+
+    const first = await publish({
+      name: 'change-note',
+      correlationKey: 'CHG-920',
+      variables: { note: '第一条 (first)' },
+    });
+    expect(first.body).toMatchObject({ correlatedTo: { instanceId: change.id, elementId: 'note' } });
+    expect(await waitingAt(change.id)).toEqual(['install', 'note']);
+    expect(await subscriptions(change.id)).toEqual(['change-note/CHG-920']);
+
+    await t.stop();
+    t = await startTestApp(env, t.resources, handlers);
+    driver = ReleaseDriver.forApp(t);
+    const second = await publish({
+      name: 'change-note',
+      correlationKey: 'CHG-920',
+      variables: { note: '第二条 (second)' },
+    });
+
+    expect(second.body).toMatchObject({
+      correlatedTo: { instanceId: change.id, elementId: 'note' },
+      buffered: false,
+    });
+    expect((await row(change.id)).variables).toMatchObject({ note: '第二条 (second)' });
+    expect(
+      (await history(change.id, 'message.correlated')).filter((h) => h.element_id === 'note'),
+    ).toHaveLength(2);
+    const [install] = await t.dataSource.query<Array<{ id: string }>>(
+      `SELECT id FROM job WHERE instance_id = $1 AND element_id = 'install' AND status = 'pending'`,
+      [change.id],
+    );
+    await instances().completeJob(install!.id);
+    expect((await row(change.id)).status).toBe('completed');
+    expect(await subscriptions(change.id)).toEqual([]);
   });
 
   it('given a subscription, when the service restarts, then the subscription survives and a message published afterwards is delivered', async () => {

@@ -19,6 +19,7 @@ import { CamundaKeys1795900000000 } from './migrations/1795900000000-CamundaKeys
 import { FormDefinitions1795939100000 } from './migrations/1795939100000-FormDefinitions.js';
 import { TimerStarts1795950000000 } from './migrations/1795950000000-TimerStarts.js';
 import { SignalStarts1795951000000 } from './migrations/1795951000000-SignalStarts.js';
+import { MessageStartKeys1795952000000 } from './migrations/1795952000000-MessageStartKeys.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -46,6 +47,7 @@ export const migrations = [
   FormDefinitions1795939100000,
   TimerStarts1795950000000,
   SignalStarts1795951000000,
+  MessageStartKeys1795952000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
