@@ -109,10 +109,111 @@ function select(project, paths, suffix) {
 
 const givenPaths = pathsGivenAsProjects(process.argv);
 
+/**
+ * `npm run test:parallel` (so `npm test`) runs the in-process files in groups: each group is one test file
+ * under test/.groups/, written here, that runs its members one after the other inside a describe named after
+ * the member. Every member keeps its own app, database and queue prefix; what the group shares is the test
+ * process's loaded modules (Nest, TypeORM, BullMQ, the engine...), which jest otherwise loads afresh for
+ * every file, a few CPU seconds each. Files named on the command line run alone, as always.
+ */
+const GROUPS_DIR = path.join(__dirname, 'test', '.groups');
+const GROUP_SIZE = 4;
+
+function wholeParallelRun(argv) {
+  if (process.env.npm_lifecycle_event !== 'test:parallel') return false;
+  // Anything that is not an option or a project name may be a path or an option's value: run files alone.
+  const at = argv.findIndex((arg) => /(^|[\\/])jest(\.js)?$/.test(arg));
+  return argv.slice(at + 1).every((arg) => arg.startsWith('-') || PROJECTS.includes(arg));
+}
+
+/** The parallel project's test files, as the project would find them. */
+function parallelFiles() {
+  const files = [];
+  for (const root of ['src', 'test']) {
+    for (const entry of fs.readdirSync(path.join(__dirname, root), {
+      recursive: true,
+      withFileTypes: true,
+    })) {
+      if (!entry.isFile() || !/\.(e2e-)?spec\.ts$/.test(entry.name)) continue;
+      const file = path.join(entry.parentPath, entry.name);
+      const relative = path.relative(__dirname, file).split(path.sep).join('/');
+      if (relative.startsWith('test/.groups/')) continue;
+      if (SERIAL.some((entry) => `<rootDir>/${relative}`.startsWith(entry))) continue;
+      files.push({ relative, size: fs.statSync(file).size });
+    }
+  }
+  return files;
+}
+
+/**
+ * Groups of about GROUP_SIZE files, balanced by size (the biggest files first, each to the lightest group),
+ * written as test/.groups/group-NN.e2e-spec.cjs; the members' paths are listed first in each, for the
+ * sequencer (test/group-sequencer.cjs), which starts the heaviest group first.
+ */
+function writeGroups() {
+  const files = parallelFiles().sort((a, b) => b.size - a.size || a.relative.localeCompare(b.relative));
+  const groups = Array.from({ length: Math.ceil(files.length / GROUP_SIZE) }, () => ({
+    size: 0,
+    members: [],
+  }));
+  for (const file of files) {
+    const lightest = groups.reduce((min, group) => (group.size < min.size ? group : min));
+    lightest.members.push(file.relative);
+    lightest.size += file.size;
+  }
+  fs.mkdirSync(GROUPS_DIR, { recursive: true });
+  const names = new Set();
+  groups.forEach((group, index) => {
+    const name = `group-${String(index + 1).padStart(2, '0')}.e2e-spec.cjs`;
+    names.add(name);
+    const text =
+      `// members: ${JSON.stringify(group.members)}\n` +
+      '// Written by jest.config.cjs for `npm run test:parallel`: these test files run one after the other in\n' +
+      '// this one test process, so they load the modules once. Each keeps its own app and database.\n' +
+      "const path = require('node:path');\n" +
+      'for (const member of ' +
+      JSON.stringify(group.members) +
+      ') {\n' +
+      '  describe(member, () => {\n' +
+      "    require(path.join(__dirname, '..', '..', member));\n" +
+      '  });\n' +
+      '}\n';
+    const target = path.join(GROUPS_DIR, name);
+    let current;
+    try {
+      current = fs.readFileSync(target, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current === text) return;
+    // Written aside and renamed: a concurrent run never reads half a file.
+    const temporary = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, text);
+    fs.renameSync(temporary, target);
+  });
+  for (const name of fs.readdirSync(GROUPS_DIR)) {
+    if (!names.has(name) && name.endsWith('.cjs')) fs.rmSync(path.join(GROUPS_DIR, name), { force: true });
+  }
+}
+
+const grouped = givenPaths.length === 0 && wholeParallelRun(process.argv);
+if (grouped) writeGroups();
+
 module.exports = {
   projects: [
     select(
-      { ...shared, displayName: 'parallel', testMatch: TEST_FILES, testPathIgnorePatterns: SERIAL },
+      grouped
+        ? {
+            ...shared,
+            displayName: 'parallel',
+            testMatch: ['<rootDir>/test/.groups/*.e2e-spec.cjs'],
+          }
+        : {
+            ...shared,
+            displayName: 'parallel',
+            testMatch: TEST_FILES,
+            testPathIgnorePatterns: ['/test/\\.groups/', ...SERIAL],
+          },
       givenPaths,
       '\\.(e2e-)?spec\\.ts',
     ),
@@ -126,7 +227,8 @@ module.exports = {
       '\\.e2e-spec\\.ts',
     ),
   ],
-  // A global option: jest ignores it inside a project.
+  // Global options: jest ignores them inside a project.
   testTimeout: 60000,
+  testSequencer: '<rootDir>/test/group-sequencer.cjs',
   reporters: ['default', '<rootDir>/test/slowest-files-reporter.cjs'],
 };
