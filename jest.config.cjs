@@ -70,7 +70,7 @@ const shared = {
   },
   // Only ESM packages (and .mjs files) need compiling; CommonJS ones skip jest's transform cache entirely.
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().join('|')})/)(?!.*\\.mjs$)`],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^pg-native$': '<rootDir>/test/no-pg-native.cjs' },
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
 };
