@@ -1,5 +1,5 @@
 import { ISOInterval, getDate } from '@0dep/piso';
-import type { ElementInfo, ProcessModel } from './process-model.js';
+import type { ElementInfo, ProcessModel } from './process-model-types.js';
 
 /** What the host keeps of the event sub-processes of one instance, stored beside the engine state. */
 export interface EventSubProcessState {

@@ -3,7 +3,7 @@ import * as Tasks from 'bpmn-elements/tasks';
 import { SCOPE_VARIABLES, scopeOf } from './zeebe-multi-instance.js';
 import { applyMappings } from './variable-mappings.js';
 import { userVariables } from './feel.js';
-import type { VariableMapping } from './process-model.js';
+import type { VariableMapping } from './process-model-types.js';
 
 /**
  * Embedded sub-processes with a local scope, as Camunda 8 runs them (`zeebe:ioMapping`): when one starts, its input

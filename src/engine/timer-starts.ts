@@ -1,7 +1,7 @@
 import { ISOInterval, getDate } from '@0dep/piso';
 import { CronError, looksLikeCron, nextCronTime, parseCron, shortestCronGapMs } from './cron.js';
 import { evaluateFeel, isFeel } from './feel.js';
-import type { ElementInfo } from './process-model.js';
+import type { ElementInfo } from './process-model-types.js';
 import { timerProblem, type TimerBounds } from './timer-bounds.js';
 
 /**

@@ -1,5 +1,5 @@
 import { isFeel } from './feel.js';
-import type { VariableMapping } from './process-model.js';
+import type { VariableMapping } from './process-model-types.js';
 
 /** Evaluates a FEEL expression (within the host's bounds) against the variables given, for the element named. */
 export type MappingEvaluator = (expression: string, variables: Record<string, unknown>) => unknown;
