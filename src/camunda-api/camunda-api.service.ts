@@ -335,16 +335,15 @@ export class CamundaApiService {
       pageSize,
     });
     const ids = found.items.map((i) => i.id);
-    const [keys, definitions, incidents] = await Promise.all([
+    const [keys, definitions, withIncident] = await Promise.all([
       this.keys.keysOf('process-instance', ids),
       this.keys.instanceDefinitions(ids),
-      this.instanceQueries.incidents('open'),
+      this.instanceQueries.withOpenIncidents(ids),
     ]);
     const definitionKeys = await this.keys.keysOf(
       'process-definition',
       [...definitions.values()].map((d) => d.definitionId),
     );
-    const withIncident = new Set(incidents.map((i) => i.instanceId));
     const items = found.items.map((i) => {
       const definition = definitions.get(i.id)!;
       return {
@@ -377,7 +376,8 @@ export class CamundaApiService {
       startDate: view.startedAt.toISOString(),
       ...(view.endedAt ? { endDate: view.endedAt.toISOString() } : {}),
       state: INSTANCE_STATES[view.status as keyof typeof INSTANCE_STATES] ?? 'ACTIVE',
-      hasIncident: view.incidents.some((i) => i.status === 'open'),
+      // As in Camunda 8, an incident in an instance a call activity started (at any depth) marks the parent too.
+      hasIncident: view.incidents.some((i) => i.status === 'open') || view.childIncidents.length > 0,
       tenantId: DEFAULT_TENANT,
       processInstanceKey: key,
       processDefinitionKey: await this.keys.keyOf('process-definition', definition.definitionId),

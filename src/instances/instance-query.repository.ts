@@ -150,6 +150,25 @@ export class InstanceQueryRepository {
     });
   }
 
+  /**
+   * Which of these instances have an open incident of their own or in an instance one of their call activities
+   * started (and in theirs, at any depth): walked up from the open incidents, so it costs what they cost.
+   */
+  async withOpenIncidents(instanceIds: readonly string[]): Promise<Set<string>> {
+    if (instanceIds.length === 0) return new Set();
+    const rows = await this.dataSource.query<Array<{ id: string }>>(
+      `WITH RECURSIVE affected AS (
+         SELECT DISTINCT instance_id AS id FROM incident WHERE status = 'open'
+         UNION
+         SELECT p.parent_instance_id FROM process_instance p JOIN affected a ON p.id = a.id
+         WHERE p.parent_instance_id IS NOT NULL
+       )
+       SELECT id FROM affected WHERE id = ANY($1::uuid[])`,
+      [instanceIds],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   /** Incidents of every instance in a state (all when none is given), newest first. */
   async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {
     return this.dataSource.getRepository(IncidentEntity).find({

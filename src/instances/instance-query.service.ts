@@ -202,6 +202,11 @@ export class InstanceQueryService {
     return this.queries.historyPage(instanceId, types, page);
   }
 
+  /** Which of these instances have an open incident, their own or a called instance's (at any depth). */
+  async withOpenIncidents(instanceIds: readonly string[]): Promise<Set<string>> {
+    return this.queries.withOpenIncidents(instanceIds);
+  }
+
   async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {
     return this.queries.incidents(state);
   }
