@@ -169,6 +169,29 @@ export class InstanceQueryRepository {
     return new Set(rows.map((r) => r.id));
   }
 
+  /**
+   * For those of these instances a call activity started: the calling instance and the call activity it waits in
+   * there (null once it waits there no longer).
+   */
+  async callersOf(
+    instanceIds: readonly string[],
+  ): Promise<Map<string, { parentInstanceId: string; callElementId: string | null }>> {
+    if (instanceIds.length === 0) return new Map();
+    const rows = await this.dataSource.query<
+      Array<{ id: string; parent_instance_id: string; call_element_id: string | null }>
+    >(
+      `SELECT c.id, c.parent_instance_id,
+         (SELECT w->>'elementId' FROM jsonb_array_elements(COALESCE(p.waits, '[]'::jsonb)) w
+          WHERE w->>'executionId' = c.parent_execution_id LIMIT 1) AS call_element_id
+       FROM process_instance c JOIN process_instance p ON p.id = c.parent_instance_id
+       WHERE c.id = ANY($1::uuid[])`,
+      [[...new Set(instanceIds)]],
+    );
+    return new Map(
+      rows.map((r) => [r.id, { parentInstanceId: r.parent_instance_id, callElementId: r.call_element_id }]),
+    );
+  }
+
   /** Incidents of every instance in a state (all when none is given), newest first. */
   async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {
     return this.dataSource.getRepository(IncidentEntity).find({

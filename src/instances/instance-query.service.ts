@@ -43,6 +43,12 @@ export interface InstanceView {
   readonly history: HistoryEventEntity[];
 }
 
+/** An incident in the operators' list: for a called instance's, the instance that called it and the call activity. */
+export type ListedIncident = IncidentEntity & {
+  readonly parentInstanceId: string | null;
+  readonly callElementId: string | null;
+};
+
 export type ChildIncident = IncidentEntity & {
   readonly callElementId: string | null;
   readonly callExecutionId: string;
@@ -205,6 +211,22 @@ export class InstanceQueryService {
   /** Which of these instances have an open incident, their own or a called instance's (at any depth). */
   async withOpenIncidents(instanceIds: readonly string[]): Promise<Set<string>> {
     return this.queries.withOpenIncidents(instanceIds);
+  }
+
+  /**
+   * The operators' incident list, newest first: each incident of an instance a call activity started names the
+   * instance that called it and the call activity, so the incident is seen on the parent.
+   */
+  async incidentList(state: IncidentStatus | undefined): Promise<ListedIncident[]> {
+    const incidents = await this.queries.incidents(state);
+    const callers = await this.queries.callersOf(incidents.map((i) => i.instanceId));
+    return incidents.map((incident) => {
+      const caller = callers.get(incident.instanceId);
+      return Object.assign(incident, {
+        parentInstanceId: caller?.parentInstanceId ?? null,
+        callElementId: caller?.callElementId ?? null,
+      });
+    });
   }
 
   async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {

@@ -116,7 +116,7 @@ export class IncidentsController {
   @Get()
   @Roles('admin', 'project-manager')
   async list(@Query() filter: IncidentQueryDto) {
-    return this.query.incidents(filter.state);
+    return this.query.incidentList(filter.state);
   }
 
   @ApiErrors(400, 403, 404, 409)

@@ -97,7 +97,7 @@ describe('call activities', () => {
     expect((await row(parent.id)).status).toBe('completed');
   });
 
-  it("given a child whose install job ran out of retries, when the parent's instance is viewed, then it lists the child's incident with the child instance and the call activity; once retried, the list is empty", async () => {
+  it("given a child whose install job ran out of retries, when the parent's instance or the incident list is viewed, then each shows the child's incident with the child instance, the parent and the call activity; once retried, the parent's list is empty", async () => {
     const parent = await instances().start('change-with-install', { changeId: 'CHG-9' });
     const child = await childOf(parent.id);
     const job = await installJob(child.id);
@@ -115,6 +115,19 @@ describe('call activities', () => {
         status: 'open',
       }),
     ]);
+    // The operators' incident list (the incidents page) names the instance that called the child and the call
+    // activity there.
+    const listed = await t.as('admin').get('/api/incidents?state=open').expect(200);
+    expect(listed.body).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          id: view.body.childIncidents[0].id,
+          instanceId: child.id,
+          parentInstanceId: parent.id,
+          callElementId: 'do-install',
+        }),
+      ]),
+    );
     await t.as('admin').post(`/api/incidents/${view.body.childIncidents[0].id}/retry`).expect(200);
     const after = await t.as('admin').get(`/api/process-instances/${parent.id}`).expect(200);
     expect(after.body.childIncidents).toEqual([]);

@@ -1,4 +1,4 @@
-// Incidents (/incidents): the open ones, with retry (operators) and a link to each release's record.
+// Incidents (/incidents): the open ones, with retry (operators); a called instance's names its caller and call activity.
 import {
   api,
   bi,
@@ -37,6 +37,7 @@ async function load() {
       ? table(
           [
             bi('流程实例', 'instance'),
+            bi('调用方', 'called by'),
             bi('元素', 'element'),
             bi('错误', 'error'),
             bi('开始', 'since'),
@@ -45,6 +46,17 @@ async function load() {
           ],
           items.map((i) => [
             el('code', { title: i.instanceId }, String(i.instanceId).slice(0, 8)),
+            // A called instance's incident is shown with the instance that called it and its call activity.
+            i.parentInstanceId
+              ? el(
+                  'span',
+                  { class: 'called-by', dataset: { parentInstanceId: i.parentInstanceId } },
+                  el('code', { title: i.parentInstanceId }, String(i.parentInstanceId).slice(0, 8)),
+                  ' ',
+                  bi('调用活动', 'call activity'),
+                  ` ${i.callElementId ?? '—'}`,
+                )
+              : '—',
             `${i.elementId} (${i.jobType})`,
             el('span', { class: 'incident-error' }, i.error ?? ''),
             formatTime(i.createdAt),

@@ -124,13 +124,31 @@ async function main() {
           ),
     );
 
+    // Its own open incidents, then those of the instances its call activities started (and theirs): each of those
+    // names the child instance and the call activity it happened under.
     const incidents = clear(document.getElementById('incidents'));
     const open = view.incidents.filter((i) => i.status === 'open');
+    const children = view.childIncidents ?? [];
     incidents.append(
-      open.length
+      open.length || children.length
         ? table(
-            [bi('元素', 'element'), bi('错误', 'error'), bi('开始', 'since')],
-            open.map((i) => [i.elementId, i.error ?? i.message ?? '', formatTime(i.createdAt)]),
+            [bi('元素', 'element'), bi('错误', 'error'), bi('开始', 'since'), bi('子流程', 'child instance')],
+            [
+              ...open.map((i) => [i.elementId, i.error ?? i.message ?? '', formatTime(i.createdAt), '—']),
+              ...children.map((i) => [
+                i.elementId,
+                i.error ?? i.message ?? '',
+                formatTime(i.createdAt),
+                el(
+                  'span',
+                  { class: 'child-incident', dataset: { childInstanceId: i.instanceId } },
+                  el('code', { title: i.instanceId }, String(i.instanceId).slice(0, 8)),
+                  ' ',
+                  bi('调用活动', 'call activity'),
+                  ` ${i.callElementId ?? '—'}`,
+                ),
+              ]),
+            ],
           )
         : empty('没有未解决的故障', 'no open incidents'),
     );
