@@ -350,7 +350,7 @@ const ENVIRONMENT = z
       /^[a-z][a-z0-9-]{0,99}$/,
       (value) => `must be a group (role) id such as admin, got "${value}"`,
     ),
-    TASK_LIST_TOTAL_CAP: integer(10_000, 1, 10_000_000),
+    TASK_LIST_TOTAL_CAP: integer(1_000, 1, 10_000_000),
     VARIABLES_MAX_BYTES: integer(64 * 1024, 1024, 16 * 1024 * 1024),
     FEEL_MAX_LENGTH: integer(4_000, 16, 100_000),
     FEEL_MAX_DEPTH: integer(50, 1, 500),

@@ -15,7 +15,7 @@ export class TasksController {
   @ApiOkResponse({
     description:
       'One page of tasks: `{items, total, totalCapped, page, pageSize}`. `total` counts the matching tasks exactly up ' +
-      'to TASK_LIST_TOTAL_CAP (10,000); past it `total` is the cap and `totalCapped` is true. Each item carries its ' +
+      'to TASK_LIST_TOTAL_CAP (1,000); past it `total` is the cap and `totalCapped` is true. Each item carries its ' +
       '`release` (id, number, title, class, status) and the `overdue` and `escalated` marks.',
   })
   @Get()
