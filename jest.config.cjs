@@ -71,6 +71,8 @@ const shared = {
   // Only ESM packages (and .mjs files) need compiling; CommonJS ones skip jest's transform cache entirely.
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages().join('|')})/)(?!.*\\.mjs$)`],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^pg-native$': '<rootDir>/test/no-pg-native.cjs' },
+  // A query sent on a connection still running another fails the test (node-postgres 9 refuses it).
+  setupFilesAfterEnv: ['<rootDir>/test/support/pg-overlap-guard.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
 };
