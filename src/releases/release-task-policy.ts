@@ -51,7 +51,10 @@ export class ReleaseTaskPolicy implements TaskCompletionPolicy, TaskEscalationLi
     if (!task.businessKey || !task.escalatedAt) return;
     const release = await this.releases.findById(task.businessKey, manager);
     if (!release || release.instanceId !== task.instanceId || release.escalatedAt) return;
-    await this.releases.update(manager, release.id, { escalatedAt: task.escalatedAt, updatedAt: new Date() });
+    await this.releases.update(manager, release.id, {
+      escalatedAt: task.escalatedAt,
+      updatedAt: task.escalatedAt,
+    });
   }
 
   async segregationFacts(task: UserTaskEntity): Promise<SegregationFacts> {

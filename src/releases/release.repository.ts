@@ -93,7 +93,7 @@ export class ReleaseRepository {
     return manager.getRepository(ReleaseEntity).findOneBy({ id: releaseId, instanceId });
   }
 
-  async insert(manager: EntityManager, release: Omit<ReleaseEntity, 'createdAt' | 'updatedAt'>) {
+  async insert(manager: EntityManager, release: ReleaseEntity) {
     const repository = manager.getRepository(ReleaseEntity);
     const entity = repository.create(release);
     await repository.insert(entity);

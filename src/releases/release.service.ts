@@ -74,7 +74,7 @@ export class ReleaseService implements OnModuleInit {
       ]);
     }
     return this.instances.transaction(async (manager) => {
-      const now = new Date();
+      const now = this.clock.now();
       const release = await this.repository.insert(manager, {
         id: randomUUID(),
         number: await this.nextNumber(manager, now.getUTCFullYear()),
@@ -91,6 +91,8 @@ export class ReleaseService implements OnModuleInit {
         installedAt: null,
         rolledBack: false,
         escalatedAt: null,
+        createdAt: now,
+        updatedAt: now,
       });
       const variables: Record<string, unknown> = {
         releaseId: release.id,
@@ -148,6 +150,8 @@ export class ReleaseService implements OnModuleInit {
     const v = instance.variables as Record<string, unknown>;
     const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value : undefined);
     const changes: Partial<ReleaseEntity> = {};
+    // The service's clock, as timers read it (tests move it), not the system time.
+    const now = this.clock.now();
     if (text(v.title) && v.title !== release.title) changes.title = v.title as string;
     if (text(v.source) && v.source !== release.source) changes.source = v.source as ReleaseEntity['source'];
     if (text(v.versionNumber) && v.versionNumber !== release.versionNumber)
@@ -157,7 +161,6 @@ export class ReleaseService implements OnModuleInit {
       changes.plannedAt = new Date(planned);
     if (v.installResult === 'success' && !release.installedAt) {
       const reported = text(v.installedAt) ? new Date(v.installedAt as string) : undefined;
-      const now = this.clock.now();
       // A future install time would count as on time whatever happens: refused, and the pass with it.
       if (reported && reported.getTime() > now.getTime()) {
         throw new InvalidInputError(`installedAt ${reported.toISOString()} is in the future`, [
@@ -171,10 +174,10 @@ export class ReleaseService implements OnModuleInit {
       changes.status = (
         instance.endStatus && FINAL_STATUSES.has(instance.endStatus) ? instance.endStatus : 'closed'
       ) as ReleaseStatus;
-      changes.closedAt = new Date();
+      changes.closedAt = now;
     }
     if (Object.keys(changes).length === 0) return;
-    await this.repository.update(manager, release.id, { ...changes, updatedAt: new Date() });
+    await this.repository.update(manager, release.id, { ...changes, updatedAt: now });
     if (!changes.status) return;
     const ended = await this.repository.get(manager, release.id);
     for (const listener of this.endedListeners) await listener(manager, ended);

@@ -441,7 +441,7 @@ describe('emergency release flow', () => {
     });
     afterAll(() => t.close());
 
-    it('given an undecided approval, when the escalation timer expires, then the escalation is notified, the approval stays open (non-interrupting), and the release still closes', async () => {
+    it('given an undecided approval, when the escalation timer expires, then the escalation is notified, the approval stays open (non-interrupting), and the release still closes on the service clock', async () => {
       const release = await flow.file('emergency');
       const approval = await flow.task(release.id, 'approve-emergency');
       expect((await flow.instance(release.instanceId)).variables).toMatchObject({
@@ -473,12 +473,17 @@ describe('emergency release flow', () => {
       await flow.step(release.id, 'build-package', { packageName: 'b1' });
       await flow.step(release.id, 'install-release', { installResult: 'success' });
       await flow.step(release.id, 'verify-release', { verificationResult: 'pass' });
+      const closing = clock.now();
       await flow.closeEmergency(release.id);
 
       const { release: ended, instance } = await flow.waitForEnd(release.id);
       // The escalation branch's end event carries no status: the release's own end decides it.
       expect(instance.endStatus).toBe('closed');
       expect(ended.status).toBe('closed');
+      // Closed on the service's clock (31 minutes ahead of the system's), as its timers are.
+      const closedAt = new Date(ended.closedAt!).getTime();
+      expect(closedAt).toBeGreaterThanOrEqual(closing.getTime());
+      expect(closedAt).toBeLessThanOrEqual(clock.now().getTime());
       const path = await flow.pathTaken(release.instanceId);
       expect(path.slice(0, 5)).toEqual([
         'start',
