@@ -5,7 +5,7 @@ import { JobEntity } from '../queue/job.entity.js';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity, type IncidentStatus } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
-import { paginate } from '../platform/database/paginate.js';
+import { paginate, type PageRequest } from '../platform/database/paginate.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import type { ProcessInstanceQueryDto, ProcessInstanceSummary } from './process-instance.dto.js';
 
@@ -192,7 +192,18 @@ export class InstanceQueryRepository {
     );
   }
 
-  /** Incidents of every instance in a state (all when none is given), newest first. */
+  /** A page of the incidents of every instance in a state (all when none is given), newest first. */
+  async incidentPage(state: IncidentStatus | undefined, page: PageRequest): Promise<Page<IncidentEntity>> {
+    const query = this.dataSource
+      .getRepository(IncidentEntity)
+      .createQueryBuilder('incident')
+      .orderBy('incident.createdAt', 'DESC')
+      .addOrderBy('incident.id', 'DESC');
+    if (state) query.where('incident.status = :state', { state });
+    return paginate(query, page);
+  }
+
+  /** Incidents of every instance in a state (all when none is given), newest first: at most the newest 500. */
   async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {
     return this.dataSource.getRepository(IncidentEntity).find({
       where: state ? { status: state } : {},

@@ -6,6 +6,7 @@ import type { OpenTaskReader, UserTaskSummary } from './instance.events.js';
 import type { IncidentEntity, IncidentStatus } from './incident.entity.js';
 import { InstanceQueryRepository } from './instance-query.repository.js';
 import { InstanceRepository, type IncidentCount, type InstanceCount } from './instance.repository.js';
+import type { PageRequest } from '../platform/database/paginate.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import type { ProcessInstanceQueryDto, ProcessInstanceSummary } from './process-instance.dto.js';
 import type { StoredWait } from './process-instance.entity.js';
@@ -214,21 +215,24 @@ export class InstanceQueryService {
   }
 
   /**
-   * The operators' incident list, newest first: each incident of an instance a call activity started names the
-   * instance that called it and the call activity, so the incident is seen on the parent.
+   * A page of the operators' incident list, newest first (`{ items, total, page, pageSize }`): each incident of an
+   * instance a call activity started names the instance that called it and the call activity, so the incident is
+   * seen on the parent.
    */
-  async incidentList(state: IncidentStatus | undefined): Promise<ListedIncident[]> {
-    const incidents = await this.queries.incidents(state);
-    const callers = await this.queries.callersOf(incidents.map((i) => i.instanceId));
-    return incidents.map((incident) => {
+  async incidentList(state: IncidentStatus | undefined, page: PageRequest): Promise<Page<ListedIncident>> {
+    const found = await this.queries.incidentPage(state, page);
+    const callers = await this.queries.callersOf(found.items.map((i) => i.instanceId));
+    const items = found.items.map((incident) => {
       const caller = callers.get(incident.instanceId);
       return Object.assign(incident, {
         parentInstanceId: caller?.parentInstanceId ?? null,
         callElementId: caller?.callElementId ?? null,
       });
     });
+    return { ...found, items };
   }
 
+  /** The newest incidents (at most 500) of a state, unpaged: what the /v2 incident search filters and pages. */
   async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {
     return this.queries.incidents(state);
   }

@@ -13,7 +13,8 @@ import {
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, Roles, type AuthUser } from '../identity/auth.decorators.js';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PageQueryDto } from '../platform/http/page-query.dto.js';
 import { InstanceQueryService } from './instance-query.service.js';
 import { InstanceService } from './instance.service.js';
 import { ApiErrors } from '../platform/http/api-errors.js';
@@ -25,7 +26,12 @@ import {
 } from './process-instance.dto.js';
 import { ProcessInstanceService } from './process-instance.service.js';
 
-class IncidentQueryDto {
+/** `GET /api/incidents`: a page of incidents, newest first, of one state or all. */
+class IncidentQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({
+    enum: ['open', 'resolved'],
+    description: 'only incidents in this state (all when absent)',
+  })
   @IsOptional()
   @IsIn(['open', 'resolved'])
   state?: 'open' | 'resolved';
@@ -116,7 +122,7 @@ export class IncidentsController {
   @Get()
   @Roles('admin', 'project-manager')
   async list(@Query() filter: IncidentQueryDto) {
-    return this.query.incidentList(filter.state);
+    return this.query.incidentList(filter.state, filter);
   }
 
   @ApiErrors(400, 403, 404, 409)

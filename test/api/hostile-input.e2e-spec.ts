@@ -205,7 +205,7 @@ describe('hostile input', () => {
   });
 
   describe('page numbers and sizes', () => {
-    const lists = ['/api/releases', '/api/tasks', '/api/cmdb/items'];
+    const lists = ['/api/releases', '/api/tasks', '/api/cmdb/items', '/api/incidents'];
 
     it.each(
       lists.flatMap((list) => [

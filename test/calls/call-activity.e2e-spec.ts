@@ -118,7 +118,7 @@ describe('call activities', () => {
     // The operators' incident list (the incidents page) names the instance that called the child and the call
     // activity there.
     const listed = await t.as('admin').get('/api/incidents?state=open').expect(200);
-    expect(listed.body).toEqual(
+    expect(listed.body.items).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
           id: view.body.childIncidents[0].id,

@@ -90,7 +90,7 @@ describe('the durable path: PostgreSQL state, outbox, BullMQ, workers', () => {
 
     const incident = await eventually(
       async () =>
-        (await t.as('admin').get('/api/incidents?state=open')).body.find(
+        (await t.as('admin').get('/api/incidents?state=open')).body.items.find(
           (i: { instanceId: string }) => i.instanceId === instance.id,
         ),
       { what: 'an open incident' },

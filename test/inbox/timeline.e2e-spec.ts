@@ -75,10 +75,10 @@ describe('release timeline', () => {
     const incident = await eventually(
       async () =>
         (
-          await walk.get<Array<{ id: string; instanceId: string }>>('/api/incidents', 'admin', {
+          await walk.get<{ items: Array<{ id: string; instanceId: string }> }>('/api/incidents', 'admin', {
             state: 'open',
           })
-        ).find((i) => i.instanceId === release.instanceId),
+        ).items.find((i) => i.instanceId === release.instanceId),
       { what: 'the notification incident' },
     );
     chat.heal('/generic');

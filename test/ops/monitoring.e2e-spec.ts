@@ -88,7 +88,7 @@ describe('operations: metrics, queues, incidents, bull-board', () => {
     const instance = await instances.start('broken-peer', {});
     const incident = await eventually(
       async () =>
-        (await t.as('admin').get('/api/incidents?state=open')).body.find(
+        (await t.as('admin').get('/api/incidents?state=open')).body.items.find(
           (i: { instanceId: string }) => i.instanceId === instance.id,
         ),
       { what: 'the incident' },
@@ -135,6 +135,38 @@ describe('operations: metrics, queues, incidents, bull-board', () => {
       },
     );
     await t.as('admin').post('/api/queues/no-such-queue/jobs/1/retry').expect(404);
+  });
+
+  it('given several open incidents, the incidents list pages them newest first with their total, and keeps the state filter', async () => {
+    type Incident = { id: string; instanceId: string; status: string; createdAt: string };
+    type IncidentPage = { items: Incident[]; total: number; page: number; pageSize: number };
+    const instances = t.get<InstanceService>(InstanceService);
+    await t.get<DefinitionService>(DefinitionService).deployDirectory(join(__dirname, 'fixtures'));
+    const started = [await instances.start('broken-peer', {}), await instances.start('broken-peer', {})];
+    const list = async (query: string): Promise<IncidentPage> =>
+      (await t.as('project-manager').get(`/api/incidents?${query}`).expect(200)).body as IncidentPage;
+
+    const open = await eventually(
+      async () => {
+        const page = await list('state=open');
+        return started.every((s) => page.items.some((i) => i.instanceId === s.id)) && page;
+      },
+      { what: 'both incidents' },
+    );
+    expect(open).toMatchObject({ page: 1, pageSize: 50, total: open.items.length });
+    expect(open.items.every((i) => i.status === 'open')).toBe(true);
+    const times = open.items.map((i) => Date.parse(i.createdAt));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+
+    const first = await list('state=open&pageSize=1');
+    const second = await list('state=open&pageSize=1&page=2');
+    expect(first).toEqual({ items: [open.items[0]], total: open.total, page: 1, pageSize: 1 });
+    expect(second).toEqual({ items: [open.items[1]], total: open.total, page: 2, pageSize: 1 });
+
+    const resolved = await list('state=resolved');
+    expect(resolved.items.every((i) => i.status === 'resolved')).toBe(true);
+    expect(resolved.items.some((i) => started.some((s) => s.id === i.instanceId))).toBe(false);
+    expect((await list('')).total).toBe(open.total + resolved.total);
   });
 
   it('shows bull-board to administrators only', async () => {

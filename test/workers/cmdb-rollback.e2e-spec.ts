@@ -167,7 +167,7 @@ describe('CMDB and rollback workers', () => {
     expect((await item('hr-api')).currentVersion).toBe('3.1.0');
 
     http.heal('/rollback');
-    const incidents = (await t.as('admin').get('/api/incidents?state=open')).body as Array<{
+    const incidents = (await t.as('admin').get('/api/incidents?state=open')).body.items as Array<{
       id: string;
       instanceId: string;
     }>;

@@ -165,7 +165,7 @@ describe('notify worker', () => {
       'project-manager@example.test',
       'project-team@example.test',
     ]);
-    const incidents = (await t.as('admin').get('/api/incidents?state=open')).body as Array<{
+    const incidents = (await t.as('admin').get('/api/incidents?state=open')).body.items as Array<{
       id: string;
       instanceId: string;
     }>;

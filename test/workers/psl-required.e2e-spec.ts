@@ -36,7 +36,7 @@ describe('product library with a package required', () => {
     const incident = await eventually(
       async () =>
         (
-          (await t.as('admin').get('/api/incidents?state=open')).body as Array<{
+          (await t.as('admin').get('/api/incidents?state=open')).body.items as Array<{
             id: string;
             instanceId: string;
           }>

@@ -1,4 +1,5 @@
-// Incidents (/incidents): the open ones, with retry (operators); a called instance's names its caller and call activity.
+// Incidents (/incidents): open or resolved, paged, newest first, with retry (operators); a called instance's names
+// its caller and call activity.
 import {
   api,
   bi,
@@ -12,10 +13,24 @@ import {
 } from './api.js';
 import { table } from './release-record.js';
 
+const PAGE_SIZE = 50;
+let page = 1;
+
 if (requireSignIn()) {
   renderHeader('incidents');
   document.getElementById('refresh').addEventListener('click', () => load());
-  document.getElementById('state').addEventListener('change', () => load());
+  document.getElementById('state').addEventListener('change', () => {
+    page = 1;
+    load();
+  });
+  document.getElementById('previous').addEventListener('click', () => {
+    page = Math.max(1, page - 1);
+    load();
+  });
+  document.getElementById('next').addEventListener('click', () => {
+    page += 1;
+    load();
+  });
   load();
 }
 
@@ -27,10 +42,16 @@ function setStatus(text, kind = 'info') {
 
 async function load() {
   const state = document.getElementById('state').value;
-  const response = await api(`/api/incidents?state=${encodeURIComponent(state)}`);
+  const query = new URLSearchParams({ state, page: String(page), pageSize: String(PAGE_SIZE) });
+  const response = await api(`/api/incidents?${query}`);
   const box = clear(document.getElementById('incident-list'));
   if (!response.ok) return setStatus(describeError(response), 'error');
-  const items = Array.isArray(response.body) ? response.body : (response.body.items ?? []);
+  const { items, total } = response.body;
+  // The last incident of a later page was retried or resolved: show the page before.
+  if (items.length === 0 && page > 1) {
+    page = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    return load();
+  }
   const operator = hasRole('admin');
   box.append(
     items.length
@@ -84,4 +105,8 @@ async function load() {
         )
       : el('p', { class: 'empty' }, bi('没有故障', 'no incidents')),
   );
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  document.getElementById('page-info').textContent = `${page} / ${pages} · ${total}`;
+  document.getElementById('previous').disabled = page <= 1;
+  document.getElementById('next').disabled = page >= pages;
 }
