@@ -155,8 +155,9 @@ describe('zero-setup start', () => {
       expect(await again.runToEnd(release.id, EMERGENCY_HAPPY_PATH)).toBe('closed');
       await stop(second);
     },
-    // Two embedded PostgreSQL starts (WebAssembly, CPU-bound): slow while the other test files run beside it.
-    120_000,
+    // Two embedded PostgreSQL starts (WebAssembly, CPU-bound) and three emergency releases through its single
+    // connection: slow while the other test files run beside it (120 s was missed once the emergency flow grew).
+    240_000,
   );
 
   it('given no Redis answering and no redis-server on the PATH, when started, it exits 1 naming the three ways to get one', async () => {
