@@ -14,20 +14,58 @@ import { dropTestResources, newTestResources, POSTGRES_ADMIN_URL } from '../supp
 import { appTransport } from '../support/transport';
 import { TEST_ROLES, type Tokens } from '../support/users';
 
-/**
- * Running instances outlive code: the states the released version 67dfd62 saved (fixtures/released-67dfd62.sql,
- * made by make-fixture.sh, see fixtures/README.md) resume and finish on this code. The dump is PostgreSQL
- * alone: what the released service had on Redis (queued jobs, delayed timer wake-ups) is gone, as after a
- * lost Redis, and must be re-created from PostgreSQL.
- */
-describe('stored states of the released version 67dfd62', () => {
-  const FIXTURE = join(__dirname, 'fixtures', 'released-67dfd62.sql');
+/** A released version whose stored states are kept in fixtures/ (made by make-fixture.sh). */
+interface ReleasedVersion {
+  readonly commit: string;
   /** The migrations the released version had applied; this code's newer ones must run on top. */
-  const RELEASED_MIGRATIONS = [
-    'InitialSchema1795500000000',
-    'UsersAndInbox1795550000000',
-    'ServiceTaskWork1795600000000',
-  ];
+  readonly migrations: readonly string[];
+  /** A migration of this code the released version did not have. */
+  readonly newerMigration: string;
+}
+
+const RELEASED_VERSIONS: readonly ReleasedVersion[] = [
+  {
+    commit: '67dfd62',
+    migrations: ['InitialSchema1795500000000', 'UsersAndInbox1795550000000', 'ServiceTaskWork1795600000000'],
+    newerMigration: 'TokenGeneration1795700000000',
+  },
+  {
+    // Before scoped sub-process variables, timer and signal starts, message starts per key, the report made at
+    // the close and the emergency flow's network-engineer steps.
+    commit: 'dad034a',
+    migrations: [
+      'InitialSchema1795500000000',
+      'UsersAndInbox1795550000000',
+      'ServiceTaskWork1795600000000',
+      'TokenGeneration1795700000000',
+      'InboxIndexes1795720000000',
+      'OutboxClaim1795800000000',
+      'DecisionDefinitions1795810000000',
+      'InstanceWaits1795820000000',
+      'Messages1795830000000',
+      'SignalSubscriptions1795840000000',
+      'ExternalJobLeases1795850000000',
+      'CalledInstances1795860000000',
+      'MessageStarts1795870000000',
+      'CamundaKeys1795900000000',
+      'TaskListAndEscalation1795930000000',
+      'OpenTasksByPriorityDescending1795931000000',
+      'FormDefinitions1795939100000',
+    ],
+    newerMigration: 'TimerStarts1795950000000',
+  },
+];
+
+/**
+ * Running instances outlive code: the states each released version saved (fixtures/released-<commit>.sql, made
+ * by make-fixture.sh, see fixtures/README.md) resume and finish on this code. Each dump is PostgreSQL alone:
+ * what the released service had on Redis (queued jobs, delayed timer wake-ups) is gone, as after a lost Redis,
+ * and must be re-created from PostgreSQL. Both fixtures were filled the same way (fill-released.mjs), so the
+ * same releases wait at the same points; each keeps the flow version it was started on.
+ */
+describe.each(RELEASED_VERSIONS)('stored states of the released version $commit', (version) => {
+  const FIXTURE = join(__dirname, 'fixtures', `released-${version.commit}.sql`);
+  const RELEASED_MIGRATIONS = version.migrations;
   /** The passwords the fixture's users were given when it was made (fill-released.mjs). */
   const passwordOf = (username: string) =>
     username === 'admin' ? 'fixture-admin-password' : `${username}-fixture-password`;
@@ -176,7 +214,7 @@ describe('stored states of the released version 67dfd62', () => {
     expect(migrationsBefore).toEqual(RELEASED_MIGRATIONS);
     const after = (await rows(t, 'SELECT name FROM schema_migrations ORDER BY id')).map((r) => r.name);
     expect(after.slice(0, RELEASED_MIGRATIONS.length)).toEqual(RELEASED_MIGRATIONS);
-    expect(after).toContain('TokenGeneration1795700000000');
+    expect(after).toContain(version.newerMigration);
     for (const username of TEST_ROLES) {
       const me = await flow.get<{ username: string; roles: string[] }>('/api/me', username);
       expect(me).toMatchObject({ username, roles: [username] });
