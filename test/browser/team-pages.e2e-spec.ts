@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ReleaseDriver, STANDARD_HAPPY_PATH, type Release } from '../support/release-driver';
 import { ManualClock } from '../support/manual-clock';
@@ -109,6 +110,19 @@ describe("the release team's pages in Chromium", () => {
     await expect(page.locator('#task-count').textContent()).resolves.toMatch(
       /组内待领取：0 项.*0 in my groups/,
     );
+
+    // the built package goes into the product library from the task's files, and is listed with its checksum
+    const content = Buffer.from('billing 2.4.0 package');
+    await page.setInputFiles('#upload-files', {
+      name: 'billing-2.4.0.tar.gz',
+      mimeType: 'application/gzip',
+      buffer: content,
+    });
+    await page.click('#upload');
+    const uploaded = page.locator('#task-files table.files tr', { hasText: 'billing-2.4.0.tar.gz' });
+    await uploaded.waitFor();
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    await expect(uploaded.locator('code').getAttribute('title')).resolves.toBe(sha256);
 
     // when the form is sent without its build procedure
     await page.getByLabel('发布包 (package)').fill('billing-2.4.0.tar.gz');

@@ -55,7 +55,10 @@ export function hasRole(...roles) {
 export async function api(path, options = {}) {
   const headers = { authorization: `Bearer ${token() ?? ''}` };
   let body;
-  if (typeof options.body === 'string') {
+  if (options.body instanceof FormData) {
+    // A multipart upload: the browser writes the content type with its boundary.
+    body = options.body;
+  } else if (typeof options.body === 'string') {
     body = options.body;
     headers['content-type'] = options.contentType ?? 'text/plain';
   } else if (options.body !== undefined) {

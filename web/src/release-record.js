@@ -1,6 +1,6 @@
 // The parts of a release's record that the record page and the task page both show: the record's facts, its
 // files (downloaded with the user's token), its reports, the CMDB items it changed and its audit trail.
-import { api, bi, clear, describeError, el, formatTime } from './api.js';
+import { api, bi, clear, describeError, el, formatTime, hasRole } from './api.js';
 
 export function table(headers, rows, attributes = {}) {
   return el(
@@ -71,6 +71,8 @@ export async function renderFiles(box, releaseId) {
   const response = await api(`/api/releases/${releaseId}/artifacts`);
   clear(box);
   if (!response.ok) return box.append(el('p', { class: 'status error' }, describeError(response)));
+  // The build and install teams put the release's package files into the product library from here.
+  if (hasRole('project-team', 'network-engineer', 'admin')) box.append(uploadForm(box, releaseId));
   const items = Array.isArray(response.body) ? response.body : (response.body.items ?? []);
   if (!items.length) return box.append(empty('没有文件', 'no files'));
   const status = el('p', { class: 'status error', role: 'status' });
@@ -92,6 +94,39 @@ export async function renderFiles(box, releaseId) {
     ),
     status,
   );
+}
+
+/** Package files chosen here are uploaded to the release's product library; the list is read again after. */
+function uploadForm(box, releaseId) {
+  const input = el('input', { type: 'file', multiple: true, id: 'upload-files', name: 'file' });
+  const status = el('p', { class: 'status error', role: 'status', id: 'upload-status' });
+  const form = el(
+    'form',
+    { class: 'upload', id: 'upload-form' },
+    el('label', { for: 'upload-files' }, bi('上传发布包文件', 'upload package files')),
+    ' ',
+    input,
+    ' ',
+    el('button', { type: 'submit', id: 'upload' }, bi('上传', 'Upload')),
+    status,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!input.files?.length) {
+      status.textContent = '请选择文件 (choose files first)';
+      return;
+    }
+    const data = new FormData();
+    for (const file of input.files) data.append('file', file, file.name);
+    status.textContent = '';
+    const response = await api(`/api/releases/${releaseId}/artifacts`, { method: 'POST', body: data });
+    if (!response.ok) {
+      status.textContent = describeError(response);
+      return;
+    }
+    await renderFiles(box, releaseId);
+  });
+  return form;
 }
 
 const REPORTS = [
