@@ -62,6 +62,9 @@ async function eventually(check, what, timeoutMs = 60_000) {
 }
 
 /** The released service as a child process with its settings over the common ones; stop() ends it (SIGTERM). */
+/** Services still running: a failed fill stops them, or the released service would outlive the script. */
+const running = new Set();
+
 async function startService(env = {}) {
   const port = await freePort();
   const child = spawn(process.execPath, [join('dist', 'src', 'main.js')], {
@@ -83,6 +86,8 @@ async function startService(env = {}) {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
+  running.add(child);
+  void exited.then(() => running.delete(child));
   const url = `http://127.0.0.1:${port}`;
   await eventually(async () => (await fetch(`${url}/health/ready`)).ok, `the service on ${url}`);
   return {
@@ -490,6 +495,7 @@ async function dropQueues() {
 
 main().catch(async (err) => {
   console.error(err);
+  for (const child of running) child.kill('SIGKILL');
   await db.end().catch(() => undefined);
   process.exit(1);
 });
