@@ -120,6 +120,9 @@ describe("the release team's pages in Chromium", () => {
     });
     await page.click('#upload');
     const uploaded = page.locator('#task-files table.files tr', { hasText: 'billing-2.4.0.tar.gz' });
+    // (a refusal would show in the form's status instead: its text then names why)
+    await uploaded.or(page.locator('#upload-status:not(:empty)')).first().waitFor();
+    await expect(page.locator('#upload-status').textContent()).resolves.toBe('');
     await uploaded.waitFor();
     const sha256 = createHash('sha256').update(content).digest('hex');
     await expect(uploaded.locator('code').getAttribute('title')).resolves.toBe(sha256);

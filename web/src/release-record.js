@@ -69,10 +69,14 @@ async function downloadArtifact(releaseId, artifact, status) {
 /** The release's files (the delivery list in the PSL). */
 export async function renderFiles(box, releaseId) {
   const response = await api(`/api/releases/${releaseId}/artifacts`);
+  // The list is drawn again whenever the task or record is (after a claim, say): the upload form stays the same
+  // node, so files already chosen in it are not lost.
+  const kept = box.querySelector('form.upload');
+  const form = kept?.dataset.releaseId === releaseId ? kept : undefined;
   clear(box);
   if (!response.ok) return box.append(el('p', { class: 'status error' }, describeError(response)));
   // The build and install teams put the release's package files into the product library from here.
-  if (hasRole('project-team', 'network-engineer', 'admin')) box.append(uploadForm(box, releaseId));
+  if (hasRole('project-team', 'network-engineer', 'admin')) box.append(form ?? uploadForm(box, releaseId));
   const items = Array.isArray(response.body) ? response.body : (response.body.items ?? []);
   if (!items.length) return box.append(empty('没有文件', 'no files'));
   const status = el('p', { class: 'status error', role: 'status' });
@@ -102,7 +106,7 @@ function uploadForm(box, releaseId) {
   const status = el('p', { class: 'status error', role: 'status', id: 'upload-status' });
   const form = el(
     'form',
-    { class: 'upload', id: 'upload-form' },
+    { class: 'upload', id: 'upload-form', dataset: { releaseId } },
     el('label', { for: 'upload-files' }, bi('上传发布包文件', 'upload package files')),
     ' ',
     input,
@@ -124,6 +128,7 @@ function uploadForm(box, releaseId) {
       status.textContent = describeError(response);
       return;
     }
+    form.reset();
     await renderFiles(box, releaseId);
   });
   return form;
