@@ -71,13 +71,7 @@ export class DefinitionRepository {
     name: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<Array<Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>>> {
-    return manager.query(
-      `SELECT id, key, version FROM (
-         SELECT DISTINCT ON (process_key) id, process_key AS key, version, message_starts
-           FROM process_definition ORDER BY process_key, version DESC) latest
-        WHERE $1 = ANY(message_starts) ORDER BY key`,
-      [name],
-    );
+    return this.latestStartedBy('message_starts', name, manager);
   }
 
   /** The latest version of every process that a broadcast of this signal starts (a signal start event waits for it). */
@@ -85,11 +79,20 @@ export class DefinitionRepository {
     name: string,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<Array<Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>>> {
+    return this.latestStartedBy('signal_starts', name, manager);
+  }
+
+  /** The latest version of every process whose start events of one kind (the column listing their names) take `name`. */
+  private async latestStartedBy(
+    starts: 'message_starts' | 'signal_starts',
+    name: string,
+    manager: EntityManager,
+  ): Promise<Array<Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>>> {
     return manager.query(
       `SELECT id, key, version FROM (
-         SELECT DISTINCT ON (process_key) id, process_key AS key, version, signal_starts
+         SELECT DISTINCT ON (process_key) id, process_key AS key, version, ${starts} AS starts
            FROM process_definition ORDER BY process_key, version DESC) latest
-        WHERE $1 = ANY(signal_starts) ORDER BY key`,
+        WHERE $1 = ANY(starts) ORDER BY key`,
       [name],
     );
   }
