@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { CLOCK, type Clock } from '../platform/clock.js';
 import { lockForTransaction } from '../platform/database/advisory-lock.js';
 import { UserEntity, type Role } from './user.entity.js';
 
@@ -25,7 +26,10 @@ export type UserChange = Partial<
 /** All SQL of users (`app_user`). */
 @Injectable()
 export class UserRepository {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   /** Run `fn` in a transaction that nobody else creating the first administrator runs at the same time. */
   async withFirstAdminLock<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -112,7 +116,7 @@ export class UserRepository {
       {
         ...columns,
         ...(endSessions ? { tokenGeneration: () => 'token_generation + 1' } : {}),
-        updatedAt: new Date(),
+        updatedAt: this.clock.now(),
       },
     );
     return Boolean(result.affected);

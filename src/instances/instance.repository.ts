@@ -1,6 +1,7 @@
 import type { JsonObject } from '../platform/json.js';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import type { Clock } from '../platform/clock.js';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
@@ -30,8 +31,13 @@ export interface IncidentCount {
   readonly n: number;
 }
 
-/** All database work of the instance service; every method runs inside the caller's transaction. */
+/**
+ * All database work of the instance service; every method runs inside the caller's transaction. The times it
+ * stores (start, update, history, incident resolution) are the service clock's, not the database's.
+ */
 export class InstanceRepository {
+  constructor(private readonly clock: Clock) {}
+
   /** Take the instance's row lock: no other process advances it until this transaction ends. */
   async lock(manager: EntityManager, instanceId: string): Promise<ProcessInstanceEntity | null> {
     const rows: InstanceRow[] = await manager.query(
@@ -99,7 +105,7 @@ export class InstanceRepository {
 
   /**
    * Insert a new instance, and append `history` to it in the same statement; its start and update times are the
-   * database's (filled in on the entity). `latestVersion`: the version the caller took for its process's latest;
+   * clock's (filled in on the entity). `latestVersion`: the version the caller took for its process's latest;
    * when a newer version is deployed, nothing is written and the answer is false (the caller asks again).
    */
   async insertInstance(
@@ -108,20 +114,21 @@ export class InstanceRepository {
     history: readonly HistoryRecord[] = [],
     latestVersion: number | null = null,
   ): Promise<boolean> {
-    const rows: Array<{ started_at: Date; updated_at: Date }> = await manager.query(
+    const now = this.clock.now();
+    const rows: unknown[] = await manager.query(
       `WITH inserted AS (
          INSERT INTO process_instance (id, definition_id, process_key, business_key, status, end_status, engine_state,
                                        variables, waits, read_only_variables, revision, ended_at, parent_instance_id,
-                                       parent_execution_id)
+                                       parent_execution_id, started_at, updated_at)
          SELECT $1::uuid, $2::uuid, $3::varchar, $4::varchar, $5::varchar, $6::varchar, $7::jsonb, $8::jsonb, $9::jsonb,
-                $10::text[], $11::int, $12::timestamptz, $13::uuid, $14::varchar
+                $10::text[], $11::int, $12::timestamptz, $13::uuid, $14::varchar, $16::timestamptz, $16::timestamptz
           WHERE NOT EXISTS (SELECT 1 FROM process_definition WHERE process_key = $3 AND version > $15::int)
-         RETURNING started_at, updated_at)${
+         RETURNING 1)${
            history.length === 0
              ? ''
-             : `, history AS (${historyInsert(1, 16, 'EXISTS (SELECT 1 FROM inserted)')})`
+             : `, history AS (${historyInsert(1, 17, 'EXISTS (SELECT 1 FROM inserted)')})`
          }
-       SELECT started_at, updated_at FROM inserted`,
+       SELECT 1 FROM inserted`,
       [
         instance.id,
         instance.definitionId,
@@ -138,13 +145,13 @@ export class InstanceRepository {
         instance.parentInstanceId ?? null,
         instance.parentExecutionId ?? null,
         latestVersion,
-        ...historyParameters(history),
+        now,
+        ...historyParameters(history, now),
       ],
     );
-    const row = rows[0];
-    if (!row) return false;
-    instance.startedAt = row.started_at;
-    instance.updatedAt = row.updated_at;
+    if (rows.length === 0) return false;
+    instance.startedAt = now;
+    instance.updatedAt = now;
     return true;
   }
 
@@ -154,7 +161,7 @@ export class InstanceRepository {
     instance: ProcessInstanceEntity,
     history: readonly HistoryRecord[] = [],
   ): Promise<void> {
-    instance.updatedAt = new Date();
+    instance.updatedAt = this.clock.now();
     await manager.query(
       `${withHistory(history, 9)}UPDATE process_instance SET status = $2, end_status = $3, engine_state = $4, variables = $5, waits = $6,
               revision = $7, ended_at = $8, updated_at = $9
@@ -169,7 +176,7 @@ export class InstanceRepository {
         instance.revision,
         instance.endedAt,
         instance.updatedAt,
-        ...historyParameters(history),
+        ...historyParameters(history, instance.updatedAt),
       ],
     );
   }
@@ -178,7 +185,9 @@ export class InstanceRepository {
     manager: EntityManager,
     incident: Omit<IncidentEntity, 'id' | 'createdAt'>,
   ): Promise<IncidentEntity> {
-    const entity = manager.getRepository(IncidentEntity).create({ ...incident, id: randomUUID() });
+    const entity = manager
+      .getRepository(IncidentEntity)
+      .create({ ...incident, id: randomUUID(), createdAt: this.clock.now() });
     await manager.getRepository(IncidentEntity).insert(entity);
     return entity;
   }
@@ -202,7 +211,7 @@ export class InstanceRepository {
       .getRepository(IncidentEntity)
       .update(
         { instanceId, status: 'open' },
-        { status: 'resolved', resolvedAt: new Date(), resolvedBy: actor, comment },
+        { status: 'resolved', resolvedAt: this.clock.now(), resolvedBy: actor, comment },
       );
   }
 
@@ -212,7 +221,7 @@ export class InstanceRepository {
     records: readonly HistoryRecord[],
   ): Promise<void> {
     if (records.length === 0) return;
-    await manager.query(historyInsert(1, 2), [instanceId, ...historyParameters(records)]);
+    await manager.query(historyInsert(1, 2), [instanceId, ...historyParameters(records, this.clock.now())]);
   }
 
   /** A user task's history: the events of its wait and those that name the task (claims, assignments). */
@@ -309,13 +318,14 @@ function instanceOf(row: InstanceRow): ProcessInstanceEntity {
 
 /**
  * One statement for a pass's history, in the order given (the ids, and so the history's order, follow it): the
- * instance id is parameter `instanceParam`, the six columns' arrays start at `first` (see historyParameters); rows
- * are written only where `condition` holds, when one is given.
+ * instance id is parameter `instanceParam`, the six columns' arrays and then the events' time start at `first`
+ * (see historyParameters); rows are written only where `condition` holds, when one is given.
  */
 function historyInsert(instanceParam: number, first: number, condition?: string): string {
   const p = (i: number) => `$${first + i}`;
-  return `INSERT INTO history_event (instance_id, type, element_id, element_name, execution_id, actor, data)
-       SELECT $${instanceParam}::uuid, t.type, t.element_id, t.element_name, t.execution_id, t.actor, t.data
+  return `INSERT INTO history_event (instance_id, type, element_id, element_name, execution_id, actor, data, created_at)
+       SELECT $${instanceParam}::uuid, t.type, t.element_id, t.element_name, t.execution_id, t.actor, t.data,
+              ${p(6)}::timestamptz
          FROM unnest(${p(0)}::varchar[], ${p(1)}::varchar[], ${p(2)}::varchar[], ${p(3)}::varchar[], ${p(4)}::varchar[],
                      ${p(5)}::jsonb[])
               WITH ORDINALITY AS t(type, element_id, element_name, execution_id, actor, data, n)${
@@ -337,7 +347,8 @@ function withHistory(records: readonly HistoryRecord[], ownParameters: number): 
   return records.length === 0 ? '' : `WITH history AS (${historyInsert(1, ownParameters + 1)}) `;
 }
 
-function historyParameters(records: readonly HistoryRecord[]): unknown[] {
+/** The history's parameters: its six columns' arrays, then the time all of them happened at. */
+function historyParameters(records: readonly HistoryRecord[], at: Date): unknown[] {
   if (records.length === 0) return [];
   return [
     records.map((r) => r.type),
@@ -346,6 +357,7 @@ function historyParameters(records: readonly HistoryRecord[]): unknown[] {
     records.map((r) => r.executionId ?? null),
     records.map((r) => r.actor ?? null),
     records.map((r) => json(r.data ?? null)),
+    at,
   ];
 }
 

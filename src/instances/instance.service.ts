@@ -521,7 +521,7 @@ export class InstanceService {
       await withSavepoint(manager, async () => {
         job.status = 'completed';
         job.result = { variables: input, outcome: { errorCode, errorMessage } } as JsonObject;
-        job.completedAt = new Date();
+        job.completedAt = this.clock.now();
         await this.advance(
           manager,
           instance,
@@ -598,7 +598,7 @@ export class InstanceService {
       const { instance, incident, job } = await this.lockOpenIncident(manager, incidentId);
 
       incident.status = 'resolved';
-      incident.resolvedAt = new Date();
+      incident.resolvedAt = this.clock.now();
       incident.resolvedBy = actor;
       incident.comment = 'retried';
       await this.repository.saveIncident(manager, incident);
@@ -629,13 +629,13 @@ export class InstanceService {
       const { instance, incident, job } = await this.lockOpenIncident(manager, incidentId);
 
       incident.status = 'resolved';
-      incident.resolvedAt = new Date();
+      incident.resolvedAt = this.clock.now();
       incident.resolvedBy = actor;
       incident.comment = comment;
       await this.repository.saveIncident(manager, incident);
       job.status = 'completed';
       job.result = { variables: {}, outcome: { resolvedManually: true, comment } };
-      job.completedAt = new Date();
+      job.completedAt = this.clock.now();
       await this.jobs.save(manager, job);
       const resolved: HistoryRecord = {
         type: 'incident.resolved',
@@ -685,7 +685,7 @@ export class InstanceService {
     await this.repository.resolveOpenIncidents(manager, instanceId, `instance cancelled: ${reason}`, actor);
     instance.status = 'cancelled';
     instance.endStatus = 'cancelled';
-    instance.endedAt = new Date();
+    instance.endedAt = this.clock.now();
     instance.waits = [];
     instance.revision += 1;
     await this.repository.saveInstance(manager, instance, [
@@ -865,7 +865,7 @@ export class InstanceService {
     if (run.endStatus) instance.endStatus = run.endStatus;
     if (run.finished) {
       instance.status = 'completed';
-      instance.endedAt = new Date();
+      instance.endedAt = this.clock.now();
       history.push({ type: 'instance.completed', actor, data: { endStatus: instance.endStatus } });
     }
     // The instance row (with the pass's history, in the same statement) first: the rows below refer to it.

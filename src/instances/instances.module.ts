@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DefinitionsModule } from '../definitions/definitions.module.js';
 import { EngineHost } from '../engine/index.js';
+import { CLOCK, type Clock } from '../platform/clock.js';
 import { InstanceQueryRepository } from './instance-query.repository.js';
 import { InstanceQueryService } from './instance-query.service.js';
 import { InstanceRepository } from './instance.repository.js';
@@ -30,7 +31,11 @@ import { TimerStartService } from './timer-start.service.js';
         }),
       inject: [APP_CONFIG],
     },
-    { provide: InstanceRepository, useValue: new InstanceRepository() },
+    {
+      provide: InstanceRepository,
+      useFactory: (clock: Clock) => new InstanceRepository(clock),
+      inject: [CLOCK],
+    },
     { provide: InstanceJobRepository, useValue: new InstanceJobRepository() },
     { provide: TimerStartRepository, useValue: new TimerStartRepository() },
     TimerStartService,

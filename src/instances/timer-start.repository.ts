@@ -23,13 +23,13 @@ export class TimerStartRepository {
     return rows.length > 0;
   }
 
-  /** Withdraw the pending timers of every version of a process (a newer version replaces its schedule). */
-  async cancelOfProcess(manager: EntityManager, processKey: string): Promise<number> {
+  /** Withdraw the pending timers of every version of a process (a newer version replaces its schedule), at `at`. */
+  async cancelOfProcess(manager: EntityManager, processKey: string, at: Date): Promise<number> {
     const [, count]: [unknown, number] = await manager.query(
-      `UPDATE job SET status = 'cancelled', completed_at = now()
+      `UPDATE job SET status = 'cancelled', completed_at = $2
         WHERE status = 'pending' AND instance_id IS NULL
           AND definition_id IN (SELECT id FROM process_definition WHERE process_key = $1)`,
-      [processKey],
+      [processKey, at],
     );
     return count;
   }

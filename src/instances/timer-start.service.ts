@@ -48,8 +48,8 @@ export class TimerStartService implements DeploymentListener {
     definition: ProcessDefinitionEntity,
     model: ProcessModel,
   ): Promise<void> {
-    await this.repository.cancelOfProcess(manager, definition.key);
     const now = this.clock.now();
+    await this.repository.cancelOfProcess(manager, definition.key, now);
     const timers: NewJob[] = [];
     for (const start of topLevelStartEvents(model)) {
       if (!start.timer || start.eventDefinitions.length !== 1) continue;

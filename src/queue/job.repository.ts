@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
+import { CLOCK, systemClock, type Clock } from '../platform/clock.js';
 import type { JsonObject } from '../platform/json.js';
 import { JobEntity, type JobKind } from './job.entity.js';
 import { JobHandlerRegistry } from './job-handler.port.js';
@@ -42,9 +43,13 @@ export class JobRepository {
   /**
    * `handlers`: which service-task types the service works itself. Jobs of the other types are for external
    * workers (POST /api/jobs/activate): they get no outbox message (nothing would consume it from the queue) and
-   * their commit notifies JOB_CREATED_CHANNEL instead. Without it every type is queued.
+   * their commit notifies JOB_CREATED_CHANNEL instead. Without it every type is queued. `clock`: when a job
+   * is finished.
    */
-  constructor(@Optional() @Inject(JobHandlerRegistry) private readonly handlers?: JobHandlerRegistry) {}
+  constructor(
+    @Optional() @Inject(JobHandlerRegistry) private readonly handlers?: JobHandlerRegistry,
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
+  ) {}
 
   /** A job and the outbox message that will put it on its queue after commit. */
   async insertJob(manager: EntityManager, instanceId: string, job: NewJob): Promise<JobEntity> {
@@ -75,9 +80,9 @@ export class JobRepository {
            headers jsonb, max_attempts int, due_at timestamptz, queue varchar, definition_id uuid)
        ), jobs AS (
          INSERT INTO job (id, instance_id, definition_id, kind, job_type, element_id, execution_id, headers, status,
-                          max_attempts, attempts, due_at)
+                          max_attempts, attempts, due_at, created_at)
          SELECT id, $1::uuid, definition_id, kind, job_type, element_id, execution_id, headers, 'pending',
-                max_attempts, 0, due_at
+                max_attempts, 0, due_at, $3::timestamptz
            FROM input
          RETURNING id, created_at
        ), messages AS (
@@ -104,6 +109,7 @@ export class JobRepository {
             definition_id: job.definitionId ?? null,
           })),
         ),
+        this.clock.now(),
       ],
     );
     const createdAt = new Map(created.map((row) => [row.id, new Date(row.created_at)]));
@@ -189,7 +195,7 @@ export class JobRepository {
     if (ids.length === 0) return;
     await manager
       .getRepository(JobEntity)
-      .update({ id: In(ids) }, { status, completedAt: new Date(), ...(result ? { result } : {}) });
+      .update({ id: In(ids) }, { status, completedAt: this.clock.now(), ...(result ? { result } : {}) });
   }
 
   async find(manager: EntityManager, jobId: string): Promise<JobEntity | null> {
@@ -209,10 +215,10 @@ export class JobRepository {
       Array<{ id: string; job_type: string; element_id: string; execution_id: string; attempts: number }>,
       number,
     ] = await manager.query(
-      `UPDATE job SET status = 'completed', result = $2, completed_at = now(), attempts = attempts + 1
+      `UPDATE job SET status = 'completed', result = $2, completed_at = $3, attempts = attempts + 1
         WHERE id = $1 AND status = 'pending'
         RETURNING id, job_type, element_id, execution_id, attempts`,
-      [jobId, JSON.stringify(result)],
+      [jobId, JSON.stringify(result), this.clock.now()],
     );
     const row = rows[0];
     return row

@@ -50,8 +50,8 @@ export class TaskInboxListener implements InstanceListener, OpenTaskReader, OnMo
 
   async onWaitsChanged(manager: EntityManager, change: WaitChange): Promise<void> {
     const { instance } = change;
-    await this.tasks.close(manager, instance.id, change.closed.executionIds, change.closed.status);
-    const now = new Date();
+    const now = this.clock.now();
+    await this.tasks.close(manager, instance.id, change.closed.executionIds, change.closed.status, now);
     // A task links the latest version of its form at its creation (Camunda's binding "latest"), looked up by the
     // insert itself: the deploy a start or completion follows is always seen, and no form row is read here.
     await this.tasks.insert(
@@ -76,6 +76,7 @@ export class TaskInboxListener implements InstanceListener, OpenTaskReader, OnMo
         completedAt: null,
         escalatedAt: null,
         escalatedTo: null,
+        createdAt: now,
       })),
       this.forms.latestVersionSql,
     );

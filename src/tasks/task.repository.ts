@@ -38,7 +38,7 @@ export interface DescribedTask {
 }
 
 /** A new task's fields; `formVersion: 'latest'` links the form's latest version at its insert. */
-export type NewUserTask = Omit<UserTaskEntity, 'id' | 'createdAt' | 'formVersion'> & {
+export type NewUserTask = Omit<UserTaskEntity, 'id' | 'formVersion'> & {
   readonly formVersion: number | null | 'latest';
 };
 
@@ -230,19 +230,20 @@ export class TaskRepository {
       .execute();
   }
 
-  /** Close the instance's open tasks waiting in these executions. */
+  /** Close the instance's open tasks waiting in these executions, at the time `at`. */
   async close(
     manager: EntityManager,
     instanceId: string,
     executionIds: readonly string[],
     status: 'completed' | 'cancelled',
+    at: Date,
   ): Promise<void> {
     if (executionIds.length === 0) return;
     await manager
       .getRepository(UserTaskEntity)
       .update(
         { instanceId, executionId: In([...executionIds]), status: 'open' },
-        { status, completedAt: new Date() },
+        { status, completedAt: at },
       );
   }
 

@@ -222,7 +222,7 @@ export class TaskService {
     const completed = await this.completeUnderLock(task, validated, user.username, { byAssigneeOnly: true });
     this.metrics.taskWaitingTime.observe(
       { form_key: task.formKey ?? 'none' },
-      (Date.now() - task.createdAt.getTime()) / 1000,
+      (this.clock.now().getTime() - task.createdAt.getTime()) / 1000,
     );
     return completed;
   }
@@ -254,7 +254,7 @@ export class TaskService {
       current.status = 'completed';
       current.output = variables as UserTaskEntity['output'];
       current.completedBy = actor;
-      current.completedAt = new Date();
+      current.completedAt = this.clock.now();
       // Closed before the instance moves on: the wait it leaves is completed, not withdrawn.
       await this.taskRows.markCompleted(manager, current);
       await this.instances.completeTask(
@@ -296,7 +296,7 @@ export class TaskService {
       if (!allowed(current)) throw new ConflictError(`task ${task.id} is claimed by ${current.assignee}`);
       if (current.assignee === assignee) return current;
       current.assignee = assignee;
-      current.claimedAt = assignee ? new Date() : null;
+      current.claimedAt = assignee ? this.clock.now() : null;
       await this.taskRows.setAssignee(manager, current);
       await this.instances.recordHistory(manager, current.instanceId, [
         {

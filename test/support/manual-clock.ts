@@ -11,8 +11,11 @@ import { eventually, REDIS_URL, type TestResources } from './test-env';
 export class ManualClock implements Clock {
   private offsetMs = 0;
 
+  /** `standing`: the clock stands at this time, moved only by `advance` (real time does not move it). */
+  constructor(private readonly standing?: Date) {}
+
   now(): Date {
-    return new Date(Date.now() + this.offsetMs);
+    return new Date((this.standing?.getTime() ?? Date.now()) + this.offsetMs);
   }
 
   /**

@@ -93,12 +93,18 @@ export class PslRepository {
     return manager.getRepository(PslArtifactEntity).findOneBy({ releaseId, version, name });
   }
 
-  /** The artifacts become the archived package of `version`, by this archive job. */
-  async markArchived(manager: EntityManager, ids: readonly string[], jobId: string, version: string) {
+  /** The artifacts become the archived package of `version`, by this archive job, at the time `at`. */
+  async markArchived(
+    manager: EntityManager,
+    ids: readonly string[],
+    jobId: string,
+    version: string,
+    at: Date,
+  ) {
     await manager.query(
-      `UPDATE psl_artifact SET status = 'archived', archived_at = now(), archive_job_id = $2, version = $3
+      `UPDATE psl_artifact SET status = 'archived', archived_at = $4, archive_job_id = $2, version = $3
         WHERE id = ANY($1::uuid[])`,
-      [ids, jobId, version],
+      [ids, jobId, version, at],
     );
   }
 

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { CLOCK, type Clock } from '../../platform/clock.js';
 import { ConflictError, NotFoundError } from '../../platform/errors.js';
 import { isUniqueViolation } from '../../platform/database/errors.js';
 import type { ReleaseEntity } from '../release.entity.js';
@@ -61,6 +62,7 @@ export class PslService {
     @Inject(ReleaseService) private readonly releases: ReleaseService,
     @Inject(PslStore) private readonly store: PslStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** POST /api/releases/:id/artifacts: stream the form's files into the library, all or nothing. */
@@ -102,7 +104,7 @@ export class PslService {
             mediaType: file.mediaType.slice(0, 255),
             status: 'uploaded' as const,
             uploadedBy: actor,
-            uploadedAt: new Date(),
+            uploadedAt: this.clock.now(),
             archivedAt: null,
             archiveJobId: null,
           };
@@ -183,6 +185,7 @@ export class PslService {
           pending.map((a) => a.id),
           job.jobId,
           job.version,
+          this.clock.now(),
         );
       }
       return this.repository.archivedBy(tx, job.jobId);

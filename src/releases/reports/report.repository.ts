@@ -134,14 +134,24 @@ export class ReportRepository {
       kind: ReportKind;
       /** null: generated at the release's close, not by a job. */
       jobId: string | null;
+      generatedAt: Date;
       markdown: string;
       html: string;
     },
   ): Promise<void> {
     await manager.query(
-      `INSERT INTO release_report (id, release_id, kind, job_id, markdown, html) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO release_report (id, release_id, kind, job_id, generated_at, markdown, html)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (job_id, kind) WHERE job_id IS NOT NULL DO NOTHING`,
-      [report.id, report.releaseId, report.kind, report.jobId, report.markdown, report.html],
+      [
+        report.id,
+        report.releaseId,
+        report.kind,
+        report.jobId,
+        report.generatedAt,
+        report.markdown,
+        report.html,
+      ],
     );
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { FormService } from '../../definitions/form.service.js';
+import { CLOCK, type Clock } from '../../platform/clock.js';
 import { NotFoundError } from '../../platform/errors.js';
 import { PslService } from '../psl/psl.service.js';
 import type { ReleaseEntity } from '../release.entity.js';
@@ -55,6 +56,7 @@ export class ReportService implements OnModuleInit {
     @Inject(PslService) private readonly psl: PslService,
     @Inject(ReleaseService) private readonly releases: ReleaseService,
     @Inject(FormService) private readonly forms: FormService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   onModuleInit(): void {
@@ -111,7 +113,7 @@ export class ReportService implements OnModuleInit {
     kinds: readonly ReportKind[],
     jobId: string | null,
   ): Promise<void> {
-    const data = await this.data(manager, releaseId);
+    const data = await this.data(manager, releaseId, this.clock.now());
     for (const kind of kinds) {
       const doc = BUILDERS[kind](data);
       await this.repository.store(manager, {
@@ -119,6 +121,7 @@ export class ReportService implements OnModuleInit {
         releaseId,
         kind,
         jobId,
+        generatedAt: data.generatedAt,
         markdown: toMarkdown(doc),
         html: toHtml(doc),
       });
@@ -136,7 +139,7 @@ export class ReportService implements OnModuleInit {
     return Object.fromEntries(await this.forms.labels(formIds, manager));
   }
 
-  private async data(manager: EntityManager, releaseId: string): Promise<ReportData> {
+  private async data(manager: EntityManager, releaseId: string, generatedAt: Date): Promise<ReportData> {
     const release = await this.repository.release(manager, releaseId);
     if (!release) throw new Error(`release ${releaseId} does not exist`);
     // One after another: in a transaction they share one connection, which takes one query at a time.
@@ -156,7 +159,7 @@ export class ReportService implements OnModuleInit {
       deliveries,
       incidents,
       timeline,
-      generatedAt: new Date(),
+      generatedAt,
       labels: await this.labelsOf(manager, steps),
     };
   }

@@ -1,0 +1,70 @@
+import { ManualClock } from '../support/manual-clock';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { MINIMAL_REQUEST, ReleaseDriver, type Release, type Task } from '../support/release-driver';
+
+/**
+ * The times the service stores are its clock's, the one timers and releases read: a clock a test stands at a
+ * time of its choosing moves every stored time with it (instance start and end, task creation, claim and
+ * completion, the history of each step), none of them is the system's or the database's.
+ */
+describe('stored times come from the service clock', () => {
+  const T = new Date('2031-03-04T05:06:07.000Z');
+  const HOUR = 3_600_000;
+  const clock = new ManualClock(T);
+  let t: TestApp;
+  let walk: ReleaseDriver;
+  let release: Release;
+  let assess: Task;
+
+  beforeAll(async () => {
+    t = await startTestApp({}, undefined, [], { clock });
+    walk = ReleaseDriver.forApp(t, { defaults: MINIMAL_REQUEST });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('given the clock standing at T, when a release is filed, then its instance, first task and history start at T', async () => {
+    release = await walk.file('standard');
+    assess = await walk.task(release.id, 'assess-request');
+
+    expect(release.createdAt).toBe(T.toISOString());
+    expect((await walk.instance(release.instanceId)).startedAt).toBe(T.toISOString());
+    expect(assess.createdAt).toBe(T.toISOString());
+    const history = await walk.history(release.id);
+    expect(history.length).toBeGreaterThan(0);
+    expect(new Set(history.map((e) => e.createdAt))).toEqual(new Set([T.toISOString()]));
+  });
+
+  it('given the clock moved on an hour, when the task is claimed and then completed an hour later, then claimedAt and completedAt are those times', async () => {
+    await clock.advance(HOUR, t.resources);
+    const claimed = await walk.call('POST', `/api/tasks/${assess.id}/claim`, undefined, 'project-manager');
+    expect(claimed.status).toBe(200);
+    await clock.advance(HOUR, t.resources);
+    const completed = await walk.finish(assess, { assessmentDecision: 'approve' }, 'project-manager');
+
+    const oneHourOn = new Date(T.getTime() + HOUR).toISOString();
+    const twoHoursOn = new Date(T.getTime() + 2 * HOUR).toISOString();
+    expect(completed).toMatchObject({ claimedAt: oneHourOn, completedAt: twoHoursOn });
+    const history = await walk.history(release.id);
+    expect(history.find((e) => e.type === 'task.claimed')?.createdAt).toBe(oneHourOn);
+    expect(history.find((e) => e.type === 'task.completed')?.createdAt).toBe(twoHoursOn);
+  });
+
+  it('given the clock moved on a day, when the release is cancelled, then its instance ended and its open task closed then', async () => {
+    const next = await walk.task(release.id, 'define-strategy');
+    await clock.advance(24 * HOUR, t.resources);
+    const cancelled = await walk.call(
+      'POST',
+      `/api/releases/${release.id}/cancel`,
+      { reason: 'withdrawn' },
+      'project-manager',
+    );
+    expect(cancelled.status).toBe(200);
+
+    const aDayOn = new Date(T.getTime() + 26 * HOUR).toISOString();
+    expect((await walk.instance(release.instanceId)).endedAt).toBe(aDayOn);
+    const closed = await walk.get<Task>(`/api/tasks/${next.id}`, 'project-manager');
+    expect(closed).toMatchObject({ status: 'cancelled', completedAt: aDayOn });
+  });
+});
