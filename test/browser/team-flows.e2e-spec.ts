@@ -213,6 +213,9 @@ describe('the three flows worked from the pages in Chromium', () => {
         await fillForm(page, task, HAPPY[task.elementId] ?? {});
         await page.click('#complete');
         await page.locator('#detail-status', { hasText: '已完成 completed' }).waitFor();
+        // the pane is drawn again for the completed task, and the outcome stays on it
+        await page.locator('#task-status', { hasText: 'completed' }).waitFor();
+        await expect(page.locator('#detail-status').textContent()).resolves.toBe('已完成 completed');
         done.push(task.elementId!);
       }
       expect(done.length).toBeLessThan(40);

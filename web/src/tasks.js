@@ -364,7 +364,8 @@ function detailStatus(text, kind = 'info') {
   status.textContent = text;
 }
 
-async function openTask(taskId) {
+/** Shows a task; `status` is the outcome of the action that led here, kept on the redrawn pane. */
+async function openTask(taskId, status = { text: '', kind: 'info' }) {
   state.taskId = taskId;
   remember();
   for (const row of document.querySelectorAll('.task-row')) {
@@ -412,7 +413,7 @@ async function openTask(taskId) {
   );
   document.getElementById('task-title').focus();
   renderActions(task);
-  detailStatus('');
+  detailStatus(status.text, status.kind);
   await Promise.all([renderTaskForm(task), renderContext(task)]);
 }
 
@@ -426,7 +427,7 @@ function renderActions(task) {
     if (!response.ok) return detailStatus(describeError(response), 'error');
     detailStatus(done, 'ok');
     await loadList();
-    await openTask(task.id);
+    await openTask(task.id, { text: done, kind: 'ok' });
   };
   if (!task.assignee && inMyGroups(task)) {
     box.append(
@@ -507,9 +508,10 @@ async function renderTaskForm(task) {
     try {
       const response = await api(`/api/tasks/${task.id}/complete`, { method: 'POST', body: { data } });
       if (response.ok) {
-        detailStatus('已完成 completed', 'ok');
+        const completed = '已完成 completed';
+        detailStatus(completed, 'ok');
         await loadList();
-        await openTask(task.id);
+        await openTask(task.id, { text: completed, kind: 'ok' });
         return;
       }
       detailStatus(describeError(response), 'error');
