@@ -630,8 +630,11 @@ export class CamundaApiService {
       await this.jobs.updateRetries(id, retries);
     } catch (err) {
       if (!(err instanceof ConflictError)) throw err;
-      const incident = (await this.instanceQueries.incidents('open')).find((i) => i.jobId === id);
-      if (!incident || retries < 1) throw err;
+      const { total } = await this.instanceQueries.searchIncidents(
+        { state: 'open', jobId: id },
+        { offset: 0, limit: 1 },
+      );
+      if (total === 0 || retries < 1) throw err;
     }
   }
 
@@ -687,20 +690,21 @@ export class CamundaApiService {
             ? 'none'
             : undefined;
     if (state === 'none') return paged([], pageOf(request));
-    const incidents = (await this.instanceQueries.incidents(state as 'open' | 'resolved' | undefined)).filter(
-      (i) =>
-        (instanceId === undefined || i.instanceId === instanceId) &&
-        (jobId === undefined || i.jobId === jobId) &&
-        (incidentId === undefined || i.id === incidentId),
+    const page = pageOf(request);
+    const found = await this.instanceQueries.searchIncidents(
+      {
+        state: state as 'open' | 'resolved' | undefined,
+        instanceId,
+        jobId,
+        incidentId,
+        processKey: filter.processDefinitionId,
+      },
+      { offset: page.from, limit: page.limit },
     );
-    const results = await this.incidentResults(incidents);
-    return paged(
-      results.filter(
-        (i) =>
-          filter.processDefinitionId === undefined || i.processDefinitionId === filter.processDefinitionId,
-      ),
-      pageOf(request),
-    );
+    return {
+      items: await this.incidentResults(found.items),
+      page: { totalItems: found.total, hasMoreTotalItems: false },
+    };
   }
 
   /** Resolving an incident of a job without retries activates the job again (the native retry). */

@@ -11,8 +11,15 @@ import type { ProcessInstanceQueryDto, ProcessInstanceSummary } from './process-
 
 const SORT_COLUMNS = { startedAt: 'i.startedAt', endedAt: 'i.endedAt' } as const;
 
-/** The incidents list shows the newest this many. */
-const INCIDENTS_LIMIT = 500;
+/** What an incident search matches: every field given (none: all incidents). */
+export interface IncidentFilter {
+  readonly state?: IncidentStatus;
+  readonly incidentId?: string;
+  readonly instanceId?: string;
+  readonly jobId?: string;
+  /** The process (its BPMN id) of the incident's instance. */
+  readonly processKey?: string;
+}
 
 /** The read side's SQL: what the instance view and the operators' lists read, outside any transaction. */
 @Injectable()
@@ -194,22 +201,42 @@ export class InstanceQueryRepository {
 
   /** A page of the incidents of every instance in a state (all when none is given), newest first. */
   async incidentPage(state: IncidentStatus | undefined, page: PageRequest): Promise<Page<IncidentEntity>> {
+    return paginate(this.incidentQuery({ state }), page);
+  }
+
+  /**
+   * The incidents matching `filter`, newest first (ties by id, so pages neither repeat nor skip one), `limit` of
+   * them from the `offset`-th, and how many match in all.
+   */
+  async searchIncidents(
+    filter: IncidentFilter,
+    window: { offset: number; limit: number },
+  ): Promise<{ items: IncidentEntity[]; total: number }> {
+    const [items, total] = await this.incidentQuery(filter)
+      .skip(window.offset)
+      .take(window.limit)
+      .getManyAndCount();
+    return { items, total };
+  }
+
+  private incidentQuery(filter: IncidentFilter) {
     const query = this.dataSource
       .getRepository(IncidentEntity)
       .createQueryBuilder('incident')
       .orderBy('incident.createdAt', 'DESC')
       .addOrderBy('incident.id', 'DESC');
-    if (state) query.where('incident.status = :state', { state });
-    return paginate(query, page);
-  }
-
-  /** Incidents of every instance in a state (all when none is given), newest first: at most the newest 500. */
-  async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {
-    return this.dataSource.getRepository(IncidentEntity).find({
-      where: state ? { status: state } : {},
-      order: { createdAt: 'DESC' },
-      take: INCIDENTS_LIMIT,
-    });
+    if (filter.state) query.andWhere('incident.status = :state', { state: filter.state });
+    if (filter.incidentId) query.andWhere('incident.id = :incidentId', { incidentId: filter.incidentId });
+    if (filter.instanceId)
+      query.andWhere('incident.instanceId = :instanceId', { instanceId: filter.instanceId });
+    if (filter.jobId) query.andWhere('incident.jobId = :jobId', { jobId: filter.jobId });
+    if (filter.processKey) {
+      query.andWhere(
+        'EXISTS (SELECT 1 FROM process_instance i WHERE i.id = incident.instance_id AND i.process_key = :processKey)',
+        { processKey: filter.processKey },
+      );
+    }
+    return query;
   }
 
   /** A page of the instance's history events of these types, in the order they were written. */

@@ -4,7 +4,7 @@ import { NotFoundError } from '../platform/errors.js';
 import type { HistoryEventEntity } from './history-event.entity.js';
 import type { OpenTaskReader, UserTaskSummary } from './instance.events.js';
 import type { IncidentEntity, IncidentStatus } from './incident.entity.js';
-import { InstanceQueryRepository } from './instance-query.repository.js';
+import { InstanceQueryRepository, type IncidentFilter } from './instance-query.repository.js';
 import { InstanceRepository, type IncidentCount, type InstanceCount } from './instance.repository.js';
 import type { PageRequest } from '../platform/database/paginate.js';
 import type { Page } from '../platform/http/page-query.dto.js';
@@ -232,9 +232,12 @@ export class InstanceQueryService {
     return { ...found, items };
   }
 
-  /** The newest incidents (at most 500) of a state, unpaged: what the /v2 incident search filters and pages. */
-  async incidents(state: IncidentStatus | undefined): Promise<IncidentEntity[]> {
-    return this.queries.incidents(state);
+  /** The incidents matching `filter`, newest first, `limit` of them from the `offset`-th, and how many match. */
+  async searchIncidents(
+    filter: IncidentFilter,
+    window: { offset: number; limit: number },
+  ): Promise<{ items: IncidentEntity[]; total: number }> {
+    return this.queries.searchIncidents(filter, window);
   }
 
   /** Instances by process, release class and status. */
