@@ -7,6 +7,20 @@ import type { Page } from '../platform/http/page-query.dto.js';
 import type { TaskQueryDto } from './task.dto.js';
 import { UserTaskEntity } from './user-task.entity.js';
 
+/**
+ * Who sees a task that is not theirs to see by office, as SQL over the task row `t` (`:me` the username, `:roles`
+ * their roles): assigned to them, completed by them, or unassigned and offered to one of their groups.
+ */
+const VISIBLE =
+  '(t.assignee = :me OR t.completed_by = :me OR (t.assignee IS NULL AND t.candidate_groups && :roles::text[]))';
+/**
+ * VISIBLE for open tasks, which have no completer yet (completed_by is set only with the completion): without that
+ * term each branch is one partial index (ix_user_task_assignee; the groups of the unassigned open tasks in
+ * ix_user_task_open_offered), OR-ed as bitmaps, instead of a scan of the table.
+ */
+export const VISIBLE_OPEN =
+  '(t.assignee = :me OR (t.assignee IS NULL AND t.candidate_groups && :roles::text[]))';
+
 const SORT_COLUMNS = { dueAt: 't.due_at', priority: 't.priority', createdAt: 't.created_at' } as const;
 
 /** Who is asking: a coordinator sees every task, anyone else their own and their groups' open ones. */
@@ -63,15 +77,16 @@ export class TaskRepository {
     totalCap = Number.MAX_SAFE_INTEGER - 1,
   ): Promise<Page<DescribedTask> & { readonly totalCapped: boolean }> {
     const completedBy = filter.completedBy === 'me' ? viewer.username : filter.completedBy;
+    const status = filter.status ?? (completedBy ? 'completed' : 'open');
     const query = this.dataSource
       .getRepository(UserTaskEntity)
       .createQueryBuilder('t')
-      .where('t.status = :status', { status: filter.status ?? (completedBy ? 'completed' : 'open') });
+      .where('t.status = :status', { status });
     if (!viewer.seesAll) {
-      query.andWhere(
-        '(t.assignee = :me OR t.completed_by = :me OR (t.assignee IS NULL AND t.candidate_groups && :roles::text[]))',
-        { me: viewer.username, roles: viewer.roles },
-      );
+      query.andWhere(status === 'open' ? VISIBLE_OPEN : VISIBLE, {
+        me: viewer.username,
+        roles: viewer.roles,
+      });
     }
     if (completedBy) query.andWhere('t.completed_by = :completedBy', { completedBy });
     if (filter.minPriority !== undefined)

@@ -20,6 +20,7 @@ import { FormDefinitions1795939100000 } from './migrations/1795939100000-FormDef
 import { TimerStarts1795950000000 } from './migrations/1795950000000-TimerStarts.js';
 import { SignalStarts1795951000000 } from './migrations/1795951000000-SignalStarts.js';
 import { MessageStartKeys1795952000000 } from './migrations/1795952000000-MessageStartKeys.js';
+import { OpenOfferedTasksByGroup1795960000000 } from './migrations/1795960000000-OpenOfferedTasksByGroup.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -48,6 +49,7 @@ export const migrations = [
   TimerStarts1795950000000,
   SignalStarts1795951000000,
   MessageStartKeys1795952000000,
+  OpenOfferedTasksByGroup1795960000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
