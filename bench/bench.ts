@@ -76,7 +76,7 @@ interface Options {
   readonly outboxPollMs: number;
   /** start() calls in flight at once; 0 = min(concurrency, pool max - 1). See runInstances. */
   readonly startLimit: number;
-  /** CPU-profile this process during the single-process run of shape a (slows it down). */
+  /** CPU-profile this process during the single-process run of shape a, else of c (slows it down). */
   readonly profile: boolean;
 }
 
@@ -400,7 +400,7 @@ function printShapes(figures: readonly ShapeFigures[]): void {
   for (const f of figures) {
     const top = Object.entries(f.cost.byStatement)
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 10)
+      .slice(0, 16)
       .map(([kind, count]) => `${kind} ${fmt(count / (f.instances || 1), 1)}`)
       .join(', ');
     const redisTop = Object.entries(f.cost.byRedisCommand)
@@ -529,11 +529,15 @@ async function main(): Promise<void> {
       console.log(`${target.name} ${shape}: ${figures.instances} instances in ${fmt(figures.wallMs, 0)} ms`);
     }
     if (has('c')) {
+      // Shape c is profiled when shape a is not run (one profile per run).
+      const profiler =
+        opts.profile && target.name === 'single' && !has('a') ? await startProfiler() : undefined;
       const figures = await measureReleaseShape(target, client, tokens, {
         releases: opts.releases,
         warmup: 1,
         concurrency: opts.releaseConcurrency,
       });
+      if (profiler) profile = await profiler.stop(join(tmpdir(), `${resources.databaseName}.cpuprofile`));
       into.push(figures);
       console.log(`${target.name} c: ${figures.instances} releases in ${fmt(figures.wallMs, 0)} ms`);
     }
