@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import {
   TaskExtensions,
   type SegregationFacts,
+  type SegregationNeeds,
   type TaskCompletionPolicy,
   type TaskEscalationListener,
 } from '../tasks/task-extensions.service.js';
@@ -57,10 +58,10 @@ export class ReleaseTaskPolicy implements TaskCompletionPolicy, TaskEscalationLi
     });
   }
 
-  async segregationFacts(task: UserTaskEntity): Promise<SegregationFacts> {
+  async segregationFacts(task: UserTaskEntity, needs: SegregationNeeds): Promise<SegregationFacts> {
     const [applicant, builders] = await Promise.all([
-      task.businessKey ? this.applicantOf(task.businessKey) : null,
-      this.instances.actorsOf(task.instanceId, 'build-record'),
+      needs.applicant && task.businessKey ? this.applicantOf(task.businessKey) : null,
+      needs.builders ? this.instances.actorsOf(task.instanceId, 'build-record') : new Set<string>(),
     ]);
     return { applicant, builders };
   }

@@ -1,4 +1,4 @@
-import { segregationViolation } from './segregation';
+import { segregationNeeds, segregationViolation } from './segregation';
 
 describe('segregation of duties', () => {
   const facts = { applicant: 'alice', builders: new Set(['bob']) };
@@ -13,5 +13,12 @@ describe('segregation of duties', () => {
     expect(segregationViolation('test-report', 'bob', facts)).toMatch(/built the package/);
     expect(segregationViolation('test-report', 'carol', facts)).toBeUndefined();
     expect(segregationViolation('build-record', 'bob', facts)).toBeUndefined();
+  });
+
+  it('names the facts each form needs, none for a form the rule does not cover', () => {
+    expect(segregationNeeds('release-assessment')).toEqual({ applicant: true, builders: false });
+    expect(segregationNeeds('test-report')).toEqual({ applicant: false, builders: true });
+    expect(segregationNeeds('build-record')).toEqual({ applicant: false, builders: false });
+    expect(segregationNeeds(null)).toEqual({ applicant: false, builders: false });
   });
 });

@@ -14,6 +14,19 @@ export interface SegregationFacts {
   readonly builders: ReadonlySet<string>;
 }
 
+/** Which facts the rule needs for a task with this form: most forms need none, so nothing is read for them. */
+export interface SegregationNeeds {
+  readonly applicant: boolean;
+  readonly builders: boolean;
+}
+
+export function segregationNeeds(formKey: string | null): SegregationNeeds {
+  return {
+    applicant: formKey !== null && APPLICANT_MAY_NOT.has(formKey),
+    builders: formKey !== null && BUILDER_MAY_NOT.has(formKey),
+  };
+}
+
 /** The reason the user may not complete a task with this form, or undefined when they may. */
 export function segregationViolation(
   formKey: string | null,

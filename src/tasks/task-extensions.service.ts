@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { InvalidInputError } from '../platform/errors.js';
-import type { SegregationFacts } from './segregation.js';
+import { segregationNeeds, type SegregationFacts, type SegregationNeeds } from './segregation.js';
 
-export type { SegregationFacts } from './segregation.js';
+export type { SegregationFacts, SegregationNeeds } from './segregation.js';
 import type { TaskListColumn, TaskListPredicate } from './task.repository.js';
 import type { UserTaskEntity } from './user-task.entity.js';
 
@@ -32,8 +32,11 @@ export interface TaskEscalationListener {
 
 /** The facts segregation of duties needs about a task's case, from the feature that owns the case. */
 export interface TaskCompletionPolicy {
-  /** The facts for this task, or null when the task is not this feature's. */
-  segregationFacts(task: UserTaskEntity): Promise<SegregationFacts | null>;
+  /**
+   * The facts for this task, or null when the task is not this feature's; only those `needs` names are read (the
+   * others may be left empty).
+   */
+  segregationFacts(task: UserTaskEntity, needs: SegregationNeeds): Promise<SegregationFacts | null>;
 }
 
 const NO_FACTS: SegregationFacts = { applicant: null, builders: new Set() };
@@ -107,10 +110,15 @@ export class TaskExtensions {
     return predicates;
   }
 
-  /** The first registered policy's facts for the task; none when no feature claims it. */
+  /**
+   * The first registered policy's facts for the task; none when no feature claims it, or when the rule needs none
+   * for the task's form (then nothing is asked).
+   */
   async segregationFacts(task: UserTaskEntity): Promise<SegregationFacts> {
+    const needs = segregationNeeds(task.formKey);
+    if (!needs.applicant && !needs.builders) return NO_FACTS;
     for (const policy of this.policies) {
-      const facts = await policy.segregationFacts(task);
+      const facts = await policy.segregationFacts(task, needs);
       if (facts) return facts;
     }
     return NO_FACTS;
