@@ -10,6 +10,16 @@ export function pageWindow(page: PageRequest): { offset: number; limit: number }
 }
 
 /**
+ * The total a page's rows tell by themselves: a page with fewer rows than its size, and either some rows or none
+ * before it, ends the list, so the total is the rows before it and on it. Undefined when only a count can tell (a
+ * full page, or an empty one past the end).
+ */
+export function totalFromPage(page: PageRequest, rows: number): number | undefined {
+  const { offset, limit } = pageWindow(page);
+  return rows < limit && (rows > 0 || offset === 0) ? offset + rows : undefined;
+}
+
+/**
  * One page of a query builder's rows and the total without paging, as every list endpoint answers.
  * The caller orders the query (with a unique tie-breaker, or pages may repeat or skip rows).
  */
