@@ -80,9 +80,10 @@ export async function checkDefinition(
   const errors: FieldError[] = [];
   const warnings: FieldError[] = [];
   // bpmn-moddle reads past what it cannot place and only warns: deploying such a file would run a different
-  // process than the one drawn. A diagram shape of an element that is gone changes nothing that runs.
+  // process than the one drawn. A diagram shape of an element that is gone, or stray text between elements,
+  // changes nothing that runs.
   for (const warning of document.warnings)
-    (isStaleDiagram(warning) ? warnings : errors).push(importProblem(warning));
+    (isStaleDiagram(warning) || isStrayText(warning) ? warnings : errors).push(importProblem(warning));
 
   const { processes } = document;
   const executable = processes.filter((p) => p.executable);
@@ -184,6 +185,14 @@ function isStaleDiagram(warning: ImportWarning): boolean {
   );
 }
 
+/**
+ * Text inside an element that holds only elements (a stray word in `extensionElements`, say): BPMN gives it no
+ * meaning, and the element around it is read as it is.
+ */
+function isStrayText(warning: ImportWarning): boolean {
+  return warning.reference === undefined && /nested error: unexpected body text\b/.test(warning.message);
+}
+
 /** One thing the reader read past, on its element when it names one, in the designer's words. */
 function importProblem(warning: ImportWarning): FieldError {
   const raw = oneLine(warning.message);
@@ -210,9 +219,16 @@ function importProblem(warning: ImportWarning): FieldError {
     /^unparsable content (.*?) detected; line: (\d+); column: (\d+); nested error: (.*)$/.exec(raw);
   if (unparsable) {
     const [, content, line, column, nested] = unparsable;
+    // oneLine turned the line breaks around the content into "; ".
+    const text = content?.replace(/^[\s;]+|[\s;]+$/g, '');
+    if (isStrayText(warning))
+      return {
+        field: 'xml',
+        message: `line ${line}, column ${column}: the text "${text}" is inside an element that holds no text, so it is left out: remove it`,
+      };
     return {
       field: 'xml',
-      message: `line ${line}, column ${column}: ${content?.trim() || 'this content'} cannot be read as BPMN (${nested}): correct or remove it`,
+      message: `line ${line}, column ${column}: ${text || 'this content'} cannot be read as BPMN (${nested}): correct or remove it`,
     };
   }
   return { field: 'xml', message: raw };

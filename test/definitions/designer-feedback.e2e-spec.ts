@@ -129,6 +129,52 @@ describe('deploy feedback for process designers', () => {
     });
   });
 
+  describe('stray text between elements', () => {
+    it("given a word left inside a task's extension elements (as in the Camunda JS SDK's test files), when deployed, then it deploys with a warning naming where the text is, and the task keeps its settings", async () => {
+      const xml = bytesOf('stale-diagram.bpmn')
+        .toString('utf8')
+        .replace('id="stale-diagram"', 'id="stray-text"')
+        .replace('<bpmn:extensionElements>', '<bpmn:extensionElements>\n        0ex');
+
+      const response = await driver.deploy(xml);
+
+      expect(response.status).toBe(201);
+      expect(response.body.warnings).toContainEqual({
+        field: 'xml',
+        message: expect.stringMatching(
+          /^line 8, column \d+: the text "0ex" is inside an element that holds no text, so it is left out/,
+        ),
+      });
+      const started = await driver.call(
+        'POST',
+        '/api/process-instances',
+        { processId: 'stray-text', variables: {} },
+        'process-designer',
+      );
+      expect(started.status).toBe(201);
+      expect(started.body.openTasks).toEqual([expect.objectContaining({ elementId: 'review' })]);
+      const tasks = await driver.get<{ items: Array<{ elementId: string; candidateGroups: string[] }> }>(
+        `/api/tasks?instanceId=${started.body.id}`,
+        'project-manager',
+      );
+      expect(tasks.items.map((task) => [task.elementId, task.candidateGroups])).toEqual([
+        ['review', ['project-manager']],
+      ]);
+    });
+
+    it('given a misspelt element in the same place, when deployed, then that is still refused: it would drop what runs', async () => {
+      const details = await refused(
+        bytesOf('stale-diagram.bpmn')
+          .toString('utf8')
+          .replace(
+            '<zeebe:assignmentDefinition candidateGroups="project-manager"/>',
+            '<bpmn:assignmentDefinition candidateGroups="project-manager"/>',
+          ),
+      );
+      expect(details[0]).toEqual({ field: 'xml', message: expect.stringMatching(/cannot be read as BPMN/) });
+    });
+  });
+
   describe('files saved in another encoding than UTF-8', () => {
     it('given a file declared ISO-8859-1, when its bytes are deployed, then its names arrive intact and it is kept as UTF-8', async () => {
       const latin1 = bytesOf('latin1-flow.bpmn');
