@@ -583,7 +583,7 @@ function eventSubProcessProblems(
   return problems;
 }
 
-/** Why a service task's job type cannot be queued, or undefined. */
+/** Why a service task's job type cannot be worked, or undefined. */
 function jobTypeProblem(jobType: string | undefined): string | undefined {
   if (!jobType)
     return 'needs a job type (zeebe:taskDefinition type): set "Type" under Task definition to the kind of work';
@@ -591,9 +591,9 @@ function jobTypeProblem(jobType: string | undefined): string | undefined {
     return `has the job type ${quoted(jobType)}, an expression: job types are not evaluated here; write the type itself`;
   if (jobType.length > MAX_KEY_LENGTH)
     return `has a job type of ${jobType.length} characters: a job type may have at most ${MAX_KEY_LENGTH}`;
-  // A job type names its queue; queue names cannot hold ":" (Camunda connectors are named io.camunda:...:1).
-  if (jobType.includes(':'))
-    return `has the job type "${jobType}", which contains ":" and cannot name a job queue here (Camunda connectors are not run by this service): use a type without ":" for your job worker`;
+  // A type with ":" (a Camunda connector's, io.camunda:http-json:1) is never one of the service's own handlers,
+  // whose names are dotted words: its jobs wait for an external worker, such as a connector runtime, and are put
+  // on no queue (a queue name cannot hold ":").
   return undefined;
 }
 

@@ -51,10 +51,10 @@ describe('external job workers', () => {
   afterAll(() => t.close());
 
   /** The scan process under a job type of its own; returns that type and a way to start it. */
-  const deployScan = async () => {
+  const deployScan = async (connector?: string) => {
     scans += 1;
     const processId = `security-scan-${scans}`;
-    const type = `ext.scan.${scans}`;
+    const type = connector ?? `ext.scan.${scans}`;
     const deployed = await driver.deploy(
       template
         .replace('id="security-scan"', `id="${processId}"`)
@@ -62,6 +62,7 @@ describe('external job workers', () => {
     );
     if (deployed.status !== 201)
       throw new Error(`deploy: ${deployed.status} ${JSON.stringify(deployed.body)}`);
+    const warnings = (deployed.body.warnings ?? []) as Array<{ field: string; message: string }>;
     const start = async (variables: Record<string, unknown> = {}, businessKey?: string) => {
       const started = await driver.call(
         'POST',
@@ -72,7 +73,7 @@ describe('external job workers', () => {
       if (started.status !== 201) throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
       return started.body as InstanceView;
     };
-    return { type, start };
+    return { type, start, warnings };
   };
   const activate = async (body: Record<string, unknown>, as = 'process-designer') => {
     const response = await driver.call(
@@ -127,6 +128,39 @@ describe('external job workers', () => {
     expect(ended.completedActivities).toContain('scanned');
     const again = await report(jobs[0]!.key, 'complete', { worker: 'scanner-1' });
     expect(again.status).toBe(409);
+  });
+
+  it("given a Camunda connector's job type, when the scan is deployed and run, then it waits for the connector runtime as for any external worker, on no queue", async () => {
+    const scan = await deployScan('io.camunda:http-json:1');
+    expect(scan.warnings).toEqual(
+      expect.arrayContaining([
+        {
+          field: 'scan',
+          message: expect.stringContaining(
+            'no built-in handler carries out job type "io.camunda:http-json:1"',
+          ),
+        },
+      ]),
+    );
+    const instance = await scan.start({ artifact: 'billing-4.3.tgz' });
+
+    const [job] = await activate({ type: 'io.camunda:http-json:1', worker: 'connectors' });
+
+    expect(job).toMatchObject({
+      type: 'io.camunda:http-json:1',
+      elementId: 'scan',
+      processInstanceKey: instance.id,
+    });
+    const [outbox] = await t.dataSource.query('SELECT count(*)::int AS n FROM outbox WHERE job_id = $1', [
+      job!.key,
+    ]);
+    expect(outbox.n).toBe(0);
+    expect(
+      (await report(job!.key, 'complete', { worker: 'connectors', variables: { status: 200 } })).status,
+    ).toBe(204);
+    const ended = await view(instance.id);
+    expect(ended.status).toBe('completed');
+    expect(ended.variables).toMatchObject({ status: 200 });
   });
 
   it('given one scan job, when two workers activate at the same moment, then exactly one of them gets it', async () => {
