@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { assertVariables } from '../instances/index.js';
 import { InstanceService } from '../instances/instance.service.js';
-import { ConflictError, DomainError, NotFoundError } from '../platform/errors.js';
+import { ConflictError, DomainError, NotFoundError, UnprocessableError } from '../platform/errors.js';
 import { SignalRepository } from './signal.repository.js';
 import { DefinitionService } from '../definitions/definition.service.js';
 import { topLevelStartEvents } from '../engine/index.js';
@@ -14,9 +14,16 @@ export interface BroadcastResult {
   readonly name: string;
   /** The waits it triggered, by instance, and the instances it started (at their signal start events). */
   readonly triggered: ReadonlyArray<{ readonly instanceId: string; readonly elementId: string }>;
-  /** Instances that could not go on with it (their transaction rolled back: they still wait). */
-  readonly failed: ReadonlyArray<{ readonly instanceId: string; readonly message: string }>;
+  /**
+   * What could not take it, each left as it was (its transaction rolled back): a waiting instance (it still waits),
+   * or a process whose signal start event could not start an instance (none was made).
+   */
+  readonly failed: readonly BroadcastFailure[];
 }
+
+export type BroadcastFailure =
+  | { readonly instanceId: string; readonly message: string }
+  | { readonly processId: string; readonly elementId: string; readonly message: string };
 
 /** Instances read per statement while a broadcast walks them. */
 const BATCH = 100;
@@ -24,11 +31,16 @@ const NO_INSTANCE = '00000000-0000-0000-0000-000000000000';
 
 /**
  * Broadcasts signals (Camunda 8 semantics): every wait for the signal's name that is open when the broadcast starts
- * is triggered with its variables; nothing is kept for waits that open later. Each instance is taken under its own
- * row lock, in its own transaction, so one that cannot go on leaves the others reached and itself as it was.
+ * is triggered with its variables, and every signal start event starts an instance; nothing is kept for waits that
+ * open later. Each instance is taken (or started) under its own row lock, in its own transaction, so one that cannot
+ * go on leaves the others reached and itself as it was, named in `failed` and in the log. As in Camunda 8, one
+ * subscriber's failure does not take the signal from the others; only when it reached none and some failed is the
+ * broadcast refused (422, naming each).
  */
 @Injectable()
 export class SignalService {
+  private readonly logger = new Logger(SignalService.name);
+
   constructor(
     @Inject(SignalRepository) private readonly signals: SignalRepository,
     @Inject(InstanceService) private readonly instances: InstanceService,
@@ -41,7 +53,7 @@ export class SignalService {
     const signalKey = randomUUID();
     const openedBy = await this.instances.transaction((manager) => this.signals.now(manager));
     const triggered: Array<{ instanceId: string; elementId: string }> = [];
-    const failed: Array<{ instanceId: string; message: string }> = [];
+    const failed: BroadcastFailure[] = [];
     let after = NO_INSTANCE;
     for (;;) {
       const batch = await this.instances.transaction((manager) =>
@@ -60,7 +72,19 @@ export class SignalService {
       if (batch.length < BATCH) break;
       after = batch[batch.length - 1]!;
     }
-    triggered.push(...(await this.startProcesses(name, variables, signalKey)));
+    triggered.push(...(await this.startProcesses(name, variables, signalKey, failed)));
+    for (const failure of failed)
+      this.logger.warn(
+        `signal ${name} (${signalKey}) could not reach ${'instanceId' in failure ? `instance ${failure.instanceId}` : `the start event ${failure.elementId} of ${failure.processId}`}: ${failure.message}`,
+      );
+    if (triggered.length === 0 && failed.length > 0)
+      throw new UnprocessableError(
+        `signal ${name} reached no one: ${failed.map((f) => f.message).join('; ')}`,
+        failed.map((f) => ({
+          field: 'instanceId' in f ? `instance ${f.instanceId}` : `${f.processId}.${f.elementId}`,
+          message: f.message,
+        })),
+      );
     return { signalKey, name, triggered, failed };
   }
 
@@ -68,24 +92,37 @@ export class SignalService {
    * A signal start event starts an instance of the latest version of its process, one per process, each in its own
    * transaction (as each waiting instance is reached in its own), with the broadcast's variables.
    */
-  private async startProcesses(name: string, variables: Record<string, unknown>, signalKey: string) {
+  private async startProcesses(
+    name: string,
+    variables: Record<string, unknown>,
+    signalKey: string,
+    failed: BroadcastFailure[],
+  ) {
     const started: Array<{ instanceId: string; elementId: string }> = [];
     const definitions = await this.instances.transaction((manager) =>
       this.definitions.startedBySignal(name, manager),
     );
     for (const definition of definitions) {
-      const { instanceId, elementId } = await this.instances.transaction(async (manager) => {
-        const process = await this.definitions.compiledFor(definition.id, manager);
-        const start = topLevelStartEvents(process).find((e) => e.signal?.name === name);
-        if (!start) throw new NotFoundError(`${definition.key} has no signal start event for ${name}`);
-        const instance = await this.instances.startAt(manager, definition, start.id, variables, {
-          type: 'signal.received',
-          elementId: start.id,
-          data: { signalKey, name, started: true },
+      let elementId = '';
+      try {
+        const instanceId = await this.instances.transaction(async (manager) => {
+          const process = await this.definitions.compiledFor(definition.id, manager);
+          const start = topLevelStartEvents(process).find((e) => e.signal?.name === name);
+          if (!start) throw new NotFoundError(`${definition.key} has no signal start event for ${name}`);
+          elementId = start.id;
+          const instance = await this.instances.startAt(manager, definition, start.id, variables, {
+            type: 'signal.received',
+            elementId: start.id,
+            data: { signalKey, name, started: true },
+          });
+          return instance.id;
         });
-        return { instanceId: instance.id, elementId: start.id };
-      });
-      started.push({ instanceId, elementId });
+        started.push({ instanceId, elementId });
+      } catch (err) {
+        // Its transaction rolled back: no instance of it was made; the other processes still start.
+        if (!(err instanceof DomainError)) throw err;
+        failed.push({ processId: definition.key, elementId, message: err.message });
+      }
     }
     return started;
   }

@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { ReleaseDriver, type InstanceView } from '../support/release-driver';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/**
+ * A broadcast that one signal start event cannot take (its process fails on the signal's variables): as in Camunda 8,
+ * the other subscribers still get the signal; the one that failed is named and left as it was (no instance of it),
+ * never half made. Only a broadcast that reached no one at all is refused. No workers run (no jobs here).
+ */
+describe('a broadcast one subscriber cannot take', () => {
+  let t: TestApp;
+  let driver: ReleaseDriver;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      PROCESSES_DIR: join(__dirname, 'fixtures', 'partial-broadcast'),
+      RUN_WORKERS: 'false',
+    });
+    driver = ReleaseDriver.forApp(t);
+  });
+  afterAll(() => t.close());
+
+  const broadcast = (body: Record<string, unknown>) =>
+    driver.call('POST', '/api/signals/broadcast', body, 'project-manager');
+  const waitingAt = async (id: string) =>
+    (await driver.get<InstanceView>(`/api/process-instances/${id}`)).activeActivities
+      .map((a) => `${a.elementId}:${a.kind}`)
+      .sort();
+  const instancesOf = async (processKey: string) =>
+    (
+      await t.dataSource.query<Array<{ id: string }>>(
+        'SELECT id FROM process_instance WHERE process_key = $1 ORDER BY started_at',
+        [processKey],
+      )
+    ).map((r) => r.id);
+
+  it('given a waiting instance, a log process and an audit process that fails on a window of no hours, when the maintenance signal is broadcast with a window of no hours, then the waiting instance goes on and the log starts, the audit is named as failed and has no instance', async () => {
+    const waiting = await driver.call(
+      'POST',
+      '/api/process-instances',
+      { processId: 'maintenance-wait' },
+      'process-designer',
+    );
+    expect(waiting.status).toBe(201);
+
+    const response = await broadcast({ name: 'maintenance', variables: { window: { hours: 0 } } });
+
+    expect(response.status).toBe(200);
+    const [log] = await instancesOf('maintenance-log');
+    expect(response.body.triggered).toEqual(
+      expect.arrayContaining([
+        { instanceId: waiting.body.id, elementId: 'await-maintenance' },
+        { instanceId: log, elementId: 'on-maintenance' },
+      ]),
+    );
+    expect(response.body.triggered).toHaveLength(2);
+    expect(response.body.failed).toEqual([
+      {
+        processId: 'maintenance-audit',
+        elementId: 'on-maintenance',
+        message: expect.stringContaining('audit-window'),
+      },
+    ]);
+    expect(await instancesOf('maintenance-audit')).toEqual([]);
+    expect(await waitingAt(waiting.body.id)).toEqual(['install:user-task']);
+    expect(await waitingAt(log!)).toEqual(['write-log:user-task']);
+  });
+
+  it('given only the audit listens for the audit window, when it is broadcast without a usable window, then 422 names the audit start event and no instance is made; with one, it starts', async () => {
+    const refused = await broadcast({ name: 'audit-window', variables: { window: { hours: 0 } } });
+
+    expect(refused.status).toBe(422);
+    expect(refused.body.message).toMatch(/audit-window reached no one/);
+    expect(refused.body.details).toEqual([
+      { field: 'maintenance-audit.on-audit', message: expect.stringContaining('audit-window') },
+    ]);
+    expect(await instancesOf('maintenance-audit')).toEqual([]);
+
+    const taken = await broadcast({ name: 'audit-window', variables: { window: { hours: 4 } } });
+
+    expect(taken.status).toBe(200);
+    const [audit] = await instancesOf('maintenance-audit');
+    expect(taken.body).toMatchObject({
+      triggered: [{ instanceId: audit, elementId: 'on-audit' }],
+      failed: [],
+    });
+    expect(await waitingAt(audit!)).toEqual(['sign-audit:user-task']);
+  });
+});
