@@ -518,8 +518,9 @@ function throwEventProblem(element: ElementInfo, raw: ModdleElement | undefined)
 }
 
 /**
- * Event sub-processes run at the process's top level, started by one message, signal, timer, error or escalation
- * start event (interrupting or not; an error one always interrupts). Anything else is refused in the designer's words.
+ * Event sub-processes run in the process or in the embedded sub-process they sit in (listening while it runs), started
+ * by one message, signal, timer, error or escalation start event (interrupting or not; an error one always
+ * interrupts). Anything else is refused in the designer's words.
  */
 function eventSubProcessProblems(
   model: ProcessModel,
@@ -535,13 +536,6 @@ function eventSubProcessProblems(
     const triggered = starts.some((s) => s.eventSubProcess);
     if (!triggered) continue;
     const it = the(esp);
-    if (esp.parentId !== undefined && esp.parentId !== model.processId) {
-      problems.push([
-        esp.id,
-        `${it} is an event sub-process inside a sub-process: event sub-processes run at the process's top level only; move it out`,
-      ]);
-      continue;
-    }
     if (starts.length !== 1) {
       problems.push([esp.id, `${it} needs exactly one start event, this one has ${starts.length}: keep one`]);
       continue;

@@ -9,12 +9,16 @@ import { applyMappings, type MappingEvaluator } from './variable-mappings.js';
 import { DEFAULT_TIMER_BOUNDS, timerProblem, type TimerBounds } from './timer-bounds.js';
 import {
   emptyEventSubProcessState,
-  errorEventStartFor,
-  eventStartCatching,
-  hostThrownEvents,
-  thrownBy,
+  eventStartKey,
   eventSubProcessStarts,
+  eventSubProcessStartsIn,
+  hasNestedEventSubProcesses,
+  hostThrownEvents,
+  nearestCatch,
   openEventStarts,
+  scopeInterrupted,
+  thrownBy,
+  type EventScope,
   type EventSubProcessState,
 } from './event-sub-processes.js';
 import { evaluateFeel, isFeel } from './feel.js';
@@ -109,13 +113,31 @@ interface ElementApi {
   /** The inner executions of an activity (the inner instances of a multi-instance body). */
   getExecuting?(): ElementApi[];
   environment?: { variables?: Record<string, unknown> };
+  /** The activity behind the API: a sub-process's executions are reached through it (`subProcessExecutions`). */
+  owner?: { execution?: { source?: { executions?: readonly ScopeExecution[] } } };
   content: Record<string, unknown> & {
     index?: unknown;
-    parent?: { executionId?: string };
+    parent?: ParentRef & { path?: readonly ParentRef[] };
     expireAt?: unknown;
     output?: unknown;
   };
 }
+
+interface ParentRef {
+  id?: string;
+  executionId?: string;
+}
+
+/** One execution of an embedded sub-process (bpmn-elements' ProcessExecution): the scope its children run in. */
+interface ScopeExecution {
+  readonly executionId: string;
+  readonly environment: { variables: Record<string, unknown> };
+  getPostponed(): ElementApi[];
+  getActivityById(id: string): { run(message?: unknown): void } | undefined;
+}
+
+/** A scope whose event sub-processes listen, with the execution to run them in (none: the process's own). */
+type RunningScope = EventScope & { readonly execution?: ScopeExecution };
 
 interface RunningExecution {
   getPostponed(): ElementApi[];
@@ -225,6 +247,8 @@ class LiveEngine {
   events: EventSubProcessState = emptyEventSubProcessState();
   /** The throw and end events whose error or escalation the host takes over. */
   private readonly thrownHere: ReadonlySet<string>;
+  /** Event sub-processes sit inside sub-processes: the host follows the sub-processes' executions. */
+  private readonly nestedEvents: boolean;
 
   constructor(
     readonly process: CompiledProcess,
@@ -233,6 +257,7 @@ class LiveEngine {
     private readonly startEventId?: string,
   ) {
     this.thrownHere = hostThrownEvents(process);
+    this.nestedEvents = hasNestedEventSubProcesses(process);
     const record = (type: EngineStepType) => (api: ElementApi) => {
       this.sink.steps.push({ type, elementId: api.id, executionId: api.executionId, at: new Date() });
     };
@@ -303,7 +328,11 @@ class LiveEngine {
     if (!execution || this.finished) throw new EngineRunError('the instance has ended');
     const eventStart = this.eventStartOf(command);
     if (eventStart) {
-      await this.triggerEventSubProcess(eventStart, command.type === 'wake' ? {} : command.variables);
+      await this.triggerEventSubProcess(
+        eventStart.startId,
+        command.type === 'wake' ? {} : command.variables,
+        eventStart.scope,
+      );
     } else if (command.type === 'wake') {
       const due = new Set(command.due ?? []);
       for (const [definition, complete] of [...this.held]) {
@@ -345,16 +374,16 @@ class LiveEngine {
       if (!waiting) return;
       const element = this.process.elements.get(waiting.id)!;
       const thrown = thrownBy(element)!;
-      const start = this.events.interrupted
-        ? undefined
-        : eventStartCatching(this.process, waiting.id, thrown);
-      const running = new Set((this.execution?.getPostponed() ?? []).map((api) => api.id));
+      const caught = nearestCatch(this.process, waiting.id, thrown);
+      const scope = caught?.by === 'event' ? this.scopeAround(waiting, caught.scopeId) : undefined;
+      const start =
+        caught?.by === 'event' && scope && !scopeInterrupted(this.events, scope) ? caught.start : undefined;
       if (!start && thrown.kind === 'error')
         throw new EngineRunError(
           `the error end event "${element.name ?? element.id}" (${element.id}) threw the error ${thrown.code ? `"${thrown.code}"` : 'without a code'}, which no boundary or event sub-process catches`,
         );
-      if (start?.eventSubProcess && !running.has(start.eventSubProcess.id)) {
-        await this.triggerEventSubProcess(start.id, {});
+      if (start && scope && !scope.running.has(start.eventSubProcess.id)) {
+        await this.triggerEventSubProcess(start.id, {}, scope);
         if (start.eventSubProcess.interrupting) continue;
       }
       const still = this.postponed().find((api) => api.executionId === waiting.executionId);
@@ -369,29 +398,111 @@ class LiveEngine {
   }
 
   /** The event sub-process start a command fires: its open subscription, or the error start a thrown error reaches. */
-  private eventStartOf(command: Exclude<EngineCommand, { type: 'start' }>): string | undefined {
+  private eventStartOf(
+    command: Exclude<EngineCommand, { type: 'start' }>,
+  ): { startId: string; scope?: RunningScope } | undefined {
     if (command.type === 'throw') {
       const waiting = this.postponed().find((a) => a.executionId === command.executionId);
-      if (!waiting || waiting.id !== command.elementId || this.events.interrupted) return undefined;
-      return errorEventStartFor(this.process, command.elementId, command.errorCode)?.id;
+      if (!waiting || waiting.id !== command.elementId) return undefined;
+      const caught = nearestCatch(this.process, command.elementId, {
+        kind: 'error',
+        code: command.errorCode,
+      });
+      if (caught?.by !== 'event') return undefined;
+      const scope = this.scopeAround(waiting, caught.scopeId);
+      if (!scope || scopeInterrupted(this.events, scope)) return undefined;
+      return { startId: caught.start.id, scope };
     }
-    const ids = command.type === 'wake' ? (command.due ?? []) : [command.executionId];
-    const open = this.eventStartWaits();
-    return open.find((w) => ids.includes(w.executionId))?.elementId;
+    const fired = command.type === 'wake' ? (command.due ?? []) : [command.executionId];
+    const scopes = this.eventScopes();
+    const open = this.eventStartWaits(scopes).find((w) => fired.includes(w.executionId));
+    if (!open) return undefined;
+    return {
+      startId: open.elementId,
+      scope: scopes.find((s) => s.executionId === open.scopeExecutionId),
+    };
   }
 
-  private eventStartWaits() {
+  /**
+   * The scopes whose event sub-processes listen now: the process, and (when the process has event sub-processes in
+   * sub-processes) every running execution of an embedded sub-process, inner ones after outer ones.
+   */
+  private eventScopes(): RunningScope[] {
+    const top = this.execution?.getPostponed() ?? [];
+    const scopes: RunningScope[] = [{ scopeId: this.process.processId, running: ids(top) }];
+    if (!this.nestedEvents) return scopes;
+    const seen = new Set<string>();
+    const visit = (apis: readonly ElementApi[]) => {
+      for (const api of apis) {
+        if (api.type !== 'bpmn:SubProcess' && api.type !== 'bpmn:Transaction') continue;
+        for (const execution of api.owner?.execution?.source?.executions ?? []) {
+          if (seen.has(execution.executionId)) continue;
+          seen.add(execution.executionId);
+          const inner = execution.getPostponed();
+          scopes.push({
+            scopeId: api.id,
+            executionId: execution.executionId,
+            running: ids(inner),
+            variables: scopeOf(execution.environment.variables.content),
+            execution,
+          });
+          visit(inner);
+        }
+      }
+    };
+    visit(top);
+    return scopes;
+  }
+
+  /** The scope `scopeId` (the process, or a sub-process) as the waiting activity sits in it: its execution there. */
+  private scopeAround(api: ElementApi, scopeId: string): RunningScope | undefined {
+    const scopes = this.eventScopes();
+    if (scopeId === this.process.processId) return scopes[0];
+    const parent = api.content.parent;
+    const executionId = [parent, ...(parent?.path ?? [])].find((p) => p?.id === scopeId)?.executionId;
+    return scopes.find((s) => s.executionId !== undefined && s.executionId === executionId);
+  }
+
+  private eventStartWaits(scopes: readonly RunningScope[] = this.eventScopes()) {
     const variables = this.processVariables();
     return openEventStarts(
       this.process,
       this.events,
       this.hostNow(),
-      (element) => {
+      (element, scope) => {
         const expression = element.timer?.expression ?? '';
-        return isFeel(expression) ? String(evaluateFeel(expression, variables)) : expression;
+        return isFeel(expression)
+          ? String(evaluateFeel(expression, { ...variables, ...scope.variables }))
+          : expression;
       },
-      new Set((this.execution?.getPostponed() ?? []).map((api) => api.id)),
+      scopes,
     );
+  }
+
+  /**
+   * The starts of event sub-processes in sub-processes are armed when their sub-process's execution is first seen
+   * running (a timer counts from then); what is kept of executions that ended goes.
+   */
+  private trackNestedStarts(scopes: readonly RunningScope[]): void {
+    if (!this.nestedEvents) return;
+    const now = this.hostNow().toISOString();
+    const live = new Set<string>();
+    for (const scope of scopes) {
+      if (scope.executionId === undefined) continue;
+      for (const start of eventSubProcessStartsIn(this.process, scope.scopeId)) {
+        const key = eventStartKey(start.id, scope.executionId);
+        live.add(key);
+        this.events.armedAt[key] ??= now;
+      }
+    }
+    const nested = (key: string) => key.includes('@');
+    for (const record of [this.events.armedAt, this.events.fired])
+      for (const key of Object.keys(record)) if (nested(key) && !live.has(key)) delete record[key];
+    if (this.events.interruptedScopes) {
+      const running = new Set(scopes.map((s) => s.executionId));
+      this.events.interruptedScopes = this.events.interruptedScopes.filter((id) => running.has(id));
+      if (this.events.interruptedScopes.length === 0) delete this.events.interruptedScopes;
+    }
   }
 
   private processVariables(): Record<string, unknown> {
@@ -399,30 +510,43 @@ class LiveEngine {
   }
 
   /**
-   * Run the event sub-process of `startId`: it starts and its start event completes with `variables` (set on the
-   * process). An interrupting one first withdraws everything else the process is doing (Camunda 8: the scope's
-   * other activities and subscriptions end); a non-interrupting one runs beside them, and its start opens again.
+   * Run the event sub-process of `startId` in its scope (the process, or the execution of the sub-process it sits in):
+   * it starts and its start event completes with `variables` (set on the process). An interrupting one first withdraws
+   * everything else its scope is doing (Camunda 8: the scope's other activities and subscriptions end; the scope
+   * completes when the event sub-process does); a non-interrupting one runs beside them, and its start opens again.
    */
-  private async triggerEventSubProcess(startId: string, variables: Record<string, unknown>): Promise<void> {
+  private async triggerEventSubProcess(
+    startId: string,
+    variables: Record<string, unknown>,
+    scope?: RunningScope,
+  ): Promise<void> {
     const start = this.process.elements.get(startId);
     const esp = start?.eventSubProcess;
     const processes = this.execution?.definitions[0]?.getProcesses() ?? [];
-    const process = processes[0] as unknown as
-      { getActivityById(id: string): { run(message?: unknown): void } | undefined } | undefined;
-    const activity = esp ? process?.getActivityById(esp.id) : undefined;
+    const container = (scope?.execution ?? processes[0]) as unknown as
+      Pick<ScopeExecution, 'getActivityById'> | undefined;
+    const activity = esp ? container?.getActivityById(esp.id) : undefined;
     if (!start || !esp || !activity) throw new EngineRunError(`nothing waits at ${startId}`);
-    this.events.fired[startId] = (this.events.fired[startId] ?? 0) + 1;
-    this.events.armedAt[startId] = this.hostNow().toISOString();
-    const others = esp.interrupting
-      ? (this.execution?.getPostponed() ?? []).filter((api) => api.id !== esp.id)
-      : [];
-    if (esp.interrupting) this.events.interrupted = true;
+    const key = eventStartKey(startId, scope?.executionId);
+    this.events.fired[key] = (this.events.fired[key] ?? 0) + 1;
+    this.events.armedAt[key] = this.hostNow().toISOString();
+    const inScope = () => scope?.execution?.getPostponed() ?? this.execution?.getPostponed() ?? [];
+    const others = esp.interrupting ? inScope().filter((api) => api.id !== esp.id) : [];
+    if (esp.interrupting && scope?.executionId !== undefined)
+      this.events.interruptedScopes = [...(this.events.interruptedScopes ?? []), scope.executionId];
+    else if (esp.interrupting) this.events.interrupted = true;
     Object.assign(this.processVariables(), variables);
-    activity.run();
+    // Inside a sub-process, the event sub-process sees the sub-process's local scope, as its other children do.
+    activity.run(
+      scope?.variables && Object.keys(scope.variables).length > 0
+        ? { [SCOPE_VARIABLES]: scope.variables }
+        : undefined,
+    );
     await settle(this.engine);
     for (const other of others) (other as unknown as { discard(): void }).discard();
     await settle(this.engine);
-    const waiting = this.postponed().find((api) => api.id === startId);
+    const running = inScope().find((api) => api.id === esp.id);
+    const waiting = (running?.getPostponed?.() ?? []).find((api) => api.id === startId);
     if (!waiting) throw new EngineRunError(`the event sub-process ${esp.id} did not start`);
     waiting.signal({ id: startId, executionId: waiting.executionId, variables: {} });
   }
@@ -528,7 +652,11 @@ class LiveEngine {
             ...(local ? { variables: local } : {}),
           };
         });
-    if (!this.finished) waits.push(...this.eventStartWaits());
+    if (!this.finished) {
+      const scopes = this.eventScopes();
+      this.trackNestedStarts(scopes);
+      for (const { scopeExecutionId: _scope, ...wait } of this.eventStartWaits(scopes)) waits.push(wait);
+    }
     (state as Record<string, unknown>).eventSubProcesses = structuredClone(this.events);
     if (this.startEventId) (state as Record<string, unknown>).startEventId = this.startEventId;
     // Expiries of timers that no longer wait are of no use.
@@ -836,6 +964,10 @@ function eventDefinitionWords(definitions: readonly string[]): string {
         .toLowerCase(),
     )
     .join('/');
+}
+
+function ids(apis: readonly ElementApi[]): Set<string> {
+  return new Set(apis.map((api) => api.id));
 }
 
 /** The local scope a wait sees, or undefined when it sees only the process variables. */

@@ -9,6 +9,12 @@ export interface EventSubProcessState {
   armedAt: Record<string, string>;
   /** An interrupting one fired: the scope's other subscriptions are closed for good. */
   interrupted: boolean;
+  /**
+   * The executions of the sub-processes in which an interrupting event sub-process fired (their other subscriptions
+   * are closed for good). The starts of event sub-processes inside sub-processes are kept in `fired` and `armedAt`
+   * under `eventStartKey`, per execution of their sub-process. Absent in states saved before they ran.
+   */
+  interruptedScopes?: string[];
 }
 
 export function emptyEventSubProcessState(): EventSubProcessState {
@@ -17,21 +23,52 @@ export function emptyEventSubProcessState(): EventSubProcessState {
 
 export type EventStartKind = 'message' | 'signal' | 'timer' | 'error' | 'escalation';
 
+export type EventStart = ElementInfo & {
+  readonly eventSubProcess: NonNullable<ElementInfo['eventSubProcess']>;
+};
+
 /** The start events of the process's own event sub-processes (not those nested in sub-processes), by kind. */
-export function eventSubProcessStarts(
+export function eventSubProcessStarts(process: Pick<ProcessModel, 'elements' | 'processId'>): EventStart[] {
+  return eventSubProcessStartsIn(process, process.processId);
+}
+
+/**
+ * The start events of the event sub-processes that sit directly in `scopeId`: the process (its id) or an embedded
+ * sub-process, whose event sub-processes listen while it runs.
+ */
+export function eventSubProcessStartsIn(
   process: Pick<ProcessModel, 'elements' | 'processId'>,
-): Array<ElementInfo & { readonly eventSubProcess: NonNullable<ElementInfo['eventSubProcess']> }> {
-  const found: Array<
-    ElementInfo & { readonly eventSubProcess: NonNullable<ElementInfo['eventSubProcess']> }
-  > = [];
+  scopeId: string,
+): EventStart[] {
+  const found: EventStart[] = [];
   for (const element of process.elements.values()) {
     const esp = element.eventSubProcess;
     if (!esp) continue;
-    const parent = process.elements.get(esp.id);
-    if (parent?.parentId !== undefined && parent.parentId !== process.processId) continue;
+    if (scopeOfElement(process, esp.id) !== scopeId) continue;
     found.push({ ...element, eventSubProcess: esp });
   }
   return found;
+}
+
+/** Whether any event sub-process sits inside a sub-process (the host then follows the sub-processes' executions). */
+export function hasNestedEventSubProcesses(process: Pick<ProcessModel, 'elements' | 'processId'>): boolean {
+  for (const element of process.elements.values())
+    if (element.eventSubProcess && scopeOfElement(process, element.eventSubProcess.id) !== process.processId)
+      return true;
+  return false;
+}
+
+/** The scope an element sits in: its sub-process, or the process (its id). */
+function scopeOfElement(process: Pick<ProcessModel, 'elements' | 'processId'>, elementId: string): string {
+  return process.elements.get(elementId)?.parentId ?? process.processId;
+}
+
+/**
+ * Where a start event's subscription state is kept: a top-level one under its id (as states saved before nested
+ * ones ran keep it), one inside a sub-process under its id and the execution of its sub-process.
+ */
+export function eventStartKey(startId: string, scopeExecutionId?: string): string {
+  return scopeExecutionId === undefined ? startId : `${startId}@${scopeExecutionId}`;
 }
 
 export function eventStartKind(element: ElementInfo): EventStartKind | undefined {
@@ -71,8 +108,10 @@ export function nextTimerExpiry(
 }
 
 /** The execution id of a start event's current subscription: a new one after each firing. */
-export function eventStartExecutionId(startId: string, fired: number): string {
-  return `${startId}~event-${fired}`;
+export function eventStartExecutionId(startId: string, fired: number, scopeExecutionId?: string): string {
+  return scopeExecutionId === undefined
+    ? `${startId}~event-${fired}`
+    : `${startId}~${scopeExecutionId}~event-${fired}`;
 }
 
 /** A subscription of an event sub-process's start event that the instance holds open now. */
@@ -81,39 +120,73 @@ export interface EventStartWait {
   readonly executionId: string;
   readonly kind: 'message' | 'signal' | 'timer';
   readonly expireAt?: Date;
+  /** The execution of the sub-process it listens in; undefined: the process's own. */
+  readonly scopeExecutionId?: string;
+  /** The local variables of that sub-process: its correlation key and timer see them. */
+  readonly variables?: Record<string, unknown>;
+}
+
+/** One scope whose event sub-processes listen: the process, or one running execution of an embedded sub-process. */
+export interface EventScope {
+  /** The process's id, or the sub-process's element id. */
+  readonly scopeId: string;
+  /** The sub-process's execution; undefined for the process. */
+  readonly executionId?: string;
+  /** The elements running directly in it now (an event sub-process among them runs). */
+  readonly running: ReadonlySet<string>;
+  /** Its local variables (a sub-process's input mappings and the scopes around it). */
+  readonly variables?: Record<string, unknown>;
+}
+
+/** Whether an interrupting event sub-process fired in the scope: its other starts are closed for good. */
+export function scopeInterrupted(
+  state: EventSubProcessState,
+  scope: Pick<EventScope, 'executionId'>,
+): boolean {
+  return scope.executionId === undefined
+    ? state.interrupted
+    : (state.interruptedScopes ?? []).includes(scope.executionId);
 }
 
 /**
- * The subscriptions the process's event sub-processes hold open while the instance runs: every message, signal and
- * timer start, until an interrupting one fired, but not while its own sub-process runs; a timer while it has a next
- * expiry. `timerValue` gives a timer's
- * ISO 8601 text (a FEEL one evaluated).
+ * The subscriptions the event sub-processes hold open while their scope runs (the process, or an execution of the
+ * embedded sub-process they sit in): every message, signal and timer start, until an interrupting one fired in that
+ * scope, but not while its own event sub-process runs there; a timer while it has a next expiry. `timerValue` gives
+ * a timer's ISO 8601 text (a FEEL one evaluated, seeing the scope's variables).
  */
 export function openEventStarts(
   process: Pick<ProcessModel, 'elements' | 'processId'>,
   state: EventSubProcessState,
   now: Date,
-  timerValue: (element: ElementInfo) => string,
-  running: ReadonlySet<string>,
+  timerValue: (element: ElementInfo, scope: EventScope) => string,
+  scopes: readonly EventScope[],
 ): EventStartWait[] {
-  if (state.interrupted) return [];
   const waits: EventStartWait[] = [];
-  for (const start of eventSubProcessStarts(process)) {
-    // The engine runs one instance of an event sub-process at a time: its start opens again when it ends (a
-    // message published meanwhile waits buffered for it, within its time to live).
-    if (running.has(start.eventSubProcess.id)) continue;
-    const kind = eventStartKind(start);
-    if (kind === undefined || kind === 'error' || kind === 'escalation') continue;
-    const fired = state.fired[start.id] ?? 0;
-    const executionId = eventStartExecutionId(start.id, fired);
-    if (kind !== 'timer') {
-      waits.push({ elementId: start.id, executionId, kind });
-      continue;
+  for (const scope of scopes) {
+    if (scopeInterrupted(state, scope)) continue;
+    for (const start of eventSubProcessStartsIn(process, scope.scopeId)) {
+      // The engine runs one instance of an event sub-process at a time: its start opens again when it ends (a
+      // message published meanwhile waits buffered for it, within its time to live).
+      if (scope.running.has(start.eventSubProcess.id)) continue;
+      const kind = eventStartKind(start);
+      if (kind === undefined || kind === 'error' || kind === 'escalation') continue;
+      const key = eventStartKey(start.id, scope.executionId);
+      const fired = state.fired[key] ?? 0;
+      const wait = {
+        elementId: start.id,
+        executionId: eventStartExecutionId(start.id, fired, scope.executionId),
+        kind,
+        ...(scope.executionId === undefined ? {} : { scopeExecutionId: scope.executionId }),
+        ...(scope.variables && Object.keys(scope.variables).length > 0 ? { variables: scope.variables } : {}),
+      };
+      if (kind !== 'timer') {
+        waits.push(wait);
+        continue;
+      }
+      const armedAt = state.armedAt[key] ? new Date(state.armedAt[key]!) : now;
+      const expireAt = nextTimerExpiry(start.timer!, timerValue(start, scope), armedAt, fired);
+      if (expireAt && !Number.isNaN(expireAt.getTime())) waits.push({ ...wait, expireAt });
     }
-    const armedAt = state.armedAt[start.id] ? new Date(state.armedAt[start.id]!) : now;
-    const expireAt = nextTimerExpiry(start.timer!, timerValue(start), armedAt, fired);
-    if (expireAt && !Number.isNaN(expireAt.getTime()))
-      waits.push({ elementId: start.id, executionId, kind, expireAt });
   }
   return waits;
 }
@@ -138,53 +211,54 @@ function catches(element: ElementInfo, thrown: ThrownEvent): boolean {
   );
 }
 
-/** Whether a boundary event on the element or on a sub-process around it catches what is thrown there. */
-export function boundaryCatches(
+/** What catches a throw first: a boundary event (the engine's business) or an event sub-process's start. */
+export type NearestCatch =
+  | { readonly by: 'boundary' }
+  | { readonly by: 'event'; readonly start: EventStart; readonly scopeId: string };
+
+/**
+ * What catches what is thrown at `elementId` first, from the inside out (Camunda 8): a boundary event on the element;
+ * then, scope by scope, the event sub-processes of the sub-process it sits in (one naming the code before a
+ * catch-all one), the boundary events on that sub-process, and so on up to the process's own event sub-processes.
+ * Undefined: nothing catches it.
+ */
+export function nearestCatch(
   process: Pick<ProcessModel, 'elements' | 'processId'>,
   elementId: string,
   thrown: ThrownEvent,
-): boolean {
-  const scopes = new Set<string>();
-  for (let id: string | undefined = elementId; id && id !== process.processId;) {
-    scopes.add(id);
-    id = process.elements.get(id)?.parentId;
+): NearestCatch | undefined {
+  const boundaryOn = (id: string) => {
+    for (const element of process.elements.values())
+      if (element.type === 'bpmn:BoundaryEvent' && element.attachedToRef === id && catches(element, thrown))
+        return true;
+    return false;
+  };
+  if (boundaryOn(elementId)) return { by: 'boundary' };
+  const code = (s: ElementInfo) => (thrown.kind === 'error' ? s.errorCode : s.escalationCode);
+  const seen = new Set<string>();
+  for (let scopeId = scopeOfElement(process, elementId); !seen.has(scopeId);) {
+    seen.add(scopeId);
+    const starts = eventSubProcessStartsIn(process, scopeId).filter((s) => catches(s, thrown));
+    const start = starts.find((s) => thrown.code !== undefined && code(s) === thrown.code) ?? starts[0];
+    if (start) return { by: 'event', start, scopeId };
+    if (scopeId === process.processId) return undefined;
+    if (boundaryOn(scopeId)) return { by: 'boundary' };
+    scopeId = scopeOfElement(process, scopeId);
   }
-  for (const element of process.elements.values())
-    if (
-      element.type === 'bpmn:BoundaryEvent' &&
-      scopes.has(element.attachedToRef ?? '') &&
-      catches(element, thrown)
-    )
-      return true;
-  return false;
+  return undefined;
 }
 
 /**
- * The event sub-process start that catches what is thrown at `elementId`, when no boundary event on the element or
- * on a sub-process around it catches it first (those the engine handles itself). One naming the code goes before a
- * catch-all one.
+ * The event sub-process start that catches what is thrown at `elementId` first, when no boundary event nearer to it
+ * does (those the engine handles itself).
  */
 export function eventStartCatching(
   process: Pick<ProcessModel, 'elements' | 'processId'>,
   elementId: string,
   thrown: ThrownEvent,
-): ElementInfo | undefined {
-  if (boundaryCatches(process, elementId, thrown)) return undefined;
-  const starts = eventSubProcessStarts(process).filter((s) => catches(s, thrown));
-  const code = (s: ElementInfo) => (thrown.kind === 'error' ? s.errorCode : s.escalationCode);
-  return starts.find((s) => thrown.code !== undefined && code(s) === thrown.code) ?? starts[0];
-}
-
-/**
- * The error event sub-process that catches `errorCode` thrown at `elementId`, when no error boundary event on the
- * element or on a sub-process around it catches it first (those the engine handles itself).
- */
-export function errorEventStartFor(
-  process: Pick<ProcessModel, 'elements' | 'processId'>,
-  elementId: string,
-  errorCode: string,
-): ElementInfo | undefined {
-  return eventStartCatching(process, elementId, { kind: 'error', code: errorCode });
+): EventStart | undefined {
+  const caught = nearestCatch(process, elementId, thrown);
+  return caught?.by === 'event' ? caught.start : undefined;
 }
 
 /** What an error or escalation throw or end event throws, or undefined for any other element. */
@@ -200,16 +274,18 @@ export function thrownBy(element: ElementInfo): ThrownEvent | undefined {
 
 /**
  * The throw and end events whose error or escalation the host takes over: an error end event no boundary catches
- * (an event sub-process catches it, or it is an incident), an escalation one no boundary catches but an event
- * sub-process does. The engine runs them as waits; the others it runs itself (a boundary catches them, or an
- * escalation nothing catches passes on, as in Camunda 8).
+ * first (an event sub-process catches it, or it is an incident), an escalation one an event sub-process catches
+ * first. The engine runs them as waits; the others it runs itself (a boundary catches them, or an escalation nothing
+ * catches passes on, as in Camunda 8).
  */
 export function hostThrownEvents(process: Pick<ProcessModel, 'elements' | 'processId'>): Set<string> {
   const ids = new Set<string>();
   for (const element of process.elements.values()) {
     const thrown = thrownBy(element);
-    if (!thrown || boundaryCatches(process, element.id, thrown)) continue;
-    if (thrown.kind === 'error' || eventStartCatching(process, element.id, thrown)) ids.add(element.id);
+    if (!thrown) continue;
+    const caught = nearestCatch(process, element.id, thrown);
+    if (caught?.by === 'boundary') continue;
+    if (thrown.kind === 'error' || caught?.by === 'event') ids.add(element.id);
   }
   return ids;
 }

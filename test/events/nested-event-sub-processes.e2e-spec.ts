@@ -1,0 +1,257 @@
+import { join } from 'node:path';
+import { InstanceService } from '../../src/instances/instance.service';
+import { ManualClock } from '../support/manual-clock';
+import { ReleaseDriver } from '../support/release-driver';
+import { startTestApp, type TestApp } from '../support/test-app';
+import { eventually, newTestResources } from '../support/test-env';
+
+/**
+ * Event sub-processes inside an embedded sub-process (Camunda 8): they listen only while their sub-process runs; a
+ * message one's correlation key is evaluated in the sub-process's scope; an error thrown inside is caught by the
+ * sub-process's own error event sub-process first, and only what it does not catch goes out to the process's; an
+ * interrupting one withdraws the sub-process's other work and the sub-process completes when it does. Their
+ * subscriptions and timers are stored with the state: each scenario stops the service at a wait and boots a new one
+ * on the same database. Fixture: fixtures/nested/nested-deploy.bpmn.
+ */
+const JOB_TYPES = [
+  'test.install',
+  'test.note',
+  'test.rollback',
+  'test.timeout',
+  'test.cab',
+  'test.verify',
+  'test.rollback-all',
+];
+const handlers = JOB_TYPES.map((jobType) => ({ jobType, handle: async () => ({}) }));
+const env = { PROCESSES_DIR: join(__dirname, 'fixtures', 'nested') };
+
+describe('event sub-processes inside a sub-process, jobs reported by hand', () => {
+  const workless = { ...env, RUN_WORKERS: 'false' };
+  const resources = newTestResources();
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(workless, resources, handlers);
+  });
+  afterAll(() => t.close());
+
+  const restart = async () => {
+    await t.stop();
+    t = await startTestApp(workless, resources, handlers);
+  };
+  const instances = () => t.get<InstanceService>(InstanceService);
+  const driver = () => ReleaseDriver.forApp(t);
+  const row = async (id: string) =>
+    (
+      await t.dataSource.query<
+        Array<{
+          status: string;
+          variables: Record<string, unknown>;
+          waits: Array<{ elementId: string; kind: string }>;
+        }>
+      >('SELECT status, variables, waits FROM process_instance WHERE id = $1', [id])
+    )[0]!;
+  const waitingAt = async (id: string) => (await row(id)).waits.map((w) => `${w.elementId}:${w.kind}`).sort();
+  const pendingJobs = async (id: string, elementId: string) =>
+    (
+      await t.dataSource.query<Array<{ id: string }>>(
+        `SELECT id FROM job WHERE instance_id = $1 AND element_id = $2 AND status = 'pending' ORDER BY created_at`,
+        [id, elementId],
+      )
+    ).map((j) => j.id);
+  const completeJob = async (id: string, elementId: string) => {
+    const [job] = await pendingJobs(id, elementId);
+    if (!job) throw new Error(`no pending job at ${elementId}`);
+    await instances().completeJob(job);
+  };
+  const subscriptions = async (id: string) =>
+    [
+      ...(
+        await t.dataSource.query<Array<{ s: string }>>(
+          `SELECT message_name || '/' || correlation_key AS s FROM message_subscription WHERE instance_id = $1`,
+          [id],
+        )
+      ).map((r) => r.s),
+      ...(
+        await t.dataSource.query<Array<{ s: string }>>(
+          `SELECT signal_name AS s FROM signal_subscription WHERE instance_id = $1`,
+          [id],
+        )
+      ).map((r) => r.s),
+    ].sort();
+  const history = async (id: string) =>
+    (
+      await t.dataSource.query<Array<{ type: string; element_id: string | null }>>(
+        `SELECT type, element_id FROM history_event WHERE instance_id = $1 ORDER BY id`,
+        [id],
+      )
+    ).map((h) => `${h.type}:${h.element_id ?? ''}`);
+  const publish = (body: Record<string, unknown>) =>
+    driver().call('POST', '/api/messages/publish', body, 'project-manager');
+  const listening = [
+    'deploy:other',
+    'freeze-received:signal',
+    'install:service-task',
+    'note-received:message',
+    'timed-out:timer',
+  ];
+
+  it('given a deploy whose sub-process listens for notes keyed by its own change variable, when notes arrive across restarts and the install then fails, then each note is recorded beside the install, the sub-process rolls back, stops listening, and the process goes on after it', async () => {
+    const instance = await instances().start('nested-deploy', { changeId: 'CHG-7' });
+    expect(await waitingAt(instance.id)).toEqual(listening);
+    // The key comes from the sub-process's local "change", which the process itself does not have.
+    expect(await subscriptions(instance.id)).toEqual(['deploy-freeze', 'deploy-note/CHG-7']);
+    expect((await row(instance.id)).variables).toEqual({ changeId: 'CHG-7' });
+    await restart();
+
+    const note = await publish({
+      name: 'deploy-note',
+      correlationKey: 'CHG-7',
+      variables: { note: '先通知用户' },
+    });
+    expect(note.body.correlatedTo).toEqual({ instanceId: instance.id, elementId: 'note-received' });
+    expect(await waitingAt(instance.id)).toEqual([
+      'deploy:other',
+      'freeze-received:signal',
+      'install:service-task',
+      'on-note:other',
+      'record-note:service-task',
+      'timed-out:timer',
+    ]);
+    await restart();
+    await completeJob(instance.id, 'record-note');
+    expect(await waitingAt(instance.id)).toEqual(listening);
+    const again = await publish({
+      name: 'deploy-note',
+      correlationKey: 'CHG-7',
+      variables: { note: 'second' },
+    });
+    expect(again.body.correlatedTo).toEqual({ instanceId: instance.id, elementId: 'note-received' });
+    await completeJob(instance.id, 'record-note');
+    await restart();
+
+    const [install] = await pendingJobs(instance.id, 'install');
+    expect(await instances().throwJobError(install!, 'INSTALL_FAILED', 'disk full', { cause: 'disk' })).toBe(
+      'caught',
+    );
+    // The deploy's own error event sub-process caught it (not the process's catch-all): only the rollback runs.
+    expect(await waitingAt(instance.id)).toEqual([
+      'deploy:other',
+      'on-install-failed:other',
+      'rollback:service-task',
+    ]);
+    expect(await subscriptions(instance.id)).toEqual([]);
+    const timers = await t.dataSource.query<Array<{ status: string }>>(
+      `SELECT status FROM job WHERE instance_id = $1 AND element_id = 'timed-out'`,
+      [instance.id],
+    );
+    expect(timers.map((j) => j.status)).toEqual(['cancelled']);
+    const late = await publish({ name: 'deploy-note', correlationKey: 'CHG-7', timeToLive: 0 });
+    expect(late.body.correlatedTo ?? null).toBeNull();
+    await restart();
+
+    await completeJob(instance.id, 'rollback');
+    expect(await waitingAt(instance.id)).toEqual(['verify:service-task']);
+    await completeJob(instance.id, 'verify');
+    expect(await row(instance.id)).toMatchObject({
+      status: 'completed',
+      variables: { changeId: 'CHG-7', cause: 'disk', note: 'second' },
+    });
+    const steps = await history(instance.id);
+    expect(steps).toEqual(expect.arrayContaining(['activity.end:on-install-failed', 'activity.end:deploy']));
+    expect(steps).not.toContain('activity.start:on-abort');
+    expect(steps.filter((s) => s === 'activity.end:record-note')).toHaveLength(2);
+  });
+
+  it('given a deploy waiting at its install, when the freeze is broadcast across a restart, then its sub-process ends at the freeze and the process verifies; given another, when its install throws an error the sub-process does not catch, then the process-level catch-all takes it and withdraws the whole deploy', async () => {
+    const frozen = await instances().start('nested-deploy', { changeId: 'CHG-8' });
+    await restart();
+
+    const freeze = await driver().call(
+      'POST',
+      '/api/signals/broadcast',
+      { name: 'deploy-freeze' },
+      'project-manager',
+    );
+    expect(freeze.body.triggered).toEqual([{ instanceId: frozen.id, elementId: 'freeze-received' }]);
+    expect(await waitingAt(frozen.id)).toEqual(['verify:service-task']);
+    expect(await pendingJobs(frozen.id, 'install')).toEqual([]);
+    expect(await subscriptions(frozen.id)).toEqual([]);
+
+    const fresh = await instances().start('nested-deploy', { changeId: 'CHG-10' });
+    await restart();
+    const [freshInstall] = await pendingJobs(fresh.id, 'install');
+    expect(await instances().throwJobError(freshInstall!, 'DISK_GONE', 'no disk')).toBe('caught');
+    expect(await waitingAt(fresh.id)).toEqual(['on-abort:other', 'rollback-all:service-task']);
+    expect(await subscriptions(fresh.id)).toEqual([]);
+    await restart();
+    await completeJob(fresh.id, 'rollback-all');
+    expect((await row(fresh.id)).status).toBe('completed');
+    await completeJob(frozen.id, 'verify');
+    expect((await row(frozen.id)).status).toBe('completed');
+  });
+});
+
+describe('event sub-processes inside a sub-process, with workers and a controlled clock', () => {
+  const clock = new ManualClock();
+  const resources = newTestResources();
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(env, resources, handlers, { clock });
+  });
+  afterAll(() => t.close());
+
+  const waitingAt = async (id: string) =>
+    (
+      await t.dataSource.query<Array<{ waits: Array<{ elementId: string; kind: string }> }>>(
+        'SELECT waits FROM process_instance WHERE id = $1',
+        [id],
+      )
+    )[0]!.waits
+      .map((w) => `${w.elementId}:${w.kind}`)
+      .sort();
+  const jobsAt = async (id: string, elementId: string) =>
+    (
+      await t.dataSource.query<Array<{ status: string }>>(
+        `SELECT status FROM job WHERE instance_id = $1 AND element_id = $2 ORDER BY created_at`,
+        [id, elementId],
+      )
+    ).map((j) => j.status);
+
+  it('given a deploy that escalates to the CAB and waits for its confirmation, when an hour passes across a restart, then the CAB is informed beside it, the timeout withdraws the confirmation, and the process verifies and ends', async () => {
+    const instance = await t
+      .get<InstanceService>(InstanceService)
+      .start('nested-deploy', { changeId: 'CHG-11' });
+    await eventually(async () => (await waitingAt(instance.id)).includes('confirm:user-task'));
+    await eventually(async () => (await jobsAt(instance.id, 'inform-cab')).join() === 'completed');
+    expect(await waitingAt(instance.id)).toEqual([
+      'confirm:user-task',
+      'deploy:other',
+      'freeze-received:signal',
+      'note-received:message',
+      'timed-out:timer',
+    ]);
+
+    await t.stop();
+    t = await startTestApp(env, resources, handlers, { clock });
+    await clock.advance(3600_000 + 1000, resources);
+
+    await eventually(
+      async () =>
+        (
+          await t.dataSource.query<Array<{ status: string }>>(
+            'SELECT status FROM process_instance WHERE id = $1',
+            [instance.id],
+          )
+        )[0]!.status === 'completed',
+    );
+    expect(await jobsAt(instance.id, 'report-timeout')).toEqual(['completed']);
+    expect(await jobsAt(instance.id, 'verify')).toEqual(['completed']);
+    const confirm = await t.dataSource.query<Array<{ status: string }>>(
+      `SELECT status FROM user_task WHERE instance_id = $1 AND element_id = 'confirm'`,
+      [instance.id],
+    );
+    expect(confirm.map((c) => c.status)).toEqual(['cancelled']);
+  });
+});
