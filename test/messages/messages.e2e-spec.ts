@@ -321,6 +321,50 @@ describe('messages', () => {
     expect(n).toBe(0);
   });
 
+  it('given an instance started by a message with a correlation key, when the service restarts and the key comes again, then still no second instance starts: the message waits buffered across another restart and starts the next one when the first ends', async () => {
+    const intakes = async () =>
+      t.dataSource.query<Array<{ id: string; status: string; variables: Record<string, unknown> }>>(
+        `SELECT id, status, variables FROM process_instance
+          WHERE process_key = 'change-intake' AND variables->>'changeId' = 'CHG-930' ORDER BY started_at, id`,
+      );
+    const restart = async () => {
+      await t.stop();
+      t = await startTestApp(env, t.resources, handlers);
+      driver = ReleaseDriver.forApp(t);
+    };
+    const first = await publish({
+      name: 'change-filed',
+      correlationKey: 'CHG-930',
+      variables: { changeId: 'CHG-930' },
+    });
+    expect(first.body).toMatchObject({ correlatedTo: { elementId: 'filed' }, buffered: false });
+    await restart();
+
+    const dropped = await publish({
+      name: 'change-filed',
+      correlationKey: 'CHG-930',
+      variables: { changeId: 'CHG-930' },
+    });
+    const again = await publish({
+      name: 'change-filed',
+      correlationKey: 'CHG-930',
+      timeToLive: 60_000,
+      variables: { changeId: 'CHG-930', round: 2 },
+    });
+
+    expect(dropped.body).toMatchObject({ correlatedTo: null, buffered: false });
+    expect(again.body).toMatchObject({ correlatedTo: null, buffered: true });
+    expect((await intakes()).map((i) => i.status)).toEqual(['running']);
+    await restart();
+
+    await publish({ name: 'change-approved', correlationKey: 'CHG-930' });
+
+    const [ended, next, ...more] = await intakes();
+    expect(ended).toMatchObject({ id: first.body.correlatedTo.instanceId, status: 'completed' });
+    expect(next).toMatchObject({ status: 'running', variables: { round: 2 } });
+    expect(more).toEqual([]);
+  });
+
   it('given an install with a non-interrupting note boundary, when notes come one after another, across a restart too, then each is taken while the install runs; when it ends the subscription goes', async () => {
     const change = await startChange('CHG-920');
     await publish({ name: 'change-approved', correlationKey: 'CHG-920' });
