@@ -89,7 +89,7 @@ async function load() {
         )
       : el('p', { class: 'empty' }, bi('没有进行中的发布', 'no releases in progress')),
   );
-  setStatus(`${periods.length} periods`, 'ok');
+  setStatus(`${periods.length} 个周期 ${periods.length === 1 ? 'period' : 'periods'}`, 'ok');
 }
 
 function svg(tag, attributes = {}, text) {
