@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { requiredSampleData } from '../support/form-fill.mjs';
 
 const [releasedTree, databaseUrl] = process.argv.slice(2);
 if (!releasedTree || !databaseUrl) {
@@ -131,7 +132,7 @@ function client(url) {
 }
 
 /** A valid value for a field of a JSON-schema form (67dfd62: `{ required, properties }`). */
-function sampleValue(name, field) {
+function jsonSchemaSampleValue(name, field) {
   if (field.enum) return field.enum[0];
   switch (field.type) {
     case 'boolean':
@@ -147,69 +148,12 @@ function sampleValue(name, field) {
   }
 }
 
-const FORM_JS_INPUTS = new Set([
-  'textfield',
-  'textarea',
-  'number',
-  'checkbox',
-  'checklist',
-  'taglist',
-  'radio',
-  'select',
-  'datetime',
-]);
-
-/** The top-level fields of a Camunda (form-js) form by key, as the server validates them (dad034a on). */
-function formJsFields(form) {
-  const fields = new Map();
-  const walk = (components) => {
-    for (const c of components ?? []) {
-      if (FORM_JS_INPUTS.has(c.type) && c.key) fields.set(c.key, c);
-      else if (c.type === 'group' && !c.path) walk(c.components);
-      else if (c.path) fields.set(c.path, c);
-    }
-  };
-  walk(form.components);
-  return fields;
-}
-
-/** A valid value for a field of a Camunda (form-js) form. */
-function formJsSampleValue(name, field) {
-  if (field.values?.length > 0) {
-    const first = field.values[0].value;
-    return field.type === 'checklist' || field.type === 'taglist' ? [first] : first;
-  }
-  switch (field.type) {
-    case 'checkbox':
-      return true;
-    case 'number':
-      return field.validate?.min ?? 1;
-    case 'checklist':
-    case 'taglist':
-    case 'dynamiclist':
-      return [];
-    case 'group':
-      return {};
-    case 'datetime':
-      if (field.subtype === 'datetime') return new Date().toISOString();
-      if (field.subtype === 'time') return '12:00';
-      return new Date().toISOString().slice(0, 10);
-    default:
-      if (field.validate?.pattern) return '1.0.0';
-      return `${name} (fixture)`;
-  }
-}
-
 /** A valid value for every required field of a task's form, whichever form format the released API hands out. */
 function requiredFormData(form) {
+  if (!form) return {};
+  if (Array.isArray(form.components)) return requiredSampleData(form);
   const data = {};
-  if (!form) return data;
-  if (Array.isArray(form.components)) {
-    for (const [name, field] of formJsFields(form))
-      if (field.validate?.required) data[name] = formJsSampleValue(name, field);
-  } else {
-    for (const name of form.required ?? []) data[name] = sampleValue(name, form.properties[name]);
-  }
+  for (const name of form.required ?? []) data[name] = jsonSchemaSampleValue(name, form.properties[name]);
   return data;
 }
 

@@ -19,7 +19,7 @@ import { TokenService } from '../../src/identity/token.service';
 import type { Role } from '../../src/identity/user.entity';
 import { UserService } from '../../src/identity/user.service';
 import { PROJECT_ROOT, type TestApp } from './test-app';
-import { fieldsOf, requiredOf, sampleValue, type FormJsSchema } from './form-samples';
+import { fieldsOf, requiredSampleData, type FormJsSchema } from './form-samples';
 import { eventually } from './test-env';
 import { appTransport, httpTransport, type ApiResponse, type HttpMethod, type Transport } from './transport';
 import { seedUsers, TEST_JWT_SECRET, TEST_ROLES, type Tokens } from './users';
@@ -346,9 +346,7 @@ export class ReleaseDriver {
         `form ${form.id}${task.elementId ? ` of ${task.elementId}` : ''} has no field ${unknown.join(', ')}; ` +
           `its fields are ${[...known.keys()].join(', ')}`,
       );
-    const data: Record<string, unknown> = {};
-    for (const name of requiredOf(form)) data[name] = sampleValue(name, known.get(name)!);
-    return { ...data, ...fields };
+    return { ...requiredSampleData(form), ...fields };
   }
 
   /**
