@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { InstanceService } from '../../src/instances/instance.service';
+import { EngineScenario } from '../support/engine-scenario';
 import { startTestApp, type TestApp } from '../support/test-app';
-import { eventually, newTestResources } from '../support/test-env';
+import { eventually } from '../support/test-env';
 
 /**
  * Error end events inside a sub-process that no boundary catches (Camunda 8): the error event sub-process naming
@@ -9,66 +10,42 @@ import { eventually, newTestResources } from '../support/test-env';
  * code, and when a job's completion threw it, the job becomes an incident.
  */
 describe('error end events caught by an event sub-process', () => {
-  const env = { PROCESSES_DIR: join(__dirname, 'fixtures', 'error-end-events'), RUN_WORKERS: 'false' };
-  const handlers = [{ jobType: 'test.check', handle: async () => ({}) }];
-  const resources = newTestResources();
-  let t: TestApp;
+  let s: EngineScenario;
 
   beforeAll(async () => {
-    t = await startTestApp(env, resources, handlers);
+    s = await EngineScenario.start({
+      processesDir: join(__dirname, 'fixtures', 'error-end-events'),
+      jobTypes: ['test.check'],
+      workers: false,
+    });
   });
-  afterAll(() => t.close());
-
-  const restart = async () => {
-    await t.stop();
-    t = await startTestApp(env, resources, handlers);
-  };
-  const instances = () => t.get<InstanceService>(InstanceService);
-  const row = async (id: string) =>
-    (
-      await t.dataSource.query<Array<{ status: string; waits: Array<{ elementId: string; kind: string }> }>>(
-        'SELECT status, waits FROM process_instance WHERE id = $1',
-        [id],
-      )
-    )[0]!;
-  const waitingAt = async (id: string) => (await row(id)).waits.map((w) => w.elementId).sort();
-  const pendingJob = async (id: string, elementId: string) =>
-    (
-      await t.dataSource.query<Array<{ id: string }>>(
-        `SELECT id FROM job WHERE instance_id = $1 AND element_id = $2 AND status = 'pending'`,
-        [id, elementId],
-      )
-    )[0]!.id;
+  afterAll(() => s.close());
 
   it('given a deployment whose check fails, when the sub-process reaches its error end event across restarts, then the error event sub-process withdraws the deployment and its rollback waits for confirmation', async () => {
-    const instance = await instances().start('verify-with-rollback', {});
-    const check = await pendingJob(instance.id, 'check');
-    await restart();
+    const instance = await s.instances().start('verify-with-rollback', {});
+    const check = (await s.pendingJob(instance.id, 'check'))!;
+    await s.restart();
 
-    await instances().completeJob(check, { verification: 'fail' });
+    await s.instances().completeJob(check, { verification: 'fail' });
 
-    expect(await waitingAt(instance.id)).toEqual(['confirm-rollback', 'on-verify-failed']);
-    const ended = await t.dataSource.query<Array<{ element_id: string }>>(
+    expect(await s.waitingAt(instance.id)).toEqual(['confirm-rollback', 'on-verify-failed']);
+    const ended = await s.t.dataSource.query<Array<{ element_id: string }>>(
       `SELECT DISTINCT element_id FROM history_event WHERE instance_id = $1 AND element_id IN ('verify-failed-end', 'deployed', 'done')`,
       [instance.id],
     );
     expect(ended.map((e) => e.element_id)).toEqual(['verify-failed-end']);
-    await restart();
-    const [task] = await t.dataSource.query<Array<{ id: string }>>(
-      `SELECT id FROM user_task WHERE instance_id = $1 AND element_id = 'confirm-rollback' AND status = 'open'`,
-      [instance.id],
-    );
-    await t.as('project-manager').post(`/api/tasks/${task!.id}/complete`).send({ data: {} }).expect(200);
-    expect((await row(instance.id)).status).toBe('completed');
+    await s.restart();
+    await s.completeTask(instance.id, 'confirm-rollback');
+    expect((await s.row(instance.id)).status).toBe('completed');
   });
 
   it('given a check that passes, when the sub-process ends normally, then no event sub-process runs and the instance ends deployed', async () => {
-    const instance = await instances().start('verify-with-rollback', {});
+    const instance = await s.instances().start('verify-with-rollback', {});
 
-    await instances().completeJob(await pendingJob(instance.id, 'check'), { verification: 'pass' });
+    await s.instances().completeJob((await s.pendingJob(instance.id, 'check'))!, { verification: 'pass' });
 
-    expect((await row(instance.id)).status).toBe('completed');
-    const rollbacks = await t.dataSource.query(
+    expect((await s.row(instance.id)).status).toBe('completed');
+    const rollbacks = await s.t.dataSource.query(
       `SELECT 1 FROM user_task WHERE instance_id = $1 AND element_id = 'confirm-rollback'`,
       [instance.id],
     );
@@ -76,15 +53,15 @@ describe('error end events caught by an event sub-process', () => {
   });
 
   it('given an error code nothing catches, when the check reports the result that throws it, then the report is refused naming the code and the instance still waits at the check', async () => {
-    const instance = await instances().start('verify-with-rollback', {});
-    const check = await pendingJob(instance.id, 'check');
+    const instance = await s.instances().start('verify-with-rollback', {});
+    const check = (await s.pendingJob(instance.id, 'check'))!;
 
-    await expect(instances().completeJob(check, { verification: 'broken' })).rejects.toThrow(
+    await expect(s.instances().completeJob(check, { verification: 'broken' })).rejects.toThrow(
       /error end event "检查异常 \(check broken\)" \(check-broken-end\) threw the error "CHECK_BROKEN", which no boundary or event sub-process catches/,
     );
 
-    expect(await waitingAt(instance.id)).toEqual(['check', 'deploy']);
-    expect(await pendingJob(instance.id, 'check')).toBe(check);
+    expect(await s.waitingAt(instance.id)).toEqual(['check', 'deploy']);
+    expect(await s.pendingJob(instance.id, 'check')).toBe(check);
   });
 });
 
