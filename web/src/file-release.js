@@ -1,7 +1,7 @@
 // Filing a release request from the releases page (applicants and project managers): the request's fields as a
 // form-js form, sent to POST /api/releases; the server's field errors are shown at their fields.
 import { api, bi, describeError, el } from './api.js';
-import { TaskForm } from './task-form.js';
+import { showFieldErrors, TaskForm } from './task-form.js';
 
 const option = (value, zh, en) => ({ value, label: `${zh} (${en})` });
 
@@ -148,12 +148,7 @@ export async function showFilingForm(container) {
       status.className = 'status error';
       status.textContent = describeError(response);
       // The API names request fields as request.title; the form's keys are the field names.
-      const details = (response.body?.details ?? []).map((d) => ({
-        ...d,
-        field: String(d.field ?? '').replace(/^request\./, ''),
-      }));
-      for (const detail of form.showServerErrors(details))
-        errors.append(el('li', {}, `${detail.field}: ${detail.message}`));
+      showFieldErrors(form, response.body?.details, errors, 'request.');
     } finally {
       submit.disabled = false;
     }

@@ -1,7 +1,7 @@
 // A task's form, rendered with form-js. The API hands out a form-js schema (what Camunda Modeler's form
 // editor writes); a task whose form is still described by the older JSON-schema shape is converted here.
 import { Form } from '@bpmn-io/form-js';
-import { language } from './api.js';
+import { el, language } from './api.js';
 
 /**
  * form-js's own validation messages (its Validator, English only and without a translation hook) in Chinese,
@@ -210,4 +210,18 @@ export class TaskForm {
     this.form._setState({ errors });
     return unplaced;
   }
+}
+
+/**
+ * A refused submission's field errors ({ field, message }) shown where they belong: each at its field of `form`
+ * (null: no form, e.g. free JSON variables), and those no field shows listed in `list` as "field: message".
+ * `prefix`: what the API puts before a field's key that the form's keys lack (`request.` for a filing).
+ */
+export function showFieldErrors(form, details, list, prefix = '') {
+  const fields = (details ?? []).map((detail) => {
+    const field = String(detail.field ?? '');
+    return { ...detail, field: prefix && field.startsWith(prefix) ? field.slice(prefix.length) : field };
+  });
+  const unplaced = form ? form.showServerErrors(fields) : fields;
+  for (const detail of unplaced) list.append(el('li', {}, `${detail.field}: ${detail.message}`));
 }

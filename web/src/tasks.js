@@ -15,7 +15,7 @@ import {
 } from './api.js';
 import { InstanceDiagram } from './instance-diagram.js';
 import { releaseFacts, renderFiles, renderHistory } from './release-record.js';
-import { TaskForm } from './task-form.js';
+import { showFieldErrors, TaskForm } from './task-form.js';
 
 const VIEWS = [
   { key: 'mine', zh: '我的任务', en: 'My tasks' },
@@ -515,9 +515,7 @@ async function renderTaskForm(task) {
         return;
       }
       detailStatus(describeError(response), 'error');
-      const details = response.body?.details ?? [];
-      const unplaced = form ? form.showServerErrors(details) : details;
-      for (const detail of unplaced) errors.append(el('li', {}, `${detail.field}: ${detail.message}`));
+      showFieldErrors(form, response.body?.details, errors);
     } finally {
       complete.disabled = false;
     }
