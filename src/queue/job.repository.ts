@@ -73,7 +73,8 @@ export class JobRepository {
       messageId: randomUUID(),
       queue: this.isExternal(job) ? null : queueOf(job),
     }));
-    const created: Array<{ id: string; created_at: Date }> = await manager.query(
+    const createdAt = this.clock.now();
+    await manager.query(
       `WITH input AS (
          SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(
            id uuid, message_id uuid, kind varchar, job_type varchar, element_id varchar, execution_id varchar,
@@ -84,14 +85,14 @@ export class JobRepository {
          SELECT id, $1::uuid, definition_id, kind, job_type, element_id, execution_id, headers, 'pending',
                 max_attempts, 0, due_at, $3::timestamptz
            FROM input
-         RETURNING id, created_at
+         RETURNING id
        ), messages AS (
          INSERT INTO outbox (id, job_id, queue, due_at, max_attempts)
          SELECT input.message_id, jobs.id, input.queue, input.due_at, input.max_attempts
            FROM jobs JOIN input ON input.id = jobs.id
           WHERE input.queue IS NOT NULL
        )
-       SELECT id, created_at FROM jobs`,
+       SELECT count(*) FROM jobs`,
       [
         instanceId,
         JSON.stringify(
@@ -109,10 +110,9 @@ export class JobRepository {
             definition_id: job.definitionId ?? null,
           })),
         ),
-        this.clock.now(),
+        createdAt,
       ],
     );
-    const createdAt = new Map(created.map((row) => [row.id, new Date(row.created_at)]));
     const messages: OutboxMessage[] = [];
     for (const job of rows) {
       if (job.queue === null) continue;
@@ -140,7 +140,7 @@ export class JobRepository {
         attempts: 0,
         result: null,
         error: null,
-        createdAt: createdAt.get(job.id) ?? new Date(),
+        createdAt,
         completedAt: null,
         worker: null,
         leaseUntil: null,
