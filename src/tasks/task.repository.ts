@@ -153,7 +153,11 @@ export class TaskRepository {
   }
 
   async find(taskId: string): Promise<UserTaskEntity | null> {
-    return this.dataSource.getRepository(UserTaskEntity).findOneBy({ id: taskId });
+    const rows: TaskRow[] = await this.dataSource.query(
+      `SELECT ${TASK_COLUMNS} FROM user_task WHERE id = $1`,
+      [taskId],
+    );
+    return rows[0] ? taskOf(rows[0]) : null;
   }
 
   /** A task with the features' fields, in one statement; null when it does not exist. */
@@ -192,12 +196,11 @@ export class TaskRepository {
 
   /** Take the task's row lock (after its instance's: one lock order); null when it does not exist. */
   async lock(manager: EntityManager, taskId: string): Promise<UserTaskEntity | null> {
-    return manager
-      .getRepository(UserTaskEntity)
-      .createQueryBuilder('t')
-      .setLock('pessimistic_write')
-      .where('t.id = :id', { id: taskId })
-      .getOne();
+    const rows: TaskRow[] = await manager.query(
+      `SELECT ${TASK_COLUMNS} FROM user_task WHERE id = $1 FOR UPDATE`,
+      [taskId],
+    );
+    return rows[0] ? taskOf(rows[0]) : null;
   }
 
   async setAssignee(manager: EntityManager, task: UserTaskEntity): Promise<void> {
@@ -206,11 +209,36 @@ export class TaskRepository {
       .update({ id: task.id }, { assignee: task.assignee, claimedAt: task.claimedAt });
   }
 
-  async markCompleted(manager: EntityManager, task: UserTaskEntity): Promise<void> {
-    const { id, status, output, completedBy, completedAt } = task;
-    await manager
-      .getRepository(UserTaskEntity)
-      .update({ id }, { status, output: output as JsonObject | null, completedBy, completedAt });
+  /**
+   * Complete an open task in one statement, which takes its row lock (after its instance's: one lock order): with
+   * `byAssigneeOnly`, only when it is unassigned or assigned to `completedBy`. The completed task; null when it was
+   * not completed (it does not exist, is no longer open, or is someone else's: `lock` tells which).
+   */
+  async complete(
+    manager: EntityManager,
+    taskId: string,
+    completion: {
+      output: JsonObject;
+      completedBy: string | null;
+      completedAt: Date;
+      byAssigneeOnly: boolean;
+    },
+  ): Promise<UserTaskEntity | null> {
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected count].
+    const [rows]: [TaskRow[], number] = await manager.query(
+      `UPDATE user_task SET status = 'completed', output = $2::jsonb, completed_by = $3, completed_at = $4
+        WHERE id = $1 AND status = 'open'
+          AND (NOT $5::boolean OR assignee IS NULL OR assignee IS NOT DISTINCT FROM $3)
+        RETURNING ${TASK_COLUMNS}`,
+      [
+        taskId,
+        JSON.stringify(completion.output),
+        completion.completedBy,
+        completion.completedAt,
+        completion.byAssigneeOnly,
+      ],
+    );
+    return rows[0] ? taskOf(rows[0]) : null;
   }
 
   /** Execution ids of the instance's open tasks. */
@@ -273,6 +301,61 @@ export class TaskRepository {
          FROM user_task WHERE status = 'open' GROUP BY 1`,
     );
   }
+}
+
+const TASK_COLUMNS = `id, instance_id, process_key, business_key, element_id, execution_id, name, candidate_groups,
+  form_key, form_version, assignee, claimed_at, status, priority, due_at, output, completed_by, created_at,
+  completed_at, escalated_at, escalated_to`;
+
+interface TaskRow {
+  id: string;
+  instance_id: string;
+  process_key: string;
+  business_key: string | null;
+  element_id: string;
+  execution_id: string;
+  name: string | null;
+  candidate_groups: string[];
+  form_key: string | null;
+  form_version: number | null;
+  assignee: string | null;
+  claimed_at: Date | null;
+  status: UserTaskEntity['status'];
+  priority: number;
+  due_at: Date | null;
+  output: JsonObject | null;
+  completed_by: string | null;
+  created_at: Date;
+  completed_at: Date | null;
+  escalated_at: Date | null;
+  escalated_to: string | null;
+}
+
+/** A row read with plain SQL as the entity: a task's claim and completion skip the ORM's hydration. */
+function taskOf(row: TaskRow): UserTaskEntity {
+  return Object.assign(new UserTaskEntity(), {
+    id: row.id,
+    instanceId: row.instance_id,
+    processKey: row.process_key,
+    businessKey: row.business_key,
+    elementId: row.element_id,
+    executionId: row.execution_id,
+    name: row.name,
+    candidateGroups: row.candidate_groups,
+    formKey: row.form_key,
+    formVersion: row.form_version,
+    assignee: row.assignee,
+    claimedAt: row.claimed_at,
+    status: row.status,
+    priority: row.priority,
+    dueAt: row.due_at,
+    output: row.output,
+    completedBy: row.completed_by,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+    escalatedAt: row.escalated_at,
+    escalatedTo: row.escalated_to,
+  });
 }
 
 /** The query's tasks with each column's value added under its field (a NULL adds nothing). */

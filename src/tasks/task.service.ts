@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { hasRole, type AuthUser } from '../identity/auth.decorators.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../platform/errors.js';
 import type { Page } from '../platform/http/page-query.dto.js';
@@ -245,18 +246,14 @@ export class TaskService {
   ): Promise<UserTaskEntity> {
     const variables = assertVariables(data, this.config.variablesMaxBytes, 'data');
     return this.instances.withInstanceLock(task.instanceId, async (manager, instance) => {
-      const current = await this.taskRows.lock(manager, task.id);
-      if (!current) throw new NotFoundError(`task ${task.id} does not exist`);
-      if (current.status !== 'open') throw new ConflictError(`task ${task.id} is already ${current.status}`);
-      if (options.byAssigneeOnly && current.assignee && current.assignee !== actor) {
-        throw new ForbiddenError(`the task is assigned to ${current.assignee}`);
-      }
-      current.status = 'completed';
-      current.output = variables as UserTaskEntity['output'];
-      current.completedBy = actor;
-      current.completedAt = this.clock.now();
       // Closed before the instance moves on: the wait it leaves is completed, not withdrawn.
-      await this.taskRows.markCompleted(manager, current);
+      const current = await this.taskRows.complete(manager, task.id, {
+        output: variables,
+        completedBy: actor,
+        completedAt: this.clock.now(),
+        byAssigneeOnly: options.byAssigneeOnly,
+      });
+      if (!current) throw await this.notCompleted(manager, task.id);
       await this.instances.completeTask(
         manager,
         instance,
@@ -272,6 +269,14 @@ export class TaskService {
       );
       return current;
     });
+  }
+
+  /** Why a task under its instance's lock was not completed: gone, no longer open, or someone else's. */
+  private async notCompleted(manager: EntityManager, taskId: string): Promise<Error> {
+    const current = await this.taskRows.lock(manager, taskId);
+    if (!current) return new NotFoundError(`task ${taskId} does not exist`);
+    if (current.status !== 'open') return new ConflictError(`task ${taskId} is already ${current.status}`);
+    return new ForbiddenError(`the task is assigned to ${current.assignee ?? 'nobody'}`);
   }
 
   private async find(taskId: string): Promise<UserTaskEntity> {
