@@ -38,8 +38,11 @@ export interface DefinitionCheckOptions {
 export interface DefinitionCheck {
   /** The file as text (as stored): set once its bytes could be read. */
   readonly xml?: string;
-  /** The process to deploy: set when there is no error. */
-  readonly model?: ProcessModel;
+  /**
+   * The processes to deploy, each its own definition (Camunda 8: every executable process of a file, in the file's
+   * order; the others are not deployed): empty when there is an error.
+   */
+  readonly models: readonly ProcessModel[];
   /** Every refusal, each naming its element (or `xml`, the file). */
   readonly errors: readonly FieldError[];
   readonly warnings: readonly FieldError[];
@@ -47,7 +50,7 @@ export interface DefinitionCheck {
 
 /**
  * Everything a deploy checks, without storage: the deploy endpoint, its dry run, the start-up deploy and the
- * corpus script use this one function. A problem of the whole file (not executable, several processes, content
+ * corpus script use this one function. A problem of the whole file (no executable process, content
  * the reader skipped) does not stop the checks of the elements: a designer sees every reason at once. Only a
  * file that cannot be read, is unsafe to read or is too big to check element by element ends early.
  */
@@ -101,12 +104,7 @@ export async function checkDefinition(
   else if (executable.length === 0)
     errors.push({
       field: 'xml',
-      message: `none of the file's ${processes.length} processes (${listed(processes)}) is executable: tick "Executable" on the one to deploy (isExecutable="true")`,
-    });
-  else if (executable.length > 1)
-    errors.push({
-      field: 'xml',
-      message: `the file has ${executable.length} executable processes (${listed(executable)}): a deployment takes one; save the others in files of their own, or untick "Executable" on them`,
+      message: `none of the file's ${processes.length} processes (${listed(processes)}) is executable: tick "Executable" on each one to deploy (isExecutable="true")`,
     });
 
   // The processes a deploy would run, or, when none is marked executable, every one the designer drew.
@@ -119,7 +117,7 @@ export async function checkDefinition(
       field,
       message: `a process may have at most ${MAX_ELEMENTS} elements, this one has ${size}: split it into smaller processes`,
     });
-    return { xml, errors, warnings };
+    return { xml, models: [], errors, warnings };
   }
 
   const feelTerms = { seen: 0 };
@@ -142,8 +140,7 @@ export async function checkDefinition(
   }
   warnings.push(...(await lint(document)));
 
-  const model = errors.length === 0 && executable.length === 1 ? executable[0] : undefined;
-  return { xml, model, errors, warnings };
+  return { xml, models: errors.length === 0 ? executable : [], errors, warnings };
 }
 
 /** The sentence a refused file's 400 carries: every reason, each after its element. */
@@ -153,8 +150,11 @@ export function refusalSummary(check: DefinitionCheck): string {
   return single ? check.errors[0]!.message : `the file cannot be deployed: ${reasons}`;
 }
 
-function refused(field: string, message: string): { errors: FieldError[]; warnings: FieldError[] } {
-  return { errors: [{ field, message }], warnings: [] };
+function refused(
+  field: string,
+  message: string,
+): { models: ProcessModel[]; errors: FieldError[]; warnings: FieldError[] } {
+  return { models: [], errors: [{ field, message }], warnings: [] };
 }
 
 function processLabel(model: ProcessModel): string {

@@ -22,16 +22,27 @@ import { checkDefinition, refusalSummary, type DefinitionCheckOptions } from './
 import { DefinitionRepository, type DefinitionVersion } from './definition.repository.js';
 import type { ProcessDefinitionEntity } from './process-definition.entity.js';
 
-export interface DeployResult {
+/** One process of a deployed file. */
+export interface DeployedProcess {
   readonly definition: ProcessDefinitionEntity;
-  /** false when identical content was deployed before: no new version. */
+  /** false when this process's file was deployed before unchanged: no new version of it. */
+  readonly created: boolean;
+}
+
+export interface DeployResult {
+  /** Each executable process of the file, in the file's order: every one its own definition (key, version). */
+  readonly processes: readonly DeployedProcess[];
+  /** true when any process got a new version. */
   readonly created: boolean;
   readonly warnings: readonly FieldError[];
 }
 
 export interface ValidationResult {
   readonly valid: boolean;
+  /** The first process a deploy would store (of `processIds`). */
   readonly processId?: string;
+  /** Every process a deploy would store, each its own definition. */
+  readonly processIds?: readonly string[];
   readonly errors: readonly FieldError[];
   readonly warnings: readonly FieldError[];
 }
@@ -84,8 +95,10 @@ export class DefinitionService {
   /** Dry run: everything deploy checks, nothing stored; a refused file's warnings are listed too. */
   async validate(source: string | Uint8Array): Promise<ValidationResult> {
     const check = await this.checked(source, 'warn', await this.forms.ids());
-    if (check.model)
-      return { valid: true, processId: check.model.processId, errors: [], warnings: [...check.warnings] };
+    if (check.models.length > 0) {
+      const processIds = check.models.map((m) => m.processId);
+      return { valid: true, processId: processIds[0], processIds, errors: [], warnings: [...check.warnings] };
+    }
     return { valid: false, errors: [...check.errors], warnings: [...check.warnings] };
   }
 
@@ -117,12 +130,10 @@ export class DefinitionService {
     const deployed: ProcessDefinitionEntity[] = [];
     for (const file of files) {
       const result = await this.deployChecked(await readFile(join(dir, file)), 'system', 'refuse', {});
-      if (result.created) {
-        this.logger.log(
-          `deployed ${result.definition.key} version ${result.definition.version} from ${file}`,
-        );
+      for (const { definition, created } of result.processes) {
+        if (created) this.logger.log(`deployed ${definition.key} version ${definition.version} from ${file}`);
+        deployed.push(definition);
       }
-      deployed.push(result.definition);
     }
     return deployed;
   }
@@ -136,34 +147,58 @@ export class DefinitionService {
     const forms = await this.forms.ids(deployment.manager);
     for (const formId of deployment.formIds ?? []) forms.add(formId);
     const check = await this.checked(source, externalJobTypes, forms);
-    if (!check.model || check.xml === undefined)
+    if (check.models.length === 0 || check.xml === undefined)
       throw new InvalidInputError(refusalSummary(check), [...check.errors]);
-    const { model, xml, warnings } = { ...check, model: check.model, xml: check.xml };
-    // One deployment per process key at a time, so versions are gapless and identical content lands once.
-    return this.definitions.withKeyLocked(
-      model.processId,
-      async (manager) => {
-        const existing = await this.definitions.findByChecksum(manager, model.processId, model.checksum);
-        if (existing) return { definition: existing, created: false, warnings };
-
-        const latest = await this.definitions.latest(model.processId, manager);
-        const definition = await this.definitions.insert(manager, {
-          key: model.processId,
-          version: (latest?.version ?? 0) + 1,
-          name: model.name,
-          checksum: model.checksum,
-          xml,
-          jobTypes: [...model.jobTypes].sort(),
-          messageStarts: messageStartsOf(model),
-          signalStarts: signalStartsOf(model),
-          deployedBy,
-        });
-        for (const listener of this.deploymentListeners)
-          await listener.onDeployed(manager, definition, model);
-        return { definition, created: true, warnings };
-      },
-      deployment.manager,
+    const { models, xml, warnings } = { ...check, xml: check.xml };
+    // Every process of the file in one transaction, their keys locked in one order (no two deploys wait on each
+    // other); a process whose file is unchanged since one of its versions gets no new version, each on its own.
+    const ordered = [...models].sort((a, b) =>
+      a.processId < b.processId ? -1 : a.processId > b.processId ? 1 : 0,
     );
+    const deployAll = async (manager: EntityManager): Promise<Map<string, DeployedProcess>> => {
+      const done = new Map<string, DeployedProcess>();
+      for (const model of ordered)
+        done.set(
+          model.processId,
+          await this.definitions.withKeyLocked(
+            model.processId,
+            (locked) => this.deployProcess(locked, model, xml, deployedBy),
+            manager,
+          ),
+        );
+      return done;
+    };
+    const done = deployment.manager
+      ? await deployAll(deployment.manager)
+      : await this.definitions.transaction(deployAll);
+    const processes = models.map((m) => done.get(m.processId)!);
+    return { processes, created: processes.some((p) => p.created), warnings };
+  }
+
+  /** One process of a file, its key locked: the next version, or the version already holding this content. */
+  private async deployProcess(
+    manager: EntityManager,
+    model: ProcessModel,
+    xml: string,
+    deployedBy: string | null,
+  ): Promise<DeployedProcess> {
+    const existing = await this.definitions.findByChecksum(manager, model.processId, model.checksum);
+    if (existing) return { definition: existing, created: false };
+
+    const latest = await this.definitions.latest(model.processId, manager);
+    const definition = await this.definitions.insert(manager, {
+      key: model.processId,
+      version: (latest?.version ?? 0) + 1,
+      name: model.name,
+      checksum: model.checksum,
+      xml,
+      jobTypes: [...model.jobTypes].sort(),
+      messageStarts: messageStartsOf(model),
+      signalStarts: signalStartsOf(model),
+      deployedBy,
+    });
+    for (const listener of this.deploymentListeners) await listener.onDeployed(manager, definition, model);
+    return { definition, created: true };
   }
 
   /** Every rule, every finding: 413 for a file over the cap, otherwise the errors and warnings listed. */
@@ -172,7 +207,7 @@ export class DefinitionService {
     externalJobTypes: DefinitionCheckOptions['externalJobTypes'],
     knownForms: ReadonlySet<string>,
   ): Promise<{
-    model?: ProcessModel;
+    models: readonly ProcessModel[];
     xml?: string;
     errors: readonly FieldError[];
     warnings: readonly FieldError[];
@@ -264,7 +299,7 @@ export class DefinitionService {
     if (!compiled) {
       compiled = this.definitions.findById(definitionId, manager).then((definition) => {
         if (!definition) throw new NotFoundError(`process definition ${definitionId} does not exist`);
-        return compileProcess(definition.xml);
+        return compileProcess(definition.xml, definition.key);
       });
       compiled.catch(() => this.compiled.delete(definitionId));
       this.compiled.set(definitionId, compiled);

@@ -49,6 +49,7 @@ export class ProcessDefinitionsController {
 
   /**
    * Deploy: a changed file becomes the next version of its process key; identical content is not a new version.
+   * Each executable process of a file is deployed as its own definition (`processes`), as Camunda 8 does.
    * A DMN file (by its namespace) is deployed as decisions, as at /api/decision-definitions; a Camunda Form (JSON)
    * as the next version of its form id.
    */
@@ -77,8 +78,12 @@ export class ProcessDefinitionsController {
     }
     const result = await this.definitions.deploy(xml, user.username);
     response.status(result.created ? 201 : 200);
-    const { xml: _xml, ...definition } = result.definition;
-    return { ...definition, created: result.created, warnings: result.warnings };
+    // Each executable process of the file is a definition of its own; the first one is also the answer itself.
+    const processes = result.processes.map(({ definition: { xml: _xml, ...definition }, created }) => ({
+      ...definition,
+      created,
+    }));
+    return { ...processes[0]!, created: result.created, warnings: result.warnings, processes };
   }
 
   /** Dry run: the errors and warnings a deployment would meet; nothing is stored. */

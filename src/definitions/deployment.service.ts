@@ -3,7 +3,7 @@ import { looksLikeDmn } from '../decisions/index.js';
 import { InvalidInputError, type FieldError } from '../platform/errors.js';
 import { decodeXml } from '../platform/xml-text.js';
 import { DecisionService, type DecisionDeployResult } from './decision.service.js';
-import { DefinitionService, type DeployResult } from './definition.service.js';
+import { DefinitionService, type DeployedProcess } from './definition.service.js';
 import { FormService, type FormDeployResult } from './form.service.js';
 
 /** One file of a deployment: its name (the extension tells the kind) and its content. */
@@ -15,7 +15,10 @@ export interface DeploymentResource {
 export type ResourceKind = 'bpmn' | 'dmn' | 'form';
 
 export interface DeploymentResult {
-  readonly processes: Array<DeployResult & { readonly resource: string }>;
+  /** Each executable process of each BPMN resource (a file may hold several), with the file's warnings. */
+  readonly processes: Array<
+    DeployedProcess & { readonly resource: string; readonly warnings: readonly FieldError[] }
+  >;
   readonly decisions: Array<DecisionDeployResult & { readonly resource: string }>;
   readonly forms: Array<FormDeployResult & { readonly resource: string }>;
   /** false when every resource equals its latest version: nothing new was stored. */
@@ -84,11 +87,13 @@ export class DeploymentService {
           resource: r.name,
           ...(await namedAsync(r.name, () => this.decisions.deploy(r.text, deployedBy, manager))),
         });
-      for (const r of read.filter((x) => x.kind === 'bpmn').sort(byName))
-        result.processes.push({
-          resource: r.name,
-          ...(await namedAsync(r.name, () => this.definitions.deploy(r.text, deployedBy, manager, formIds))),
-        });
+      for (const r of read.filter((x) => x.kind === 'bpmn').sort(byName)) {
+        const deployed = await namedAsync(r.name, () =>
+          this.definitions.deploy(r.text, deployedBy, manager, formIds),
+        );
+        for (const process of deployed.processes)
+          result.processes.push({ resource: r.name, ...process, warnings: deployed.warnings });
+      }
       const created = [...result.forms, ...result.decisions, ...result.processes].some((r) => r.created);
       return { ...result, created };
     });

@@ -63,13 +63,18 @@ export function checksumOf(xml: string): string {
   return createHash('sha256').update(xml, 'utf8').digest('hex');
 }
 
-export async function parseProcess(xml: string): Promise<ProcessModel> {
-  return (await readBpmn(xml)).model;
+/** The executable process `processId` of a file, or its only executable process when none is named. */
+export async function parseProcess(xml: string, processId?: string): Promise<ProcessModel> {
+  return (await readBpmn(xml, processId)).model;
 }
 
-/** Parse and prepare a process for the engine: one parse serves both the model and the engine. */
-export async function compileProcess(xml: string): Promise<CompiledProcess> {
-  const { model, parsed } = await readBpmn(xml);
+/**
+ * Parse and prepare a process for the engine: one parse serves both the model and the engine. A file may hold
+ * several executable processes (Camunda 8 deploys each as a definition of its own): `processId` names the one to
+ * run, and the engine sees that one only.
+ */
+export async function compileProcess(xml: string, processId?: string): Promise<CompiledProcess> {
+  const { model, parsed, executableCount } = await readBpmn(xml, processId);
   const eventStarts = new Set([...model.elements.values()].filter((e) => e.eventSubProcess).map((e) => e.id));
   const thrown = hostThrownEvents(model);
   const resolver =
@@ -82,7 +87,12 @@ export async function compileProcess(xml: string): Promise<CompiledProcess> {
           EndEvent: HostThrownEvent(thrown, EndJobEvent),
           IntermediateThrowEvent: HostThrownEvent(thrown, IntermediateThrowJobEvent),
         } as never);
-  const sourceContext = serializer(parsed as never, resolver);
+  const fileContext = serializer(parsed as never, resolver);
+  // Files with one executable process keep their context as it always was (stored states resume on it).
+  const sourceContext =
+    executableCount > 1
+      ? onlyProcess(fileContext as unknown as MappedContextApi, model.processId, resolver)
+      : fileContext;
   const variants = new Map<string, unknown>();
   const starts = new Set(topLevelStartEvents(model).map((e) => e.id));
   const sourceContextFor = (startEventId: string): unknown => {
@@ -110,13 +120,32 @@ interface MappedElement {
   readonly id: string;
   readonly sourceId?: string;
   readonly behaviour?: Record<string, unknown>;
+  readonly parent?: { readonly id: string };
+  readonly source?: { readonly processId?: string };
+  readonly target?: { readonly processId?: string };
 }
 
 interface MappedContextApi {
   readonly elements: Record<string, unknown> & {
     readonly activities: readonly MappedElement[];
     readonly sequenceFlows: readonly MappedElement[];
+    readonly processes: readonly MappedElement[];
+    readonly messageFlows?: readonly MappedElement[];
   };
+}
+
+/**
+ * The context of one process of a file that holds several executable ones: the engine runs every executable
+ * process of its context, where Camunda 8 starts only the one the instance is of. The other processes, and the
+ * message flows to or from them, are left out; their elements stay but belong to no process, so none runs.
+ */
+function onlyProcess(context: MappedContextApi, processId: string, resolver: unknown): unknown {
+  const { elements } = context;
+  const processes = elements.processes.filter((p) => p.id === processId);
+  const messageFlows = (elements.messageFlows ?? []).filter(
+    (f) => f.source?.processId === processId && f.target?.processId === processId,
+  );
+  return deserialize({ ...elements, processes, messageFlows }, resolver as never);
 }
 
 function startVariant(
@@ -144,13 +173,28 @@ export async function parseDocument(xml: string): Promise<BpmnDocument> {
   return { processes, warnings, moddleRoot: root };
 }
 
-async function readBpmn(xml: string): Promise<{ model: ProcessModel; parsed: ParseResult }> {
+async function readBpmn(
+  xml: string,
+  processId?: string,
+): Promise<{ model: ProcessModel; parsed: ParseResult; executableCount: number }> {
   const { root, parsed, warnings } = await readDefinitions(xml);
   const processes = processesOf(root).filter((e) => e.isExecutable === true);
   if (processes.length === 0)
     throw new BpmnParseError('the document has no executable process (isExecutable="true")');
-  if (processes.length > 1) throw new BpmnParseError('the document has more than one executable process');
-  return { model: modelOf(processes[0]!, root, xml, warnings, typesIn(root)), parsed };
+  let chosen: ModdleElement | undefined;
+  if (processId !== undefined) {
+    chosen = processes.find((p) => p.id === processId);
+    if (!chosen) throw new BpmnParseError(`the document has no executable process "${processId}"`);
+  } else {
+    if (processes.length > 1)
+      throw new BpmnParseError('the document has more than one executable process: name the one to read');
+    chosen = processes[0]!;
+  }
+  return {
+    model: modelOf(chosen, root, xml, warnings, typesIn(root)),
+    parsed,
+    executableCount: processes.length,
+  };
 }
 
 async function readDefinitions(

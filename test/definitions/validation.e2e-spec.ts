@@ -9,7 +9,6 @@ import { fixture, postXml, storedDefinitions } from './definitions-support';
 const RULES: ReadonlyArray<[file: string, errors: ReadonlyArray<[field: string, message: RegExp]>]> = [
   ['not-well-formed.bpmn', [['xml', /not a readable BPMN 2.0 document: unparsable content.*unexpected end/]]],
   ['no-executable-process.bpmn', [['no-executable-process', /is not executable: tick "Executable"/]]],
-  ['two-executable-processes.bpmn', [['xml', /the file has 2 executable processes \(first, second\)/]]],
   ['unknown-element.bpmn', [['xml', /line 9, column 4: <bpmn:userTsak> .*unknown type <bpmn:UserTsak>/]]],
   ['duplicate-id.bpmn', [['review', /duplicate ID <review>/]]],
   ['dangling-reference.bpmn', [['f3', /targetRef "nowhere" names nothing in the file/]]],
