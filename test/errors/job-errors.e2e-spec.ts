@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InstanceService } from '../../src/instances/instance.service';
 import { JobBpmnError } from '../../src/queue/job-handler.port';
+import { EngineScenario } from '../support/engine-scenario';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
 
@@ -10,37 +11,24 @@ import { eventually } from '../support/test-env';
  * jobs are reported by hand, as an external worker would.
  */
 describe('BPMN errors thrown by jobs', () => {
-  const handlers = ['test.install', 'test.verify', 'test.rollback'].map((jobType) => ({
-    jobType,
-    handle: async () => ({}),
-  }));
-  let t: TestApp;
+  let s: EngineScenario;
 
   beforeAll(async () => {
-    t = await startTestApp(
-      { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' },
-      undefined,
-      handlers,
-    );
+    s = await EngineScenario.start({
+      processesDir: join(__dirname, 'fixtures'),
+      jobTypes: ['test.install', 'test.verify', 'test.rollback'],
+      workers: false,
+    });
   });
-  afterAll(() => t.close());
+  afterAll(() => s.close());
 
-  const instances = () => t.get<InstanceService>(InstanceService);
+  const instances = () => s.instances();
   const pendingJob = async (instanceId: string, elementId: string) => {
-    const [job] = await t.dataSource.query<Array<{ id: string }>>(
-      `SELECT id FROM job WHERE instance_id = $1 AND element_id = $2 AND status = 'pending'`,
-      [instanceId, elementId],
-    );
+    const job = await s.pendingJob(instanceId, elementId);
     if (!job) throw new Error(`no pending job at ${elementId}`);
-    return job.id;
+    return job;
   };
-  const waits = async (instanceId: string) =>
-    (
-      await t.dataSource.query<Array<{ waits: Array<{ elementId: string }> }>>(
-        'SELECT waits FROM process_instance WHERE id = $1',
-        [instanceId],
-      )
-    )[0]!.waits.map((w) => w.elementId);
+  const waits = async (instanceId: string) => (await s.row(instanceId)).waits.map((w) => w.elementId);
 
   it('given an install job, when its worker throws the error the boundary catches, then the install is left and the rollback job is created', async () => {
     const instance = await instances().start('install-with-rollback', {});
@@ -52,10 +40,10 @@ describe('BPMN errors thrown by jobs', () => {
 
     expect(outcome).toBe('caught');
     expect(await waits(instance.id)).toEqual(['rollback']);
-    const [job] = await t.dataSource.query('SELECT status FROM job WHERE id = $1', [install]);
+    const [job] = await s.t.dataSource.query('SELECT status FROM job WHERE id = $1', [install]);
     expect(job.status).toBe('completed');
     await instances().completeJob(await pendingJob(instance.id, 'rollback'));
-    const [row] = await t.dataSource.query('SELECT status, variables FROM process_instance WHERE id = $1', [
+    const [row] = await s.t.dataSource.query('SELECT status, variables FROM process_instance WHERE id = $1', [
       instance.id,
     ]);
     expect(row).toMatchObject({ status: 'completed', variables: { cause: 'disk full' } });
@@ -68,7 +56,7 @@ describe('BPMN errors thrown by jobs', () => {
     const outcome = await instances().throwJobError(install, 'NOBODY_CATCHES', 'unexpected');
 
     expect(outcome).toBe('incident');
-    const [incident] = await t.dataSource.query<Array<{ id: string; error: string }>>(
+    const [incident] = await s.t.dataSource.query<Array<{ id: string; error: string }>>(
       `SELECT id, error FROM incident WHERE instance_id = $1 AND status = 'open'`,
       [instance.id],
     );

@@ -1,3 +1,4 @@
+import { InstanceJobRepository } from '../../src/instances/instance-job.repository';
 import { InstanceService } from '../../src/instances/instance.service';
 import type { Clock } from '../../src/platform/clock';
 import { startTestApp, type TestApp } from './test-app';
@@ -22,7 +23,7 @@ export class EngineScenario {
   ) {}
 
   /**
-   * @param processesDir the folder whose flows are deployed on start
+   * @param processesDir the folder whose flows are deployed on start (unset: the shipped release flows)
    * @param jobTypes the service-task types the service works itself (none of them does anything)
    * @param workers false: no workers run, and the scenario reports the jobs by hand
    * @param clock a clock the scenario moves
@@ -33,12 +34,15 @@ export class EngineScenario {
     workers = true,
     clock,
   }: {
-    processesDir: string;
+    processesDir?: string;
     jobTypes?: readonly string[];
     workers?: boolean;
     clock?: Clock;
   }): Promise<EngineScenario> {
-    const env = { PROCESSES_DIR: processesDir, ...(workers ? {} : { RUN_WORKERS: 'false' }) };
+    const env = {
+      ...(processesDir === undefined ? {} : { PROCESSES_DIR: processesDir }),
+      ...(workers ? {} : { RUN_WORKERS: 'false' }),
+    };
     const handlers = jobTypes.map((jobType) => ({ jobType, handle: async () => ({}) }));
     const resources = newTestResources();
     const start = () => startTestApp(env, resources, handlers, { clock });
@@ -62,6 +66,14 @@ export class EngineScenario {
   async restart(): Promise<void> {
     await this.current.stop();
     this.current = await this.start();
+  }
+
+  /**
+   * Another service process beside the running one, on the same database and queues, with the same flows and job
+   * types; the scenario stops it.
+   */
+  startAnother(): Promise<TestApp> {
+    return this.start();
   }
 
   async close(): Promise<void> {
@@ -100,6 +112,35 @@ export class EngineScenario {
   /** The one pending job of an element of the instance; undefined when there is none. */
   async pendingJob(instanceId: string, elementId: string): Promise<string | undefined> {
     return (await this.pendingJobs(instanceId, elementId))[0];
+  }
+
+  /** Complete the instance's pending job at the element, as a worker reporting it; fails when there is none. */
+  async completeJob(
+    instanceId: string,
+    elementId: string,
+    result: Record<string, unknown> = {},
+  ): Promise<void> {
+    const job = await this.pendingJob(instanceId, elementId);
+    if (!job) throw new Error(`no pending job at ${elementId} of instance ${instanceId}`);
+    await this.instances().completeJob(job, result);
+  }
+
+  /** The variables a job sees (its input mappings applied). */
+  async jobVariables(jobId: string): Promise<Record<string, unknown>> {
+    const job = await this.current
+      .get<InstanceJobRepository>(InstanceJobRepository)
+      .find(this.current.dataSource.manager, jobId);
+    if (!job) throw new Error(`job ${jobId} is not stored`);
+    return job.variables;
+  }
+
+  /** The instance's history as `type:element`, in the order it was written. */
+  async history(instanceId: string): Promise<string[]> {
+    const rows = await this.current.dataSource.query<Array<{ type: string; element_id: string | null }>>(
+      'SELECT type, element_id FROM history_event WHERE instance_id = $1 ORDER BY id',
+      [instanceId],
+    );
+    return rows.map((h) => `${h.type}:${h.element_id ?? ''}`);
   }
 
   /** How many jobs of an element of the instance completed. */
