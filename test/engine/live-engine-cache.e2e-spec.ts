@@ -1,70 +1,60 @@
 import { join } from 'node:path';
 import { InstanceService } from '../../src/instances/instance.service';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { EngineScenario } from '../support/engine-scenario';
+import type { TestApp } from '../support/test-app';
 
 /**
  * Two service processes on one database, without workers: the jobs are reported by hand to one process or the
  * other, so each keeps a live engine of the instance and the other moves it on behind its back.
  */
 describe('the live-engine cache across processes', () => {
-  const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
-  let first: TestApp;
+  let s: EngineScenario;
   let second: TestApp;
 
-  // The fixtures folder holds a process with this job type; no job runs here.
-  const handlers = [{ jobType: 'test.flaky', handle: async () => ({}) }];
-
   beforeAll(async () => {
-    first = await startTestApp(env, undefined, handlers);
-    second = await startTestApp(env, first.resources, handlers);
+    // The fixtures folder holds a process with this job type; no job runs here.
+    s = await EngineScenario.start({
+      processesDir: join(__dirname, 'fixtures'),
+      jobTypes: ['test.flaky'],
+      workers: false,
+    });
+    second = await s.startAnother();
   });
   afterAll(async () => {
     await second.stop();
-    await first.close();
+    await s.close();
   });
 
-  const instancesOf = (app: TestApp) => app.get<InstanceService>(InstanceService);
+  const instancesOf = (app: 'first' | 'second') =>
+    app === 'first' ? s.instances() : second.get<InstanceService>(InstanceService);
   const pendingJob = async (instanceId: string, elementId: string) => {
-    const rows: Array<{ id: string }> = await first.dataSource.query(
-      `SELECT id FROM job WHERE instance_id = $1 AND element_id = $2 AND status = 'pending'`,
-      [instanceId, elementId],
-    );
-    if (rows.length !== 1) throw new Error(`expected one pending job at ${elementId}, found ${rows.length}`);
-    return rows[0]!.id;
+    const jobs = await s.pendingJobs(instanceId, elementId);
+    if (jobs.length !== 1) throw new Error(`expected one pending job at ${elementId}, found ${jobs.length}`);
+    return jobs[0]!;
   };
-  const history = async (instanceId: string) =>
-    (
-      await first.dataSource.query<Array<{ type: string; element_id: string | null }>>(
-        'SELECT type, element_id FROM history_event WHERE instance_id = $1 ORDER BY id',
-        [instanceId],
-      )
-    ).map((h) => `${h.type}:${h.element_id ?? ''}`);
 
   it('given an instance started by one process, when the same process goes on with it, then the live engine is used', async () => {
-    const before = instancesOf(first).engineCacheStats();
-    const instance = await instancesOf(first).start('two-service-tasks', {});
+    const before = instancesOf('first').engineCacheStats();
+    const instance = await instancesOf('first').start('two-service-tasks', {});
 
-    await instancesOf(first).completeJob(await pendingJob(instance.id, 'first'), { step: 1 });
+    await instancesOf('first').completeJob(await pendingJob(instance.id, 'first'), { step: 1 });
 
-    const after = instancesOf(first).engineCacheStats();
+    const after = instancesOf('first').engineCacheStats();
     expect(after.hits - before.hits).toBe(1);
     expect(await pendingJob(instance.id, 'second')).toBeDefined();
   });
 
   it('given a live engine in one process, when another process advanced the instance meanwhile, then the stale engine is never used and the instance ends once', async () => {
-    const instance = await instancesOf(first).start('two-service-tasks', {});
-    await instancesOf(second).completeJob(await pendingJob(instance.id, 'first'), { step: 1 });
-    const staleBefore = instancesOf(first).engineCacheStats().stale;
+    const instance = await instancesOf('first').start('two-service-tasks', {});
+    await instancesOf('second').completeJob(await pendingJob(instance.id, 'first'), { step: 1 });
+    const staleBefore = instancesOf('first').engineCacheStats().stale;
 
-    await instancesOf(first).completeJob(await pendingJob(instance.id, 'second'), { step: 2 });
+    await instancesOf('first').completeJob(await pendingJob(instance.id, 'second'), { step: 2 });
 
-    expect(instancesOf(first).engineCacheStats().stale - staleBefore).toBe(1);
-    const [row] = await first.dataSource.query<Array<{ status: string; variables: { step: number } }>>(
-      'SELECT status, variables FROM process_instance WHERE id = $1',
-      [instance.id],
-    );
+    expect(instancesOf('first').engineCacheStats().stale - staleBefore).toBe(1);
+    const row = await s.row(instance.id);
     expect(row).toMatchObject({ status: 'completed', variables: { step: 2 } });
-    expect(await history(instance.id)).toEqual([
+    expect(await s.history(instance.id)).toEqual([
       'instance.started:',
       'activity.start:start',
       'activity.end:start',
@@ -86,7 +76,7 @@ describe('the live-engine cache across processes', () => {
   });
 
   it('given a completion whose transaction rolls back, when the job is reported again, then the instance goes on from the stored state', async () => {
-    const instances = instancesOf(first);
+    const instances = instancesOf('first');
     const instance = await instances.start('two-service-tasks', {});
     const jobId = await pendingJob(instance.id, 'first');
 
@@ -99,6 +89,6 @@ describe('the live-engine cache across processes', () => {
     await instances.completeJob(jobId, { step: 1 });
 
     expect(await pendingJob(instance.id, 'second')).toBeDefined();
-    expect((await history(instance.id)).filter((h) => h === 'job.completed:first')).toHaveLength(1);
+    expect((await s.history(instance.id)).filter((h) => h === 'job.completed:first')).toHaveLength(1);
   });
 });

@@ -1,6 +1,6 @@
-import { InstanceService } from '../../src/instances/instance.service';
+import type { InstanceService } from '../../src/instances/instance.service';
+import { EngineScenario } from '../support/engine-scenario';
 import { ManualClock } from '../support/manual-clock';
-import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
 import { ReleaseDriver, type Release } from '../support/release-driver';
 
@@ -12,29 +12,20 @@ import { ReleaseDriver, type Release } from '../support/release-driver';
  * can hold the escalation notification back while the main path ends.
  */
 describe('an end status reached while a side branch still runs', () => {
-  let t: TestApp;
+  let s: EngineScenario;
   let flow: ReleaseDriver;
   let instances: InstanceService;
   const clock = new ManualClock();
 
   beforeAll(async () => {
-    t = await startTestApp({ RUN_WORKERS: 'false' }, undefined, [], { clock });
-    flow = ReleaseDriver.forApp(t);
-    instances = t.get<InstanceService>(InstanceService);
+    s = await EngineScenario.start({ workers: false, clock });
+    flow = ReleaseDriver.forApp(s.t);
+    instances = s.instances();
   });
-  afterAll(() => t.close());
+  afterAll(() => s.close());
 
   const pendingJob = (instanceId: string, elementId: string) =>
-    eventually(
-      async () => {
-        const rows: Array<{ id: string }> = await t.dataSource.query(
-          `SELECT id FROM job WHERE instance_id = $1 AND element_id = $2 AND status = 'pending'`,
-          [instanceId, elementId],
-        );
-        return rows[0]?.id;
-      },
-      { what: `a pending job at ${elementId}` },
-    );
+    eventually(() => s.pendingJob(instanceId, elementId), { what: `a pending job at ${elementId}` });
 
   describe('when the escalation notification completes after the rejection', () => {
     let release: Release;
@@ -46,7 +37,7 @@ describe('an end status reached while a side branch still runs', () => {
       const timer = await pendingJob(release.instanceId, 'escalation-timer');
       // The timer is the subject: woken early it waits on; once the clock passes its expiry it fires.
       expect(await instances.fireTimer(timer)).toBe('early');
-      await clock.advance(31 * 60_000, t.resources);
+      await clock.advance(31 * 60_000, s.resources);
       expect(await instances.fireTimer(timer)).toBe('fired');
       const escalation = await pendingJob(release.instanceId, 'notify-escalation');
 
