@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import { InstanceJobRepository } from '../../src/instances/instance-job.repository';
-import { InstanceService } from '../../src/instances/instance.service';
+import { EngineScenario } from '../support/engine-scenario';
 import { ReleaseDriver } from '../support/release-driver';
-import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
  * A change approved by several reviewers: a parallel multi-instance user task (one inbox task per reviewer, done
@@ -10,47 +8,39 @@ import { startTestApp, type TestApp } from '../support/test-app';
  * its own recipient. No workers run: the jobs are reported by hand, as an external worker would.
  */
 describe('multi-instance activities', () => {
-  const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
-  const handlers = [{ jobType: 'test.notify', handle: async () => ({}) }];
-  let t: TestApp;
+  let s: EngineScenario;
 
   beforeAll(async () => {
-    t = await startTestApp(env, undefined, handlers);
+    s = await EngineScenario.start({
+      processesDir: join(__dirname, 'fixtures'),
+      jobTypes: ['test.notify'],
+      workers: false,
+    });
   });
-  afterAll(() => t.close());
+  afterAll(() => s.close());
 
-  const instances = () => t.get<InstanceService>(InstanceService);
+  const instances = () => s.instances();
   const tasks = async (instanceId: string) =>
-    t.dataSource.query<Array<{ id: string; execution_id: string; status: string }>>(
+    s.t.dataSource.query<Array<{ id: string; execution_id: string; status: string }>>(
       `SELECT id, execution_id, status FROM user_task WHERE instance_id = $1 AND element_id = 'review' ORDER BY execution_id`,
       [instanceId],
     );
   const approve = async (taskId: string, approved: boolean) =>
-    t.as('test-team').post(`/api/tasks/${taskId}/complete`).send({ data: { approved } }).expect(200);
+    s.t.as('test-team').post(`/api/tasks/${taskId}/complete`).send({ data: { approved } }).expect(200);
   const notifyJobs = async (instanceId: string) =>
-    t.dataSource.query<Array<{ id: string; status: string }>>(
+    s.t.dataSource.query<Array<{ id: string; status: string }>>(
       `SELECT id, status FROM job WHERE instance_id = $1 AND element_id = 'notify' ORDER BY created_at, id`,
       [instanceId],
     );
-  const jobVariables = async (jobId: string) =>
-    (await t.get<InstanceJobRepository>(InstanceJobRepository).find(t.dataSource.manager, jobId))!.variables;
-  const instanceRow = async (id: string) =>
-    (
-      await t.dataSource.query<Array<{ status: string; variables: Record<string, unknown> }>>(
-        'SELECT status, variables FROM process_instance WHERE id = $1',
-        [id],
-      )
-    )[0]!;
-  const restart = async () => {
-    await t.stop();
-    t = await startTestApp(env, t.resources, handlers);
-  };
+  const jobVariables = (jobId: string) => s.jobVariables(jobId);
+  const instanceRow = (id: string) => s.row(id);
+  const restart = () => s.restart();
 
   it('given three reviewers and "done when two approved", when two approve across a restart, then the third task is withdrawn and each reviewer is notified in turn', async () => {
     const instance = await instances().start('reviewers-approval', { reviewers: ['ann', 'bob', 'cy'] });
     const open = await tasks(instance.id);
     expect(open.map((task) => task.status)).toEqual(['open', 'open', 'open']);
-    const view = await t.as('admin').get(`/api/process-instances/${instance.id}`).expect(200);
+    const view = await s.t.as('admin').get(`/api/process-instances/${instance.id}`).expect(200);
     expect(
       (view.body.activeActivities as Array<{ elementId: string; kind: string }>).filter(
         (a) => a.kind === 'user-task',
@@ -80,7 +70,7 @@ describe('multi-instance activities', () => {
     expect(done.status).toBe('completed');
     expect(done.variables).toMatchObject({ receipts: ['sent to ann', 'sent to bob', 'sent to cy'] });
     expect(done.variables).not.toHaveProperty('recipient');
-    const history = await t.dataSource.query<Array<{ type: string; execution_id: string }>>(
+    const history = await s.t.dataSource.query<Array<{ type: string; execution_id: string }>>(
       `SELECT type, execution_id FROM history_event WHERE instance_id = $1 AND element_id = 'review' AND type IN ('activity.wait', 'task.completed') ORDER BY id`,
       [instance.id],
     );
@@ -97,16 +87,16 @@ describe('multi-instance activities', () => {
       change: { id: 'CHG-5' },
       environments: ['test', 'prod'],
     });
-    const subscriptions = await t.dataSource.query<Array<{ correlation_key: string }>>(
+    const subscriptions = await s.t.dataSource.query<Array<{ correlation_key: string }>>(
       'SELECT correlation_key FROM message_subscription WHERE instance_id = $1 ORDER BY correlation_key',
       [instance.id],
     );
-    expect(subscriptions.map((s) => s.correlation_key)).toEqual(['CHG-5/prod', 'CHG-5/test']);
+    expect(subscriptions.map((sub) => sub.correlation_key)).toEqual(['CHG-5/prod', 'CHG-5/test']);
 
     await restart();
     const publish = async (correlationKey: string, by: string) =>
       (
-        await ReleaseDriver.forApp(t).call(
+        await ReleaseDriver.forApp(s.t).call(
           'POST',
           '/api/messages/publish',
           { name: 'environment-signed-off', correlationKey, variables: { by } },

@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import { InstanceJobRepository } from '../../src/instances/instance-job.repository';
-import { InstanceService } from '../../src/instances/instance.service';
+import { EngineScenario } from '../support/engine-scenario';
 import { ReleaseDriver } from '../support/release-driver';
-import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
  * zeebe:ioMapping on a job and a user task: input mappings make the job's local variables (it sees them, the
@@ -10,33 +8,24 @@ import { startTestApp, type TestApp } from '../support/test-app';
  * of the service. No workers run: the job is reported by hand, as an external worker would.
  */
 describe('input and output mappings', () => {
-  const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
-  const handlers = ['test.fetch', 'test.collect'].map((jobType) => ({ jobType, handle: async () => ({}) }));
-  let t: TestApp;
+  let s: EngineScenario;
 
   beforeAll(async () => {
-    t = await startTestApp(env, undefined, handlers);
+    s = await EngineScenario.start({
+      processesDir: join(__dirname, 'fixtures'),
+      jobTypes: ['test.fetch', 'test.collect'],
+      workers: false,
+    });
   });
-  afterAll(() => t.close());
+  afterAll(() => s.close());
 
-  const instances = () => t.get<InstanceService>(InstanceService);
-  const variables = async (id: string) =>
-    (
-      await t.dataSource.query<Array<{ status: string; variables: Record<string, unknown> }>>(
-        'SELECT status, variables FROM process_instance WHERE id = $1',
-        [id],
-      )
-    )[0]!;
+  const instances = () => s.instances();
+  const variables = (id: string) => s.row(id);
 
   it('given a change to fetch, when the job reports across a restart and the manager confirms, then only the mapped values reach the process, nested where the targets say', async () => {
     const instance = await instances().start('change-record', { change: { id: 'CHG-7' } });
-    const [job] = await t.dataSource.query<Array<{ id: string }>>(
-      `SELECT id FROM job WHERE instance_id = $1 AND element_id = 'fetch' AND status = 'pending'`,
-      [instance.id],
-    );
-    const seen = (await t
-      .get<InstanceJobRepository>(InstanceJobRepository)
-      .find(t.dataSource.manager, job!.id))!.variables;
+    const job = (await s.pendingJob(instance.id, 'fetch'))!;
+    const seen = await s.jobVariables(job);
     expect(seen).toMatchObject({
       changeId: 'CHG-7',
       target: { environment: 'production' },
@@ -44,23 +33,14 @@ describe('input and output mappings', () => {
     });
     expect((await variables(instance.id)).variables).not.toHaveProperty('changeId');
 
-    await t.stop();
-    t = await startTestApp(env, t.resources, handlers);
-    await instances().completeJob(job!.id, { result: { version: '2.4.1', ok: true }, noise: 1 });
+    await s.restart();
+    await instances().completeJob(job, { result: { version: '2.4.1', ok: true }, noise: 1 });
 
     const afterJob = (await variables(instance.id)).variables;
     expect(afterJob).toMatchObject({ release: { version: '2.4.1' }, fetched: true });
     for (const local of ['changeId', 'target', 'result', 'noise']) expect(afterJob).not.toHaveProperty(local);
 
-    const [task] = await t.dataSource.query<Array<{ id: string }>>(
-      `SELECT id FROM user_task WHERE instance_id = $1 AND status = 'open'`,
-      [instance.id],
-    );
-    await t
-      .as('project-manager')
-      .post(`/api/tasks/${task!.id}/complete`)
-      .send({ data: { decision: 'go' } })
-      .expect(200);
+    await s.completeTask(instance.id, 'confirm', { decision: 'go' });
 
     const done = await variables(instance.id);
     expect(done.status).toBe('completed');
@@ -68,16 +48,10 @@ describe('input and output mappings', () => {
     expect(done.variables).not.toHaveProperty('decision');
   });
 
-  const pendingJob = async (id: string, elementId: string) =>
-    (
-      await t.dataSource.query<Array<{ id: string }>>(
-        `SELECT id FROM job WHERE instance_id = $1 AND element_id = $2 AND status = 'pending'`,
-        [id, elementId],
-      )
-    )[0]!.id;
+  const pendingJob = async (id: string, elementId: string) => (await s.pendingJob(id, elementId))!;
   const waits = async (id: string) =>
     (
-      await t.dataSource.query<
+      await s.t.dataSource.query<
         Array<{ waits: Array<{ elementId: string; variables?: Record<string, unknown> }> }>
       >('SELECT waits FROM process_instance WHERE id = $1', [id])
     )[0]!.waits;
@@ -85,8 +59,7 @@ describe('input and output mappings', () => {
   it('given a review sub-process with a local scope, when its message is correlated by the local change id across a restart and the decision sets a local variable, then only the output mappings reach the process', async () => {
     const instance = await instances().start('change-review', { change: { id: 'CHG-31' } });
     const collect = await pendingJob(instance.id, 'collect');
-    const jobs = t.get<InstanceJobRepository>(InstanceJobRepository);
-    expect((await jobs.find(t.dataSource.manager, collect))!.variables).toMatchObject({
+    expect(await s.jobVariables(collect)).toMatchObject({
       changeId: 'CHG-31',
       rounds: 0,
     });
@@ -94,10 +67,9 @@ describe('input and output mappings', () => {
     await instances().completeJob(collect, { material: 'runbook' });
     expect((await waits(instance.id)).map((w) => w.elementId).sort()).toEqual(['acknowledged', 'review']);
 
-    await t.stop();
-    t = await startTestApp(env, t.resources, handlers);
+    await s.restart();
     const publish = (correlationKey: string) =>
-      ReleaseDriver.forApp(t).call(
+      ReleaseDriver.forApp(s.t).call(
         'POST',
         '/api/messages/publish',
         { name: 'change-acknowledged', correlationKey, variables: { by: 'cms', noise: 1 } },
@@ -111,15 +83,7 @@ describe('input and output mappings', () => {
     expect(afterMessage).not.toHaveProperty('by');
     expect(afterMessage).not.toHaveProperty('noise');
 
-    const [task] = await t.dataSource.query<Array<{ id: string }>>(
-      `SELECT id FROM user_task WHERE instance_id = $1 AND status = 'open'`,
-      [instance.id],
-    );
-    await t
-      .as('project-manager')
-      .post(`/api/tasks/${task!.id}/complete`)
-      .send({ data: { verdict: 'approve', rounds: 1 } })
-      .expect(200);
+    await s.completeTask(instance.id, 'decide', { verdict: 'approve', rounds: 1 });
 
     const done = await variables(instance.id);
     expect(done.status).toBe('completed');
@@ -130,7 +94,7 @@ describe('input and output mappings', () => {
       verdict: 'approve',
       review: { changeId: 'CHG-31', rounds: 1, verdict: 'approve' },
     });
-    const history = await t.dataSource.query<Array<{ element_id: string }>>(
+    const history = await s.t.dataSource.query<Array<{ element_id: string }>>(
       `SELECT element_id FROM history_event WHERE instance_id = $1 AND element_id = 'review-done'`,
       [instance.id],
     );
