@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { EngineScenario } from '../support/engine-scenario';
 import { ReleaseDriver, type InstanceView } from '../support/release-driver';
-import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
  * A broadcast that one signal start event cannot take (its process fails on the signal's variables): as in Camunda 8,
@@ -8,17 +8,17 @@ import { startTestApp, type TestApp } from '../support/test-app';
  * never half made. Only a broadcast that reached no one at all is refused. No workers run (no jobs here).
  */
 describe('a broadcast one subscriber cannot take', () => {
-  let t: TestApp;
+  let s: EngineScenario;
   let driver: ReleaseDriver;
 
   beforeAll(async () => {
-    t = await startTestApp({
-      PROCESSES_DIR: join(__dirname, 'fixtures', 'partial-broadcast'),
-      RUN_WORKERS: 'false',
+    s = await EngineScenario.start({
+      processesDir: join(__dirname, 'fixtures', 'partial-broadcast'),
+      workers: false,
     });
-    driver = ReleaseDriver.forApp(t);
+    driver = ReleaseDriver.forApp(s.t);
   });
-  afterAll(() => t.close());
+  afterAll(() => s.close());
 
   const broadcast = (body: Record<string, unknown>) =>
     driver.call('POST', '/api/signals/broadcast', body, 'project-manager');
@@ -28,7 +28,7 @@ describe('a broadcast one subscriber cannot take', () => {
       .sort();
   const instancesOf = async (processKey: string) =>
     (
-      await t.dataSource.query<Array<{ id: string }>>(
+      await s.t.dataSource.query<Array<{ id: string }>>(
         'SELECT id FROM process_instance WHERE process_key = $1 ORDER BY started_at',
         [processKey],
       )

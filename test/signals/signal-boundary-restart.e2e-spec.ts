@@ -1,8 +1,6 @@
 import { join } from 'node:path';
-import { InstanceService } from '../../src/instances/instance.service';
+import { EngineScenario } from '../support/engine-scenario';
 import { ReleaseDriver } from '../support/release-driver';
-import { startTestApp, type TestApp } from '../support/test-app';
-import { newTestResources } from '../support/test-env';
 
 /**
  * A non-interrupting signal boundary event stays open while its activity runs (Camunda 8): each broadcast starts
@@ -11,60 +9,44 @@ import { newTestResources } from '../support/test-env';
  * the stored state) until the first is done. No workers run: jobs are reported by hand.
  */
 describe('a non-interrupting signal boundary across a restart', () => {
-  const env = { PROCESSES_DIR: join(__dirname, 'fixtures', 'repeating'), RUN_WORKERS: 'false' };
-  const handlers = ['test.install', 'test.report'].map((jobType) => ({ jobType, handle: async () => ({}) }));
-  const resources = newTestResources();
-  let t: TestApp;
+  let s: EngineScenario;
 
   beforeAll(async () => {
-    t = await startTestApp(env, resources, handlers);
+    s = await EngineScenario.start({
+      processesDir: join(__dirname, 'fixtures', 'repeating'),
+      jobTypes: ['test.install', 'test.report'],
+      workers: false,
+    });
   });
-  afterAll(() => t.close());
+  afterAll(() => s.close());
 
-  const restart = async () => {
-    await t.stop();
-    t = await startTestApp(env, resources, handlers);
-  };
+  const restart = () => s.restart();
   const broadcast = () =>
-    ReleaseDriver.forApp(t).call(
+    ReleaseDriver.forApp(s.t).call(
       'POST',
       '/api/signals/broadcast',
       { name: 'status-request' },
       'project-manager',
     );
-  const waitingAt = async (id: string) =>
-    (
-      await t.dataSource.query<Array<{ waits: Array<{ elementId: string }> }>>(
-        'SELECT waits FROM process_instance WHERE id = $1',
-        [id],
-      )
-    )[0]!.waits
-      .map((w) => w.elementId)
-      .sort();
-  const pendingJobs = async (id: string, elementId: string) =>
-    (
-      await t.dataSource.query<Array<{ id: string }>>(
-        `SELECT id FROM job WHERE instance_id = $1 AND element_id = $2 AND status = 'pending' ORDER BY created_at`,
-        [id, elementId],
-      )
-    ).map((j) => j.id);
+  const waitingAt = (id: string) => s.waitingAt(id);
+  const pendingJobs = (id: string, elementId: string) => s.pendingJobs(id, elementId);
   const subscriptions = async (id: string) =>
     (
-      await t.dataSource.query<Array<{ element_id: string }>>(
+      await s.t.dataSource.query<Array<{ element_id: string }>>(
         'SELECT element_id FROM signal_subscription WHERE instance_id = $1',
         [id],
       )
-    ).map((s) => s.element_id);
+    ).map((sub) => sub.element_id);
   const ended = async (id: string, elementId: string) =>
     (
-      await t.dataSource.query<Array<{ n: number }>>(
+      await s.t.dataSource.query<Array<{ n: number }>>(
         `SELECT count(*)::int AS n FROM history_event WHERE instance_id = $1 AND type = 'activity.end' AND element_id = $2`,
         [id, elementId],
       )
     )[0]!.n;
 
   it('given an install answering status requests, when the request is broadcast, the service restarts and it is broadcast again, then two reports run beside the install, one after the other, the subscription stays until the install ends, and both paths and the install complete', async () => {
-    const instance = await t.get<InstanceService>(InstanceService).start('install-with-status-requests', {});
+    const instance = await s.instances().start('install-with-status-requests', {});
     expect(await subscriptions(instance.id)).toEqual(['status-requested']);
 
     const first = await broadcast();
@@ -80,23 +62,18 @@ describe('a non-interrupting signal boundary across a restart', () => {
     expect(await subscriptions(instance.id)).toEqual(['status-requested']);
     await restart();
 
-    const instances = t.get<InstanceService>(InstanceService);
-    await instances.completeJob(firstReport!);
+    await s.instances().completeJob(firstReport!);
     const [secondReport] = await pendingJobs(instance.id, 'report-status');
     expect(secondReport).toBeDefined();
     expect(secondReport).not.toBe(firstReport);
     await restart();
-    await t.get<InstanceService>(InstanceService).completeJob(secondReport!);
+    await s.instances().completeJob(secondReport!);
     expect(await ended(instance.id, 'status-reported')).toBe(2);
     expect(await waitingAt(instance.id)).toEqual(['install', 'status-requested']);
     const [install] = await pendingJobs(instance.id, 'install');
-    await t.get<InstanceService>(InstanceService).completeJob(install!);
+    await s.instances().completeJob(install!);
 
-    const [row] = await t.dataSource.query<Array<{ status: string }>>(
-      'SELECT status FROM process_instance WHERE id = $1',
-      [instance.id],
-    );
-    expect(row!.status).toBe('completed');
+    expect((await s.row(instance.id)).status).toBe('completed');
     expect(await subscriptions(instance.id)).toEqual([]);
     expect(await ended(instance.id, 'installed')).toBe(1);
   });

@@ -1,30 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InstanceService } from '../../src/instances/instance.service';
+import { EngineScenario } from '../support/engine-scenario';
 import { ReleaseDriver, type InstanceView } from '../support/release-driver';
-import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
  * Signals broadcast to every instance waiting for them: signal catch events and interrupting signal boundary
  * events, each instance under its own lock and in its own transaction. No workers run (the process has none).
  */
 describe('signals', () => {
-  let t: TestApp;
+  let s: EngineScenario;
   let driver: ReleaseDriver;
 
   beforeAll(async () => {
-    t = await startTestApp({
-      PROCESSES_DIR: join(__dirname, '..', 'instances', 'fixtures'),
-      RUN_WORKERS: 'false',
+    s = await EngineScenario.start({
+      processesDir: join(__dirname, '..', 'instances', 'fixtures'),
+      workers: false,
     });
-    driver = ReleaseDriver.forApp(t);
+    driver = ReleaseDriver.forApp(s.t);
     const deployed = await driver.deploy(
       readFileSync(join(__dirname, 'fixtures', 'change-window.bpmn'), 'utf8'),
     );
     if (deployed.status !== 201)
       throw new Error(`deploy: ${deployed.status} ${JSON.stringify(deployed.body)}`);
   });
-  afterAll(() => t.close());
+  afterAll(() => s.close());
 
   const broadcast = (body: Record<string, unknown>, as = 'project-manager') =>
     driver.call('POST', '/api/signals/broadcast', body, as);
@@ -44,11 +43,11 @@ describe('signals', () => {
     (await view(id)).activeActivities.map((a) => `${a.elementId}:${a.kind}`).sort();
   const subscriptions = async (id: string) =>
     (
-      await t.dataSource.query<Array<{ signal_name: string; element_id: string }>>(
+      await s.t.dataSource.query<Array<{ signal_name: string; element_id: string }>>(
         'SELECT signal_name, element_id FROM signal_subscription WHERE instance_id = $1 ORDER BY signal_name',
         [id],
       )
-    ).map((s) => `${s.signal_name}@${s.element_id}`);
+    ).map((sub) => `${sub.signal_name}@${sub.element_id}`);
 
   it('given two instances waiting for the change window, when the window is broadcast, then both go on with its variables and now wait for a freeze; a freeze then stops both at their install', async () => {
     const first = await startChange({ change: 'CHG-1' });
@@ -95,7 +94,7 @@ describe('signals', () => {
 
   it('given nobody waiting for a freeze, when it is broadcast, then it reaches no one and is not kept: an install that opens later is not frozen', async () => {
     const waiting = (
-      await t.dataSource.query<Array<{ n: number }>>(
+      await s.t.dataSource.query<Array<{ n: number }>>(
         `SELECT count(*)::int AS n FROM signal_subscription WHERE signal_name = 'change-freeze'`,
       )
     )[0]!.n;
@@ -111,8 +110,8 @@ describe('signals', () => {
   });
 
   it('given one instance that may not take the signal variables, when the signal is broadcast, then that one is named as failed and still waits, and the other goes on', async () => {
-    const locked = await t
-      .get<InstanceService>(InstanceService)
+    const locked = await s
+      .instances()
       .start('change-window', { slot: 'fixed' }, { readOnlyVariables: ['slot'] });
     const free = await startChange();
 
@@ -185,7 +184,7 @@ describe('signals', () => {
     }) => {
       const started = response.body.triggered.filter((r) => r.elementId === 'on-freeze');
       expect(started).toHaveLength(1);
-      const [row] = await t.dataSource.query<Array<{ version: number }>>(
+      const [row] = await s.t.dataSource.query<Array<{ version: number }>>(
         `SELECT d.version FROM process_instance i JOIN process_definition d ON d.id = i.definition_id WHERE i.id = $1`,
         [started[0]!.instanceId],
       );
@@ -202,12 +201,8 @@ describe('signals', () => {
     expect((await view(review)).variables).toMatchObject({ frozenBy: 'CAB' });
     expect((await view(installing.id)).status).toBe('completed');
 
-    await t.stop();
-    t = await startTestApp(
-      { PROCESSES_DIR: join(__dirname, '..', 'instances', 'fixtures'), RUN_WORKERS: 'false' },
-      t.resources,
-    );
-    driver = ReleaseDriver.forApp(t);
+    await s.restart();
+    driver = ReleaseDriver.forApp(s.t);
     const again = await broadcast({ name: 'change-freeze' });
     expect(await waitingAt(await startedOf(again))).toEqual(['review-freeze:user-task']);
   });
