@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { InstanceService } from '../../src/instances/instance.service';
+import { EngineScenario } from '../support/engine-scenario';
 import { ManualClock } from '../support/manual-clock';
 import { ReleaseDriver } from '../support/release-driver';
-import { startTestApp, type TestApp } from '../support/test-app';
-import { eventually, newTestResources } from '../support/test-env';
+import { eventually } from '../support/test-env';
 
 /**
  * Event sub-processes inside an embedded sub-process (Camunda 8): they listen only while their sub-process runs; a
@@ -22,70 +21,39 @@ const JOB_TYPES = [
   'test.verify',
   'test.rollback-all',
 ];
-const handlers = JOB_TYPES.map((jobType) => ({ jobType, handle: async () => ({}) }));
-const env = { PROCESSES_DIR: join(__dirname, 'fixtures', 'nested') };
+const processesDir = join(__dirname, 'fixtures', 'nested');
 
 describe('event sub-processes inside a sub-process, jobs reported by hand', () => {
-  const workless = { ...env, RUN_WORKERS: 'false' };
-  const resources = newTestResources();
-  let t: TestApp;
+  let s: EngineScenario;
 
   beforeAll(async () => {
-    t = await startTestApp(workless, resources, handlers);
+    s = await EngineScenario.start({ processesDir, jobTypes: JOB_TYPES, workers: false });
   });
-  afterAll(() => t.close());
+  afterAll(() => s.close());
 
-  const restart = async () => {
-    await t.stop();
-    t = await startTestApp(workless, resources, handlers);
-  };
-  const instances = () => t.get<InstanceService>(InstanceService);
-  const driver = () => ReleaseDriver.forApp(t);
-  const row = async (id: string) =>
-    (
-      await t.dataSource.query<
-        Array<{
-          status: string;
-          variables: Record<string, unknown>;
-          waits: Array<{ elementId: string; kind: string }>;
-        }>
-      >('SELECT status, variables, waits FROM process_instance WHERE id = $1', [id])
-    )[0]!;
-  const waitingAt = async (id: string) => (await row(id)).waits.map((w) => `${w.elementId}:${w.kind}`).sort();
-  const pendingJobs = async (id: string, elementId: string) =>
-    (
-      await t.dataSource.query<Array<{ id: string }>>(
-        `SELECT id FROM job WHERE instance_id = $1 AND element_id = $2 AND status = 'pending' ORDER BY created_at`,
-        [id, elementId],
-      )
-    ).map((j) => j.id);
-  const completeJob = async (id: string, elementId: string) => {
-    const [job] = await pendingJobs(id, elementId);
-    if (!job) throw new Error(`no pending job at ${elementId}`);
-    await instances().completeJob(job);
-  };
+  const restart = () => s.restart();
+  const instances = () => s.instances();
+  const driver = () => ReleaseDriver.forApp(s.t);
+  const row = (id: string) => s.row(id);
+  const waitingAt = (id: string) => s.waitKinds(id);
+  const pendingJobs = (id: string, elementId: string) => s.pendingJobs(id, elementId);
+  const completeJob = (id: string, elementId: string) => s.completeJob(id, elementId);
   const subscriptions = async (id: string) =>
     [
       ...(
-        await t.dataSource.query<Array<{ s: string }>>(
+        await s.t.dataSource.query<Array<{ s: string }>>(
           `SELECT message_name || '/' || correlation_key AS s FROM message_subscription WHERE instance_id = $1`,
           [id],
         )
       ).map((r) => r.s),
       ...(
-        await t.dataSource.query<Array<{ s: string }>>(
+        await s.t.dataSource.query<Array<{ s: string }>>(
           `SELECT signal_name AS s FROM signal_subscription WHERE instance_id = $1`,
           [id],
         )
       ).map((r) => r.s),
     ].sort();
-  const history = async (id: string) =>
-    (
-      await t.dataSource.query<Array<{ type: string; element_id: string | null }>>(
-        `SELECT type, element_id FROM history_event WHERE instance_id = $1 ORDER BY id`,
-        [id],
-      )
-    ).map((h) => `${h.type}:${h.element_id ?? ''}`);
+  const history = (id: string) => s.history(id);
   const publish = (body: Record<string, unknown>) =>
     driver().call('POST', '/api/messages/publish', body, 'project-manager');
   const listening = [
@@ -141,7 +109,7 @@ describe('event sub-processes inside a sub-process, jobs reported by hand', () =
       'rollback:service-task',
     ]);
     expect(await subscriptions(instance.id)).toEqual([]);
-    const timers = await t.dataSource.query<Array<{ status: string }>>(
+    const timers = await s.t.dataSource.query<Array<{ status: string }>>(
       `SELECT status FROM job WHERE instance_id = $1 AND element_id = 'timed-out'`,
       [instance.id],
     );
@@ -160,7 +128,7 @@ describe('event sub-processes inside a sub-process, jobs reported by hand', () =
     const steps = await history(instance.id);
     expect(steps).toEqual(expect.arrayContaining(['activity.end:on-install-failed', 'activity.end:deploy']));
     expect(steps).not.toContain('activity.start:on-abort');
-    expect(steps.filter((s) => s === 'activity.end:record-note')).toHaveLength(2);
+    expect(steps.filter((step) => step === 'activity.end:record-note')).toHaveLength(2);
   });
 
   it('given a deploy waiting at its install, when the freeze is broadcast across a restart, then its sub-process ends at the freeze and the process verifies; given another, when its install throws an error the sub-process does not catch, then the process-level catch-all takes it and withdraws the whole deploy', async () => {
@@ -194,35 +162,24 @@ describe('event sub-processes inside a sub-process, jobs reported by hand', () =
 
 describe('event sub-processes inside a sub-process, with workers and a controlled clock', () => {
   const clock = new ManualClock();
-  const resources = newTestResources();
-  let t: TestApp;
+  let s: EngineScenario;
 
   beforeAll(async () => {
-    t = await startTestApp(env, resources, handlers, { clock });
+    s = await EngineScenario.start({ processesDir, jobTypes: JOB_TYPES, clock });
   });
-  afterAll(() => t.close());
+  afterAll(() => s.close());
 
-  const waitingAt = async (id: string) =>
-    (
-      await t.dataSource.query<Array<{ waits: Array<{ elementId: string; kind: string }> }>>(
-        'SELECT waits FROM process_instance WHERE id = $1',
-        [id],
-      )
-    )[0]!.waits
-      .map((w) => `${w.elementId}:${w.kind}`)
-      .sort();
+  const waitingAt = (id: string) => s.waitKinds(id);
   const jobsAt = async (id: string, elementId: string) =>
     (
-      await t.dataSource.query<Array<{ status: string }>>(
+      await s.t.dataSource.query<Array<{ status: string }>>(
         `SELECT status FROM job WHERE instance_id = $1 AND element_id = $2 ORDER BY created_at`,
         [id, elementId],
       )
     ).map((j) => j.status);
 
   it('given a deploy that escalates to the CAB and waits for its confirmation, when an hour passes across a restart, then the CAB is informed beside it, the timeout withdraws the confirmation, and the process verifies and ends', async () => {
-    const instance = await t
-      .get<InstanceService>(InstanceService)
-      .start('nested-deploy', { changeId: 'CHG-11' });
+    const instance = await s.instances().start('nested-deploy', { changeId: 'CHG-11' });
     await eventually(async () => (await waitingAt(instance.id)).includes('confirm:user-task'));
     await eventually(async () => (await jobsAt(instance.id, 'inform-cab')).join() === 'completed');
     expect(await waitingAt(instance.id)).toEqual([
@@ -233,22 +190,13 @@ describe('event sub-processes inside a sub-process, with workers and a controlle
       'timed-out:timer',
     ]);
 
-    await t.stop();
-    t = await startTestApp(env, resources, handlers, { clock });
-    await clock.advance(3600_000 + 1000, resources);
+    await s.restart();
+    await clock.advance(3600_000 + 1000, s.resources);
 
-    await eventually(
-      async () =>
-        (
-          await t.dataSource.query<Array<{ status: string }>>(
-            'SELECT status FROM process_instance WHERE id = $1',
-            [instance.id],
-          )
-        )[0]!.status === 'completed',
-    );
+    await eventually(async () => (await s.row(instance.id)).status === 'completed');
     expect(await jobsAt(instance.id, 'report-timeout')).toEqual(['completed']);
     expect(await jobsAt(instance.id, 'verify')).toEqual(['completed']);
-    const confirm = await t.dataSource.query<Array<{ status: string }>>(
+    const confirm = await s.t.dataSource.query<Array<{ status: string }>>(
       `SELECT status FROM user_task WHERE instance_id = $1 AND element_id = 'confirm'`,
       [instance.id],
     );

@@ -1,55 +1,54 @@
 import { join } from 'node:path';
-import { InstanceService } from '../../src/instances/instance.service';
 import { MessageService } from '../../src/messages/message.service';
+import { EngineScenario } from '../support/engine-scenario';
 import { ReleaseDriver } from '../support/release-driver';
-import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
  * Messages from outside (a change-management system) correlated to waiting instances by name and correlation key,
  * Camunda 8 style. No workers run here: the install job is reported by hand, so each step is the test's own.
  */
 describe('messages', () => {
-  const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
-  const handlers = [{ jobType: 'test.install', handle: async () => ({}) }];
-  let t: TestApp;
+  let s: EngineScenario;
   let driver: ReleaseDriver;
 
   beforeAll(async () => {
-    t = await startTestApp(env, undefined, handlers);
-    driver = ReleaseDriver.forApp(t);
+    s = await EngineScenario.start({
+      processesDir: join(__dirname, 'fixtures'),
+      jobTypes: ['test.install'],
+      workers: false,
+    });
+    driver = ReleaseDriver.forApp(s.t);
   });
-  afterAll(() => t.close());
+  afterAll(() => s.close());
 
-  const instances = () => t.get<InstanceService>(InstanceService);
+  const restart = async () => {
+    await s.restart();
+    driver = ReleaseDriver.forApp(s.t);
+  };
+  const instances = () => s.instances();
   const publish = (body: Record<string, unknown>, as = 'process-designer') =>
     driver.call('POST', '/api/messages/publish', body, as);
   const correlate = (body: Record<string, unknown>, as = 'process-designer') =>
     driver.call('POST', '/api/messages/correlate', body, as);
   const messagesNamed = async (correlationKey: string) =>
     (
-      await t.dataSource.query<Array<{ n: number }>>(
+      await s.t.dataSource.query<Array<{ n: number }>>(
         'SELECT count(*)::int AS n FROM message WHERE correlation_key = $1',
         [correlationKey],
       )
     )[0]!.n;
   const startChange = (changeId: string) => instances().start('change-messages', { changeId });
-  const row = async (instanceId: string) =>
-    (
-      await t.dataSource.query<
-        Array<{ status: string; variables: Record<string, unknown>; waits: Array<{ elementId: string }> }>
-      >('SELECT status, variables, waits FROM process_instance WHERE id = $1', [instanceId])
-    )[0]!;
-  const waitingAt = async (instanceId: string) =>
-    (await row(instanceId)).waits.map((w) => w.elementId).sort();
+  const row = (instanceId: string) => s.row(instanceId);
+  const waitingAt = (instanceId: string) => s.waitingAt(instanceId);
   const subscriptions = async (instanceId: string) =>
     (
-      await t.dataSource.query<Array<{ message_name: string; correlation_key: string }>>(
+      await s.t.dataSource.query<Array<{ message_name: string; correlation_key: string }>>(
         'SELECT message_name, correlation_key FROM message_subscription WHERE instance_id = $1 ORDER BY message_name',
         [instanceId],
       )
-    ).map((s) => `${s.message_name}/${s.correlation_key}`);
+    ).map((sub) => `${sub.message_name}/${sub.correlation_key}`);
   const history = async (instanceId: string, type: string) =>
-    t.dataSource.query<Array<{ element_id: string; data: Record<string, unknown> }>>(
+    s.t.dataSource.query<Array<{ element_id: string; data: Record<string, unknown> }>>(
       'SELECT element_id, data FROM history_event WHERE instance_id = $1 AND type = $2 ORDER BY id',
       [instanceId, type],
     );
@@ -107,7 +106,7 @@ describe('messages', () => {
   it('given an event-based gateway waiting for a message or a timeout, when the message comes, then the timer is withdrawn and a non-interrupting note leaves the install running', async () => {
     const change = await startChange('CHG-300');
     await publish({ name: 'change-approved', correlationKey: 'CHG-300' });
-    const [timer] = await t.dataSource.query<Array<{ id: string }>>(
+    const [timer] = await s.t.dataSource.query<Array<{ id: string }>>(
       `SELECT id FROM job WHERE instance_id = $1 AND kind = 'timer' AND status = 'pending'`,
       [change.id],
     );
@@ -120,23 +119,19 @@ describe('messages', () => {
       variables: { note: '推迟十分钟 (ten minutes late)' },
     });
 
-    const [{ status }] = await t.dataSource.query('SELECT status FROM job WHERE id = $1', [timer!.id]);
+    const [{ status }] = await s.t.dataSource.query('SELECT status FROM job WHERE id = $1', [timer!.id]);
     expect(status).toBe('cancelled');
     // The non-interrupting note stays open while the install runs (Camunda 8).
     expect(await waitingAt(change.id)).toEqual(['install', 'note']);
     expect((await row(change.id)).variables).toMatchObject({ note: '推迟十分钟 (ten minutes late)' });
-    const [install] = await t.dataSource.query<Array<{ id: string }>>(
-      `SELECT id FROM job WHERE instance_id = $1 AND element_id = 'install' AND status = 'pending'`,
-      [change.id],
-    );
-    await instances().completeJob(install!.id);
+    await instances().completeJob((await s.pendingJob(change.id, 'install'))!);
     expect((await row(change.id)).status).toBe('completed');
     expect(await subscriptions(change.id)).toEqual([]);
   });
 
   it('given two publishes of one approval at once, when one subscription waits, then exactly one is delivered and the other is buffered', async () => {
     const change = await startChange('CHG-400');
-    const messages = t.get<MessageService>(MessageService);
+    const messages = s.t.get<MessageService>(MessageService);
 
     const results = await Promise.all(
       [1, 2].map((n) =>
@@ -172,7 +167,7 @@ describe('messages', () => {
     expect(first.status).toBe(200);
     expect(again.status).toBe(409);
     expect(again.body.message).toMatch(/evt-1/);
-    const [{ n }] = await t.dataSource.query(
+    const [{ n }] = await s.t.dataSource.query(
       `SELECT count(*)::int AS n FROM message WHERE message_id = 'evt-1'`,
     );
     expect(n).toBe(1);
@@ -269,7 +264,7 @@ describe('messages', () => {
 
   it('given an instance started by a message with a correlation key, when the key comes again while it runs, then no second instance starts: the message waits buffered and starts the next one when the first ends', async () => {
     const intakes = async (changeId: string) =>
-      t.dataSource.query<Array<{ id: string; status: string; variables: Record<string, unknown> }>>(
+      s.t.dataSource.query<Array<{ id: string; status: string; variables: Record<string, unknown> }>>(
         `SELECT id, status, variables FROM process_instance
           WHERE process_key = 'change-intake' AND variables->>'changeId' = $1 ORDER BY started_at, id`,
         [changeId],
@@ -315,7 +310,7 @@ describe('messages', () => {
         data: expect.objectContaining({ buffered: true, started: true }),
       }),
     ]);
-    const [{ n }] = await t.dataSource.query(
+    const [{ n }] = await s.t.dataSource.query(
       `SELECT count(*)::int AS n FROM message WHERE name = 'change-filed' AND correlation_key = 'CHG-910' AND correlated_at IS NULL AND expires_at > now()`,
     );
     expect(n).toBe(0);
@@ -323,15 +318,10 @@ describe('messages', () => {
 
   it('given an instance started by a message with a correlation key, when the service restarts and the key comes again, then still no second instance starts: the message waits buffered across another restart and starts the next one when the first ends', async () => {
     const intakes = async () =>
-      t.dataSource.query<Array<{ id: string; status: string; variables: Record<string, unknown> }>>(
+      s.t.dataSource.query<Array<{ id: string; status: string; variables: Record<string, unknown> }>>(
         `SELECT id, status, variables FROM process_instance
           WHERE process_key = 'change-intake' AND variables->>'changeId' = 'CHG-930' ORDER BY started_at, id`,
       );
-    const restart = async () => {
-      await t.stop();
-      t = await startTestApp(env, t.resources, handlers);
-      driver = ReleaseDriver.forApp(t);
-    };
     const first = await publish({
       name: 'change-filed',
       correlationKey: 'CHG-930',
@@ -380,9 +370,7 @@ describe('messages', () => {
     expect(await waitingAt(change.id)).toEqual(['install', 'note']);
     expect(await subscriptions(change.id)).toEqual(['change-note/CHG-920']);
 
-    await t.stop();
-    t = await startTestApp(env, t.resources, handlers);
-    driver = ReleaseDriver.forApp(t);
+    await restart();
     const second = await publish({
       name: 'change-note',
       correlationKey: 'CHG-920',
@@ -397,20 +385,14 @@ describe('messages', () => {
     expect(
       (await history(change.id, 'message.correlated')).filter((h) => h.element_id === 'note'),
     ).toHaveLength(2);
-    const [install] = await t.dataSource.query<Array<{ id: string }>>(
-      `SELECT id FROM job WHERE instance_id = $1 AND element_id = 'install' AND status = 'pending'`,
-      [change.id],
-    );
-    await instances().completeJob(install!.id);
+    await instances().completeJob((await s.pendingJob(change.id, 'install'))!);
     expect((await row(change.id)).status).toBe('completed');
     expect(await subscriptions(change.id)).toEqual([]);
   });
 
   it('given a subscription, when the service restarts, then the subscription survives and a message published afterwards is delivered', async () => {
     const change = await startChange('CHG-600');
-    await t.stop();
-    t = await startTestApp(env, t.resources, handlers);
-    driver = ReleaseDriver.forApp(t);
+    await restart();
 
     const response = await publish({ name: 'change-approved', correlationKey: 'CHG-600' });
 
