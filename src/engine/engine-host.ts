@@ -669,6 +669,12 @@ class LiveEngine {
     return { state, finished: this.finished, endStatus, variables, waits, steps };
   }
 
+  /**
+   * Stop a run that failed part-way: it may still have work scheduled. An engine that stands at its waits does nothing
+   * by itself (its timers are held here, never armed) and holds nothing outside itself, so one that is no longer
+   * needed is just let go: stopping it would walk every waiting activity through its stop, which costs more than the
+   * run did (a recovered engine of ten waits: about 2 ms).
+   */
   async stop(): Promise<void> {
     if (!this.finished) await stopQuietly(this.engine);
   }
@@ -727,7 +733,6 @@ class LiveEngineCache {
     this.remove(instance.id);
     if (entry.revision !== instance.revision) {
       this.stats.stale += 1;
-      void entry.live.stop();
       return undefined;
     }
     this.stats.hits += 1;
@@ -735,15 +740,8 @@ class LiveEngineCache {
   }
 
   put(instanceId: string, revision: number, live: LiveEngine): void {
-    if (this.options.maxEntries <= 0) {
-      void live.stop();
-      return;
-    }
-    const previous = this.entries.get(instanceId);
-    if (previous) {
-      this.remove(instanceId);
-      if (previous.live !== live) void previous.live.stop();
-    }
+    if (this.options.maxEntries <= 0) return;
+    if (this.entries.has(instanceId)) this.remove(instanceId);
     live.bytes = Math.max(live.bytes, 1);
     this.entries.set(instanceId, { live, revision });
     this.bytes += sizeOf(live);
@@ -756,10 +754,7 @@ class LiveEngineCache {
 
   /** Drop an instance's live engine (it ended or was cancelled). */
   forget(instanceId: string): void {
-    const entry = this.entries.get(instanceId);
-    if (!entry) return;
     this.remove(instanceId);
-    void entry.live.stop();
   }
 
   clear(): void {
@@ -772,10 +767,9 @@ class LiveEngineCache {
 
   private evictOldest(count: number): boolean {
     let evicted = 0;
-    for (const [id, entry] of this.entries) {
+    for (const id of this.entries.keys()) {
       if (evicted >= count) break;
       this.remove(id);
-      void entry.live.stop();
       this.stats.evictions += 1;
       evicted += 1;
     }
@@ -862,10 +856,7 @@ export class EngineHost {
         await live.start(command.variables);
       } else {
         live = instance ? this.cache.take(instance) : undefined;
-        if (live && live.process !== process) {
-          void live.stop();
-          live = undefined;
-        }
+        if (live && live.process !== process) live = undefined;
         if (live) {
           cache = 'hit';
           live.sink = sink;
@@ -887,8 +878,6 @@ export class EngineHost {
       if (instance && !run.finished) {
         live.bytes = approximateBytes(run.state);
         this.pending.set(run, { live, instanceId: instance.id });
-      } else {
-        await live.stop();
       }
       return run;
     } catch (err) {
@@ -908,10 +897,7 @@ export class EngineHost {
 
   /** The transaction that saved `run` did not commit: its engine is ahead of the stored state. */
   discard(run: EngineRun): void {
-    const entry = this.pending.get(run);
-    if (!entry) return;
     this.pending.delete(run);
-    void entry.live.stop();
   }
 
   /** The instance ended or was cancelled elsewhere: its live engine is of no more use. */
@@ -919,7 +905,7 @@ export class EngineHost {
     this.cache.forget(instanceId);
   }
 
-  /** Stop every live engine (shutdown, tests). */
+  /** Let every live engine go (shutdown, tests). */
   clearCache(): void {
     this.cache.clear();
   }
