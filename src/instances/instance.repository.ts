@@ -79,15 +79,6 @@ export class InstanceRepository {
     ]);
   }
 
-  /** The correlation key a message started the instance with (null: not started by a message with a key). */
-  async startCorrelationKeyOf(manager: EntityManager, instanceId: string): Promise<string | null> {
-    const rows: Array<{ key: string | null }> = await manager.query(
-      'SELECT start_correlation_key AS key FROM process_instance WHERE id = $1',
-      [instanceId],
-    );
-    return rows[0]?.key ?? null;
-  }
-
   /** Whether an instance of the process that a message with this key started still runs. */
   async runsStartedWith(manager: EntityManager, processKey: string, key: string): Promise<boolean> {
     const rows: unknown[] = await manager.query(
@@ -273,7 +264,8 @@ export class InstanceRepository {
 
 /** The columns of process_instance as the entity reads them. */
 const INSTANCE_COLUMNS = `id, definition_id, process_key, business_key, status, end_status, engine_state, variables,
-  waits, read_only_variables, revision, started_at, ended_at, updated_at, parent_instance_id, parent_execution_id`;
+  waits, read_only_variables, revision, started_at, ended_at, updated_at, parent_instance_id, parent_execution_id,
+  start_correlation_key`;
 
 interface InstanceRow {
   id: string;
@@ -292,6 +284,7 @@ interface InstanceRow {
   updated_at: Date;
   parent_instance_id: string | null;
   parent_execution_id: string | null;
+  start_correlation_key: string | null;
 }
 
 /** A row read with plain SQL as the entity: the hot path skips the ORM's hydration. */
@@ -313,6 +306,7 @@ function instanceOf(row: InstanceRow): ProcessInstanceEntity {
     updatedAt: row.updated_at,
     parentInstanceId: row.parent_instance_id,
     parentExecutionId: row.parent_execution_id,
+    startCorrelationKey: row.start_correlation_key,
   });
 }
 

@@ -171,6 +171,7 @@ export class InstanceService {
       endedAt: null,
       parentInstanceId: options.parent?.instanceId ?? null,
       parentExecutionId: options.parent?.executionId ?? null,
+      startCorrelationKey: null as string | null,
     } satisfies Partial<ProcessInstanceEntity>);
     const started: HistoryRecord = {
       type: 'instance.started',
@@ -196,8 +197,10 @@ export class InstanceService {
         latestVersion: options.definition ? undefined : definition.version,
       },
     );
-    if (options.startCorrelationKey && instance.status === 'running')
+    if (options.startCorrelationKey && instance.status === 'running') {
       await this.repository.setStartCorrelationKey(manager, instance.id, options.startCorrelationKey);
+      instance.startCorrelationKey = options.startCorrelationKey;
+    }
     return instance;
   }
 
@@ -211,11 +214,6 @@ export class InstanceService {
     correlationKey: string,
   ): Promise<boolean> {
     return this.repository.runsStartedWith(manager, processKey, correlationKey);
-  }
-
-  /** The correlation key of the message that started the instance (null: none, or none with a key). */
-  async startCorrelationKeyOf(manager: EntityManager, instanceId: string): Promise<string | null> {
-    return this.repository.startCorrelationKeyOf(manager, instanceId);
   }
 
   /** "Create instance" runs the plain start event: a process without one starts by its triggers only (400). */

@@ -61,6 +61,10 @@ export class ProcessInstanceEntity {
   @Column({ name: 'parent_execution_id', type: 'varchar', length: 255, nullable: true })
   parentExecutionId!: string | null;
 
+  /** The correlation key of the message that started it at a message start event (one running instance per key). */
+  @Column({ name: 'start_correlation_key', type: 'varchar', length: 255, nullable: true })
+  startCorrelationKey!: string | null;
+
   @Column({ name: 'started_at', type: 'timestamptz', default: () => 'now()' })
   startedAt!: Date;
 

@@ -31,7 +31,8 @@ export class MessageStartsListener implements InstanceListener, OnModuleInit {
     previous: InstanceBefore,
   ): Promise<void> {
     if (previous.status !== 'running' || instance.status === 'running') return;
-    const key = await this.instances.startCorrelationKeyOf(manager, instance.id);
+    // Read with the instance under its lock: no statement of its own.
+    const key = instance.startCorrelationKey;
     if (!key) return;
     const latest = await this.definitions.latest(instance.processKey, manager);
     if (latest.messageStarts.length === 0) return;
