@@ -53,6 +53,14 @@ export interface StartOptions {
   readonly trigger?: { readonly startEventId: string; readonly history: HistoryRecord };
   /** A message start event's correlation key: one running instance per process and key (Camunda 8). */
   readonly startCorrelationKey?: string;
+  /**
+   * Whether the caller may start this version (a starter-group check): asked of the version that starts, again when
+   * a deploy elsewhere made another one the latest. Throws to refuse; nothing is written then.
+   */
+  readonly authorize?: (
+    definition: Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version'>,
+    manager: EntityManager,
+  ) => Promise<void>;
 }
 
 /**
@@ -136,10 +144,14 @@ export class InstanceService {
     variables: Record<string, unknown>,
     options: StartOptions = {},
   ): Promise<ProcessInstanceEntity> {
-    const input = assertVariables(variables, this.config.variablesMaxBytes, 'variables');
+    const checked = () => assertVariables(variables, this.config.variablesMaxBytes, 'variables');
+    // Who may not start the process is refused before their variables are looked at.
+    let input = options.authorize ? undefined : checked();
     for (let attempt = 0; ; attempt++) {
       const definition =
         options.definition ?? (await this.definitions.latestKnown(processKey, manager, attempt > 0));
+      await options.authorize?.(definition, manager);
+      input ??= checked();
       try {
         return await this.startOn(manager, definition, processKey, input, options);
       } catch (err) {

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { DefinitionService } from '../definitions/definition.service.js';
+import type { ProcessDefinitionEntity } from '../definitions/process-definition.entity.js';
 import { hasRole, type AuthUser } from '../identity/auth.decorators.js';
 import { ForbiddenError, InvalidInputError } from '../platform/errors.js';
 import type { Page } from '../platform/http/page-query.dto.js';
@@ -59,30 +61,40 @@ export class ProcessInstanceService {
     }
     const how = this.reserved.get(key);
     if (how) throw new ForbiddenError(`${key} is not started here: ${how}`);
+    // The latest version as this process knows it, without a read: the start checks it is still the latest when it
+    // writes, and takes (and checks the starters of) the newer one when a deploy elsewhere overtook it.
     const definition =
-      request.version === undefined
-        ? await this.definitions.latest(key)
-        : await this.definitions.version(key, request.version);
-    if (!hasRole(user, 'admin', 'process-designer')) {
-      const process = await this.definitions.compiledFor(definition.id);
-      const starters = (process.properties[STARTER_GROUPS_PROPERTY] ?? '')
-        .split(',')
-        .map((group) => group.trim())
-        .filter(Boolean);
-      if (!starters.some((group) => (user.roles as readonly string[]).includes(group))) {
-        throw new ForbiddenError(
-          starters.length > 0
-            ? `${definition.key} may be started by ${starters.join(', ')} (its ${STARTER_GROUPS_PROPERTY}), process designers and administrators`
-            : `${definition.key} names no ${STARTER_GROUPS_PROPERTY}: only process designers and administrators may start it`,
-        );
-      }
-    }
-    const instance = await this.instances.start(definition.key, request.variables ?? {}, {
+      request.version === undefined ? undefined : await this.definitions.version(key, request.version);
+    const authorize = hasRole(user, 'admin', 'process-designer')
+      ? undefined
+      : (starting: Pick<ProcessDefinitionEntity, 'id' | 'key'>, manager: EntityManager) =>
+          this.assertStarter(user, starting, manager);
+    const instance = await this.instances.start(key, request.variables ?? {}, {
       businessKey: request.businessKey ?? null,
       actor: user.username,
-      definition,
+      ...(definition ? { definition } : {}),
+      ...(authorize ? { authorize } : {}),
     });
     return this.query.view(instance.id);
+  }
+
+  /** The user may start the version when the process names one of their roles in its starter groups. */
+  private async assertStarter(
+    user: AuthUser,
+    definition: Pick<ProcessDefinitionEntity, 'id' | 'key'>,
+    manager: EntityManager,
+  ): Promise<void> {
+    const process = await this.definitions.compiledFor(definition.id, manager);
+    const starters = (process.properties[STARTER_GROUPS_PROPERTY] ?? '')
+      .split(',')
+      .map((group) => group.trim())
+      .filter(Boolean);
+    if (starters.some((group) => (user.roles as readonly string[]).includes(group))) return;
+    throw new ForbiddenError(
+      starters.length > 0
+        ? `${definition.key} may be started by ${starters.join(', ')} (its ${STARTER_GROUPS_PROPERTY}), process designers and administrators`
+        : `${definition.key} names no ${STARTER_GROUPS_PROPERTY}: only process designers and administrators may start it`,
+    );
   }
 
   async search(filter: ProcessInstanceQueryDto): Promise<Page<ProcessInstanceSummary>> {
