@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   BpmnParseError,
   parseDocument,
@@ -55,6 +56,77 @@ export interface DefinitionCheck {
  * file that cannot be read, is unsafe to read or is too big to check element by element ends early.
  */
 export async function checkDefinition(
+  source: string | Uint8Array,
+  options: DefinitionCheckOptions,
+): Promise<DefinitionCheck> {
+  return checkedBefore.check(source, options, uncachedCheck);
+}
+
+type Question = readonly ['handler' | 'form', string, boolean];
+
+/**
+ * The checks this process made lately, by the file's bytes and the options' values, with the questions each asked
+ * (is there a handler for this job type, a form of this key) and the answers it got. The same file checked again
+ * with the same answers gets the same result without being read again: every start deploys the shipped flows, and
+ * a test process starts the service many times. The result is read-only to its users. A timer date is checked
+ * against the time of the check: an entry is used for at most MAX_AGE_MS, as though checked that much earlier.
+ */
+class RecentChecks {
+  static readonly MAX_ENTRIES = 32;
+  static readonly MAX_AGE_MS = 10 * 60_000;
+  private readonly entries = new Map<
+    string,
+    { readonly at: number; readonly asked: readonly Question[]; readonly result: DefinitionCheck }
+  >();
+
+  async check(
+    source: string | Uint8Array,
+    options: DefinitionCheckOptions,
+    check: (source: string | Uint8Array, options: DefinitionCheckOptions) => Promise<DefinitionCheck>,
+  ): Promise<DefinitionCheck> {
+    const key = createHash('sha256')
+      .update(typeof source === 'string' ? 's' : 'b')
+      .update(source)
+      .update(
+        JSON.stringify([options.limits, options.externalJobTypes, options.charset ?? null]),
+      )
+      .digest('base64');
+    const seen = this.entries.get(key);
+    if (seen && Date.now() - seen.at <= RecentChecks.MAX_AGE_MS) {
+      const same = seen.asked.every(
+        ([kind, name, answer]) =>
+          (kind === 'handler' ? options.hasHandler(name) : options.hasForm(name)) === answer,
+      );
+      if (same) return seen.result;
+    }
+    const asked: Question[] = [];
+    const at = Date.now();
+    const result = await check(source, {
+      ...options,
+      hasHandler: (type) => {
+        const answer = options.hasHandler(type);
+        asked.push(['handler', type, answer]);
+        return answer;
+      },
+      hasForm: (formKey) => {
+        const answer = options.hasForm(formKey);
+        asked.push(['form', formKey, answer]);
+        return answer;
+      },
+    });
+    this.entries.delete(key);
+    if (this.entries.size >= RecentChecks.MAX_ENTRIES) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(key, { at, asked, result });
+    return result;
+  }
+}
+
+const checkedBefore = new RecentChecks();
+
+async function uncachedCheck(
   source: string | Uint8Array,
   options: DefinitionCheckOptions,
 ): Promise<DefinitionCheck> {
