@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { SortKey } from '../platform/database/sort.js';
 import { InvalidInputError, NotImplementedError } from '../platform/errors.js';
 
 /**
@@ -274,6 +275,37 @@ function refuseOtherTenants(body: unknown): void {
       `multi-tenancy is not supported: tenantIds may name only "${DEFAULT_TENANT}"`,
     );
   }
+}
+
+/**
+ * A search's `sort`, checked against the fields Camunda's specification lists for that search: each maps to the
+ * field this service sorts by, to false when every item has the same value (tenantId: it orders nothing), or to
+ * null when the service does not store it (501). A field the specification does not list for the search is refused
+ * (400 naming it). Camunda's default order is ascending; a field named twice
+ * counts once, where first named.
+ */
+export function sortOf<F extends string>(
+  request: { sort?: ReadonlyArray<{ field: string; order?: string }> },
+  fields: Readonly<Record<string, F | null | false>>,
+): Array<SortKey<F>> {
+  const keys: Array<SortKey<F>> = [];
+  const named = new Set<string>();
+  for (const [index, { field, order }] of (request.sort ?? []).entries()) {
+    if (!Object.hasOwn(fields, field)) {
+      const message = `"${field.slice(0, 60)}" is not a sort field of this search: one of ${Object.keys(fields).join(', ')}`;
+      throw new InvalidInputError(`sort[${index}].field ${message}`, [
+        { field: `sort[${index}].field`, message },
+      ]);
+    }
+    const ours = fields[field];
+    if (ours === null || ours === undefined) {
+      throw new NotImplementedError(`sorting by ${field} is not supported: this service does not store it`);
+    }
+    if (ours === false || named.has(field)) continue;
+    named.add(field);
+    keys.push({ field: ours, descending: order?.toUpperCase() === 'DESC' });
+  }
+  return keys;
 }
 
 /** A page's offset and size from Camunda's `page` (offset pagination only). */

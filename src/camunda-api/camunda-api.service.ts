@@ -9,7 +9,7 @@ import type { ProcessDefinitionEntity } from '../definitions/process-definition.
 import { ExternalJobsService } from '../external-jobs/external-jobs.service.js';
 import { hasRole, type AuthUser } from '../identity/auth.decorators.js';
 import type { IncidentEntity } from '../instances/incident.entity.js';
-import type { InstanceView } from '../instances/instance-query.service.js';
+import type { IncidentSortField, InstanceView } from '../instances/instance-query.service.js';
 import { InstanceQueryService } from '../instances/instance-query.service.js';
 import { InstanceService } from '../instances/instance.service.js';
 import { ProcessInstanceService } from '../instances/process-instance.service.js';
@@ -27,7 +27,7 @@ import { TaskService } from '../tasks/task.service.js';
 import type { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { CamundaKeyRepository, type InstanceDefinition, type KeyKind } from './camunda-key.repository.js';
 import * as schemas from './camunda-api.schemas.js';
-import { DEFAULT_TENANT, pageOf } from './camunda-api.schemas.js';
+import { DEFAULT_TENANT, pageOf, sortOf } from './camunda-api.schemas.js';
 
 /** The version of Camunda's API this surface follows, as the topology reports it. */
 export const CAMUNDA_VERSION = '8.8.0';
@@ -53,6 +53,25 @@ const NATIVE_INSTANCE_STATES = {
   COMPLETED: 'completed',
   TERMINATED: 'cancelled',
 } as const;
+/**
+ * The sort fields of each search in Camunda's specification (REST API 8.8): what this service sorts each by, false
+ * where every item has the same value, null where it does not store the field. Keys are handed out when a thing is
+ * first seen, so they do not order the things they stand for.
+ */
+const INCIDENT_SORT: Record<string, IncidentSortField | null | false> = {
+  incidentKey: null,
+  processDefinitionKey: null,
+  processDefinitionId: 'processKey',
+  processInstanceKey: null,
+  errorType: false,
+  errorMessage: 'error',
+  elementId: 'elementId',
+  elementInstanceKey: null,
+  creationTime: 'createdAt',
+  state: 'state',
+  jobKey: null,
+  tenantId: false,
+};
 const TASK_STATES = { open: 'CREATED', completed: 'COMPLETED', cancelled: 'CANCELED' } as const;
 const NATIVE_TASK_STATES = { CREATED: 'open', COMPLETED: 'completed', CANCELED: 'cancelled' } as const;
 
@@ -673,6 +692,7 @@ export class CamundaApiService {
 
   async searchIncidents(request: Input<typeof schemas.incidentSearch>) {
     const filter = request.filter ?? {};
+    const sort = sortOf(request, INCIDENT_SORT);
     const [instanceId, jobId, incidentId] = await Promise.all([
       filter.processInstanceKey !== undefined
         ? this.keys.refOf('process-instance', filter.processInstanceKey)
@@ -700,6 +720,7 @@ export class CamundaApiService {
         processKey: filter.processDefinitionId,
       },
       { offset: page.from, limit: page.limit },
+      sort,
     );
     return {
       items: await this.incidentResults(found.items),

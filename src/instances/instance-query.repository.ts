@@ -6,10 +6,22 @@ import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity, type IncidentStatus } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 import { paginate, type PageRequest } from '../platform/database/paginate.js';
+import { orderTerms, type SortKey } from '../platform/database/sort.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import type { ProcessInstanceQueryDto, ProcessInstanceSummary } from './process-instance.dto.js';
 
 const SORT_COLUMNS = { startedAt: 'i.startedAt', endedAt: 'i.endedAt' } as const;
+
+/** The fields an incident search sorts by. */
+export type IncidentSortField = 'createdAt' | 'processKey' | 'elementId' | 'error' | 'state';
+const INCIDENT_SORT_COLUMNS: Record<IncidentSortField, string> = {
+  createdAt: 'incident.created_at',
+  processKey: '(SELECT i.process_key FROM process_instance i WHERE i.id = incident.instance_id)',
+  elementId: 'incident.element_id',
+  error: 'incident.error',
+  state: 'incident.status',
+};
+const NEWEST_FIRST: ReadonlyArray<SortKey<IncidentSortField>> = [{ field: 'createdAt', descending: true }];
 
 /** What an incident search matches: every field given (none: all incidents). */
 export interface IncidentFilter {
@@ -205,26 +217,28 @@ export class InstanceQueryRepository {
   }
 
   /**
-   * The incidents matching `filter`, newest first (ties by id, so pages neither repeat nor skip one), `limit` of
-   * them from the `offset`-th, and how many match in all.
+   * The incidents matching `filter` in the order of `sort` (none: newest first), ties by id (so pages neither repeat
+   * nor skip one), `limit` of them from the `offset`-th, and how many match in all.
    */
   async searchIncidents(
     filter: IncidentFilter,
     window: { offset: number; limit: number },
+    sort: ReadonlyArray<SortKey<IncidentSortField>> = [],
   ): Promise<{ items: IncidentEntity[]; total: number }> {
-    const [items, total] = await this.incidentQuery(filter)
+    const [items, total] = await this.incidentQuery(filter, sort)
       .skip(window.offset)
       .take(window.limit)
       .getManyAndCount();
     return { items, total };
   }
 
-  private incidentQuery(filter: IncidentFilter) {
-    const query = this.dataSource
-      .getRepository(IncidentEntity)
-      .createQueryBuilder('incident')
-      .orderBy('incident.createdAt', 'DESC')
-      .addOrderBy('incident.id', 'DESC');
+  private incidentQuery(filter: IncidentFilter, sort: ReadonlyArray<SortKey<IncidentSortField>> = []) {
+    const query = this.dataSource.getRepository(IncidentEntity).createQueryBuilder('incident');
+    for (const term of orderTerms(sort.length > 0 ? sort : NEWEST_FIRST, INCIDENT_SORT_COLUMNS, [
+      'incident.id',
+    ])) {
+      query.addOrderBy(term.column, term.order, 'NULLS LAST');
+    }
     if (filter.state) query.andWhere('incident.status = :state', { state: filter.state });
     if (filter.incidentId) query.andWhere('incident.id = :incidentId', { incidentId: filter.incidentId });
     if (filter.instanceId)

@@ -4,12 +4,19 @@ import { NotFoundError } from '../platform/errors.js';
 import type { HistoryEventEntity } from './history-event.entity.js';
 import type { OpenTaskReader, UserTaskSummary } from './instance.events.js';
 import type { IncidentEntity, IncidentStatus } from './incident.entity.js';
-import { InstanceQueryRepository, type IncidentFilter } from './instance-query.repository.js';
+import {
+  InstanceQueryRepository,
+  type IncidentFilter,
+  type IncidentSortField,
+} from './instance-query.repository.js';
 import { InstanceRepository, type IncidentCount, type InstanceCount } from './instance.repository.js';
 import type { PageRequest } from '../platform/database/paginate.js';
+import type { SortKey } from '../platform/database/sort.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import type { ProcessInstanceQueryDto, ProcessInstanceSummary } from './process-instance.dto.js';
 import type { StoredWait } from './process-instance.entity.js';
+
+export type { IncidentSortField } from './instance-query.repository.js';
 
 export interface ActiveActivity {
   readonly elementId: string;
@@ -232,12 +239,16 @@ export class InstanceQueryService {
     return { ...found, items };
   }
 
-  /** The incidents matching `filter`, newest first, `limit` of them from the `offset`-th, and how many match. */
+  /**
+   * The incidents matching `filter` in the order of `sort` (none: newest first), `limit` of them from the
+   * `offset`-th, and how many match.
+   */
   async searchIncidents(
     filter: IncidentFilter,
     window: { offset: number; limit: number },
+    sort: ReadonlyArray<SortKey<IncidentSortField>> = [],
   ): Promise<{ items: IncidentEntity[]; total: number }> {
-    return this.queries.searchIncidents(filter, window);
+    return this.queries.searchIncidents(filter, window, sort);
   }
 
   /** Instances by process, release class and status. */

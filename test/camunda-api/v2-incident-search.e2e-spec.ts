@@ -83,6 +83,50 @@ describe('Camunda 8 REST API: incident search over many incidents', () => {
     expect(keys.at(-1)).toBe(old!.incidentKey);
   });
 
+  it('given 601 incidents, when sorted by creation time ascending and then descending, then each order is the other reversed, the old incident first ascending', async () => {
+    const ascending = await search({
+      sort: [{ field: 'creationTime', order: 'ASC' }],
+      page: { limit: 1000 },
+    });
+    const descending = await search({
+      sort: [{ field: 'creationTime', order: 'DESC' }],
+      page: { limit: 1000 },
+    });
+
+    const keys = ascending.items.map((i) => i.incidentKey);
+    expect(keys).toHaveLength(SEEDED + 1);
+    expect(descending.items.map((i) => i.incidentKey)).toEqual([...keys].reverse());
+    const [old] = (await search({ filter: { processInstanceKey: childKey } })).items;
+    expect(keys[0]).toBe(old!.incidentKey);
+  });
+
+  it('given incidents of two processes, when sorted by process id and then by creation time, then the process decides first, either way round', async () => {
+    const [old] = (await search({ filter: { processInstanceKey: childKey } })).items;
+    const byProcess = (order: string) =>
+      search({
+        sort: [
+          { field: 'processDefinitionId', order },
+          { field: 'creationTime', order: 'DESC' },
+        ],
+        page: { limit: 1000 },
+      });
+
+    // change-with-install sorts before install-child, the old incident's process.
+    const ascending = (await byProcess('ASC')).items.map((i) => i.incidentKey);
+    const descending = (await byProcess('DESC')).items.map((i) => i.incidentKey);
+    expect(ascending.at(-1)).toBe(old!.incidentKey);
+    expect(descending[0]).toBe(old!.incidentKey);
+    expect(new Set(ascending).size).toBe(SEEDED + 1);
+  });
+
+  it('given a sort by a field incidents do not have, when searched, then 400 names the field and its place', async () => {
+    const refused = await v2('/incidents/search', { sort: [{ field: 'startDate', order: 'ASC' }] });
+
+    expect(refused.status).toBe(400);
+    expect(refused.body.detail).toContain('sort[0].field');
+    expect(refused.body.detail).toContain('startDate');
+  });
+
   it('given the old incident’s job, when its retries are raised through /v2, then the job is found as an incident’s and the change is accepted', async () => {
     const [old] = (await search({ filter: { processInstanceKey: childKey } })).items;
     const updated = await http()
