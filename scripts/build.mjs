@@ -6,8 +6,8 @@
 //   node scripts/build.mjs
 //
 // Compiles src/ (without its *.spec.ts), bench/ and test/support/ (the bench drives the service with the test
-// driver) where present, each file to the same path under dist/ with its source map.
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+// driver) where present, each file to the same path under dist/ with its source map; their .mjs files are copied.
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,7 @@ const options = {
   configFile: false,
 };
 
-async function sources(dir) {
+async function sources(dir, extension = '.ts') {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -39,7 +39,7 @@ async function sources(dir) {
     throw err;
   }
   return entries
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts'))
+    .filter((entry) => entry.isFile() && entry.name.endsWith(extension) && !entry.name.endsWith('.d.ts'))
     .filter((entry) => !entry.name.endsWith('.spec.ts'))
     .map((entry) => join(entry.parentPath, entry.name));
 }
@@ -66,4 +66,11 @@ const workers = Array.from({ length: Math.max(2, availableParallelism()) * 2 }, 
   for (let file = queue.shift(); file; file = queue.shift()) await compile(file);
 });
 await Promise.all(workers);
+// JavaScript modules among the sources (test/support/form-fill.mjs, which the driver imports) go over as they are.
+const modules = (await Promise.all(ROOTS.map((dir) => sources(join(root, dir), '.mjs')))).flat();
+for (const file of modules) {
+  const target = join(out, relative(root, file));
+  await mkdir(dirname(target), { recursive: true });
+  await copyFile(file, target);
+}
 console.log(`${files.length} TypeScript files compiled into ${out} in ${Date.now() - started} ms`);
