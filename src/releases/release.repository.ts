@@ -104,10 +104,6 @@ export class ReleaseRepository {
     await manager.getRepository(ReleaseEntity).update({ id: releaseId }, changes);
   }
 
-  async get(manager: EntityManager, releaseId: string): Promise<ReleaseEntity> {
-    return manager.getRepository(ReleaseEntity).findOneByOrFail({ id: releaseId });
-  }
-
   /** The next number of the year's counter, incremented under its row lock, so numbers never repeat. */
   async nextNumber(manager: EntityManager, year: number): Promise<number> {
     const rows: Array<{ last_value: number }> = await manager.query(

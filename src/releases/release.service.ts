@@ -109,7 +109,9 @@ export class ReleaseService implements OnModuleInit {
       });
       release.instanceId = instance.id;
       await this.repository.update(manager, release.id, { instanceId: instance.id });
-      return this.repository.get(manager, release.id);
+      // The record as inserted with its instance: the start's pass found no release following it yet, so nothing
+      // else wrote the row, and it is not read again.
+      return release;
     });
   }
 
@@ -179,7 +181,8 @@ export class ReleaseService implements OnModuleInit {
     if (Object.keys(changes).length === 0) return;
     await this.repository.update(manager, release.id, { ...changes, updatedAt: now });
     if (!changes.status) return;
-    const ended = await this.repository.get(manager, release.id);
+    // The row as just written, read under the instance's lock: not read again.
+    const ended = Object.assign(release, changes, { updatedAt: now });
     for (const listener of this.endedListeners) await listener(manager, ended);
   }
 }
