@@ -119,7 +119,13 @@ const givenPaths = pathsGivenAsProjects(process.argv);
  * every file, a few CPU seconds each. Files named on the command line run alone, as always.
  */
 const GROUPS_DIR = path.join(__dirname, 'test', '.groups');
-const GROUP_SIZE = 4;
+/**
+ * About this many groups: each costs its test process a load of the modules (1.5 s of CPU), and a few groups per
+ * worker (--maxWorkers=3) still let jest even out a group that takes longer than measured.
+ */
+const GROUP_COUNT = 12;
+/** Each group notes how long each of its members took (wall ms), for the next run's balance. */
+const TIMES_DIR = path.join(GROUPS_DIR, 'times');
 
 function wholeParallelRun(argv) {
   if (process.env.npm_lifecycle_event !== 'test:parallel') return false;
@@ -147,39 +153,97 @@ function parallelFiles() {
   return files;
 }
 
+/** The members' last measured times (ms) by path, from the groups of earlier runs. */
+function memberTimes() {
+  const times = new Map();
+  let names;
+  try {
+    names = fs.readdirSync(TIMES_DIR);
+  } catch {
+    return times;
+  }
+  for (const name of names) {
+    try {
+      for (const [member, ms] of Object.entries(
+        JSON.parse(fs.readFileSync(path.join(TIMES_DIR, name), 'utf8')),
+      ))
+        if (typeof ms === 'number' && ms >= 0) times.set(member, ms);
+    } catch {
+      // a file being written, or left half-written by a killed run: its members count by size
+    }
+  }
+  return times;
+}
+
 /**
- * Groups of about GROUP_SIZE files, balanced by size (the biggest files first, each to the lightest group),
- * written as test/.groups/group-NN.e2e-spec.cjs; the members' paths are listed first in each, for the
- * sequencer (test/group-sequencer.cjs), which starts the heaviest group first.
+ * Each file's expected time: as measured last time, else its size times the measured files' time per byte (or
+ * its size alone on a first run, when no file is measured).
+ */
+function weighted(files) {
+  const times = memberTimes();
+  const timed = files.filter((file) => times.has(file.relative));
+  const perByte =
+    timed.length > 0
+      ? timed.reduce((sum, file) => sum + times.get(file.relative), 0) /
+        Math.max(
+          1,
+          timed.reduce((sum, file) => sum + file.size, 0),
+        )
+      : 1;
+  return files.map((file) => ({ ...file, weight: times.get(file.relative) ?? file.size * perByte }));
+}
+
+/**
+ * GROUP_COUNT groups balanced by expected time (the longest files first, each to the lightest group), written as
+ * test/.groups/group-NN.e2e-spec.cjs; the members' paths and the group's expected time are listed first in each,
+ * for the sequencer (test/group-sequencer.cjs), which starts the longest group first.
  */
 function writeGroups() {
-  const files = parallelFiles().sort((a, b) => b.size - a.size || a.relative.localeCompare(b.relative));
-  const groups = Array.from({ length: Math.ceil(files.length / GROUP_SIZE) }, () => ({
-    size: 0,
+  const files = weighted(parallelFiles()).sort(
+    (a, b) => b.weight - a.weight || a.relative.localeCompare(b.relative),
+  );
+  const groups = Array.from({ length: Math.min(GROUP_COUNT, files.length) }, () => ({
+    weight: 0,
     members: [],
   }));
   for (const file of files) {
-    const lightest = groups.reduce((min, group) => (group.size < min.size ? group : min));
+    const lightest = groups.reduce((min, group) => (group.weight < min.weight ? group : min));
     lightest.members.push(file.relative);
-    lightest.size += file.size;
+    lightest.weight += file.weight;
   }
-  fs.mkdirSync(GROUPS_DIR, { recursive: true });
+  fs.mkdirSync(TIMES_DIR, { recursive: true });
   const names = new Set();
   groups.forEach((group, index) => {
     const name = `group-${String(index + 1).padStart(2, '0')}.e2e-spec.cjs`;
     names.add(name);
     const text =
       `// members: ${JSON.stringify(group.members)}\n` +
+      `// weight: ${Math.round(group.weight)}\n` +
       '// Written by jest.config.cjs for `npm run test:parallel`: these test files run one after the other in\n' +
-      '// this one test process, so they load the modules once. Each keeps its own app and database.\n' +
+      '// this one test process, so they load the modules once. Each keeps its own app and database. How long\n' +
+      "// each took goes to times/, for the next run's groups.\n" +
+      "const fs = require('node:fs');\n" +
       "const path = require('node:path');\n" +
+      'const times = {};\n' +
       'for (const member of ' +
       JSON.stringify(group.members) +
       ') {\n' +
       '  describe(member, () => {\n' +
+      '    let started;\n' +
+      '    beforeAll(() => {\n' +
+      '      started = Date.now();\n' +
+      '    });\n' +
       "    require(path.join(__dirname, '..', '..', member));\n" +
+      '    afterAll(() => {\n' +
+      '      times[member] = Date.now() - started;\n' +
+      '    });\n' +
       '  });\n' +
-      '}\n';
+      '}\n' +
+      'afterAll(() => {\n' +
+      `  const file = path.join(__dirname, 'times', ${JSON.stringify(name.replace(/\.e2e-spec\.cjs$/, '.json'))});\n` +
+      '  fs.writeFileSync(`${file}.${process.pid}.tmp`, JSON.stringify(times));\n' +
+      '  fs.renameSync(`${file}.${process.pid}.tmp`, file);\n' +
+      '});\n';
     const target = path.join(GROUPS_DIR, name);
     let current;
     try {
