@@ -2,14 +2,18 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DecisionService, type DecisionOutcome } from '../definitions/decision.service.js';
-import { DefinitionService } from '../definitions/definition.service.js';
+import { DefinitionService, type DefinitionSortField } from '../definitions/definition.service.js';
 import { DeploymentService } from '../definitions/deployment.service.js';
 import type { UploadedFile } from '../definitions/index.js';
-import type { ProcessDefinitionEntity } from '../definitions/process-definition.entity.js';
 import { ExternalJobsService } from '../external-jobs/external-jobs.service.js';
 import { hasRole, type AuthUser } from '../identity/auth.decorators.js';
 import type { IncidentEntity } from '../instances/incident.entity.js';
-import type { IncidentSortField, InstanceView } from '../instances/instance-query.service.js';
+import type {
+  IncidentSortField,
+  InstanceSortField,
+  InstanceView,
+  VariableSortField,
+} from '../instances/instance-query.service.js';
 import { InstanceQueryService } from '../instances/instance-query.service.js';
 import { InstanceService } from '../instances/instance.service.js';
 import { ProcessInstanceService } from '../instances/process-instance.service.js';
@@ -23,7 +27,7 @@ import {
 } from '../platform/errors.js';
 import { SignalService } from '../signals/signal.service.js';
 import { TaskQueryDto } from '../tasks/task.dto.js';
-import { TaskService } from '../tasks/task.service.js';
+import { TaskService, type TaskSortField } from '../tasks/task.service.js';
 import type { UserTaskEntity } from '../tasks/user-task.entity.js';
 import { CamundaKeyRepository, type InstanceDefinition, type KeyKind } from './camunda-key.repository.js';
 import * as schemas from './camunda-api.schemas.js';
@@ -71,6 +75,47 @@ const INCIDENT_SORT: Record<string, IncidentSortField | null | false> = {
   state: 'state',
   jobKey: null,
   tenantId: false,
+};
+const INSTANCE_SORT: Record<string, InstanceSortField | null | false> = {
+  processInstanceKey: null,
+  processDefinitionId: 'processKey',
+  processDefinitionName: 'processName',
+  processDefinitionVersion: 'version',
+  processDefinitionVersionTag: null,
+  processDefinitionKey: null,
+  parentProcessInstanceKey: null,
+  parentElementInstanceKey: null,
+  startDate: 'startedAt',
+  endDate: 'endedAt',
+  state: 'state',
+  hasIncident: null,
+  tenantId: false,
+};
+const USER_TASK_SORT: Record<string, TaskSortField | null | false> = {
+  creationDate: 'createdAt',
+  completionDate: 'completedAt',
+  followUpDate: null,
+  dueDate: 'dueAt',
+  priority: 'priority',
+  name: 'name',
+};
+const DEFINITION_SORT: Record<string, DefinitionSortField | null | false> = {
+  processDefinitionKey: null,
+  name: 'name',
+  resourceName: 'resourceName',
+  version: 'version',
+  versionTag: null,
+  processDefinitionId: 'key',
+  tenantId: false,
+};
+const VARIABLE_SORT: Record<string, VariableSortField | null | false> = {
+  value: 'value',
+  name: 'name',
+  tenantId: false,
+  variableKey: null,
+  // One search reads one instance's variables, which all live in its scope.
+  scopeKey: false,
+  processInstanceKey: false,
 };
 const TASK_STATES = { open: 'CREATED', completed: 'COMPLETED', cancelled: 'CANCELED' } as const;
 const NATIVE_TASK_STATES = { CREATED: 'open', COMPLETED: 'completed', CANCELED: 'cancelled' } as const;
@@ -219,32 +264,33 @@ export class CamundaApiService {
 
   async searchProcessDefinitions(request: Input<typeof schemas.processDefinitionSearch>) {
     const filter = request.filter ?? {};
-    let rows: Array<Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version' | 'name'>>;
+    const sort = sortOf(request, DEFINITION_SORT);
+    const page = pageOf(request);
+    let id: string | undefined;
     if (filter.processDefinitionKey !== undefined) {
-      const id = await this.keys.refOf('process-definition', filter.processDefinitionKey);
-      rows = id ? [await this.definitions.byId(id)] : [];
-    } else if (filter.processDefinitionId !== undefined) {
-      const versions = await this.definitions.versions(filter.processDefinitionId).catch((err: unknown) => {
-        if (err instanceof NotFoundError) return [];
-        throw err;
-      });
-      rows = filter.isLatestVersion ? versions.slice(0, 1) : versions;
-    } else {
-      // Without a process id: the latest version of each process.
-      rows = await this.definitions.list();
+      const ref = await this.keys.refOf('process-definition', filter.processDefinitionKey);
+      if (!ref) return paged([], page);
+      id = ref;
     }
-    rows = rows.filter(
-      (d) =>
-        (filter.version === undefined || d.version === filter.version) &&
-        (filter.name === undefined || d.name === filter.name) &&
-        (filter.processDefinitionId === undefined || d.key === filter.processDefinitionId),
+    const found = await this.definitions.search(
+      {
+        id,
+        key: filter.processDefinitionId,
+        name: filter.name,
+        version: filter.version,
+        // Without a process id or key: the latest version of each process.
+        latestOnly:
+          id === undefined && (filter.processDefinitionId === undefined || filter.isLatestVersion === true),
+      },
+      sort,
+      { offset: page.from, limit: page.limit },
     );
     const keys = await this.keys.keysOf(
       'process-definition',
-      rows.map((d) => d.id),
+      found.items.map((d) => d.id),
     );
-    return paged(
-      rows.map((d) => ({
+    return {
+      items: found.items.map((d) => ({
         name: d.name,
         resourceName: `${d.key}.bpmn`,
         version: d.version,
@@ -253,8 +299,8 @@ export class CamundaApiService {
         processDefinitionKey: keys.get(d.id)!,
         hasStartForm: false,
       })),
-      pageOf(request),
-    );
+      page: { totalItems: found.total, hasMoreTotalItems: false },
+    };
   }
 
   async processDefinitionXml(key: string): Promise<string> {
@@ -323,6 +369,7 @@ export class CamundaApiService {
   async searchProcessInstances(request: Input<typeof schemas.processInstanceSearch>) {
     const filter = request.filter ?? {};
     const page = pageOf(request);
+    const sort = sortOf(request, INSTANCE_SORT);
     if (filter.processInstanceKey !== undefined) {
       const id = await this.keys.refOf('process-instance', filter.processInstanceKey);
       const view = id ? await this.instanceQueries.view(id) : undefined;
@@ -345,14 +392,17 @@ export class CamundaApiService {
       version = definition.version;
     }
     const pageSize = Math.min(page.limit, MAX_NATIVE_PAGE);
-    const found = await this.processInstances.search({
-      processId,
-      version,
-      state: filter.state ? NATIVE_INSTANCE_STATES[filter.state] : undefined,
-      sort: '-startedAt',
-      page: Math.floor(page.from / pageSize) + 1,
-      pageSize,
-    });
+    const found = await this.processInstances.search(
+      {
+        processId,
+        version,
+        state: filter.state ? NATIVE_INSTANCE_STATES[filter.state] : undefined,
+        sort: '-startedAt',
+        page: Math.floor(page.from / pageSize) + 1,
+        pageSize,
+      },
+      sort,
+    );
     const ids = found.items.map((i) => i.id);
     const [keys, definitions, withIncident] = await Promise.all([
       this.keys.keysOf('process-instance', ids),
@@ -414,6 +464,7 @@ export class CamundaApiService {
   async searchUserTasks(user: AuthUser, request: Input<typeof schemas.userTaskSearch>) {
     const filter = request.filter ?? {};
     const page = pageOf(request);
+    const sort = sortOf(request, USER_TASK_SORT);
     if (filter.userTaskKey !== undefined) {
       const id = await this.keys.refOf('user-task', filter.userTaskKey);
       const task = id ? await this.tasks.get(user, id).catch(() => undefined) : undefined;
@@ -435,7 +486,7 @@ export class CamundaApiService {
       page: Math.floor(page.from / pageSize) + 1,
       pageSize,
     });
-    const found = await this.tasks.list(user, query);
+    const found = await this.tasks.list(user, query, sort);
     const items = await this.taskResults(
       found.items.filter((t) => filter.elementId === undefined || t.elementId === filter.elementId),
     );
@@ -779,6 +830,7 @@ export class CamundaApiService {
   /** The variables of one process instance (they all live in its scope). */
   async searchVariables(request: Input<typeof schemas.variableSearch>) {
     const filter = request.filter ?? {};
+    const sort = sortOf(request, VARIABLE_SORT);
     let name = filter.name;
     let instanceKey = filter.processInstanceKey ?? filter.scopeKey;
     if (filter.variableKey !== undefined) {
@@ -798,24 +850,27 @@ export class CamundaApiService {
     }
     const instanceId = await this.keys.refOf('process-instance', instanceKey);
     if (!instanceId) return paged([], pageOf(request));
-    const { variables } = await this.processInstances.variables(instanceId);
-    const entries = Object.entries(variables).filter(([n]) => name === undefined || n === name);
+    const page = pageOf(request);
+    const found = await this.instanceQueries.searchVariables(instanceId, name, sort, {
+      offset: page.from,
+      limit: page.limit,
+    });
     const keys = await this.keys.keysOf(
       'variable',
-      entries.map(([n]) => `${instanceId}/${n}`),
+      found.items.map((v) => `${instanceId}/${v.name}`),
     );
-    return paged(
-      entries.map(([n, value]) => ({
-        name: n,
-        value: JSON.stringify(value),
+    return {
+      items: found.items.map((v) => ({
+        name: v.name,
+        value: JSON.stringify(v.value),
         tenantId: DEFAULT_TENANT,
         isTruncated: false,
-        variableKey: keys.get(`${instanceId}/${n}`)!,
+        variableKey: keys.get(`${instanceId}/${v.name}`)!,
         scopeKey: instanceKey,
         processInstanceKey: instanceKey,
       })),
-      pageOf(request),
-    );
+      page: { totalItems: found.total, hasMoreTotalItems: false },
+    };
   }
 
   // ---- decisions --------------------------------------------------------------------------------------------

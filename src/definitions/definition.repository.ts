@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { lockForTransaction } from '../platform/database/advisory-lock.js';
+import { orderBySql, orderTerms, type SortKey } from '../platform/database/sort.js';
 import { ProcessDefinitionEntity } from './process-definition.entity.js';
 
 /** A definition version with what runs on it. */
@@ -19,6 +20,29 @@ export interface DefinitionVersion {
 }
 
 /** The fields of a new definition version. */
+/** What a definition search matches: every field given; `latestOnly` keeps each process's latest version. */
+export interface DefinitionSearch {
+  readonly id?: string;
+  readonly key?: string;
+  readonly name?: string;
+  readonly version?: number;
+  readonly latestOnly: boolean;
+}
+
+/** The fields a definition search sorts by. */
+export type DefinitionSortField = 'key' | 'name' | 'resourceName' | 'version';
+const DEFINITION_SORT_COLUMNS: Record<DefinitionSortField, string> = {
+  key: 'd.process_key',
+  name: 'd.name',
+  resourceName: "d.process_key || '.bpmn'",
+  version: 'd.version',
+};
+/** Without a sort: by process, the newest version first. */
+const BY_PROCESS: ReadonlyArray<SortKey<DefinitionSortField>> = [
+  { field: 'key', descending: false },
+  { field: 'version', descending: true },
+];
+
 export type NewDefinition = Pick<
   ProcessDefinitionEntity,
   | 'key'
@@ -134,6 +158,52 @@ export class DefinitionRepository {
               deployed_by AS "deployedBy", deployed_at AS "deployedAt"
          FROM process_definition ORDER BY process_key, version DESC`,
     );
+  }
+
+  /**
+   * The definitions matching `filter` in the order of `sort` (none: by process, newest version first), ties by id,
+   * `limit` of them from the `offset`-th, and how many match in all.
+   */
+  async search(
+    filter: DefinitionSearch,
+    sort: ReadonlyArray<SortKey<DefinitionSortField>>,
+    window: { offset: number; limit: number },
+  ): Promise<{
+    items: Array<Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version' | 'name'>>;
+    total: number;
+  }> {
+    const parameters: unknown[] = [];
+    const bind = (value: unknown) => `$${parameters.push(value)}`;
+    const where: string[] = [];
+    if (filter.id !== undefined) where.push(`d.id = ${bind(filter.id)}::uuid`);
+    if (filter.key !== undefined) where.push(`d.process_key = ${bind(filter.key)}`);
+    if (filter.name !== undefined) where.push(`d.name = ${bind(filter.name)}`);
+    if (filter.version !== undefined) where.push(`d.version = ${bind(filter.version)}`);
+    if (filter.latestOnly) {
+      where.push(
+        'd.version = (SELECT max(latest.version) FROM process_definition latest WHERE latest.process_key = d.process_key)',
+      );
+    }
+    const order = orderBySql(
+      orderTerms(sort.length > 0 ? sort : BY_PROCESS, DEFINITION_SORT_COLUMNS, ['d.id']),
+    );
+    const rows: Array<Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version' | 'name'> & { total: number }> =
+      await this.dataSource.query(
+        `SELECT d.id, d.process_key AS key, d.version, d.name, count(*) OVER ()::int AS total
+           FROM process_definition d ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+          ORDER BY ${order} LIMIT ${bind(window.limit)} OFFSET ${bind(window.offset)}`,
+        parameters,
+      );
+    let total = rows[0]?.total;
+    if (total === undefined) {
+      // A page past the end: the count alone.
+      const counted: Array<{ n: number }> = await this.dataSource.query(
+        `SELECT count(*)::int AS n FROM process_definition d ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}`,
+        parameters.slice(0, -2),
+      );
+      total = counted[0]?.n ?? 0;
+    }
+    return { items: rows.map(({ id, key, version, name }) => ({ id, key, version, name })), total };
   }
 
   /** Every version of a key, newest first, with the instances and releases on each. */

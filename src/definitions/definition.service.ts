@@ -19,7 +19,13 @@ import { JobHandlerRegistry } from '../queue/job-handler.port.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { DefinitionLimits } from './definition-validator.js';
 import { checkDefinition, refusalSummary, type DefinitionCheckOptions } from './definition-check.js';
-import { DefinitionRepository, type DefinitionVersion } from './definition.repository.js';
+import {
+  DefinitionRepository,
+  type DefinitionSearch,
+  type DefinitionSortField,
+  type DefinitionVersion,
+} from './definition.repository.js';
+import type { SortKey } from '../platform/database/sort.js';
 import type { ProcessDefinitionEntity } from './process-definition.entity.js';
 
 /** One process of a deployed file. */
@@ -47,7 +53,7 @@ export interface ValidationResult {
   readonly warnings: readonly FieldError[];
 }
 
-export type { DefinitionVersion } from './definition.repository.js';
+export type { DefinitionSearch, DefinitionSortField, DefinitionVersion } from './definition.repository.js';
 
 /** Where a deploy runs inside a deployment of several resources. */
 export interface DeploymentContext {
@@ -272,6 +278,18 @@ export class DefinitionService {
 
   async list(): Promise<ProcessDefinitionEntity[]> {
     return this.definitions.listLatest();
+  }
+
+  /** A page of the definitions matching `filter`, in the order of `sort`, and how many match. */
+  async search(
+    filter: DefinitionSearch,
+    sort: ReadonlyArray<SortKey<DefinitionSortField>>,
+    window: { offset: number; limit: number },
+  ): Promise<{
+    items: Array<Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version' | 'name'>>;
+    total: number;
+  }> {
+    return this.definitions.search(filter, sort, window);
   }
 
   async versions(key: string): Promise<DefinitionVersion[]> {

@@ -6,11 +6,23 @@ import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity, type IncidentStatus } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
 import { paginate, type PageRequest } from '../platform/database/paginate.js';
-import { orderTerms, type SortKey } from '../platform/database/sort.js';
+import { orderBySql, orderTerms, type SortKey } from '../platform/database/sort.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import type { ProcessInstanceQueryDto, ProcessInstanceSummary } from './process-instance.dto.js';
 
 const SORT_COLUMNS = { startedAt: 'i.startedAt', endedAt: 'i.endedAt' } as const;
+
+/** The fields an instance search sorts by, beside the list's own `sort`. */
+export type InstanceSortField = 'processKey' | 'processName' | 'version' | 'startedAt' | 'endedAt' | 'state';
+const INSTANCE_SORT_COLUMNS: Record<InstanceSortField, string> = {
+  processKey: 'i.process_key',
+  processName: '(SELECT d.name FROM process_definition d WHERE d.id = i.definition_id)',
+  version: '(SELECT d.version FROM process_definition d WHERE d.id = i.definition_id)',
+  startedAt: 'i.started_at',
+  endedAt: 'i.ended_at',
+  // In the order of an instance's life: running, then completed, then cancelled.
+  state: `CASE i.status WHEN 'running' THEN 0 WHEN 'completed' THEN 1 ELSE 2 END`,
+};
 
 /** The fields an incident search sorts by. */
 export type IncidentSortField = 'createdAt' | 'processKey' | 'elementId' | 'error' | 'state';
@@ -22,6 +34,11 @@ const INCIDENT_SORT_COLUMNS: Record<IncidentSortField, string> = {
   state: 'incident.status',
 };
 const NEWEST_FIRST: ReadonlyArray<SortKey<IncidentSortField>> = [{ field: 'createdAt', descending: true }];
+
+/** The fields a search of an instance's variables sorts by. */
+export type VariableSortField = 'name' | 'value';
+const VARIABLE_SORT_COLUMNS: Record<VariableSortField, string> = { name: 'v.key', value: 'v.value::text' };
+const BY_NAME: ReadonlyArray<SortKey<VariableSortField>> = [{ field: 'name', descending: false }];
 
 /** What an incident search matches: every field given (none: all incidents). */
 export interface IncidentFilter {
@@ -61,9 +78,12 @@ export class InstanceQueryRepository {
 
   /**
    * A page of instances matching the filter, without their variables and engine state (a list would read them all);
-   * ties of the sort broken by id.
+   * ties of the sort broken by id. `orderBy`, when it names fields, orders the page instead of the filter's `sort`.
    */
-  async search(filter: ProcessInstanceQueryDto): Promise<Page<ProcessInstanceSummary>> {
+  async search(
+    filter: ProcessInstanceQueryDto,
+    orderBy: ReadonlyArray<SortKey<InstanceSortField>> = [],
+  ): Promise<Page<ProcessInstanceSummary>> {
     const query = this.dataSource
       .getRepository(ProcessInstanceEntity)
       .createQueryBuilder('i')
@@ -91,9 +111,15 @@ export class InstanceQueryRepository {
       query.andWhere('i.business_key = :businessKey', { businessKey: filter.businessKey });
     if (filter.startedFrom) query.andWhere('i.started_at >= :from', { from: new Date(filter.startedFrom) });
     if (filter.startedTo) query.andWhere('i.started_at < :to', { to: new Date(filter.startedTo) });
-    const descending = filter.sort.startsWith('-');
-    const column = SORT_COLUMNS[filter.sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS];
-    query.orderBy(column, descending ? 'DESC' : 'ASC', 'NULLS LAST').addOrderBy('i.id', 'ASC');
+    if (orderBy.length > 0) {
+      for (const term of orderTerms(orderBy, INSTANCE_SORT_COLUMNS, ['i.id'])) {
+        query.addOrderBy(term.column, term.order, 'NULLS LAST');
+      }
+    } else {
+      const descending = filter.sort.startsWith('-');
+      const column = SORT_COLUMNS[filter.sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS];
+      query.orderBy(column, descending ? 'DESC' : 'ASC', 'NULLS LAST').addOrderBy('i.id', 'ASC');
+    }
     const page = await paginate(query, filter);
     const versions = await this.definitionVersions(page.items.map((i) => i.definitionId));
     return {
@@ -209,6 +235,41 @@ export class InstanceQueryRepository {
     return new Map(
       rows.map((r) => [r.id, { parentInstanceId: r.parent_instance_id, callElementId: r.call_element_id }]),
     );
+  }
+
+  /**
+   * The top-level variables of an instance (all of them, or the one named), in the order of `sort` (none: by name),
+   * `limit` of them from the `offset`-th, and how many match; null when there is no such instance.
+   */
+  async searchVariables(
+    instanceId: string,
+    name: string | undefined,
+    sort: ReadonlyArray<SortKey<VariableSortField>>,
+    window: { offset: number; limit: number },
+  ): Promise<{ items: Array<{ name: string; value: unknown }>; total: number } | null> {
+    const order = orderBySql(orderTerms(sort.length > 0 ? sort : BY_NAME, VARIABLE_SORT_COLUMNS, ['v.key']));
+    const rows: Array<{ name: string | null; value: unknown; total: number }> = await this.dataSource.query(
+      `SELECT v.key AS name, v.value, count(v.key) OVER ()::int AS total
+         FROM process_instance i
+         LEFT JOIN LATERAL jsonb_each(i.variables) v ON $2::text IS NULL OR v.key = $2::text
+        WHERE i.id = $1
+        ORDER BY ${order} LIMIT $3 OFFSET $4`,
+      [instanceId, name ?? null, window.limit, window.offset],
+    );
+    if (rows.length === 0) {
+      // A page past the end, or no such instance: the count alone tells which.
+      const [counted] = await this.dataSource.query<Array<{ n: number }>>(
+        `SELECT count(v.key)::int AS n FROM process_instance i
+           LEFT JOIN LATERAL jsonb_each(i.variables) v ON $2::text IS NULL OR v.key = $2::text
+          WHERE i.id = $1 GROUP BY i.id`,
+        [instanceId, name ?? null],
+      );
+      return counted ? { items: [], total: counted.n } : null;
+    }
+    return {
+      items: rows.filter((r) => r.name !== null).map((r) => ({ name: r.name!, value: r.value })),
+      total: rows[0]!.total,
+    };
   }
 
   /** A page of the incidents of every instance in a state (all when none is given), newest first. */

@@ -8,6 +8,8 @@ import {
   InstanceQueryRepository,
   type IncidentFilter,
   type IncidentSortField,
+  type InstanceSortField,
+  type VariableSortField,
 } from './instance-query.repository.js';
 import { InstanceRepository, type IncidentCount, type InstanceCount } from './instance.repository.js';
 import type { PageRequest } from '../platform/database/paginate.js';
@@ -16,7 +18,7 @@ import type { Page } from '../platform/http/page-query.dto.js';
 import type { ProcessInstanceQueryDto, ProcessInstanceSummary } from './process-instance.dto.js';
 import type { StoredWait } from './process-instance.entity.js';
 
-export type { IncidentSortField } from './instance-query.repository.js';
+export type { IncidentSortField, InstanceSortField, VariableSortField } from './instance-query.repository.js';
 
 export interface ActiveActivity {
   readonly elementId: string;
@@ -180,9 +182,27 @@ export class InstanceQueryService {
     return found;
   }
 
-  /** A page of instances: `{ items, total, page, pageSize }`. */
-  async search(filter: ProcessInstanceQueryDto): Promise<Page<ProcessInstanceSummary>> {
-    return this.queries.search(filter);
+  /**
+   * A page of an instance's top-level variables (all, or the one named) in the order of `sort` (none: by name), and
+   * how many match.
+   */
+  async searchVariables(
+    instanceId: string,
+    name: string | undefined,
+    sort: ReadonlyArray<SortKey<VariableSortField>>,
+    window: { offset: number; limit: number },
+  ): Promise<{ items: Array<{ name: string; value: unknown }>; total: number }> {
+    const found = await this.queries.searchVariables(instanceId, name, sort, window);
+    if (!found) throw new NotFoundError(`process instance ${instanceId} does not exist`);
+    return found;
+  }
+
+  /** A page of instances: `{ items, total, page, pageSize }`; `orderBy`, when it names fields, orders it. */
+  async search(
+    filter: ProcessInstanceQueryDto,
+    orderBy: ReadonlyArray<SortKey<InstanceSortField>> = [],
+  ): Promise<Page<ProcessInstanceSummary>> {
+    return this.queries.search(filter, orderBy);
   }
 
   private async openTasks(instanceId: string): Promise<UserTaskSummary[]> {

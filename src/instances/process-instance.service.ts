@@ -4,8 +4,9 @@ import { DefinitionService } from '../definitions/definition.service.js';
 import type { ProcessDefinitionEntity } from '../definitions/process-definition.entity.js';
 import { hasRole, type AuthUser } from '../identity/auth.decorators.js';
 import { ForbiddenError, InvalidInputError } from '../platform/errors.js';
+import type { SortKey } from '../platform/database/sort.js';
 import type { Page } from '../platform/http/page-query.dto.js';
-import { InstanceQueryService, type InstanceView } from './instance-query.service.js';
+import { InstanceQueryService, type InstanceSortField, type InstanceView } from './instance-query.service.js';
 import { InstanceService } from './instance.service.js';
 import type { ProcessInstanceQueryDto, ProcessInstanceSummary } from './process-instance.dto.js';
 
@@ -97,8 +98,11 @@ export class ProcessInstanceService {
     );
   }
 
-  async search(filter: ProcessInstanceQueryDto): Promise<Page<ProcessInstanceSummary>> {
-    return this.query.search(filter);
+  async search(
+    filter: ProcessInstanceQueryDto,
+    orderBy: ReadonlyArray<SortKey<InstanceSortField>> = [],
+  ): Promise<Page<ProcessInstanceSummary>> {
+    return this.query.search(filter, orderBy);
   }
 
   /** Stop a running instance. An application's own instances are cancelled through it, except by administrators. */

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import type { JsonObject } from '../platform/json.js';
 import { pageWindow, totalFromPage } from '../platform/database/paginate.js';
+import { orderBySql, orderTerms, type SortKey } from '../platform/database/sort.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import type { TaskQueryDto } from './task.dto.js';
 import { UserTaskEntity } from './user-task.entity.js';
@@ -22,6 +23,16 @@ export const VISIBLE_OPEN =
   '(t.assignee = :me OR (t.assignee IS NULL AND t.candidate_groups && :roles::text[]))';
 
 const SORT_COLUMNS = { dueAt: 't.due_at', priority: 't.priority', createdAt: 't.created_at' } as const;
+
+/** The fields a task list sorts by, beside the list's own `sort`. */
+export type TaskSortField = 'createdAt' | 'completedAt' | 'dueAt' | 'priority' | 'name';
+const TASK_SORT_COLUMNS: Record<TaskSortField, string> = {
+  createdAt: 't.created_at',
+  completedAt: 't.completed_at',
+  dueAt: 't.due_at',
+  priority: 't.priority',
+  name: 't.name',
+};
 
 /** Who is asking: a coordinator sees every task, anyone else their own and their groups' open ones. */
 export interface TaskViewer {
@@ -67,6 +78,7 @@ export class TaskRepository {
    * @param columns the contributed fields of each task (see TaskListColumn)
    * @param totalCap matching rows are counted exactly up to this many; past it `total` is the cap and
    *   `totalCapped` true
+   * @param orderBy when it names fields, the order instead of the filter's `sort` (ties by id)
    */
   async list(
     viewer: TaskViewer,
@@ -75,6 +87,7 @@ export class TaskRepository {
     searches: readonly string[] = [],
     columns: readonly TaskListColumn[] = [],
     totalCap = Number.MAX_SAFE_INTEGER - 1,
+    orderBy: ReadonlyArray<SortKey<TaskSortField>> = [],
   ): Promise<Page<DescribedTask> & { readonly totalCapped: boolean }> {
     const completedBy = filter.completedBy === 'me' ? viewer.username : filter.completedBy;
     const status = filter.status ?? (completedBy ? 'completed' : 'open');
@@ -110,11 +123,14 @@ export class TaskRepository {
     if (filter.createdTo) where.push(`t.created_at < ${bind(new Date(filter.createdTo))}`);
     const matching = `FROM user_task t WHERE ${where.join(' AND ')}`;
 
-    const descending = filter.sort.startsWith('-');
-    const column = SORT_COLUMNS[filter.sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS];
-    const order = [`${column} ${descending ? 'DESC' : 'ASC'} NULLS LAST`];
-    if (column !== 't.created_at') order.push('t.created_at ASC');
-    order.push('t.id ASC');
+    const order = orderBy.length > 0 ? [orderBySql(orderTerms(orderBy, TASK_SORT_COLUMNS, ['t.id']))] : [];
+    if (order.length === 0) {
+      const descending = filter.sort.startsWith('-');
+      const column = SORT_COLUMNS[filter.sort.replace(/^-/, '') as keyof typeof SORT_COLUMNS];
+      order.push(`${column} ${descending ? 'DESC' : 'ASC'} NULLS LAST`);
+      if (column !== 't.created_at') order.push('t.created_at ASC');
+      order.push('t.id ASC');
+    }
 
     // A page that is not full tells the total by itself (most lists of one release or one instance): no count.
     // Otherwise the count without the order, over at most one row more than the cap: counting all of 100,000 open

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { hasRole, type AuthUser } from '../identity/auth.decorators.js';
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from '../platform/errors.js';
+import type { SortKey } from '../platform/database/sort.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import { FormService } from '../definitions/form.service.js';
 import { DefinitionService } from '../definitions/definition.service.js';
@@ -16,10 +17,11 @@ import { segregationViolation } from './segregation.js';
 import { TaskExtensions } from './task-extensions.service.js';
 import type { TaskQueryDto } from './task.dto.js';
 import { TaskMetrics } from './task.metrics.js';
-import { TaskRepository, type DescribedTask } from './task.repository.js';
+import { TaskRepository, type DescribedTask, type TaskSortField } from './task.repository.js';
 import type { UserTaskEntity } from './user-task.entity.js';
 
 export type { Page } from '../platform/http/page-query.dto.js';
+export type { TaskSortField } from './task.repository.js';
 
 /**
  * A task as lists and details show it: the row, its marks, and what the features that own its case add (a
@@ -72,9 +74,14 @@ export class TaskService {
 
   /**
    * One page of the tasks the user may see, with what the features add, in one statement, and their number (exact up
-   * to TASK_LIST_TOTAL_CAP; past it `total` is the cap and `totalCapped` true) in another.
+   * to TASK_LIST_TOTAL_CAP; past it `total` is the cap and `totalCapped` true) in another. `orderBy`, when it names
+   * fields, orders the page instead of `filter.sort`.
    */
-  async list(user: AuthUser, filter: TaskQueryDto): Promise<Page<TaskView> & { totalCapped: boolean }> {
+  async list(
+    user: AuthUser,
+    filter: TaskQueryDto,
+    orderBy: ReadonlyArray<SortKey<TaskSortField>> = [],
+  ): Promise<Page<TaskView> & { totalCapped: boolean }> {
     const contributed = this.extensions.predicates({ class: filter.class, release: filter.release });
     const page = await this.taskRows.list(
       { username: user.username, roles: user.roles, seesAll: this.seesAll(user) },
@@ -83,6 +90,7 @@ export class TaskService {
       this.extensions.searchClauses(),
       this.extensions.columns(),
       this.config.taskListTotalCap,
+      orderBy,
     );
     return { ...page, items: page.items.map((t) => this.view(t)) };
   }
