@@ -25,7 +25,7 @@ describe('EngineHost', () => {
       type: 'start',
       variables: { escalationTimeout: 'PT1H' },
     });
-    expect(started.state.definitions[0]).not.toHaveProperty('source');
+    expect(started.state!.definitions[0]).not.toHaveProperty('source');
     expect(started.waits.map((w) => [w.elementId, w.kind])).toEqual(
       expect.arrayContaining([
         ['approve', 'user-task'],

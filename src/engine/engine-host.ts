@@ -85,8 +85,11 @@ export interface EngineStep {
 }
 
 export interface EngineRun {
-  /** The engine state to store: without the definition source, which is stored once per version. */
-  readonly state: StoredEngineState;
+  /**
+   * The engine state to store: without the definition source, which is stored once per version. Null once the
+   * instance has finished: an ended instance never runs again, and its history tells what it did.
+   */
+  readonly state: StoredEngineState | null;
   readonly finished: boolean;
   /** The releaseStatus property of the last end event reached that carries one. */
   readonly endStatus?: string;
@@ -625,8 +628,9 @@ class LiveEngine {
   async outcome(): Promise<Omit<EngineRun, 'cache'>> {
     if (this.failure) throw new EngineRunError(describeFailure(this.failure));
     const execution = this.execution as RunningExecution;
-    const state = await execution.getState();
-    for (const definition of state.definitions) delete definition.source;
+    // An ended instance never runs again: its state is not taken (nor stored).
+    const state = this.finished ? null : await execution.getState();
+    for (const definition of state?.definitions ?? []) delete definition.source;
 
     const waits: EngineWait[] = this.finished
       ? []
@@ -657,8 +661,10 @@ class LiveEngine {
       this.trackNestedStarts(scopes);
       for (const { scopeExecutionId: _scope, ...wait } of this.eventStartWaits(scopes)) waits.push(wait);
     }
-    (state as Record<string, unknown>).eventSubProcesses = structuredClone(this.events);
-    if (this.startEventId) (state as Record<string, unknown>).startEventId = this.startEventId;
+    if (state) {
+      (state as Record<string, unknown>).eventSubProcesses = structuredClone(this.events);
+      if (this.startEventId) (state as Record<string, unknown>).startEventId = this.startEventId;
+    }
     // Expiries of timers that no longer wait are of no use.
     const waiting = new Set(waits.map((w) => w.executionId));
     for (const owner of this.expiries.keys()) if (!waiting.has(owner)) this.expiries.delete(owner);
@@ -875,7 +881,7 @@ export class EngineHost {
         await live.apply(command);
       }
       const run: EngineRun = { ...(await live.outcome()), cache };
-      if (instance && !run.finished) {
+      if (instance && run.state) {
         live.bytes = approximateBytes(run.state);
         this.pending.set(run, { live, instanceId: instance.id });
       }

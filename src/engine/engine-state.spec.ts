@@ -34,7 +34,7 @@ describe('engine state: variables set between commands, and signal waits', () =>
   it('given an instance waiting inside a sub-process with route "slow", when the stored state gets route "fast", then the gateways inside and after the sub-process route on it', async () => {
     const started = await host.run(patched, null, { type: 'start', variables: { route: 'slow', keep: 1 } });
 
-    const state = withVariables(started.state, { route: 'fast' });
+    const state = withVariables(started.state!, { route: 'fast' });
     const inner = await complete(patched, { ...started, state }, 'inner-wait');
     const done = await complete(patched, inner, 'wait');
 
@@ -56,7 +56,7 @@ describe('engine state: variables set between commands, and signal waits', () =>
     const nested = { environment: { variables: { route: 'untouched' } } };
     const started = await host.run(patched, null, { type: 'start', variables: { nested } });
 
-    const state = withVariables(started.state, { route: 'fast' });
+    const state = withVariables(started.state!, { route: 'fast' });
 
     expect(JSON.stringify(state)).toContain(JSON.stringify(nested));
   });

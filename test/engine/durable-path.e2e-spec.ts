@@ -36,11 +36,14 @@ describe('the durable path: PostgreSQL state, outbox, BullMQ, workers', () => {
       what: `instance ${id} to complete`,
     });
 
-  it('given a process with one service task, when started, then the worker runs the job once and the instance ends', async () => {
+  it('given a process with one service task, when started, then the worker runs the job once and the instance ends without an engine state', async () => {
     const instance = await instances.start('one-service-task', { note: 'hello' });
+    expect(instance.engineState).not.toBeNull();
     const done = await completed(instance.id);
 
     expect(done.endStatus).toBe('closed');
+    expect(done.engineState).toBeNull();
+    expect(done.variables).toMatchObject({ note: 'hello' });
     const effects = await t.dataSource.query(
       'SELECT job_type, element_id FROM job_effect WHERE instance_id = $1',
       [instance.id],
