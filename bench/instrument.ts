@@ -90,6 +90,22 @@ export function statementKind(sql: unknown): string {
   return table ? `${verb} ${table}${lock}` : flat.slice(0, 40);
 }
 
+/** Statement kinds by SQL text: the service sends a few dozen texts, so the counting costs a lookup, not regexes. */
+const kinds = new Map<string, string>();
+const KINDS_KEPT = 10_000;
+
+function kindOf(sql: unknown): string {
+  const text = typeof sql === 'string' ? sql : (sql as { text?: unknown } | null)?.text;
+  if (typeof text !== 'string') return statementKind(sql);
+  let kind = kinds.get(text);
+  if (kind === undefined) {
+    if (kinds.size >= KINDS_KEPT) kinds.clear();
+    kind = statementKind(text);
+    kinds.set(text, kind);
+  }
+  return kind;
+}
+
 /**
  * BENCH_TRACE=<regex of statement kinds>: count where each matching statement comes from (the service's frames of
  * its stack), printed when the process exits; e.g. BENCH_TRACE='SELECT release' to find who reads releases.
@@ -125,8 +141,9 @@ export function installCounters(): void {
   clientProto.query = function countedQuery(this: object, ...args: unknown[]): unknown {
     if (!excluded.has(this)) {
       state.statements += 1;
-      bump(state.byStatement, statementKind(args[0]));
-      if (TRACE?.test(statementKind(args[0]))) traceStatement(statementKind(args[0]));
+      const kind = kindOf(args[0]);
+      bump(state.byStatement, kind);
+      if (TRACE?.test(kind)) traceStatement(kind);
       if (captures.length > 0) capture(args);
     }
     return query.apply(this, args);
