@@ -58,7 +58,7 @@ describe('a broadcast one subscriber cannot take', () => {
       {
         processId: 'maintenance-audit',
         elementId: 'on-maintenance',
-        message: expect.stringContaining('audit-window'),
+        message: expect.stringContaining('review-hours'),
       },
     ]);
     expect(await instancesOf('maintenance-audit')).toEqual([]);
@@ -72,7 +72,7 @@ describe('a broadcast one subscriber cannot take', () => {
     expect(refused.status).toBe(422);
     expect(refused.body.message).toMatch(/audit-window reached no one/);
     expect(refused.body.details).toEqual([
-      { field: 'maintenance-audit.on-audit', message: expect.stringContaining('audit-window') },
+      { field: 'maintenance-audit.on-audit', message: expect.stringContaining('review-hours') },
     ]);
     expect(await instancesOf('maintenance-audit')).toEqual([]);
 
