@@ -779,7 +779,10 @@ export class CamundaApiService {
     };
   }
 
-  /** Resolving an incident of a job without retries activates the job again (the native retry). */
+  /**
+   * Resolving an incident of a job without retries activates the job again (the native retry); resolving a
+   * gateway's evaluates the gateway again, on the variables as they are now.
+   */
   async resolveIncident(user: AuthUser, key: string): Promise<void> {
     await this.instances.retryIncident(await this.resolve('incident', key, 'incident'), user.username);
   }
@@ -794,13 +797,10 @@ export class CamundaApiService {
       this.keys.keysOf('process-instance', instanceIds),
       this.keys.keysOf(
         'job',
-        incidents.map((i) => i.jobId),
+        incidents.map((i) => i.jobId).filter((id): id is string => id !== null),
       ),
       this.keys.instanceDefinitions(instanceIds),
-      this.keys.keysOf(
-        'element-instance',
-        incidents.map((i) => `${i.instanceId}/job:${i.jobId}`),
-      ),
+      this.keys.keysOf('element-instance', incidents.map(elementInstanceOf)),
     ]);
     const definitionKeys = await this.keys.keysOf(
       'process-definition',
@@ -810,7 +810,8 @@ export class CamundaApiService {
       const definition = definitions.get(i.instanceId);
       return {
         processDefinitionId: definition?.processId,
-        errorType: 'JOB_NO_RETRIES',
+        // A gateway's incident has no job: no outgoing flow's condition was true (or one could not be evaluated).
+        errorType: i.jobId === null ? 'CONDITION_ERROR' : 'JOB_NO_RETRIES',
         errorMessage: i.error,
         elementId: i.elementId,
         creationTime: i.createdAt.toISOString(),
@@ -819,8 +820,8 @@ export class CamundaApiService {
         incidentKey: keys.get(i.id)!,
         processDefinitionKey: definition ? definitionKeys.get(definition.definitionId) : undefined,
         processInstanceKey: instanceKeys.get(i.instanceId)!,
-        elementInstanceKey: elementKeys.get(`${i.instanceId}/job:${i.jobId}`)!,
-        jobKey: jobKeys.get(i.jobId)!,
+        elementInstanceKey: elementKeys.get(elementInstanceOf(i))!,
+        ...(i.jobId !== null ? { jobKey: jobKeys.get(i.jobId)! } : {}),
       };
     });
   }
@@ -969,4 +970,11 @@ function checkDeploymentField(file: UploadedFile): void {
       [{ field: file.field, message: 'is not a field of this request' }],
     );
   }
+}
+
+/** The element instance an incident is at: its job's, or (a gateway's) the waiting execution's. */
+function elementInstanceOf(incident: IncidentEntity): string {
+  return incident.jobId !== null
+    ? `${incident.instanceId}/job:${incident.jobId}`
+    : `${incident.instanceId}/${incident.executionId}`;
 }

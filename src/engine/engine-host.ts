@@ -22,6 +22,7 @@ import {
   type EventSubProcessState,
 } from './event-sub-processes.js';
 import { evaluateFeel, isFeel } from './feel.js';
+import { GATEWAY_INCIDENT } from './gateway-incident.js';
 
 /** One thing that happens to an instance: it starts, a waiting task is completed, or it is woken (timers). */
 export type EngineCommand =
@@ -57,7 +58,16 @@ export type EngineCommand =
   /** Wake the instance; the timers waiting in `due` (execution ids) have expired by the host's clock. */
   | { readonly type: 'wake'; readonly due?: readonly string[] };
 
-export type WaitKind = 'user-task' | 'service-task' | 'timer' | 'message' | 'signal' | 'call' | 'other';
+/** `incident`: a gateway that found no outgoing flow to take waits for its incident to be resolved. */
+export type WaitKind =
+  'user-task' | 'service-task' | 'timer' | 'message' | 'signal' | 'call' | 'incident' | 'other';
+
+/** An incident the run raised at a waiting element (a gateway with no flow to take), with its reason. */
+export interface EngineIncident {
+  readonly elementId: string;
+  readonly executionId: string;
+  readonly reason: string;
+}
 
 /** An activity the instance is waiting in after a run. */
 export interface EngineWait {
@@ -96,6 +106,8 @@ export interface EngineRun {
   readonly variables: Record<string, unknown>;
   readonly waits: readonly EngineWait[];
   readonly steps: readonly EngineStep[];
+  /** Incidents raised in this run (at a wait opened now, or again at one whose incident was being resolved). */
+  readonly incidents: readonly EngineIncident[];
   /** Where the engine came from: the live-engine cache ('hit'), rebuilt from the stored state ('miss'), or a run
    * that does not use the cache ('none'). */
   readonly cache: 'hit' | 'miss' | 'none';
@@ -227,6 +239,7 @@ interface RunSink {
   readonly known: ReadonlySet<string>;
   readonly skewMs: number;
   endStatus?: string;
+  readonly incidents?: EngineIncident[];
 }
 
 /**
@@ -268,6 +281,9 @@ class LiveEngine {
     this.listener.on('flow.take', record('flow.take'));
     this.listener.on('activity.wait', (api: ElementApi) => {
       if (!this.sink.known.has(api.executionId ?? '')) record('activity.wait')(api);
+      const reason = api.content[GATEWAY_INCIDENT];
+      if (typeof reason === 'string' && api.executionId)
+        this.sink.incidents?.push({ elementId: api.id, executionId: api.executionId, reason });
     });
     this.listener.on('activity.timer', (api: ElementApi) => {
       const owner = api.content.parent?.executionId ?? api.executionId ?? '';
@@ -632,6 +648,8 @@ class LiveEngine {
     const state = this.finished ? null : await execution.getState();
     for (const definition of state?.definitions ?? []) delete definition.source;
 
+    const incidents = this.sink.incidents ?? [];
+    const raised = new Set(incidents.map((i) => i.executionId));
     const waits: EngineWait[] = this.finished
       ? []
       : this.postponed().map((api) => {
@@ -646,7 +664,9 @@ class LiveEngine {
                 ? 'signal'
                 : element?.calledElement
                   ? 'call'
-                  : waitKind(api.type, element?.jobType, timed);
+                  : raised.has(executionId)
+                    ? 'incident'
+                    : waitKind(api.type, element?.jobType, timed);
           const local = this.localOf(api, !this.sink.known.has(executionId));
           return {
             elementId: api.id,
@@ -672,7 +692,16 @@ class LiveEngine {
     const processes = execution.definitions[0]?.getProcesses() ?? [];
     const variables = userVariables(processes[0]?.environment.variables);
     const { steps, endStatus } = this.sink;
-    return { state, finished: this.finished, endStatus, variables, waits, steps };
+    const open = new Set(waits.map((w) => w.executionId));
+    return {
+      state,
+      finished: this.finished,
+      endStatus,
+      variables,
+      waits,
+      steps,
+      incidents: incidents.filter((i) => open.has(i.executionId)),
+    };
   }
 
   /**
@@ -849,6 +878,7 @@ export class EngineHost {
   ): Promise<EngineRun> {
     const sink: RunSink = {
       steps: [],
+      incidents: [],
       known: knownWaits,
       skewMs: now ? now.getTime() - Date.now() : 0,
     };

@@ -1,31 +1,16 @@
 import { Activity } from 'bpmn-elements';
-
-interface GatewayActivity {
-  readonly broker: { publish(exchange: string, routingKey: string, content: unknown): void };
-}
-
-/** Passing a gateway completes it at once; the engine evaluates the outgoing flows' conditions after. */
-function InclusiveGatewayBehaviour(this: { broker: GatewayActivity['broker'] }, activity: GatewayActivity) {
-  this.broker = activity.broker;
-}
-
-InclusiveGatewayBehaviour.prototype.execute = function execute(
-  this: { broker: GatewayActivity['broker'] },
-  message: { content: Record<string, unknown> },
-) {
-  this.broker.publish('execution', 'execute.completed', { ...message.content });
-};
+import { InclusiveIncidentGatewayBehaviour } from './gateway-incident.js';
 
 /**
- * An inclusive gateway that also joins. Forking is the engine's own (every flow whose FEEL condition is true, else
- * the default). Joining waits for every incoming flow to be either taken or known never to be taken: the engine
+ * An inclusive gateway that also joins. Forking: every flow whose FEEL condition is true, else the default, else an
+ * incident at the gateway (gateway-incident.ts). Joining waits for every incoming flow to be either taken or known never to be taken: the engine
  * discards the flows a fork did not take, and the discard travels down the untaken path to the join. So the join
  * goes on once every token that can still arrive has arrived (Camunda 8's rule) and its state, the flows seen so
  * far, is kept with the engine state.
  */
 export function JoiningInclusiveGateway(activityDef: Record<string, unknown>, context: unknown) {
   return new (Activity as unknown as new (behaviour: unknown, def: unknown, ctx: unknown) => unknown)(
-    InclusiveGatewayBehaviour,
+    InclusiveIncidentGatewayBehaviour,
     // The engine's join (wait for each inbound flow taken or discarded) is keyed on this flag.
     { ...activityDef, isParallelGateway: true },
     context,

@@ -7,6 +7,7 @@ import { FeelScriptTask } from './feel-script-task.js';
 import { EndJobEvent, IntermediateThrowJobEvent, SIGNAL_BROADCAST_JOB_TYPE } from './throw-job-events.js';
 import { ZeebeMultiInstance } from './zeebe-multi-instance.js';
 import { JoiningInclusiveGateway } from './inclusive-gateway.js';
+import { IncidentExclusiveGateway } from './gateway-incident.js';
 import { EventSubProcessStartEvent, HostThrownEvent } from './event-sub-process-start.js';
 import { hostThrownEvents } from './event-sub-processes.js';
 import { ScopedSubProcess } from './scoped-sub-process.js';
@@ -51,6 +52,8 @@ export const engineElements = {
   // zeebe:loopCharacteristics (input and output collections, completion condition) instead of the engine's own.
   MultiInstanceLoopCharacteristics: ZeebeMultiInstance,
   InclusiveGateway: JoiningInclusiveGateway,
+  // No condition true and no default flow: an incident at the gateway, not a failed run (gateway-incident.ts).
+  ExclusiveGateway: IncidentExclusiveGateway,
   // zeebe:ioMapping on embedded sub-processes: a local scope (scoped-sub-process.ts).
   SubProcess: ScopedSubProcess,
   // A non-interrupting message or signal boundary event stays open while its activity runs (Camunda 8).

@@ -2,7 +2,10 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type IncidentStatus = 'open' | 'resolved';
 
-/** A job whose retries ran out: the instance waits until an operator retries or resolves it. */
+/**
+ * A job whose retries ran out, or an element that cannot go on (a gateway with no outgoing flow to take, which
+ * has no job): the instance waits until an operator retries or resolves it.
+ */
 @Entity('incident')
 export class IncidentEntity {
   @PrimaryColumn('uuid')
@@ -11,14 +14,19 @@ export class IncidentEntity {
   @Column({ name: 'instance_id', type: 'uuid' })
   instanceId!: string;
 
-  @Column({ name: 'job_id', type: 'uuid' })
-  jobId!: string;
+  /** null for an element's incident (a gateway's). */
+  @Column({ name: 'job_id', type: 'uuid', nullable: true })
+  jobId!: string | null;
+
+  /** The waiting execution an element's incident is at (its resolution evaluates the element again). */
+  @Column({ name: 'execution_id', type: 'varchar', length: 255, nullable: true })
+  executionId!: string | null;
 
   @Column({ name: 'element_id', type: 'varchar', length: 255 })
   elementId!: string;
 
-  @Column({ name: 'job_type', type: 'varchar', length: 255 })
-  jobType!: string;
+  @Column({ name: 'job_type', type: 'varchar', length: 255, nullable: true })
+  jobType!: string | null;
 
   @Column({ type: 'text' })
   error!: string;

@@ -123,10 +123,14 @@ export class InstanceQueryService {
     // Failed jobs (incidents) still hold their activity.
     const openIncidents = incidents.filter((i) => i.status === 'open');
     const failedJobs = new Map(
-      (await this.queries.jobsByIds(openIncidents.map((i) => i.jobId))).map((j) => [j.id, j]),
+      (
+        await this.queries.jobsByIds(
+          openIncidents.map((i) => i.jobId).filter((id): id is string => id !== null),
+        )
+      ).map((j) => [j.id, j]),
     );
     for (const incident of openIncidents) {
-      const job = failedJobs.get(incident.jobId);
+      const job = incident.jobId !== null ? failedJobs.get(incident.jobId) : undefined;
       if (job) {
         activeActivities.push({
           elementId: job.elementId,

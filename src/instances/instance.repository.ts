@@ -251,11 +251,11 @@ export class InstanceRepository {
     );
   }
 
-  /** Open incidents by process, release class and job type, for gauges. */
+  /** Open incidents by process, release class and job type (`none`: a gateway's, which has no job), for gauges. */
   async openIncidentsByClass(manager: EntityManager): Promise<IncidentCount[]> {
     return manager.query(
       `SELECT i.process_key AS process, coalesce(i.variables->>'releaseClass', 'none') AS class,
-              x.job_type AS "jobType", count(*)::int AS n
+              coalesce(x.job_type, 'none') AS "jobType", count(*)::int AS n
          FROM incident x JOIN process_instance i ON i.id = x.instance_id
         WHERE x.status = 'open' GROUP BY 1, 2, 3`,
     );

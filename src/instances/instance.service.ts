@@ -470,6 +470,7 @@ export class InstanceService {
       const incident = await this.repository.insertIncident(manager, {
         instanceId: instance.id,
         jobId: job.id,
+        executionId: job.executionId,
         elementId: job.elementId,
         jobType: job.jobType,
         error: job.error,
@@ -559,6 +560,7 @@ export class InstanceService {
       const incident = await this.repository.insertIncident(manager, {
         instanceId: instance.id,
         jobId: job.id,
+        executionId: job.executionId,
         elementId: job.elementId,
         jobType: job.jobType,
         error: job.error,
@@ -606,6 +608,7 @@ export class InstanceService {
   async retryIncident(incidentId: string, actor: string | null): Promise<IncidentEntity> {
     return this.transaction(async (manager) => {
       const { instance, incident, job } = await this.lockOpenIncident(manager, incidentId);
+      if (!job) return this.evaluateAgain(manager, instance, incident, 'retried', actor);
 
       incident.status = 'resolved';
       incident.resolvedAt = this.clock.now();
@@ -637,6 +640,7 @@ export class InstanceService {
   async resolveIncident(incidentId: string, comment: string, actor: string | null): Promise<IncidentEntity> {
     return this.transaction(async (manager) => {
       const { instance, incident, job } = await this.lockOpenIncident(manager, incidentId);
+      if (!job) return this.evaluateAgain(manager, instance, incident, comment, actor);
 
       incident.status = 'resolved';
       incident.resolvedAt = this.clock.now();
@@ -738,9 +742,50 @@ export class InstanceService {
     const incident = await this.repository.findIncident(manager, incidentId);
     if (!incident || incident.status !== 'open')
       throw new ConflictError(`incident ${incidentId} is already resolved`);
+    // A gateway's incident has no job: the element itself waits.
+    if (incident.jobId === null) return { instance, incident, job: undefined };
     const job = await this.jobs.find(manager, incident.jobId);
     if (!job) throw new NotFoundError(`job ${incident.jobId} does not exist`);
     return { instance, incident, job };
+  }
+
+  /**
+   * Resolve the incident of an element that waits (a gateway no outgoing flow of which could be taken): it is
+   * evaluated again on the variables as they are now (Camunda 8). It goes on, or raises a new incident.
+   */
+  private async evaluateAgain(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    incident: IncidentEntity,
+    comment: string,
+    actor: string | null,
+  ): Promise<IncidentEntity> {
+    const wait = instance.waits?.find((w) => w.executionId === incident.executionId);
+    incident.status = 'resolved';
+    incident.resolvedAt = this.clock.now();
+    incident.resolvedBy = actor;
+    incident.comment = comment;
+    await this.repository.saveIncident(manager, incident);
+    const resolved: HistoryRecord = {
+      type: 'incident.resolved',
+      elementId: incident.elementId,
+      executionId: incident.executionId ?? undefined,
+      actor,
+      data: { incidentId: incident.id, comment },
+    };
+    // The element no longer waits (the instance moved on another way): nothing to evaluate.
+    if (!wait) {
+      await this.repository.appendHistory(manager, instance.id, [resolved]);
+      return incident;
+    }
+    await this.advance(
+      manager,
+      instance,
+      { type: 'complete', elementId: wait.elementId, executionId: wait.executionId, variables: {} },
+      actor,
+      { leading: [resolved] },
+    );
+    return incident;
   }
 
   private async findJob(jobId: string): Promise<JobEntity> {
@@ -900,6 +945,7 @@ export class InstanceService {
       'cancelled',
     );
     for (const job of newJobs) await this.jobs.insertJob(manager, instance.id, job);
+    await this.raiseIncidents(manager, instance, run);
 
     const followUps = await this.notifyWaits(manager, {
       instance,
@@ -955,6 +1001,38 @@ export class InstanceService {
       );
     }
     return run;
+  }
+
+  /** An incident for each element the pass left waiting on one (a gateway with no outgoing flow to take). */
+  private async raiseIncidents(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    run: EngineRun,
+  ): Promise<void> {
+    if (run.incidents.length === 0) return;
+    const history: HistoryRecord[] = [];
+    for (const raised of run.incidents) {
+      const incident = await this.repository.insertIncident(manager, {
+        instanceId: instance.id,
+        jobId: null,
+        executionId: raised.executionId,
+        elementId: raised.elementId,
+        jobType: null,
+        error: raised.reason.slice(0, 4000),
+        attempts: 0,
+        status: 'open',
+        resolvedAt: null,
+        resolvedBy: null,
+        comment: null,
+      });
+      history.push({
+        type: 'incident.created',
+        elementId: raised.elementId,
+        executionId: raised.executionId,
+        data: { incidentId: incident.id, error: incident.error },
+      });
+    }
+    await this.repository.appendHistory(manager, instance.id, history);
   }
 
   /**

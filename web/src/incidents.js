@@ -78,7 +78,8 @@ async function load() {
                   ` ${i.callElementId ?? '—'}`,
                 )
               : '—',
-            `${i.elementId} (${i.jobType})`,
+            // A gateway's incident has no job: the element alone.
+            i.jobType ? `${i.elementId} (${i.jobType})` : i.elementId,
             el('span', { class: 'incident-error' }, i.error ?? ''),
             formatTime(i.createdAt),
             i.status,

@@ -21,6 +21,7 @@ import { TimerStarts1795950000000 } from './migrations/1795950000000-TimerStarts
 import { SignalStarts1795951000000 } from './migrations/1795951000000-SignalStarts.js';
 import { MessageStartKeys1795952000000 } from './migrations/1795952000000-MessageStartKeys.js';
 import { OpenOfferedTasksByGroup1795960000000 } from './migrations/1795960000000-OpenOfferedTasksByGroup.js';
+import { ElementIncidents1795970000000 } from './migrations/1795970000000-ElementIncidents.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -50,6 +51,7 @@ export const migrations = [
   SignalStarts1795951000000,
   MessageStartKeys1795952000000,
   OpenOfferedTasksByGroup1795960000000,
+  ElementIncidents1795970000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */

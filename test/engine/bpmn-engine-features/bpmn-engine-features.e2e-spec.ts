@@ -449,32 +449,54 @@ describe("bpmn-engine's feature scenarios", () => {
       expect(counts.end).toBeUndefined();
     });
 
-    // Upstream the definition errors at the join. Here a pass that cannot go on is refused as a whole (422) and
-    // stored not at all, so a create names the join and leaves no instance; Camunda 8 would create the instance and
-    // raise an incident at the gateway (the todo below).
-    it('given an inclusive join whose only outbound flow is conditional, when the condition does not hold, then the run is refused naming the join and nothing is stored; when it holds, the join fires once after both', async () => {
-      const res = await driver.call(
-        'POST',
-        '/api/process-instances',
-        { processId: 'bef-inclusive-no-outbound', variables: { takeEnd: false } },
+    // Upstream the definition errors at the join. Camunda 8 creates the instance and raises an incident at the
+    // gateway; with the variables fixed and the incident resolved, the gateway is evaluated again.
+    it('given an inclusive join whose only outbound flow is conditional, when the condition does not hold, then the instance stops at an incident on the join after both branches, across a restart; fixed and resolved, it goes on', async () => {
+      const id = await start('bef-inclusive-no-outbound', { takeEnd: false });
+
+      const stopped = await view(id);
+      expect(stopped.status).toBe('running');
+      expect(stopped.activeActivities.map((a) => [a.elementId, a.kind])).toEqual([['join', 'incident']]);
+      expect(stopped.incidents).toEqual([
+        expect.objectContaining({
+          elementId: 'join',
+          jobId: null,
+          status: 'open',
+          error: expect.stringContaining('no outgoing sequence flow has a condition that is true'),
+        }),
+      ]);
+      expect(await taken(id)).toMatchObject({ taskA: 1, taskB: 1 });
+      expect((await taken(id)).join).toBeUndefined();
+      await restart();
+
+      const fixed = await driver.call(
+        'PATCH',
+        `/api/process-instances/${id}/variables`,
+        { variables: { takeEnd: true } },
         'process-designer',
       );
-
-      expect(res.status).toBe(422);
-      expect(res.body.message).toContain('<join> no conditional flow taken');
-      const [stored] = await t.dataSource.query<Array<{ n: number }>>(
-        `SELECT count(*)::int AS n FROM process_instance WHERE process_key = 'bef-inclusive-no-outbound'`,
+      expect(fixed.status).toBe(200);
+      const resolved = await driver.call(
+        'POST',
+        `/api/incidents/${stopped.incidents[0]!.id}/resolve`,
+        { comment: 'takeEnd set' },
+        'admin',
       );
-      expect(stored!.n).toBe(0);
-      // With the condition holding, the same join fires once, after both branches.
+      expect(resolved.status).toBe(200);
+
+      const done = await ended(id);
+      expect(done.status).toBe('completed');
+      expect(await taken(id)).toMatchObject({ taskA: 1, taskB: 1, join: 1, end: 1 });
+      expect(done.incidents).toEqual([
+        expect.objectContaining({ status: 'resolved', comment: 'takeEnd set' }),
+      ]);
+    });
+
+    it('given an inclusive join whose only outbound flow is conditional, when the condition holds, then the join fires once after both', async () => {
       const id = await start('bef-inclusive-no-outbound', { takeEnd: true });
       expect((await ended(id)).status).toBe('completed');
       expect(await taken(id)).toMatchObject({ taskA: 1, taskB: 1, join: 1, end: 1 });
     });
-
-    it.todo(
-      'given an inclusive join whose only outbound flow is conditional, when the condition does not hold, then the instance stops at an incident on the join after both branches (Camunda 8)',
-    );
 
     it.each([
       ['only the unconditional flows', {}, ['Activity_1', 'Activity_3']],
