@@ -90,8 +90,28 @@ export async function dropTestResources(resources: TestResources): Promise<void>
       if (keys.length > 0) await redis.del(...keys);
     } while (cursor !== '0');
   } finally {
-    redis.disconnect();
+    await disconnected(redis);
   }
+}
+
+/**
+ * Disconnects and resolves once the socket is closed (or after a second, when it was not connected): a socket
+ * still closing when a test file ends can hold its test process past jest's half second for exiting, which then
+ * kills it ("A worker process has failed to exit gracefully").
+ */
+async function disconnected(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    new Promise<void>((resolve) => {
+      redis.once('end', () => resolve());
+      redis.disconnect();
+    }),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1000);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Poll until the check passes; fail with what was last seen. */
