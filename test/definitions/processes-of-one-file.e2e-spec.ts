@@ -167,4 +167,19 @@ describe('several executable processes in one file', () => {
     expect(started.processKey).toBe(REVIEW);
     expect(started.activeActivities.map((a) => a.elementId)).toEqual(['review']);
   });
+
+  it('given a signal start event in the first process, when its signal is broadcast, then an instance of that process starts and calls the second', async () => {
+    const res = await driver.call(
+      'POST',
+      '/api/signals/broadcast',
+      { name: 'two-processes-freeze-lifted', variables: {} },
+      'project-manager',
+    );
+
+    expect(res.status).toBe(200);
+    expect(res.body.triggered).toEqual([{ instanceId: expect.any(String), elementId: 'freeze-lifted' }]);
+    const started = await driver.instance(res.body.triggered[0].instanceId as string);
+    expect(started.processKey).toBe(CHANGE);
+    expect((await childOf(started.id)).process_key).toBe(REVIEW);
+  });
 });
