@@ -119,6 +119,19 @@ describe('an exclusive gateway with no way on', () => {
     expect(await waitingAt(id)).toEqual(['cab-approval:user-task']);
   });
 
+  it('given a change waiting at a gateway incident, when it is cancelled, then the incident is closed with it', async () => {
+    const id = ((await start({ risk: 'unknown' })).body as InstanceView).id;
+    expect(await openIncidents(id)).toHaveLength(1);
+
+    const res = await driver.call('POST', `/api/process-instances/${id}/cancel`, { reason: 'filed twice' });
+
+    expect(res.status).toBe(200);
+    const cancelled = await view(id);
+    expect(cancelled.status).toBe('cancelled');
+    expect(cancelled.activeActivities).toEqual([]);
+    expect(await openIncidents(id)).toEqual([]);
+  });
+
   it('given variables that are not an object, when the change is filed, then the request is refused naming the field and no instance is made', async () => {
     const [before] = await t.dataSource.query<Array<{ n: number }>>(
       `SELECT count(*)::int AS n FROM process_instance WHERE process_key = 'change-route'`,
