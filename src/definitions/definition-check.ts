@@ -70,9 +70,12 @@ type Question = readonly ['handler' | 'form', string, boolean];
  * with the same answers gets the same result without being read again: every start deploys the shipped flows, and
  * a test process starts the service many times. The result is read-only to its users. A timer date is checked
  * against the time of the check: an entry is used for at most MAX_AGE_MS, as though checked that much earlier.
+ * A result holds the file's parsed tree, several times the file's size: only files up to MAX_BYTES are kept (the
+ * shipped flows are about 50 KB), so what is kept stays within a few tens of megabytes.
  */
 class RecentChecks {
-  static readonly MAX_ENTRIES = 32;
+  static readonly MAX_ENTRIES = 16;
+  static readonly MAX_BYTES = 128 * 1024;
   static readonly MAX_AGE_MS = 10 * 60_000;
   private readonly entries = new Map<
     string,
@@ -84,12 +87,12 @@ class RecentChecks {
     options: DefinitionCheckOptions,
     check: (source: string | Uint8Array, options: DefinitionCheckOptions) => Promise<DefinitionCheck>,
   ): Promise<DefinitionCheck> {
+    const bytes = typeof source === 'string' ? Buffer.byteLength(source, 'utf8') : source.byteLength;
+    if (bytes > RecentChecks.MAX_BYTES) return check(source, options);
     const key = createHash('sha256')
       .update(typeof source === 'string' ? 's' : 'b')
       .update(source)
-      .update(
-        JSON.stringify([options.limits, options.externalJobTypes, options.charset ?? null]),
-      )
+      .update(JSON.stringify([options.limits, options.externalJobTypes, options.charset ?? null]))
       .digest('base64');
     const seen = this.entries.get(key);
     if (seen && Date.now() - seen.at <= RecentChecks.MAX_AGE_MS) {
