@@ -15,6 +15,17 @@ export interface HistoryRecord {
   readonly data?: JsonObject | null;
 }
 
+/**
+ * More rows written by the statement that saves an instance, as data-modifying WITH clauses (new jobs): their
+ * parameters numbered from `first`, the instance id in parameter `instanceParam`; written only where `condition`
+ * holds, when one is given.
+ */
+export type MoreWrites = (
+  instanceParam: number,
+  first: number,
+  condition?: string,
+) => { sql: string; params: unknown[] };
+
 /** How many instances of a process and release class are in a status. */
 export interface InstanceCount {
   readonly process: string;
@@ -104,8 +115,10 @@ export class InstanceRepository {
     instance: ProcessInstanceEntity,
     history: readonly HistoryRecord[] = [],
     latestVersion: number | null = null,
+    more?: MoreWrites,
   ): Promise<boolean> {
     const now = this.clock.now();
+    const also = more?.(1, 17 + historyParameterCount(history), 'EXISTS (SELECT 1 FROM inserted)');
     const rows: unknown[] = await manager.query(
       `WITH inserted AS (
          INSERT INTO process_instance (id, definition_id, process_key, business_key, status, end_status, engine_state,
@@ -118,7 +131,7 @@ export class InstanceRepository {
            history.length === 0
              ? ''
              : `, history AS (${historyInsert(1, 17, 'EXISTS (SELECT 1 FROM inserted)')})`
-         }
+         }${also ? `, ${also.sql}` : ''}
        SELECT 1 FROM inserted`,
       [
         instance.id,
@@ -138,6 +151,7 @@ export class InstanceRepository {
         latestVersion,
         now,
         ...historyParameters(history, now),
+        ...(also?.params ?? []),
       ],
     );
     if (rows.length === 0) return false;
@@ -146,15 +160,20 @@ export class InstanceRepository {
     return true;
   }
 
-  /** Write back what a pass changed of an instance read under its lock, and append `history`, in one statement. */
+  /**
+   * Write back what a pass changed of an instance read under its lock, and append `history` (and `more`), in one
+   * statement.
+   */
   async saveInstance(
     manager: EntityManager,
     instance: ProcessInstanceEntity,
     history: readonly HistoryRecord[] = [],
+    more?: MoreWrites,
   ): Promise<void> {
     instance.updatedAt = this.clock.now();
+    const also = more?.(1, 10 + historyParameterCount(history));
     await manager.query(
-      `${withHistory(history, 9)}UPDATE process_instance SET status = $2, end_status = $3, engine_state = $4, variables = $5, waits = $6,
+      `${withClauses(history, 9, also?.sql)}UPDATE process_instance SET status = $2, end_status = $3, engine_state = $4, variables = $5, waits = $6,
               revision = $7, ended_at = $8, updated_at = $9
         WHERE id = $1`,
       [
@@ -168,6 +187,7 @@ export class InstanceRepository {
         instance.endedAt,
         instance.updatedAt,
         ...historyParameters(history, instance.updatedAt),
+        ...(also?.params ?? []),
       ],
     );
   }
@@ -332,13 +352,22 @@ function historyInsert(instanceParam: number, first: number, condition?: string)
 }
 
 /**
- * The history insert as a data-modifying WITH in front of the instance's own statement (parameter $1 is the
- * instance id; the history's arrays follow the statement's own `ownParameters`): one round trip for both. A
+ * The history insert (and `more` clauses) as data-modifying WITHs in front of the instance's own statement
+ * (parameter $1 is the instance id; the history's arrays follow the statement's own `ownParameters`): one round trip. A
  * WITH that writes runs to completion whether or not the main statement reads it, and the foreign key to a
  * process_instance row inserted by the same statement is checked at its end.
  */
-function withHistory(records: readonly HistoryRecord[], ownParameters: number): string {
-  return records.length === 0 ? '' : `WITH history AS (${historyInsert(1, ownParameters + 1)}) `;
+function withClauses(records: readonly HistoryRecord[], ownParameters: number, more?: string): string {
+  const clauses = [
+    ...(records.length === 0 ? [] : [`history AS (${historyInsert(1, ownParameters + 1)})`]),
+    ...(more ? [more] : []),
+  ];
+  return clauses.length === 0 ? '' : `WITH ${clauses.join(', ')} `;
+}
+
+/** How many parameters historyParameters gives for `records`. */
+function historyParameterCount(records: readonly HistoryRecord[]): number {
+  return records.length === 0 ? 0 : 7;
 }
 
 /** The history's parameters: its six columns' arrays, then the time all of them happened at. */

@@ -924,14 +924,24 @@ export class InstanceService {
       history.push({ type: 'instance.completed', actor, data: { endStatus: instance.endStatus } });
     }
     // The instance row (with the pass's history, in the same statement) first: the rows below refer to it.
+    // The jobs the pass opened (and their outbox messages) are written by the instance's own statement.
+    const jobsWrite = newJobs.length > 0 ? this.jobs.jobsWrite(newJobs) : undefined;
+    const more = jobsWrite?.clauses;
     if (options.isNew) {
       if (
-        !(await this.repository.insertInstance(manager, instance, history, options.latestVersion ?? null))
+        !(await this.repository.insertInstance(
+          manager,
+          instance,
+          history,
+          options.latestVersion ?? null,
+          more,
+        ))
       ) {
         this.forgetRun(manager, run);
         throw new NewerDefinitionError();
       }
-    } else await this.repository.saveInstance(manager, instance, history);
+    } else await this.repository.saveInstance(manager, instance, history, more);
+    await jobsWrite?.written(manager);
 
     const closedJobs = closed.filter((w) => w.jobId !== undefined);
     await this.jobs.finishJobs(
@@ -944,7 +954,6 @@ export class InstanceService {
       closedJobs.filter((w) => !ended.has(w.executionId)).map((w) => w.jobId as string),
       'cancelled',
     );
-    for (const job of newJobs) await this.jobs.insertJob(manager, instance.id, job);
     await this.raiseIncidents(manager, instance, run);
 
     const followUps = await this.notifyWaits(manager, {

@@ -22,6 +22,21 @@ export interface NewJob {
   readonly definitionId?: string;
 }
 
+/** New jobs written by another statement's WITH clauses (see JobRepository.jobsWrite). */
+export interface JobsWrite {
+  readonly rows: ReadonlyArray<
+    NewJob & { readonly id: string; readonly messageId: string; readonly queue: string | null }
+  >;
+  readonly createdAt: Date;
+  /**
+   * The WITH clauses (job_input, new_jobs, job_messages), their parameters numbered from `first`; the instance id is
+   * parameter `instanceParam`; the jobs are written only where `condition` holds, when one is given.
+   */
+  clauses(instanceParam: number, first: number, condition?: string): { sql: string; params: unknown[] };
+  /** After the statement ran in `manager`'s transaction: its outbox messages go to the relay after the commit. */
+  written(manager: EntityManager): Promise<void>;
+}
+
 /** The attempts a job has used up, counted on its row, and how many it may use. */
 export interface AttemptCount {
   readonly attempts: number;
@@ -67,70 +82,11 @@ export class JobRepository {
     jobs: readonly NewJob[],
   ): Promise<JobEntity[]> {
     if (jobs.length === 0) return [];
-    const rows = jobs.map((job) => ({
-      ...job,
-      id: job.id ?? randomUUID(),
-      messageId: randomUUID(),
-      queue: this.isExternal(job) ? null : queueOf(job),
-    }));
-    const createdAt = this.clock.now();
-    await manager.query(
-      `WITH input AS (
-         SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(
-           id uuid, message_id uuid, kind varchar, job_type varchar, element_id varchar, execution_id varchar,
-           headers jsonb, max_attempts int, due_at timestamptz, queue varchar, definition_id uuid)
-       ), jobs AS (
-         INSERT INTO job (id, instance_id, definition_id, kind, job_type, element_id, execution_id, headers, status,
-                          max_attempts, attempts, due_at, created_at)
-         SELECT id, $1::uuid, definition_id, kind, job_type, element_id, execution_id, headers, 'pending',
-                max_attempts, 0, due_at, $3::timestamptz
-           FROM input
-         RETURNING id
-       ), messages AS (
-         INSERT INTO outbox (id, job_id, queue, due_at, max_attempts)
-         SELECT input.message_id, jobs.id, input.queue, input.due_at, input.max_attempts
-           FROM jobs JOIN input ON input.id = jobs.id
-          WHERE input.queue IS NOT NULL
-       )
-       SELECT count(*) FROM jobs`,
-      [
-        instanceId,
-        JSON.stringify(
-          rows.map((job) => ({
-            id: job.id,
-            message_id: job.messageId,
-            kind: job.kind,
-            job_type: job.jobType,
-            element_id: job.elementId,
-            execution_id: job.executionId,
-            headers: job.headers,
-            max_attempts: job.maxAttempts,
-            due_at: job.dueAt,
-            queue: job.queue,
-            definition_id: job.definitionId ?? null,
-          })),
-        ),
-        createdAt,
-      ],
-    );
-    const messages: OutboxMessage[] = [];
-    for (const job of rows) {
-      if (job.queue === null) continue;
-      messages.push({
-        id: job.messageId,
-        jobId: job.id,
-        queue: job.queue,
-        dueAt: job.dueAt,
-        maxAttempts: job.maxAttempts,
-      });
-    }
-    this.remember(manager, messages);
-    // Only a batch with jobs for external workers pays this statement: the service's own types never do.
-    if (messages.length < rows.length) {
-      await this.notifyCreated(manager, [
-        ...new Set(rows.filter((job) => job.queue === null).map((job) => job.jobType)),
-      ]);
-    }
+    const write = this.jobsWrite(jobs);
+    const { sql, params } = write.clauses(1, 2);
+    await manager.query(`WITH ${sql} SELECT count(*) FROM new_jobs`, [instanceId, ...params]);
+    await write.written(manager);
+    const { rows, createdAt } = write;
     return rows.map(({ messageId: _messageId, queue: _queue, definitionId, ...job }) =>
       Object.assign(new JobEntity(), {
         ...job,
@@ -147,6 +103,79 @@ export class JobRepository {
         retryAt: null,
       } satisfies JobEntity),
     );
+  }
+
+  /**
+   * Jobs of one instance and their outbox messages as data-modifying WITH clauses of another statement of the same
+   * transaction (an instance's save: one round trip for both). Run the statement, then `written`.
+   */
+  jobsWrite(jobs: readonly NewJob[]): JobsWrite {
+    const rows = jobs.map((job) => ({
+      ...job,
+      id: job.id ?? randomUUID(),
+      messageId: randomUUID(),
+      queue: this.isExternal(job) ? null : queueOf(job),
+    }));
+    const createdAt = this.clock.now();
+    const input = JSON.stringify(
+      rows.map((job) => ({
+        id: job.id,
+        message_id: job.messageId,
+        kind: job.kind,
+        job_type: job.jobType,
+        element_id: job.elementId,
+        execution_id: job.executionId,
+        headers: job.headers,
+        max_attempts: job.maxAttempts,
+        due_at: job.dueAt,
+        queue: job.queue,
+        definition_id: job.definitionId ?? null,
+      })),
+    );
+    return {
+      rows,
+      createdAt,
+      clauses: (instanceParam, first, condition) => ({
+        sql: `job_input AS (
+         SELECT * FROM jsonb_to_recordset($${first}::jsonb) AS t(
+           id uuid, message_id uuid, kind varchar, job_type varchar, element_id varchar, execution_id varchar,
+           headers jsonb, max_attempts int, due_at timestamptz, queue varchar, definition_id uuid)
+       ), new_jobs AS (
+         INSERT INTO job (id, instance_id, definition_id, kind, job_type, element_id, execution_id, headers, status,
+                          max_attempts, attempts, due_at, created_at)
+         SELECT id, $${instanceParam}::uuid, definition_id, kind, job_type, element_id, execution_id, headers, 'pending',
+                max_attempts, 0, due_at, $${first + 1}::timestamptz
+           FROM job_input${condition ? `\n          WHERE ${condition}` : ''}
+         RETURNING id
+       ), job_messages AS (
+         INSERT INTO outbox (id, job_id, queue, due_at, max_attempts)
+         SELECT job_input.message_id, new_jobs.id, job_input.queue, job_input.due_at, job_input.max_attempts
+           FROM new_jobs JOIN job_input ON job_input.id = new_jobs.id
+          WHERE job_input.queue IS NOT NULL
+       )`,
+        params: [input, createdAt],
+      }),
+      written: async (manager) => {
+        const messages: OutboxMessage[] = [];
+        for (const job of rows) {
+          if (job.queue === null) continue;
+          messages.push({
+            id: job.messageId,
+            jobId: job.id,
+            queue: job.queue,
+            dueAt: job.dueAt,
+            maxAttempts: job.maxAttempts,
+          });
+        }
+        this.remember(manager, messages);
+        // Only a batch with jobs for external workers pays this statement: the service's own types never do.
+        if (messages.length < rows.length) {
+          await this.notifyCreated(manager, [
+            ...new Set(rows.filter((job) => job.queue === null).map((job) => job.jobType)),
+          ]);
+        }
+      },
+    };
   }
 
   /**
