@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { In, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { CLOCK, systemClock, type Clock } from '../platform/clock.js';
 import type { JsonObject } from '../platform/json.js';
 import { JobEntity, type JobKind } from './job.entity.js';
@@ -215,16 +215,14 @@ export class JobRepository {
     return manager.getRepository(JobEntity).findBy({ instanceId, status: 'pending' });
   }
 
-  async finishJobs(
-    manager: EntityManager,
-    ids: string[],
-    status: 'completed' | 'cancelled',
-    result?: JsonObject,
-  ): Promise<void> {
+  /** Close jobs whose wait was left (completed with it, or cancelled): plain SQL, no ORM query building. */
+  async finishJobs(manager: EntityManager, ids: string[], status: 'completed' | 'cancelled'): Promise<void> {
     if (ids.length === 0) return;
-    await manager
-      .getRepository(JobEntity)
-      .update({ id: In(ids) }, { status, completedAt: this.clock.now(), ...(result ? { result } : {}) });
+    await manager.query('UPDATE job SET status = $2, completed_at = $3 WHERE id = ANY($1::uuid[])', [
+      ids,
+      status,
+      this.clock.now(),
+    ]);
   }
 
   async find(manager: EntityManager, jobId: string): Promise<JobEntity | null> {
