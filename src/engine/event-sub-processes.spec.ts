@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EngineHost, type EngineCommand, type EngineRun } from './engine-host';
+import { type EngineCommand, type EngineRun } from './engine-host';
 import { nearestCatch } from './event-sub-processes';
 import { compileProcess, type CompiledProcess } from './process-model';
+import { EngineStepper } from '../../test/support/engine-stepper';
 
 const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
 
@@ -35,31 +36,18 @@ describe.each([
   ['a live engine', true],
   ['an engine rebuilt from the stored state', false],
 ])('event sub-processes in a multi-instance sub-process on %s', (_name, live) => {
-  let host: EngineHost;
+  let stepper: EngineStepper;
   let process: CompiledProcess;
-  let revision: number;
   beforeAll(async () => {
     process = await compileProcess(fixture('nested-event-sub-processes.bpmn'));
   });
   beforeEach(() => {
-    host = new EngineHost();
-    revision = 0;
+    stepper = new EngineStepper(live);
   });
-  afterEach(() => host.clearCache());
+  afterEach(() => stepper.clear());
 
-  const apply = async (previous: EngineRun | null, command: EngineCommand) => {
-    const run = await host.run(
-      process,
-      previous?.state ?? null,
-      command,
-      new Set(previous?.waits.map((w) => w.executionId) ?? []),
-      undefined,
-      live ? { id: 'instance', revision } : undefined,
-    );
-    revision += 1;
-    if (live) host.keep(run, revision);
-    return run;
-  };
+  const apply = (previous: EngineRun | null, command: EngineCommand) =>
+    stepper.apply(process, previous, command);
   const waitsAt = (run: EngineRun, elementId: string) => run.waits.filter((w) => w.elementId === elementId);
   const checkOf = (run: EngineRun, host: string) => {
     const wait = waitsAt(run, 'check').find((w) => w.variables?.host === host);

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EngineHost, type EngineCommand, type EngineRun } from './engine-host';
+import { type EngineCommand, type EngineRun } from './engine-host';
 import { compileProcess, type CompiledProcess } from './process-model';
 import { SIGNAL_BROADCAST_JOB_TYPE } from './throw-job-events';
+import { EngineStepper } from '../../test/support/engine-stepper';
 
 const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
 
@@ -14,27 +15,14 @@ describe.each([
   ['a live engine', true],
   ['an engine rebuilt from the stored state', false],
 ])('events on %s', (_name, live) => {
-  let host: EngineHost;
-  let revision: number;
+  let stepper: EngineStepper;
   beforeEach(() => {
-    host = new EngineHost();
-    revision = 0;
+    stepper = new EngineStepper(live);
   });
-  afterEach(() => host.clearCache());
+  afterEach(() => stepper.clear());
 
-  const apply = async (process: CompiledProcess, previous: EngineRun | null, command: EngineCommand) => {
-    const run = await host.run(
-      process,
-      previous?.state ?? null,
-      command,
-      new Set(previous?.waits.map((w) => w.executionId) ?? []),
-      undefined,
-      live ? { id: 'instance', revision } : undefined,
-    );
-    revision += 1;
-    if (live) host.keep(run, revision);
-    return run;
-  };
+  const apply = (process: CompiledProcess, previous: EngineRun | null, command: EngineCommand) =>
+    stepper.apply(process, previous, command);
   const waitAt = (run: EngineRun, elementId: string) => {
     const wait = run.waits.find((w) => w.elementId === elementId);
     if (!wait) throw new Error(`no wait at ${elementId}: ${run.waits.map((w) => w.elementId).join(', ')}`);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EngineHost, type EngineCommand, type EngineRun } from './engine-host';
+import { type EngineCommand, type EngineRun } from './engine-host';
 import { compileProcess, type CompiledProcess } from './process-model';
+import { EngineStepper } from '../../test/support/engine-stepper';
 
 const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
 
@@ -13,31 +14,18 @@ describe.each([
   ['a live engine', true],
   ['an engine rebuilt from the stored state', false],
 ])('the inclusive gateway on %s', (_name, live) => {
-  let host: EngineHost;
-  let revision: number;
+  let stepper: EngineStepper;
   let process: CompiledProcess;
   beforeAll(async () => {
     process = await compileProcess(fixture('inclusive-checks.bpmn'));
   });
   beforeEach(() => {
-    host = new EngineHost();
-    revision = 0;
+    stepper = new EngineStepper(live);
   });
-  afterEach(() => host.clearCache());
+  afterEach(() => stepper.clear());
 
-  const apply = async (previous: EngineRun | null, command: EngineCommand) => {
-    const run = await host.run(
-      process,
-      previous?.state ?? null,
-      command,
-      new Set(previous?.waits.map((w) => w.executionId) ?? []),
-      undefined,
-      live ? { id: 'instance', revision } : undefined,
-    );
-    revision += 1;
-    if (live) host.keep(run, revision);
-    return run;
-  };
+  const apply = (previous: EngineRun | null, command: EngineCommand) =>
+    stepper.apply(process, previous, command);
   const complete = (run: EngineRun, elementId: string, variables = {}) => {
     const wait = run.waits.find((w) => w.elementId === elementId);
     if (!wait) throw new Error(`no wait at ${elementId}: ${run.waits.map((w) => w.elementId).join(', ')}`);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EngineHost, EngineRunError, type EngineCommand, type EngineRun } from './engine-host';
+import { EngineRunError, type EngineCommand, type EngineRun } from './engine-host';
 import { compileProcess, type CompiledProcess } from './process-model';
+import { EngineStepper } from '../../test/support/engine-stepper';
 
 const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures', name), 'utf8');
 
@@ -13,8 +14,7 @@ describe.each([
   ['a live engine', true],
   ['an engine rebuilt from the stored state', false],
 ])('multi-instance activities on %s', (_name, live) => {
-  let host: EngineHost;
-  let revision: number;
+  let stepper: EngineStepper;
   let review: CompiledProcess;
   let perHost: CompiledProcess;
   beforeAll(async () => {
@@ -22,24 +22,12 @@ describe.each([
     perHost = await compileProcess(fixture('multi-instance-subprocess.bpmn'));
   });
   beforeEach(() => {
-    host = new EngineHost();
-    revision = 0;
+    stepper = new EngineStepper(live);
   });
-  afterEach(() => host.clearCache());
+  afterEach(() => stepper.clear());
 
-  const apply = async (process: CompiledProcess, previous: EngineRun | null, command: EngineCommand) => {
-    const run = await host.run(
-      process,
-      previous?.state ?? null,
-      command,
-      new Set(previous?.waits.map((w) => w.executionId) ?? []),
-      undefined,
-      live ? { id: 'instance', revision } : undefined,
-    );
-    revision += 1;
-    if (live) host.keep(run, revision);
-    return run;
-  };
+  const apply = (process: CompiledProcess, previous: EngineRun | null, command: EngineCommand) =>
+    stepper.apply(process, previous, command);
   /** The waits of one element that are work (user tasks, jobs), with their local variables. */
   const work = (run: EngineRun, elementId: string) =>
     run.waits.filter((w) => w.elementId === elementId && w.kind !== 'other');
