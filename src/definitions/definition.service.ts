@@ -19,13 +19,7 @@ import { JobHandlerRegistry } from '../queue/job-handler.port.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { DefinitionLimits } from './definition-validator.js';
 import { checkDefinition, refusalSummary, type DefinitionCheckOptions } from './definition-check.js';
-import {
-  DefinitionRepository,
-  type DefinitionSearch,
-  type DefinitionSortField,
-  type DefinitionVersion,
-} from './definition.repository.js';
-import type { SortKey } from '../platform/database/sort.js';
+import { DefinitionRepository, type DefinitionVersion } from './definition.repository.js';
 import type { ProcessDefinitionEntity } from './process-definition.entity.js';
 
 /** One process of a deployed file. */
@@ -280,16 +274,9 @@ export class DefinitionService {
     return this.definitions.listLatest();
   }
 
-  /** A page of the definitions matching `filter`, in the order of `sort`, and how many match. */
-  async search(
-    filter: DefinitionSearch,
-    sort: ReadonlyArray<SortKey<DefinitionSortField>>,
-    window: { offset: number; limit: number },
-  ): Promise<{
-    items: Array<Pick<ProcessDefinitionEntity, 'id' | 'key' | 'version' | 'name'>>;
-    total: number;
-  }> {
-    return this.definitions.search(filter, sort, window);
+  /** A page of the definitions matching a filter, in the order asked, and how many match. */
+  search(...query: Parameters<DefinitionRepository['search']>): ReturnType<DefinitionRepository['search']> {
+    return this.definitions.search(...query);
   }
 
   async versions(key: string): Promise<DefinitionVersion[]> {
