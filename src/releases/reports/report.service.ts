@@ -64,7 +64,8 @@ export class ReportService implements OnModuleInit {
     // (a release that ends once gets them once; a rollback of that transaction takes them back with the end).
     this.releases.onReleaseEnded(async (manager, release) => {
       if (release.status !== 'closed') return;
-      await this.store(manager, release.id, reportsAtClose(release), null);
+      // The record as the end just wrote it, under the instance's lock: not read again.
+      await this.store(manager, release, reportsAtClose(release), null);
     });
   }
 
@@ -78,7 +79,11 @@ export class ReportService implements OnModuleInit {
     const stored = await this.repository.ofJob(manager, job.jobId);
     const missing = kinds.filter((k) => !stored.some((s) => s.kind === k));
     if (missing.length > 0) {
-      await manager.transaction((tx) => this.store(tx, job.releaseId, missing, job.jobId));
+      await manager.transaction(async (tx) => {
+        const release = await this.repository.release(tx, job.releaseId);
+        if (!release) throw new Error(`release ${job.releaseId} does not exist`);
+        await this.store(tx, release, missing, job.jobId);
+      });
     }
     return (await this.repository.ofJob(manager, job.jobId)).map((r) => ({
       kind: r.kind,
@@ -106,14 +111,15 @@ export class ReportService implements OnModuleInit {
     };
   }
 
-  /** Build the documents of `kinds` from the release's record as `manager` sees it, and keep them. */
+  /** Build the documents of `kinds` from the release's record and what `manager` sees of the rest, and keep them. */
   private async store(
     manager: EntityManager,
-    releaseId: string,
+    release: ReleaseEntity,
     kinds: readonly ReportKind[],
     jobId: string | null,
   ): Promise<void> {
-    const data = await this.data(manager, releaseId, this.clock.now());
+    const releaseId = release.id;
+    const data = await this.data(manager, release, this.clock.now());
     for (const kind of kinds) {
       const doc = BUILDERS[kind](data);
       await this.repository.store(manager, {
@@ -139,9 +145,7 @@ export class ReportService implements OnModuleInit {
     return Object.fromEntries(await this.forms.labels(formIds, manager));
   }
 
-  private async data(manager: EntityManager, releaseId: string, generatedAt: Date): Promise<ReportData> {
-    const release = await this.repository.release(manager, releaseId);
-    if (!release) throw new Error(`release ${releaseId} does not exist`);
+  private async data(manager: EntityManager, release: ReleaseEntity, generatedAt: Date): Promise<ReportData> {
     // One after another: in a transaction they share one connection, which takes one query at a time.
     const variables = await this.repository.variables(manager, release.instanceId);
     const steps = await this.repository.steps(manager, release.instanceId);
