@@ -64,10 +64,15 @@ export type ChildIncident = IncidentEntity & {
   readonly callExecutionId: string;
 };
 
+/** Definition versions the instance view keeps in mind (a few dozen in practice; the map restarts past it). */
+const KNOWN_VERSIONS = 10_000;
+
 /** Read side of instances: what operators and the instance view see. */
 @Injectable()
 export class InstanceQueryService {
   private readonly taskReaders: OpenTaskReader[] = [];
+  /** Definition id → its version number: fixed once a version is stored, so read once per process. */
+  private readonly versions = new Map<string, number>();
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -85,11 +90,21 @@ export class InstanceQueryService {
     return (await this.queries.findInstance(instanceId))?.definitionId ?? null;
   }
 
+  /** The version number of a definition version (see `versions`). */
+  private async definitionVersion(definitionId: string): Promise<number> {
+    const known = this.versions.get(definitionId);
+    if (known !== undefined) return known;
+    const version = await this.queries.definitionVersion(definitionId);
+    if (this.versions.size >= KNOWN_VERSIONS) this.versions.clear();
+    this.versions.set(definitionId, version);
+    return version;
+  }
+
   async view(instanceId: string): Promise<InstanceView> {
     const instance = await this.queries.findInstance(instanceId);
     if (!instance) throw new NotFoundError(`process instance ${instanceId} does not exist`);
     const [version, openTasks, pendingJobs, incidents, history, called] = await Promise.all([
-      this.queries.definitionVersion(instance.definitionId),
+      this.definitionVersion(instance.definitionId),
       this.openTasks(instanceId),
       this.queries.pendingJobs(instanceId),
       this.queries.incidentsOf(instanceId),
