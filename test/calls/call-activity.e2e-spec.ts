@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { InstanceService } from '../../src/instances/instance.service';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { EngineScenario } from '../support/engine-scenario';
 
 /**
  * A change process that calls an install process: the child is its own instance linked to its parent, the parent
@@ -9,24 +8,23 @@ import { startTestApp, type TestApp } from '../support/test-app';
  * workers run: the child's install job is reported by hand.
  */
 describe('call activities', () => {
-  const env = { PROCESSES_DIR: join(__dirname, 'fixtures'), RUN_WORKERS: 'false' };
-  const handlers = [{ jobType: 'test.install', handle: async () => ({}) }];
-  let t: TestApp;
+  let scenario: EngineScenario;
 
   beforeAll(async () => {
-    t = await startTestApp(env, undefined, handlers);
+    scenario = await EngineScenario.start({
+      processesDir: join(__dirname, 'fixtures'),
+      jobTypes: ['test.install'],
+      workers: false,
+    });
   });
-  afterAll(() => t.close());
+  afterAll(() => scenario.close());
 
-  const instances = () => t.get<InstanceService>(InstanceService);
-  const row = async (id: string) =>
-    (
-      await t.dataSource.query<
-        Array<{ status: string; variables: Record<string, unknown>; waits: Array<{ elementId: string }> }>
-      >('SELECT status, variables, waits FROM process_instance WHERE id = $1', [id])
-    )[0]!;
+  const instances = () => scenario.instances();
+  const row = (id: string) => scenario.row(id);
   const childOf = async (parentId: string) => {
-    const [child] = await t.dataSource.query<Array<{ id: string; process_key: string; status: string }>>(
+    const [child] = await scenario.t.dataSource.query<
+      Array<{ id: string; process_key: string; status: string }>
+    >(
       `SELECT id, process_key, status FROM process_instance WHERE parent_instance_id = $1 ORDER BY started_at LIMIT 1`,
       [parentId],
     );
@@ -34,11 +32,9 @@ describe('call activities', () => {
     return child;
   };
   const installJob = async (instanceId: string) => {
-    const [job] = await t.dataSource.query<Array<{ id: string }>>(
-      `SELECT id FROM job WHERE instance_id = $1 AND element_id = 'install' AND status = 'pending'`,
-      [instanceId],
-    );
-    return job!.id;
+    const job = await scenario.pendingJob(instanceId, 'install');
+    if (!job) throw new Error(`no pending install job of instance ${instanceId}`);
+    return job;
   };
 
   it('given a change that calls the install process, when the child ends, then the parent goes on with its variables, and a child that ends at once completes its call in the same step', async () => {
@@ -60,7 +56,7 @@ describe('call activities', () => {
     // note-child's own variable stays there: that call does not propagate its child's variables.
     expect(done.variables).not.toHaveProperty('childOnly');
     expect((await row(child.id)).status).toBe('completed');
-    const history = await t.dataSource.query<Array<{ type: string; element_id: string }>>(
+    const history = await scenario.t.dataSource.query<Array<{ type: string; element_id: string }>>(
       `SELECT type, element_id FROM history_event WHERE instance_id = $1 AND type LIKE 'call.%' ORDER BY id`,
       [parent.id],
     );
@@ -82,15 +78,14 @@ describe('call activities', () => {
     );
 
     expect((await row(child.id)).status).toBe('cancelled');
-    const [{ status }] = await t.dataSource.query('SELECT status FROM job WHERE id = $1', [job]);
+    const [{ status }] = await scenario.t.dataSource.query('SELECT status FROM job WHERE id = $1', [job]);
     expect(status).toBe('cancelled');
   });
 
   it('given a child waiting, when the service restarts, then the child is completed afterwards and the parent still follows', async () => {
     const parent = await instances().start('change-with-install', {});
     const child = await childOf(parent.id);
-    await t.stop();
-    t = await startTestApp(env, t.resources, handlers);
+    await scenario.restart();
 
     await instances().completeJob(await installJob(child.id));
 
@@ -104,7 +99,7 @@ describe('call activities', () => {
 
     await instances().failJob(job, 'the disk is full', 1, true);
 
-    const view = await t.as('admin').get(`/api/process-instances/${parent.id}`).expect(200);
+    const view = await scenario.t.as('admin').get(`/api/process-instances/${parent.id}`).expect(200);
     expect(view.body.incidents).toEqual([]);
     expect(view.body.childIncidents).toEqual([
       expect.objectContaining({
@@ -117,7 +112,7 @@ describe('call activities', () => {
     ]);
     // The operators' incident list (the incidents page) names the instance that called the child and the call
     // activity there.
-    const listed = await t.as('admin').get('/api/incidents?state=open').expect(200);
+    const listed = await scenario.t.as('admin').get('/api/incidents?state=open').expect(200);
     expect(listed.body.items).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -128,8 +123,8 @@ describe('call activities', () => {
         }),
       ]),
     );
-    await t.as('admin').post(`/api/incidents/${view.body.childIncidents[0].id}/retry`).expect(200);
-    const after = await t.as('admin').get(`/api/process-instances/${parent.id}`).expect(200);
+    await scenario.t.as('admin').post(`/api/incidents/${view.body.childIncidents[0].id}/retry`).expect(200);
+    const after = await scenario.t.as('admin').get(`/api/process-instances/${parent.id}`).expect(200);
     expect(after.body.childIncidents).toEqual([]);
   });
 });
