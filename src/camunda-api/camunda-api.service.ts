@@ -67,6 +67,7 @@ const INCIDENT_SORT: Record<string, IncidentSortField | null | false> = {
   processDefinitionKey: null,
   processDefinitionId: 'processKey',
   processInstanceKey: null,
+  // Not the same for every incident (a gateway's is CONDITION_ERROR), but not stored either: accepted, orders nothing.
   errorType: false,
   errorMessage: 'error',
   elementId: 'elementId',
