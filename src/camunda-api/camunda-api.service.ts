@@ -392,17 +392,18 @@ export class CamundaApiService {
       processId = definition.key;
       version = definition.version;
     }
-    const pageSize = Math.min(page.limit, MAX_NATIVE_PAGE);
-    const found = await this.processInstances.search(
-      {
-        processId,
-        version,
-        state: filter.state ? NATIVE_INSTANCE_STATES[filter.state] : undefined,
-        sort: '-startedAt',
-        page: Math.floor(page.from / pageSize) + 1,
-        pageSize,
-      },
-      sort,
+    const found = await offsetWindow(page, (number, pageSize) =>
+      this.processInstances.search(
+        {
+          processId,
+          version,
+          state: filter.state ? NATIVE_INSTANCE_STATES[filter.state] : undefined,
+          sort: '-startedAt',
+          page: number,
+          pageSize,
+        },
+        sort,
+      ),
     );
     const ids = found.items.map((i) => i.id);
     const [keys, definitions, withIncident] = await Promise.all([
@@ -477,20 +478,23 @@ export class CamundaApiService {
       if (!id) return paged([], page);
       instanceId = id;
     }
-    const pageSize = Math.min(page.limit, MAX_NATIVE_PAGE);
-    const query = Object.assign(new TaskQueryDto(), {
-      status: filter.state ? NATIVE_TASK_STATES[filter.state] : 'open',
-      instanceId,
-      processKey: filter.processDefinitionId,
-      candidateGroup: filter.candidateGroup,
-      assignee: filter.assignee,
-      page: Math.floor(page.from / pageSize) + 1,
-      pageSize,
-    });
-    const found = await this.tasks.list(user, query, sort);
-    const items = await this.taskResults(
-      found.items.filter((t) => filter.elementId === undefined || t.elementId === filter.elementId),
+    const found = await offsetWindow(page, (number, pageSize) =>
+      this.tasks.list(
+        user,
+        Object.assign(new TaskQueryDto(), {
+          status: filter.state ? NATIVE_TASK_STATES[filter.state] : 'open',
+          instanceId,
+          elementId: filter.elementId,
+          processKey: filter.processDefinitionId,
+          candidateGroup: filter.candidateGroup,
+          assignee: filter.assignee,
+          page: number,
+          pageSize,
+        }),
+        sort,
+      ),
     );
+    const items = await this.taskResults(found.items);
     return { items, page: { totalItems: found.total, hasMoreTotalItems: false } };
   }
 
@@ -956,6 +960,23 @@ function paged<T>(items: readonly T[], page: { from: number; limit: number }): S
     items: items.slice(page.from, page.from + page.limit),
     page: { totalItems: items.length, hasMoreTotalItems: false },
   };
+}
+
+/**
+ * The window `[from, from + limit)` of a list the native services serve in numbered pages (/v2 pages by offset): an
+ * offset between page boundaries reads the next page too. At most MAX_NATIVE_PAGE items a request.
+ */
+async function offsetWindow<T>(
+  page: { from: number; limit: number },
+  pageOf: (number: number, pageSize: number) => Promise<{ items: T[]; total: number }>,
+): Promise<{ items: T[]; total: number }> {
+  const pageSize = Math.min(page.limit, MAX_NATIVE_PAGE);
+  const number = Math.floor(page.from / pageSize) + 1;
+  const skip = page.from % pageSize;
+  const first = await pageOf(number, pageSize);
+  const items = first.items.slice(skip);
+  if (skip > 0 && first.items.length === pageSize) items.push(...(await pageOf(number + 1, pageSize)).items);
+  return { items: items.slice(0, pageSize), total: first.total };
 }
 
 function splitOnce(text: string, separator: string): [string, string] {

@@ -82,6 +82,12 @@ export class TaskQueryDto extends PageQueryDto {
   @IsUUID()
   instanceId?: string;
 
+  @ApiPropertyOptional({ description: 'the tasks of this BPMN element (its id in the diagram)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  elementId?: string;
+
   @ApiPropertyOptional({ enum: ['open', 'completed', 'cancelled'] })
   @IsOptional()
   @IsIn(['open', 'completed', 'cancelled'])

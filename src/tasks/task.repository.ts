@@ -117,6 +117,7 @@ export class TaskRepository {
     if (filter.releaseId) where.push(`t.business_key = ${bind(filter.releaseId)}`);
     if (filter.processKey) where.push(`t.process_key = ${bind(filter.processKey)}`);
     if (filter.instanceId) where.push(`t.instance_id = ${bind(filter.instanceId)}`);
+    if (filter.elementId) where.push(`t.element_id = ${bind(filter.elementId)}`);
     for (const predicate of extra) where.push(predicate.sql.replaceAll(':value', bind(predicate.value)));
     if (filter.dueBefore) where.push(`t.due_at < ${bind(new Date(filter.dueBefore))}`);
     if (filter.createdFrom) where.push(`t.created_at >= ${bind(new Date(filter.createdFrom))}`);

@@ -150,4 +150,31 @@ describe('Camunda 8 REST API: the sort of each search', () => {
       expect(refused.body.detail).toContain('noSuchField');
     }
   });
+
+  it('given three instances, when a page starts between page boundaries (from 1, limit 2; from 2, limit 1), then it holds exactly the items from that offset', async () => {
+    const byStart = { sort: [{ field: 'startDate', order: 'ASC' }] };
+    const keys = started.map((s) => s.processInstanceKey);
+    const window = async (from: number, limit: number) => {
+      const found = await v2('/process-instances/search', { ...byStart, page: { from, limit } });
+      expect(found.status).toBe(200);
+      expect(found.body.page.totalItems).toBe(3);
+      return found.body.items.map((i: { processInstanceKey: string }) => i.processInstanceKey);
+    };
+    await expect(window(1, 2)).resolves.toEqual(keys.slice(1, 3));
+    await expect(window(2, 1)).resolves.toEqual(keys.slice(2, 3));
+    await expect(window(1, 1)).resolves.toEqual(keys.slice(1, 2));
+  });
+
+  it('given the tasks of three instances, when searched by element id from an offset, then only the tasks of that element come, counted and paged among themselves', async () => {
+    const found = await v2('/user-tasks/search', {
+      filter: { elementId: 'review' },
+      sort: [{ field: 'creationDate', order: 'ASC' }],
+      page: { from: 1, limit: 1 },
+    });
+    expect(found.status).toBe(200);
+    expect(found.body.page.totalItems).toBe(2);
+    expect(found.body.items.map((task: { processInstanceKey: string }) => task.processInstanceKey)).toEqual([
+      started[2]!.processInstanceKey,
+    ]);
+  });
 });
