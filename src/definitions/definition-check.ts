@@ -34,6 +34,11 @@ export interface DefinitionCheckOptions {
   readonly externalJobTypes: 'warn' | 'refuse';
   /** The charset the sender named for bytes (an HTTP content type); otherwise the file's own declaration. */
   readonly charset?: string;
+  /**
+   * The time timer dates and cycles are measured from ("at most N days ahead"): the service clock, which schedules
+   * the timer start events of what is deployed; the system's when not given.
+   */
+  readonly now?: () => Date;
 }
 
 export interface DefinitionCheck {
@@ -68,8 +73,9 @@ type Question = readonly ['handler' | 'form', string, boolean];
  * The checks this process made lately, by the file's bytes and the options' values, with the questions each asked
  * (is there a handler for this job type, a form of this key) and the answers it got. The same file checked again
  * with the same answers gets the same result without being read again: every start deploys the shipped flows, and
- * a test process starts the service many times. The result is read-only to its users. A timer date is checked
- * against the time of the check: an entry is used for at most MAX_AGE_MS, as though checked that much earlier.
+ * a test process starts the service many times. The result is read-only to its users. A check that measured a timer
+ * from the time (a date at most N days ahead, a cycle) is not kept: the same file may pass a minute later, or no
+ * longer. An entry is used for at most MAX_AGE_MS.
  * A result holds the file's parsed tree, several times the file's size: only files up to MAX_BYTES are kept (the
  * shipped flows are about 50 KB), so what is kept stays within a few tens of megabytes.
  */
@@ -104,8 +110,14 @@ class RecentChecks {
     }
     const asked: Question[] = [];
     const at = Date.now();
+    let timed = false;
+    const now = options.now ?? (() => new Date());
     const result = await check(source, {
       ...options,
+      now: () => {
+        timed = true;
+        return now();
+      },
       hasHandler: (type) => {
         const answer = options.hasHandler(type);
         asked.push(['handler', type, answer]);
@@ -118,6 +130,7 @@ class RecentChecks {
       },
     });
     this.entries.delete(key);
+    if (timed) return result;
     if (this.entries.size >= RecentChecks.MAX_ENTRIES) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
@@ -197,7 +210,7 @@ async function uncachedCheck(
 
   const feelTerms = { seen: 0 };
   for (const model of checked) {
-    errors.push(...validateProcess(model, options.hasForm, options.limits, feelTerms));
+    errors.push(...validateProcess(model, options.hasForm, options.limits, feelTerms, options.now));
     for (const task of externalJobTypes(model, options.hasHandler)) {
       const type = `job type "${task.jobType}"`;
       if (options.externalJobTypes === 'refuse')

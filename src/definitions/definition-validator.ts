@@ -86,13 +86,14 @@ const FEEL_TERMS_PER_DEFINITION_FACTOR = 20;
  * The rules a process must meet before it is stored, each refusal on its element (field: the element id) and in
  * the designer's words: what is wrong with which element, and what to do about it. Warnings do not block.
  * `hasForm` tells which form keys exist. `feelTerms` is shared by the processes of one file, so a file's FEEL
- * budget is one whatever it holds.
+ * budget is one whatever it holds. `now` is the time timer dates and cycles are measured from (the service clock).
  */
 export function validateProcess(
   model: ProcessModel,
   hasForm: (formKey: string) => boolean = () => true,
   limits: DefinitionLimits = DEFAULT_DEFINITION_LIMITS,
   feelTerms: { seen: number } = { seen: 0 },
+  now: () => Date = () => new Date(),
 ): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ field, message });
@@ -215,7 +216,7 @@ export function validateProcess(
           else startSignals.add(element.signal.name);
         } else if (kind === 'bpmn:TimerEventDefinition') {
           const problem = element.timer
-            ? startTimerProblem(element.timer, limits.timers, checkExpression)
+            ? startTimerProblem(element.timer, limits.timers, checkExpression, now)
             : 'the timer has no date or cycle expression: set its type and value under Timer';
           if (problem) fail(element.id, `${it}: ${problem}`);
         } else
@@ -346,7 +347,7 @@ export function validateProcess(
             `${it} is ${triggers(element)} event: only timer, message, signal and (on boundaries) error events are supported here: make it one of these or remove it`,
           );
         else {
-          const problem = checkTimer(element.timer, limits.timers, checkExpression);
+          const problem = checkTimer(element.timer, limits.timers, checkExpression, now);
           if (problem) fail(element.id, `${it}: ${problem}`);
         }
         break;
@@ -385,7 +386,7 @@ export function validateProcess(
       }
     }
   }
-  for (const [field, message] of eventSubProcessProblems(model, limits.timers, checkExpression))
+  for (const [field, message] of eventSubProcessProblems(model, limits.timers, checkExpression, now))
     fail(field, message);
   if (!scriptTaskFound && [...model.elementTypes].some((type) => SCRIPT_TYPES.has(type))) {
     fail(model.processId, 'script tasks are not allowed: deployed processes must not run code');
@@ -526,6 +527,7 @@ function eventSubProcessProblems(
   model: ProcessModel,
   bounds: TimerBounds,
   checkExpression: (expression: string) => string | undefined,
+  now: () => Date,
 ): Array<[string, string]> {
   const problems: Array<[string, string]> = [];
   for (const esp of model.elements.values()) {
@@ -552,7 +554,7 @@ function eventSubProcessProblems(
         break;
       case 'bpmn:TimerEventDefinition': {
         const problem = start.timer
-          ? checkTimer(start.timer, bounds, checkExpression)
+          ? checkTimer(start.timer, bounds, checkExpression, now)
           : 'the timer has no duration, date or cycle expression: set its type and value under Timer';
         if (problem) problems.push([start.id, `${the(start)}: ${problem}`]);
         break;
@@ -703,13 +705,14 @@ function startTimerProblem(
   timer: NonNullable<ElementInfo['timer']>,
   bounds: TimerBounds,
   checkExpression: (expression: string) => string | undefined,
+  now: () => Date,
 ): string | undefined {
   if (!timer.expression) return `the timer needs a ${timer.kind} expression`;
   if (isFeel(timer.expression)) {
     const problem = checkExpression(timer.expression);
     if (problem) return problem;
   }
-  return scheduleProblem(timer, bounds);
+  return scheduleProblem(timer, bounds, now());
 }
 
 /** A timer's expression: FEEL that parses, or ISO 8601 as the engine reads it, within the timer bounds. */
@@ -717,11 +720,12 @@ function checkTimer(
   timer: NonNullable<ElementInfo['timer']>,
   bounds: TimerBounds,
   checkExpression: (expression: string) => string | undefined,
+  now: () => Date,
 ): string | undefined {
   const { kind, expression } = timer;
   if (!expression) return `the timer needs a ${kind} expression`;
   if (isFeel(expression)) return checkExpression(expression);
-  return timerProblem(kind, expression, bounds);
+  return timerProblem(kind, expression, bounds, now());
 }
 
 /** The moddle flow elements of the process, by id (the model keeps only what the engine host needs). */

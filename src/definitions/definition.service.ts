@@ -17,6 +17,7 @@ import {
 import { FormService } from './form.service.js';
 import { JobHandlerRegistry } from '../queue/job-handler.port.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { CLOCK, type Clock } from '../platform/clock.js';
 import type { DefinitionLimits } from './definition-validator.js';
 import { checkDefinition, refusalSummary, type DefinitionCheckOptions } from './definition-check.js';
 import { DefinitionRepository, type DefinitionVersion } from './definition.repository.js';
@@ -82,6 +83,7 @@ export class DefinitionService {
     @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
     @Inject(FormService) private readonly forms: FormService,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.limits = { feel: config.feel, timers: config.timers };
     this.maxBpmnBytes = config.definitions.maxBpmnBytes;
@@ -221,6 +223,8 @@ export class DefinitionService {
       hasForm: (key) => knownForms.has(key),
       limits: this.limits,
       externalJobTypes,
+      // The clock the timer start events of what is deployed are scheduled on.
+      now: () => this.clock.now(),
     });
   }
 
