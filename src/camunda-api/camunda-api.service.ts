@@ -67,8 +67,7 @@ const INCIDENT_SORT: Record<string, IncidentSortField | null | false> = {
   processDefinitionKey: null,
   processDefinitionId: 'processKey',
   processInstanceKey: null,
-  // Not the same for every incident (a gateway's is CONDITION_ERROR), but not stored either: accepted, orders nothing.
-  errorType: false,
+  errorType: 'errorType',
   errorMessage: 'error',
   elementId: 'elementId',
   elementInstanceKey: null,
@@ -815,8 +814,7 @@ export class CamundaApiService {
       const definition = definitions.get(i.instanceId);
       return {
         processDefinitionId: definition?.processId,
-        // A gateway's incident has no job: no outgoing flow's condition was true (or one could not be evaluated).
-        errorType: i.jobId === null ? 'CONDITION_ERROR' : 'JOB_NO_RETRIES',
+        errorType: i.errorType,
         errorMessage: i.error,
         elementId: i.elementId,
         creationTime: i.createdAt.toISOString(),

@@ -62,12 +62,20 @@ export type EngineCommand =
 export type WaitKind =
   'user-task' | 'service-task' | 'timer' | 'message' | 'signal' | 'call' | 'incident' | 'other';
 
-/** An incident the run raised at a waiting element (a gateway with no flow to take), with its reason. */
+/**
+ * An incident the run raised at a waiting element, with its reason: a gateway with no flow to take
+ * (`CONDITION_ERROR`), or a completion whose output mappings failed (`IO_MAPPING_ERROR`): the completion is taken,
+ * the element waits, and resolving the incident applies the completion (`completion`, its variables) again.
+ */
 export interface EngineIncident {
   readonly elementId: string;
   readonly executionId: string;
   readonly reason: string;
+  readonly type: EngineIncidentType;
+  readonly completion?: Record<string, unknown>;
 }
+
+export type EngineIncidentType = 'CONDITION_ERROR' | 'IO_MAPPING_ERROR';
 
 /** An activity the instance is waiting in after a run. */
 export interface EngineWait {
@@ -283,7 +291,12 @@ class LiveEngine {
       if (!this.sink.known.has(api.executionId ?? '')) record('activity.wait')(api);
       const reason = api.content[GATEWAY_INCIDENT];
       if (typeof reason === 'string' && api.executionId)
-        this.sink.incidents?.push({ elementId: api.id, executionId: api.executionId, reason });
+        this.sink.incidents?.push({
+          elementId: api.id,
+          executionId: api.executionId,
+          reason,
+          type: 'CONDITION_ERROR',
+        });
     });
     this.listener.on('activity.timer', (api: ElementApi) => {
       const owner = api.content.parent?.executionId ?? api.executionId ?? '';
@@ -368,13 +381,15 @@ class LiveEngine {
         // The task's own 'error' message: it fails with an error carrying the code the catching events match.
         waiting.sendApiMessage('error', { message: command.errorMessage, code: command.errorCode });
       } else {
+        const output = this.outputOrIncident(waiting, command);
         // To the waiting activity itself: a definition-wide signal is delegated to every activity, and while it is
         // being delegated an error thrown further on is not delivered to the boundary events that catch it.
-        waiting.signal({
-          id: command.elementId,
-          executionId: command.executionId,
-          variables: propagate(waiting, this.outputOf(waiting, command)),
-        });
+        if (output)
+          waiting.signal({
+            id: command.elementId,
+            executionId: command.executionId,
+            variables: propagate(waiting, output),
+          });
       }
     }
     await settle(this.engine);
@@ -601,6 +616,29 @@ class LiveEngine {
       ...command.variables,
     };
     return applyMappings(outputs, visible, this.evaluatorFor(command.elementId));
+  }
+
+  /**
+   * A completion's output, or none when its output mappings fail: then the completion is taken all the same and the
+   * element waits with an incident (Camunda 8's IO_MAPPING_ERROR) that keeps the completion's variables, to apply
+   * them again when it is resolved.
+   */
+  private outputOrIncident(
+    waiting: ElementApi,
+    command: Extract<EngineCommand, { type: 'complete' }>,
+  ): Record<string, unknown> | undefined {
+    try {
+      return this.outputOf(waiting, command);
+    } catch (err) {
+      this.sink.incidents?.push({
+        elementId: command.elementId,
+        executionId: command.executionId,
+        reason: `an output mapping of ${command.elementId} failed: ${err instanceof Error ? err.message : String(err)}; fix the variables it reads, then resolve the incident`,
+        type: 'IO_MAPPING_ERROR',
+        completion: command.variables,
+      });
+      return undefined;
+    }
   }
 
   /** A new wait's local variables: the scopes it sits in, and what its input mappings make when it opens. */

@@ -1,10 +1,17 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { JsonObject } from '../platform/json.js';
 
 export type IncidentStatus = 'open' | 'resolved';
 
 /**
- * A job whose retries ran out, or an element that cannot go on (a gateway with no outgoing flow to take, which
- * has no job): the instance waits until an operator retries or resolves it.
+ * What went wrong, in Camunda 8's words: a job ran out of retries; a gateway found no outgoing flow to take; a
+ * completion's output mappings failed (the completion was taken, the element waits).
+ */
+export type IncidentErrorType = 'JOB_NO_RETRIES' | 'CONDITION_ERROR' | 'IO_MAPPING_ERROR';
+
+/**
+ * A job whose retries ran out, or an element that cannot go on (a gateway with no outgoing flow to take, a
+ * completion whose output mappings failed: neither has a job of its own): the instance waits until an operator retries or resolves it.
  */
 @Entity('incident')
 export class IncidentEntity {
@@ -28,8 +35,15 @@ export class IncidentEntity {
   @Column({ name: 'job_type', type: 'varchar', length: 255, nullable: true })
   jobType!: string | null;
 
+  @Column({ name: 'error_type', type: 'varchar', length: 32 })
+  errorType!: IncidentErrorType;
+
   @Column({ type: 'text' })
   error!: string;
+
+  /** An IO_MAPPING_ERROR's completion variables: its resolution applies the output mappings to them again. */
+  @Column({ type: 'jsonb', nullable: true })
+  completion!: JsonObject | null;
 
   @Column({ type: 'int' })
   attempts!: number;

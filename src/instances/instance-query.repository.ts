@@ -25,12 +25,13 @@ const INSTANCE_SORT_COLUMNS: Record<InstanceSortField, string> = {
 };
 
 /** The fields an incident search sorts by. */
-export type IncidentSortField = 'createdAt' | 'processKey' | 'elementId' | 'error' | 'state';
+export type IncidentSortField = 'createdAt' | 'processKey' | 'elementId' | 'error' | 'errorType' | 'state';
 const INCIDENT_SORT_COLUMNS: Record<IncidentSortField, string> = {
   createdAt: 'incident.created_at',
   processKey: '(SELECT i.process_key FROM process_instance i WHERE i.id = incident.instance_id)',
   elementId: 'incident.element_id',
   error: 'incident.error',
+  errorType: 'incident.error_type',
   state: 'incident.status',
 };
 const NEWEST_FIRST: ReadonlyArray<SortKey<IncidentSortField>> = [{ field: 'createdAt', descending: true }];

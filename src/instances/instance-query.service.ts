@@ -157,15 +157,19 @@ export class InstanceQueryService {
         });
       }
     }
-    // Waits no task or job stands for: receive tasks, message and signal events, sub-processes, event gateways.
+    // Waits no task or job stands for: receive tasks, message and signal events, sub-processes, event gateways, and
+    // tasks whose completion waits on an incident (its output mappings failed: the task or job itself is done).
     const shown = new Set(activeActivities.map((a) => a.executionId));
+    const atIncident = new Set(openIncidents.map((i) => (i.jobId === null ? i.executionId : null)));
     for (const wait of instance.waits ?? []) {
-      if (shown.has(wait.executionId) || wait.jobId !== undefined || wait.kind === 'user-task') continue;
+      const held = atIncident.has(wait.executionId);
+      if (shown.has(wait.executionId) || (!held && (wait.jobId !== undefined || wait.kind === 'user-task')))
+        continue;
       const since = history.findLast((h) => h.executionId === wait.executionId)?.createdAt;
       activeActivities.push({
         elementId: wait.elementId,
         executionId: wait.executionId,
-        kind: wait.kind,
+        kind: held ? 'incident' : wait.kind,
         name: names.get(wait.elementId) ?? null,
         since: since ?? instance.updatedAt,
       });

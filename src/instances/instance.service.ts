@@ -473,6 +473,8 @@ export class InstanceService {
         executionId: job.executionId,
         elementId: job.elementId,
         jobType: job.jobType,
+        errorType: 'JOB_NO_RETRIES',
+        completion: null,
         error: job.error,
         attempts: attempt,
         status: 'open',
@@ -563,6 +565,8 @@ export class InstanceService {
         executionId: job.executionId,
         elementId: job.elementId,
         jobType: job.jobType,
+        errorType: 'JOB_NO_RETRIES',
+        completion: null,
         error: job.error,
         attempts: job.attempts,
         status: 'open',
@@ -750,8 +754,9 @@ export class InstanceService {
   }
 
   /**
-   * Resolve the incident of an element that waits (a gateway no outgoing flow of which could be taken): it is
-   * evaluated again on the variables as they are now (Camunda 8). It goes on, or raises a new incident.
+   * Resolve the incident of an element that waits, on the variables as they are now (Camunda 8): a gateway no
+   * outgoing flow of which could be taken is evaluated again; a completion whose output mappings failed is applied
+   * again with its stored variables. It goes on, or raises a new incident.
    */
   private async evaluateAgain(
     manager: EntityManager,
@@ -781,7 +786,12 @@ export class InstanceService {
     await this.advance(
       manager,
       instance,
-      { type: 'complete', elementId: wait.elementId, executionId: wait.executionId, variables: {} },
+      {
+        type: 'complete',
+        elementId: wait.elementId,
+        executionId: wait.executionId,
+        variables: incident.completion ?? {},
+      },
       actor,
       { leading: [resolved] },
     );
@@ -859,9 +869,11 @@ export class InstanceService {
     else this.engine.discard(run);
     assertSize(run.variables, this.config.variablesMaxBytes, 'process variables');
 
-    // The wait a completion names was closed by whoever completed it (the task's owner, the job's report).
-    const completedHere = command.type === 'complete' ? command.executionId : undefined;
+    // The wait a completion names was closed by whoever completed it (the task's owner, the job's report); when its
+    // output mappings failed, it still waits (with an incident).
     const after = new Set(run.waits.map((w) => w.executionId));
+    const completedHere =
+      command.type === 'complete' && !after.has(command.executionId) ? command.executionId : undefined;
     const closed = [...before.values()].filter(
       (w) => !after.has(w.executionId) && w.executionId !== completedHere,
     );
@@ -1012,7 +1024,10 @@ export class InstanceService {
     return run;
   }
 
-  /** An incident for each element the pass left waiting on one (a gateway with no outgoing flow to take). */
+  /**
+   * An incident for each element the pass left waiting on one: a gateway with no outgoing flow to take, a completion
+   * whose output mappings failed (with the completion's variables, to apply again when it is resolved).
+   */
   private async raiseIncidents(
     manager: EntityManager,
     instance: ProcessInstanceEntity,
@@ -1027,6 +1042,8 @@ export class InstanceService {
         executionId: raised.executionId,
         elementId: raised.elementId,
         jobType: null,
+        errorType: raised.type,
+        completion: (raised.completion as JsonObject | undefined) ?? null,
         error: raised.reason.slice(0, 4000),
         attempts: 0,
         status: 'open',
@@ -1038,7 +1055,7 @@ export class InstanceService {
         type: 'incident.created',
         elementId: raised.elementId,
         executionId: raised.executionId,
-        data: { incidentId: incident.id, error: incident.error },
+        data: { incidentId: incident.id, errorType: incident.errorType, error: incident.error },
       });
     }
     await this.repository.appendHistory(manager, instance.id, history);

@@ -22,6 +22,7 @@ import { SignalStarts1795951000000 } from './migrations/1795951000000-SignalStar
 import { MessageStartKeys1795952000000 } from './migrations/1795952000000-MessageStartKeys.js';
 import { OpenOfferedTasksByGroup1795960000000 } from './migrations/1795960000000-OpenOfferedTasksByGroup.js';
 import { ElementIncidents1795970000000 } from './migrations/1795970000000-ElementIncidents.js';
+import { IoMappingIncidents1795980000000 } from './migrations/1795980000000-IoMappingIncidents.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -52,6 +53,7 @@ export const migrations = [
   MessageStartKeys1795952000000,
   OpenOfferedTasksByGroup1795960000000,
   ElementIncidents1795970000000,
+  IoMappingIncidents1795980000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
