@@ -28,7 +28,13 @@ describe('Camunda 8 REST API: incident search over many incidents', () => {
     const found = await v2('/incidents/search', body);
     expect(found.status).toBe(200);
     return found.body as {
-      items: Array<{ incidentKey: string; jobKey: string; processInstanceKey: string; creationTime: string }>;
+      items: Array<{
+        incidentKey: string;
+        jobKey: string;
+        processInstanceKey: string;
+        creationTime: string;
+        errorType: string;
+      }>;
       page: { totalItems: number };
     };
   };
@@ -125,6 +131,36 @@ describe('Camunda 8 REST API: incident search over many incidents', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.detail).toContain('sort[0].field');
     expect(refused.body.detail).toContain('startDate');
+  });
+
+  it('given a gateway’s incident (no job) among job incidents, when sorted by error type either way, then it comes first ascending and last descending', async () => {
+    const [instance] = await t.dataSource.query<Array<{ instance_id: string }>>(
+      'SELECT instance_id FROM job WHERE status = $1 LIMIT 1',
+      ['failed'],
+    );
+    const [gateway] = await t.dataSource.query<Array<{ id: string }>>(
+      `INSERT INTO incident (id, instance_id, job_id, execution_id, element_id, job_type, error_type, error, attempts, status,
+                             created_at)
+       VALUES (gen_random_uuid(), $1, NULL, 'route_0', 'route', NULL, 'CONDITION_ERROR', 'no way on', 0, 'open', now() - interval '1 day')
+       RETURNING id`,
+      [instance!.instance_id],
+    );
+    const byErrorType = async (order: string) =>
+      (await search({ sort: [{ field: 'errorType', order }], page: { limit: 1000 } })).items.map(
+        (i) => i.errorType,
+      );
+
+    try {
+      const ascending = await byErrorType('ASC');
+      const descending = await byErrorType('DESC');
+
+      expect(ascending).toHaveLength(SEEDED + 2);
+      expect(ascending[0]).toBe('CONDITION_ERROR');
+      expect(ascending.slice(1)).toEqual(Array(SEEDED + 1).fill('JOB_NO_RETRIES'));
+      expect(descending.at(-1)).toBe('CONDITION_ERROR');
+    } finally {
+      await t.dataSource.query('DELETE FROM incident WHERE id = $1', [gateway!.id]);
+    }
   });
 
   it('given the old incident’s job, when its retries are raised through /v2, then the job is found as an incident’s and the change is accepted', async () => {
