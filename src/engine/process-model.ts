@@ -92,21 +92,35 @@ export async function compileProcess(xml: string, processId?: string): Promise<C
         } as never);
   const fileContext = serializer(parsed as never, resolver);
   // Files with one executable process keep their context as it always was (stored states resume on it).
-  const sourceContext =
+  const sourceContext = withoutSerializedSource(
     executableCount > 1
       ? onlyProcess(fileContext as unknown as MappedContextApi, model.processId, resolver)
-      : fileContext;
+      : fileContext,
+  );
   const variants = new Map<string, unknown>();
   const starts = new Set(topLevelStartEvents(model).map((e) => e.id));
   const sourceContextFor = (startEventId: string): unknown => {
     let variant = variants.get(startEventId);
     if (variant === undefined) {
-      variant = startVariant(sourceContext as unknown as MappedContextApi, starts, startEventId, resolver);
+      variant = withoutSerializedSource(
+        startVariant(sourceContext as unknown as MappedContextApi, starts, startEventId, resolver),
+      );
       variants.set(startEventId, variant);
     }
     return variant;
   };
   return { ...model, sourceContext, sourceContextFor };
+}
+
+/**
+ * A context whose engine state leaves its source out. bpmn-engine's getState serialises every definition's whole
+ * context to JSON (`source`, tens of KB) on each call; this host stores the definition once per version and drops
+ * that string from every state it takes, so serialising it was a pass's largest waste of CPU and garbage. A state
+ * is recovered with the context given again (`sourceContext`), never from a stored source.
+ */
+function withoutSerializedSource<T>(context: T): T {
+  Object.defineProperty(context, 'serialize', { value: () => undefined });
+  return context;
 }
 
 /** The start events of the process itself (not of its sub-processes or event sub-processes). */
