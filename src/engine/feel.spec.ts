@@ -3,6 +3,7 @@ import {
   createFeelExpressions,
   DEFAULT_FEEL_LIMITS,
   evaluateFeel,
+  isPlainComparison,
   feelExpressions,
   measureFeel,
 } from './feel';
@@ -87,6 +88,31 @@ describe('FEEL bounds at run time', () => {
     expect(() => evaluateFeel(expression, variables, 50)).toThrow(/did not finish within 50 ms/);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(evaluateFeel('=n + 1', { n: 1 })).toBe(2);
+  });
+
+  it.each([
+    ['assessmentDecision = "rework"', true],
+    ['source = "document" or source = "project-info"', true],
+    ['release.risk >= -1.5 and note != "say \\"no\\""', true],
+    ['reExecute', true],
+    ['count(for i in 1..n return i) > 0', false],
+    ['matches(text, "(a+)+$")', false],
+    ['x in [1..5]', false],
+    ['items[1] = 2', false],
+    ['some a in l satisfies a', false],
+    ['n + 1 > 2', false],
+    ['not(flag)', false],
+  ])('runs %s without the watchdog: %s', (expression, plain) => {
+    expect(isPlainComparison(expression)).toBe(plain);
+  });
+
+  it('evaluates a plain comparison as before', () => {
+    const source = '=source = "document" or source = "project-info"';
+    expect(evaluateFeel(source, { source: 'project-info' })).toBe(true);
+    expect(evaluateFeel(source, { source: 'code' })).toBe(false);
+    expect(evaluateFeel('=release.risk >= 2 and approved', { release: { risk: 3 }, approved: true })).toBe(
+      true,
+    );
   });
 
   it('names the element an expression failed at, and refuses a value its check refuses', () => {

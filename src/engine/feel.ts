@@ -131,7 +131,34 @@ function literalSize(context: FeelNode, text: string): number | 'fractional' | u
   return Math.abs(end! - start!) + 1;
 }
 
-/** Evaluate a FEEL expression (with or without its leading "=") against the given variables, within a time budget. */
+const FEEL_NAME = String.raw`[\p{L}_][\p{L}\p{N}_]*(?:\.[\p{L}_][\p{L}\p{N}_]*)*`;
+const FEEL_OPERAND = String.raw`(?:${FEEL_NAME}|"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)`;
+const FEEL_TERM = String.raw`(?:${FEEL_OPERAND}\s*(?:!=|<=|>=|=|<|>)\s*${FEEL_OPERAND}|${FEEL_NAME})`;
+const PLAIN_COMPARISON = new RegExp(String.raw`^\s*${FEEL_TERM}(?:\s+(?:and|or)\s+${FEEL_TERM})*\s*$`, 'u');
+/** Expressions already classified by isPlainComparison (a definition's few; the map restarts past the cap). */
+const plainComparisons = new Map<string, boolean>();
+const PLAIN_COMPARISONS_KEPT = 10_000;
+
+/**
+ * Whether an expression is only names, paths and literals compared and joined by `and` / `or`
+ * (`decision = "approve" or risk.level > 2`): no function, range, list, filter or iteration, so its evaluation
+ * takes time linear in its variables' size and needs no watchdog (starting one costs more than such an
+ * evaluation). Anything else runs under the watchdog.
+ */
+export function isPlainComparison(body: string): boolean {
+  let plain = plainComparisons.get(body);
+  if (plain === undefined) {
+    plain = body.length <= 500 && PLAIN_COMPARISON.test(body);
+    if (plainComparisons.size >= PLAIN_COMPARISONS_KEPT) plainComparisons.clear();
+    plainComparisons.set(body, plain);
+  }
+  return plain;
+}
+
+/**
+ * Evaluate a FEEL expression (with or without its leading "=") against the given variables, within a time budget
+ * (a plain comparison, see isPlainComparison, runs without one).
+ */
 export function evaluateFeel(
   expression: string,
   variables: Record<string, unknown>,
@@ -140,7 +167,8 @@ export function evaluateFeel(
   const body = expression.trimStart().replace(/^=/, '');
   const shown = body.length > 200 ? `${body.slice(0, 200)}…` : body;
   try {
-    return runWithinTime(() => evaluate(body, variables).value, timeoutMs);
+    const run = () => evaluate(body, variables).value;
+    return isPlainComparison(body) ? run() : runWithinTime(run, timeoutMs);
   } catch (err) {
     if (err instanceof TimeExceededError)
       throw new FeelError(`FEEL "${shown}" did not finish within ${timeoutMs} ms`);
