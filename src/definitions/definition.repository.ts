@@ -62,19 +62,13 @@ export class DefinitionRepository {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
   /**
-   * Run `fn` in a transaction that holds the process key: one deployment per key at a time. `within`: the caller's
-   * transaction (a deployment of several resources), which then holds the key until it ends.
+   * Hold process keys for the rest of the caller's transaction: one deployment per key at a time. Every caller takes
+   * them in this one order (sorted, each once), so two deployments sharing keys never wait on each other; taking a
+   * key again in the same transaction is free.
    */
-  async withKeyLocked<T>(
-    key: string,
-    fn: (manager: EntityManager) => Promise<T>,
-    within?: EntityManager,
-  ): Promise<T> {
-    const locked = async (manager: EntityManager) => {
+  async lockKeys(keys: readonly string[], manager: EntityManager): Promise<void> {
+    for (const key of [...new Set(keys)].sort())
       await lockForTransaction(manager, `process-definition:${key}`);
-      return fn(manager);
-    };
-    return within ? locked(within) : this.dataSource.transaction(locked);
   }
 
   /** One transaction for several deployments: all are stored, or none. */

@@ -50,6 +50,13 @@ export interface ValidationResult {
 
 export type { DefinitionSearch, DefinitionSortField, DefinitionVersion } from './definition.repository.js';
 
+/** A BPMN file checked for deployment and not yet stored: its executable processes. */
+export interface CheckedBpmn {
+  readonly models: readonly ProcessModel[];
+  readonly xml: string;
+  readonly warnings: readonly FieldError[];
+}
+
 /** Where a deploy runs inside a deployment of several resources. */
 export interface DeploymentContext {
   /** The deployment's transaction: everything in it commits or fails together. */
@@ -117,6 +124,31 @@ export class DefinitionService {
     return this.deployChecked(source, deployedBy, 'warn', { manager: within, formIds: deployedForms });
   }
 
+  /**
+   * The first half of a deploy inside a deployment of several files: check a BPMN file, store nothing. The
+   * deployment locks the keys of all its files at once (`lockProcessKeys`) before it stores any (`store`).
+   */
+  async check(source: string | Uint8Array, deployment: DeploymentContext): Promise<CheckedBpmn> {
+    return this.checkedForDeploy(source, 'warn', deployment);
+  }
+
+  /**
+   * Hold the process keys of every file of a deployment for the rest of its transaction, all in one sorted order,
+   * before any is stored: two deployments with the same keys in crossed files (or crossed within one) then wait
+   * for each other instead of each holding what the other needs.
+   */
+  async lockProcessKeys(files: readonly CheckedBpmn[], manager: EntityManager): Promise<void> {
+    await this.definitions.lockKeys(
+      files.flatMap((f) => f.models.map((m) => m.processId)),
+      manager,
+    );
+  }
+
+  /** The second half: store a checked file's processes in the deployment's transaction. */
+  async store(file: CheckedBpmn, deployedBy: string | null, manager: EntityManager): Promise<DeployResult> {
+    return this.storeChecked(file, deployedBy, manager);
+  }
+
   /** Run deployments in one transaction (pass its manager on): all of them are stored, or none. */
   async deployTogether<T>(fn: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.definitions.transaction(fn);
@@ -146,35 +178,41 @@ export class DefinitionService {
     externalJobTypes: DefinitionCheckOptions['externalJobTypes'],
     deployment: DeploymentContext,
   ): Promise<DeployResult> {
+    const file = await this.checkedForDeploy(source, externalJobTypes, deployment);
+    return deployment.manager
+      ? this.storeChecked(file, deployedBy, deployment.manager)
+      : this.definitions.transaction((manager) => this.storeChecked(file, deployedBy, manager));
+  }
+
+  private async checkedForDeploy(
+    source: string | Uint8Array,
+    externalJobTypes: DefinitionCheckOptions['externalJobTypes'],
+    deployment: DeploymentContext,
+  ): Promise<CheckedBpmn> {
     const forms = await this.forms.ids(deployment.manager);
     for (const formId of deployment.formIds ?? []) forms.add(formId);
     const check = await this.checked(source, externalJobTypes, forms);
     if (check.models.length === 0 || check.xml === undefined)
       throw new InvalidInputError(refusalSummary(check), [...check.errors]);
-    const { models, xml, warnings } = { ...check, xml: check.xml };
-    // Every process of the file in one transaction, their keys locked in one order (no two deploys wait on each
-    // other); a process whose file is unchanged since one of its versions gets no new version, each on its own.
-    const ordered = [...models].sort((a, b) =>
-      a.processId < b.processId ? -1 : a.processId > b.processId ? 1 : 0,
-    );
-    const deployAll = async (manager: EntityManager): Promise<Map<string, DeployedProcess>> => {
-      const done = new Map<string, DeployedProcess>();
-      for (const model of ordered)
-        done.set(
-          model.processId,
-          await this.definitions.withKeyLocked(
-            model.processId,
-            (locked) => this.deployProcess(locked, model, xml, deployedBy),
-            manager,
-          ),
-        );
-      return done;
-    };
-    const done = deployment.manager
-      ? await deployAll(deployment.manager)
-      : await this.definitions.transaction(deployAll);
-    const processes = models.map((m) => done.get(m.processId)!);
-    return { processes, created: processes.some((p) => p.created), warnings };
+    return { models: check.models, xml: check.xml, warnings: check.warnings };
+  }
+
+  /**
+   * Every process of the file in the caller's transaction, their keys locked in one sorted order (no two deploys
+   * wait on each other); a process whose file is unchanged since one of its versions gets no new version, each on
+   * its own.
+   */
+  private async storeChecked(
+    file: CheckedBpmn,
+    deployedBy: string | null,
+    manager: EntityManager,
+  ): Promise<DeployResult> {
+    await this.lockProcessKeys([file], manager);
+    const done = new Map<string, DeployedProcess>();
+    for (const model of file.models)
+      done.set(model.processId, await this.deployProcess(manager, model, file.xml, deployedBy));
+    const processes = file.models.map((m) => done.get(m.processId)!);
+    return { processes, created: processes.some((p) => p.created), warnings: file.warnings };
   }
 
   /** One process of a file, its key locked: the next version, or the version already holding this content. */

@@ -3,7 +3,7 @@ import { looksLikeDmn } from '../decisions/index.js';
 import { InvalidInputError, type FieldError } from '../platform/errors.js';
 import { decodeXml } from '../platform/xml-text.js';
 import { DecisionService, type DecisionDeployResult } from './decision.service.js';
-import { DefinitionService, type DeployedProcess } from './definition.service.js';
+import { DefinitionService, type CheckedBpmn, type DeployedProcess } from './definition.service.js';
 import { FormService, type FormDeployResult } from './form.service.js';
 
 /** One file of a deployment: its name (the extension tells the kind) and its content. */
@@ -87,12 +87,24 @@ export class DeploymentService {
           resource: r.name,
           ...(await namedAsync(r.name, () => this.decisions.deploy(r.text, deployedBy, manager))),
         });
-      for (const r of read.filter((x) => x.kind === 'bpmn').sort(byName)) {
-        const deployed = await namedAsync(r.name, () =>
-          this.definitions.deploy(r.text, deployedBy, manager, formIds),
+      // Every BPMN file checked first, then the process keys of all of them locked in one sorted order (not file by
+      // file: two deployments of crossed files would each hold a key the other waits for), then stored.
+      const bpmn: Array<{ name: string; checked: CheckedBpmn }> = [];
+      for (const r of read.filter((x) => x.kind === 'bpmn').sort(byName))
+        bpmn.push({
+          name: r.name,
+          checked: await namedAsync(r.name, () => this.definitions.check(r.text, { manager, formIds })),
+        });
+      await this.definitions.lockProcessKeys(
+        bpmn.map((f) => f.checked),
+        manager,
+      );
+      for (const file of bpmn) {
+        const deployed = await namedAsync(file.name, () =>
+          this.definitions.store(file.checked, deployedBy, manager),
         );
         for (const process of deployed.processes)
-          result.processes.push({ resource: r.name, ...process, warnings: deployed.warnings });
+          result.processes.push({ resource: file.name, ...process, warnings: deployed.warnings });
       }
       const created = [...result.forms, ...result.decisions, ...result.processes].some((r) => r.created);
       return { ...result, created };
