@@ -16,7 +16,8 @@ export interface BroadcastResult {
   readonly triggered: ReadonlyArray<{ readonly instanceId: string; readonly elementId: string }>;
   /**
    * What could not take it, each left as it was (its transaction rolled back): a waiting instance (it still waits),
-   * or a process whose signal start event could not start an instance (none was made).
+   * or a process whose signal start event could not start an instance (none was made). The message is the refusal's,
+   * or `internal error` for an unexpected failure (its detail is in the log only).
    */
   readonly failed: readonly BroadcastFailure[];
 }
@@ -33,7 +34,8 @@ const NO_INSTANCE = '00000000-0000-0000-0000-000000000000';
  * Broadcasts signals (Camunda 8 semantics): every wait for the signal's name that is open when the broadcast starts
  * is triggered with its variables, and every signal start event starts an instance; nothing is kept for waits that
  * open later. Each instance is taken (or started) under its own row lock, in its own transaction, so one that cannot
- * go on leaves the others reached and itself as it was, named in `failed` and in the log. As in Camunda 8, one
+ * go on, for whatever reason (a refusal or an unexpected error), leaves the others reached (each committed as it is
+ * reached, so a crash midway keeps them) and itself as it was, named in `failed` and in the log. As in Camunda 8, one
  * subscriber's failure does not take the signal from the others; only when it reached none and some failed is the
  * broadcast refused (422, naming each).
  */
@@ -65,8 +67,7 @@ export class SignalService {
         } catch (err) {
           // Ended or gone since it was read: nothing waits there any more.
           if (err instanceof ConflictError || err instanceof NotFoundError) continue;
-          if (err instanceof DomainError) failed.push({ instanceId, message: err.message });
-          else throw err;
+          failed.push({ instanceId, message: this.reason(err, `instance ${instanceId}`, name, signalKey) });
         }
       }
       if (batch.length < BATCH) break;
@@ -120,11 +121,27 @@ export class SignalService {
         started.push({ instanceId, elementId });
       } catch (err) {
         // Its transaction rolled back: no instance of it was made; the other processes still start.
-        if (!(err instanceof DomainError)) throw err;
-        failed.push({ processId: definition.key, elementId, message: err.message });
+        failed.push({
+          processId: definition.key,
+          elementId,
+          message: this.reason(err, `the start event ${elementId} of ${definition.key}`, name, signalKey),
+        });
       }
     }
     return started;
+  }
+
+  /**
+   * What `failed` says of one subscriber's failure: a refusal's own message; for an unexpected error (a defect, a
+   * lost connection) only `internal error`, its detail and stack in the log, as the error filter does for a 500.
+   */
+  private reason(err: unknown, subscriber: string, name: string, signalKey: string): string {
+    if (err instanceof DomainError) return err.message;
+    this.logger.error(
+      `signal ${name} (${signalKey}) failed unexpectedly at ${subscriber}: ${err instanceof Error ? err.message : String(err)}`,
+      err instanceof Error ? err.stack : undefined,
+    );
+    return 'internal error';
   }
 
   /** Under the instance's lock: take its waits for the signal and complete each that still waits, in turn. */

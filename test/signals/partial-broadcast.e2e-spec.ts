@@ -1,11 +1,13 @@
 import { join } from 'node:path';
+import { InstanceService } from '../../src/instances/instance.service';
 import { EngineScenario } from '../support/engine-scenario';
 import { ReleaseDriver, type InstanceView } from '../support/release-driver';
 
 /**
  * A broadcast that one signal start event cannot take (its process fails on the signal's variables): as in Camunda 8,
  * the other subscribers still get the signal; the one that failed is named and left as it was (no instance of it),
- * never half made. Only a broadcast that reached no one at all is refused. No workers run (no jobs here).
+ * never half made, whatever failed (a refusal or an unexpected error). Only a broadcast that reached no one at all is
+ * refused. No workers run (no jobs here).
  */
 describe('a broadcast one subscriber cannot take', () => {
   let s: EngineScenario;
@@ -85,5 +87,81 @@ describe('a broadcast one subscriber cannot take', () => {
       failed: [],
     });
     expect(await waitingAt(audit!)).toEqual(['sign-audit:user-task']);
+  });
+
+  it('given two waiting instances and the log process, when the maintenance signal is broadcast and one waiting instance and the log process fail with an unexpected error, then the other waiting instance and the audit still get it, the two are named as failed with no detail of the error and stay as they were', async () => {
+    const start = async () => {
+      const res = await driver.call(
+        'POST',
+        '/api/process-instances',
+        { processId: 'maintenance-wait' },
+        'process-designer',
+      );
+      expect(res.status).toBe(201);
+      return res.body.id as string;
+    };
+    const broken = await start();
+    const reached = await start();
+    const brokenWaits = await waitingAt(broken);
+    const [logsBefore, auditsBefore] = [
+      await instancesOf('maintenance-log'),
+      await instancesOf('maintenance-audit'),
+    ];
+    // A defect (not a refusal) in delivering to one instance and in starting one process.
+    const instances = s.t.get<InstanceService>(InstanceService);
+    const deliver = instances.deliverSignal.bind(instances);
+    const startAt = instances.startAt.bind(instances);
+    const deliverSpy = jest
+      .spyOn(instances, 'deliverSignal')
+      .mockImplementation((manager, instance, ...rest) =>
+        instance.id === broken
+          ? Promise.reject(new TypeError('secret detail of a defect'))
+          : deliver(manager, instance, ...rest),
+      );
+    const startSpy = jest
+      .spyOn(instances, 'startAt')
+      .mockImplementation((manager, definition, ...rest) =>
+        definition.key === 'maintenance-log'
+          ? Promise.reject(new TypeError('secret detail of a defect'))
+          : startAt(manager, definition, ...rest),
+      );
+
+    let response: Awaited<ReturnType<typeof broadcast>>;
+    try {
+      response = await broadcast({ name: 'maintenance', variables: { window: { hours: 4 } } });
+    } finally {
+      deliverSpy.mockRestore();
+      startSpy.mockRestore();
+    }
+
+    expect(response.status).toBe(200);
+    const audit = (await instancesOf('maintenance-audit')).filter((id) => !auditsBefore.includes(id));
+    expect(audit).toHaveLength(1);
+    expect(response.body.triggered).toEqual(
+      expect.arrayContaining([
+        { instanceId: reached, elementId: 'await-maintenance' },
+        { instanceId: audit[0], elementId: 'on-maintenance' },
+      ]),
+    );
+    expect(response.body.triggered).toHaveLength(2);
+    expect(response.body.failed).toEqual(
+      expect.arrayContaining([
+        { instanceId: broken, message: 'internal error' },
+        { processId: 'maintenance-log', elementId: 'on-maintenance', message: 'internal error' },
+      ]),
+    );
+    expect(response.body.failed).toHaveLength(2);
+    expect(JSON.stringify(response.body)).not.toContain('secret detail');
+    expect(await instancesOf('maintenance-log')).toEqual(logsBefore);
+    expect(await waitingAt(broken)).toEqual(brokenWaits);
+    expect(await waitingAt(reached)).toEqual(['install:user-task']);
+
+    // Its subscription was rolled back with its transaction: the next broadcast reaches it.
+    const again = await broadcast({ name: 'maintenance', variables: { window: { hours: 4 } } });
+    expect(again.status).toBe(200);
+    expect(again.body.triggered).toEqual(
+      expect.arrayContaining([{ instanceId: broken, elementId: 'await-maintenance' }]),
+    );
+    expect(await waitingAt(broken)).toEqual(['install:user-task']);
   });
 });
