@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { assertVariables } from '../instances/index.js';
 import { InstanceService } from '../instances/instance.service.js';
+import { isDatabaseUnavailable } from '../platform/database/errors.js';
 import { ConflictError, DomainError, NotFoundError, UnprocessableError } from '../platform/errors.js';
 import { SignalRepository } from './signal.repository.js';
 import { DefinitionService } from '../definitions/definition.service.js';
@@ -56,6 +57,8 @@ export class SignalService {
     const openedBy = await this.instances.transaction((manager) => this.signals.now(manager));
     const triggered: Array<{ instanceId: string; elementId: string }> = [];
     const failed: BroadcastFailure[] = [];
+    /** Failures because PostgreSQL could not be reached: a broadcast that reached no one for them may be retried. */
+    const outages: unknown[] = [];
     let after = NO_INSTANCE;
     for (;;) {
       const batch = await this.instances.transaction((manager) =>
@@ -67,17 +70,20 @@ export class SignalService {
         } catch (err) {
           // Ended or gone since it was read: nothing waits there any more.
           if (err instanceof ConflictError || err instanceof NotFoundError) continue;
+          if (isDatabaseUnavailable(err)) outages.push(err);
           failed.push({ instanceId, message: this.reason(err, `instance ${instanceId}`, name, signalKey) });
         }
       }
       if (batch.length < BATCH) break;
       after = batch[batch.length - 1]!;
     }
-    triggered.push(...(await this.startProcesses(name, variables, signalKey, failed)));
+    triggered.push(...(await this.startProcesses(name, variables, signalKey, failed, outages)));
     for (const failure of failed)
       this.logger.warn(
         `signal ${name} (${signalKey}) could not reach ${'instanceId' in failure ? `instance ${failure.instanceId}` : `the start event ${failure.elementId} of ${failure.processId}`}: ${failure.message}`,
       );
+    // Reached no one because the database was away: 503, to be retried, not a refusal of the signal.
+    if (triggered.length === 0 && outages.length > 0) throw outages[0];
     if (triggered.length === 0 && failed.length > 0)
       throw new UnprocessableError(
         `signal ${name} reached no one: ${failed.map((f) => f.message).join('; ')}`,
@@ -98,6 +104,7 @@ export class SignalService {
     variables: Record<string, unknown>,
     signalKey: string,
     failed: BroadcastFailure[],
+    outages: unknown[],
   ) {
     const started: Array<{ instanceId: string; elementId: string }> = [];
     const definitions = await this.instances.transaction((manager) =>
@@ -121,6 +128,7 @@ export class SignalService {
         started.push({ instanceId, elementId });
       } catch (err) {
         // Its transaction rolled back: no instance of it was made; the other processes still start.
+        if (isDatabaseUnavailable(err)) outages.push(err);
         failed.push({
           processId: definition.key,
           elementId,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { InstanceService } from '../../src/instances/instance.service';
 import { EngineScenario } from '../support/engine-scenario';
+import type { TestApp } from '../support/test-app';
 import { ReleaseDriver, type InstanceView } from '../support/release-driver';
 
 /**
@@ -163,5 +164,26 @@ describe('a broadcast one subscriber cannot take', () => {
       expect.arrayContaining([{ instanceId: broken, elementId: 'await-maintenance' }]),
     );
     expect(await waitingAt(broken)).toEqual(['install:user-task']);
+  });
+
+  it('given only the audit listens for the audit window, when PostgreSQL cannot be reached as it starts, then the broadcast answers 503 to be retried, not a refusal, and no instance is made', async () => {
+    const before = await instancesOf('maintenance-audit');
+    const instances = s.t.get<InstanceService>(InstanceService);
+    const lost = Object.assign(new Error('Connection terminated unexpectedly'), {});
+    const startSpy = jest.spyOn(instances, 'startAt').mockRejectedValue(lost);
+
+    let response: Awaited<ReturnType<ReturnType<TestApp['as']>['post']>>;
+    try {
+      response = await s.t
+        .as('project-manager')
+        .post('/api/signals/broadcast')
+        .send({ name: 'audit-window', variables: { window: { hours: 4 } } });
+    } finally {
+      startSpy.mockRestore();
+    }
+
+    expect(response.status).toBe(503);
+    expect(response.headers['retry-after']).toBeDefined();
+    expect(await instancesOf('maintenance-audit')).toEqual(before);
   });
 });
