@@ -192,6 +192,7 @@ export class InstanceRepository {
     );
   }
 
+  /** Insert an open incident and count it on its instance. */
   async insertIncident(
     manager: EntityManager,
     incident: Omit<IncidentEntity, 'id' | 'createdAt'>,
@@ -200,6 +201,9 @@ export class InstanceRepository {
       .getRepository(IncidentEntity)
       .create({ ...incident, id: randomUUID(), createdAt: this.clock.now() });
     await manager.getRepository(IncidentEntity).insert(entity);
+    await manager.query('UPDATE process_instance SET open_incidents = open_incidents + 1 WHERE id = $1', [
+      entity.instanceId,
+    ]);
     return entity;
   }
 
@@ -207,23 +211,68 @@ export class InstanceRepository {
     return manager.getRepository(IncidentEntity).findOneBy({ id: incidentId });
   }
 
-  async saveIncident(manager: EntityManager, incident: IncidentEntity): Promise<void> {
-    const { id, status, resolvedAt, resolvedBy, comment } = incident;
-    await manager.getRepository(IncidentEntity).update({ id }, { status, resolvedAt, resolvedBy, comment });
+  /** Mark an open incident resolved (as the entity says: when, by whom, why) and count it off its instance. */
+  async resolveIncident(manager: EntityManager, incident: IncidentEntity): Promise<void> {
+    await manager.query(
+      `WITH resolved AS (
+         UPDATE incident SET status = 'resolved', resolved_at = $2, resolved_by = $3, comment = $4
+          WHERE id = $1 AND status = 'open' RETURNING instance_id)
+       UPDATE process_instance SET open_incidents = GREATEST(open_incidents - 1, 0)
+        WHERE id = (SELECT instance_id FROM resolved)`,
+      [incident.id, incident.resolvedAt, incident.resolvedBy, incident.comment],
+    );
+    incident.status = 'resolved';
   }
 
+  /** Resolve every open incident of an instance (it was cancelled). */
   async resolveOpenIncidents(
     manager: EntityManager,
     instanceId: string,
     comment: string,
     actor: string | null,
   ): Promise<void> {
-    await manager
-      .getRepository(IncidentEntity)
-      .update(
-        { instanceId, status: 'open' },
-        { status: 'resolved', resolvedAt: this.clock.now(), resolvedBy: actor, comment },
-      );
+    await this.resolveIncidentsAt(manager, instanceId, 'all', comment, actor);
+  }
+
+  /**
+   * Resolve the open incidents of an instance at the waits it left (their executions, or the jobs that served
+   * them), or all of them, and count them off; the incidents resolved come back, for the history.
+   */
+  async resolveIncidentsAt(
+    manager: EntityManager,
+    instanceId: string,
+    at: { readonly executionIds: readonly string[]; readonly jobIds: readonly string[] } | 'all',
+    comment: string,
+    actor: string | null,
+  ): Promise<ResolvedIncident[]> {
+    const rows: ResolvedIncidentRow[] = await manager.query(
+      `WITH resolved AS (
+         UPDATE incident SET status = 'resolved', resolved_at = $2, resolved_by = $3, comment = $4
+          WHERE instance_id = $1 AND status = 'open'
+            AND ($5::boolean OR execution_id = ANY($6::varchar[]) OR job_id = ANY($7::uuid[]))
+         RETURNING id, element_id, execution_id, job_id, job_type, error_type),
+       counted AS (
+         UPDATE process_instance SET open_incidents = GREATEST(open_incidents - (SELECT count(*) FROM resolved), 0)
+          WHERE id = $1 AND EXISTS (SELECT 1 FROM resolved))
+       SELECT * FROM resolved ORDER BY id`,
+      [
+        instanceId,
+        this.clock.now(),
+        actor,
+        comment,
+        at === 'all',
+        at === 'all' ? [] : at.executionIds,
+        at === 'all' ? [] : at.jobIds,
+      ],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      elementId: r.element_id,
+      executionId: r.execution_id,
+      jobId: r.job_id,
+      jobType: r.job_type,
+      errorType: r.error_type,
+    }));
   }
 
   async appendHistory(
@@ -282,10 +331,29 @@ export class InstanceRepository {
   }
 }
 
+/** An incident resolved because its wait was left. */
+export interface ResolvedIncident {
+  readonly id: string;
+  readonly elementId: string;
+  readonly executionId: string | null;
+  readonly jobId: string | null;
+  readonly jobType: string | null;
+  readonly errorType: IncidentEntity['errorType'];
+}
+
+interface ResolvedIncidentRow {
+  id: string;
+  element_id: string;
+  execution_id: string | null;
+  job_id: string | null;
+  job_type: string | null;
+  error_type: IncidentEntity['errorType'];
+}
+
 /** The columns of process_instance as the entity reads them. */
 const INSTANCE_COLUMNS = `id, definition_id, process_key, business_key, status, end_status, engine_state, variables,
   waits, read_only_variables, revision, started_at, ended_at, updated_at, parent_instance_id, parent_execution_id,
-  start_correlation_key`;
+  start_correlation_key, open_incidents`;
 
 interface InstanceRow {
   id: string;
@@ -305,6 +373,7 @@ interface InstanceRow {
   parent_instance_id: string | null;
   parent_execution_id: string | null;
   start_correlation_key: string | null;
+  open_incidents: number;
 }
 
 /** A row read with plain SQL as the entity: the hot path skips the ORM's hydration. */
@@ -327,6 +396,7 @@ function instanceOf(row: InstanceRow): ProcessInstanceEntity {
     parentInstanceId: row.parent_instance_id,
     parentExecutionId: row.parent_execution_id,
     startCorrelationKey: row.start_correlation_key,
+    openIncidents: row.open_incidents,
   });
 }
 

@@ -608,17 +608,19 @@ export class InstanceService {
     });
   }
 
-  /** Put an incident's job back on its queue with fresh retries. */
+  /**
+   * Put an incident's job back on its queue with fresh retries. An incident whose element was left (its job
+   * cancelled or done, its wait gone, its instance ended: rows from before such incidents were resolved with their
+   * element) is resolved instead, and the answer is a conflict that says why: nothing is revived.
+   */
   async retryIncident(incidentId: string, actor: string | null): Promise<IncidentEntity> {
-    return this.transaction(async (manager) => {
+    const outcome = await this.transaction(async (manager) => {
       const { instance, incident, job } = await this.lockOpenIncident(manager, incidentId);
+      const stale = await this.resolveIfStale(manager, instance, incident, job, actor);
+      if (stale) return stale;
       if (!job) return this.evaluateAgain(manager, instance, incident, 'retried', actor);
 
-      incident.status = 'resolved';
-      incident.resolvedAt = this.clock.now();
-      incident.resolvedBy = actor;
-      incident.comment = 'retried';
-      await this.repository.saveIncident(manager, incident);
+      await this.markResolved(manager, instance, incident, 'retried', actor);
       job.status = 'pending';
       job.attempts = 0;
       job.error = null;
@@ -635,22 +637,22 @@ export class InstanceService {
       ]);
       return incident;
     });
+    return answerOf(outcome);
   }
 
   /**
    * Resolve an incident by hand: the operator did (or waived) the job's work, so the job counts as done and the
-   * instance goes on past it. Use retry instead when the job should run again.
+   * instance goes on past it. Use retry instead when the job should run again. An incident whose element was left
+   * is resolved without going on, and the answer is a conflict that says why (as for a retry).
    */
   async resolveIncident(incidentId: string, comment: string, actor: string | null): Promise<IncidentEntity> {
-    return this.transaction(async (manager) => {
+    const outcome = await this.transaction(async (manager) => {
       const { instance, incident, job } = await this.lockOpenIncident(manager, incidentId);
+      const stale = await this.resolveIfStale(manager, instance, incident, job, actor);
+      if (stale) return stale;
       if (!job) return this.evaluateAgain(manager, instance, incident, comment, actor);
 
-      incident.status = 'resolved';
-      incident.resolvedAt = this.clock.now();
-      incident.resolvedBy = actor;
-      incident.comment = comment;
-      await this.repository.saveIncident(manager, incident);
+      await this.markResolved(manager, instance, incident, comment, actor);
       job.status = 'completed';
       job.result = { variables: {}, outcome: { resolvedManually: true, comment } };
       job.completedAt = this.clock.now();
@@ -671,6 +673,62 @@ export class InstanceService {
       );
       return incident;
     });
+    return answerOf(outcome);
+  }
+
+  /**
+   * Why an open incident can no longer be retried or resolved by going on, if it cannot: its instance ended, its
+   * job was cancelled or completed, or its element no longer waits. Such an incident is resolved here (its element
+   * was left) and the reason comes back.
+   */
+  private async resolveIfStale(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    incident: IncidentEntity,
+    job: JobEntity | undefined,
+    actor: string | null,
+  ): Promise<StaleIncident | undefined> {
+    const executionId = incident.executionId ?? job?.executionId;
+    const reason =
+      instance.status !== 'running'
+        ? `its process instance is ${instance.status}`
+        : job && job.status !== 'failed'
+          ? `its job was ${job.status}`
+          : instance.waits && !instance.waits.some((w) => w.executionId === executionId)
+            ? `its element ${incident.elementId} no longer waits`
+            : undefined;
+    if (!reason) return undefined;
+    await this.markResolved(manager, instance, incident, `${ELEMENT_LEFT}: ${reason}`, actor);
+    await this.repository.appendHistory(manager, instance.id, [
+      {
+        type: 'incident.resolved',
+        elementId: incident.elementId,
+        executionId: executionId ?? undefined,
+        actor,
+        data: {
+          incidentId: incident.id,
+          ...(job ? { jobId: job.id, jobType: job.jobType } : {}),
+          reason: ELEMENT_LEFT,
+          comment: reason,
+        },
+      },
+    ]);
+    return { stale: `incident ${incident.id} has nothing to retry: ${reason} (it is resolved now)` };
+  }
+
+  /** Mark an open incident resolved, when and by whom, and count it off its instance. */
+  private async markResolved(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    incident: IncidentEntity,
+    comment: string,
+    actor: string | null,
+  ): Promise<void> {
+    incident.resolvedAt = this.clock.now();
+    incident.resolvedBy = actor;
+    incident.comment = comment;
+    await this.repository.resolveIncident(manager, incident);
+    instance.openIncidents = Math.max(instance.openIncidents - 1, 0);
   }
 
   /** Stop a running instance: open tasks and pending jobs are withdrawn; its history stays. */
@@ -701,6 +759,7 @@ export class InstanceService {
       'cancelled',
     );
     await this.repository.resolveOpenIncidents(manager, instanceId, `instance cancelled: ${reason}`, actor);
+    instance.openIncidents = 0;
     instance.status = 'cancelled';
     instance.endStatus = 'cancelled';
     instance.endedAt = this.clock.now();
@@ -738,11 +797,15 @@ export class InstanceService {
     return followUps;
   }
 
-  /** Lock the instance of an open incident and hand back the three; 404 or 409 otherwise. */
+  /**
+   * Lock the instance of an open incident and hand back the three; 404 or 409 otherwise. The instance may have
+   * ended: an incident left open by an older version is then resolved as stale.
+   */
   private async lockOpenIncident(manager: EntityManager, incidentId: string) {
     const found = await this.repository.findIncident(this.dataSource.manager, incidentId);
     if (!found) throw new NotFoundError(`incident ${incidentId} does not exist`);
-    const instance = await this.lockRunning(manager, found.instanceId);
+    const instance = await this.repository.lock(manager, found.instanceId);
+    if (!instance) throw new NotFoundError(`process instance ${found.instanceId} does not exist`);
     const incident = await this.repository.findIncident(manager, incidentId);
     if (!incident || incident.status !== 'open')
       throw new ConflictError(`incident ${incidentId} is already resolved`);
@@ -766,11 +829,7 @@ export class InstanceService {
     actor: string | null,
   ): Promise<IncidentEntity> {
     const wait = instance.waits?.find((w) => w.executionId === incident.executionId);
-    incident.status = 'resolved';
-    incident.resolvedAt = this.clock.now();
-    incident.resolvedBy = actor;
-    incident.comment = comment;
-    await this.repository.saveIncident(manager, incident);
+    await this.markResolved(manager, instance, incident, comment, actor);
     const resolved: HistoryRecord = {
       type: 'incident.resolved',
       elementId: incident.elementId,
@@ -955,6 +1014,13 @@ export class InstanceService {
     } else await this.repository.saveInstance(manager, instance, history, more);
     await jobsWrite?.written(manager);
 
+    await this.resolveLeftIncidents(
+      manager,
+      instance,
+      completedHere ? [...closed, ...[before.get(completedHere)].filter(isDefined)] : closed,
+      run.finished,
+      actor,
+    );
     const closedJobs = closed.filter((w) => w.jobId !== undefined);
     await this.jobs.finishJobs(
       manager,
@@ -1025,6 +1091,51 @@ export class InstanceService {
   }
 
   /**
+   * The open incidents at the waits a pass left (by a boundary event, a terminate end, an interrupting event
+   * sub-process, the instance ending) are resolved with them, as Camunda 8 resolves an incident when its element
+   * instance is terminated. Known from the locked row's count: a pass on an instance without incidents costs nothing.
+   */
+  private async resolveLeftIncidents(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    left: readonly StoredWait[],
+    finished: boolean,
+    actor: string | null,
+  ): Promise<void> {
+    if (instance.openIncidents <= 0 || (left.length === 0 && !finished)) return;
+    const resolved = await this.repository.resolveIncidentsAt(
+      manager,
+      instance.id,
+      finished
+        ? 'all'
+        : {
+            executionIds: left.map((w) => w.executionId),
+            jobIds: left.map((w) => w.jobId).filter(isDefined),
+          },
+      ELEMENT_LEFT,
+      actor,
+    );
+    if (resolved.length === 0) return;
+    instance.openIncidents = Math.max(instance.openIncidents - resolved.length, 0);
+    await this.repository.appendHistory(
+      manager,
+      instance.id,
+      resolved.map((incident) => ({
+        type: 'incident.resolved',
+        elementId: incident.elementId,
+        executionId: incident.executionId ?? undefined,
+        actor,
+        data: {
+          incidentId: incident.id,
+          ...(incident.jobId ? { jobId: incident.jobId, jobType: incident.jobType } : {}),
+          errorType: incident.errorType,
+          reason: ELEMENT_LEFT,
+        },
+      })),
+    );
+  }
+
+  /**
    * An incident for each element the pass left waiting on one: a gateway with no outgoing flow to take, a completion
    * whose output mappings failed (with the completion's variables, to apply again when it is resolved).
    */
@@ -1057,6 +1168,7 @@ export class InstanceService {
         executionId: raised.executionId,
         data: { incidentId: incident.id, errorType: incident.errorType, error: incident.error },
       });
+      instance.openIncidents += 1;
     }
     await this.repository.appendHistory(manager, instance.id, history);
   }
@@ -1186,6 +1298,20 @@ interface AdvanceOptions {
   readonly startedByParent?: boolean;
   /** A new instance on the version taken for its process's latest: its insert checks no newer one exists. */
   readonly latestVersion?: number;
+}
+
+/** Why an incident is resolved when its element goes (Camunda 8 deletes it with its element instance). */
+const ELEMENT_LEFT = 'element left';
+
+/** An incident found stale (its element was left) and resolved: the answer is a conflict saying why. */
+interface StaleIncident {
+  readonly stale: string;
+}
+
+/** A retry's or resolution's answer: the incident, or a conflict for one found stale (after its resolution committed). */
+function answerOf(outcome: IncidentEntity | StaleIncident): IncidentEntity {
+  if ('stale' in outcome) throw new ConflictError(outcome.stale);
+  return outcome;
 }
 
 /** A newer version of the process was deployed than the one a start took for the latest: start again. */

@@ -54,6 +54,10 @@ export class ProcessInstanceEntity {
   @Column({ type: 'int', default: 0 })
   revision!: number;
 
+  /** Its open incidents: a pass resolves those of the waits it leaves only when there are some. */
+  @Column({ name: 'open_incidents', type: 'int', default: 0 })
+  openIncidents!: number;
+
   /** For the child of a call activity: the instance that called it, and the call activity's wait there. */
   @Column({ name: 'parent_instance_id', type: 'uuid', nullable: true })
   parentInstanceId!: string | null;

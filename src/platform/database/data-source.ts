@@ -23,6 +23,7 @@ import { MessageStartKeys1795952000000 } from './migrations/1795952000000-Messag
 import { OpenOfferedTasksByGroup1795960000000 } from './migrations/1795960000000-OpenOfferedTasksByGroup.js';
 import { ElementIncidents1795970000000 } from './migrations/1795970000000-ElementIncidents.js';
 import { IoMappingIncidents1795980000000 } from './migrations/1795980000000-IoMappingIncidents.js';
+import { OpenIncidentCounts1795990000000 } from './migrations/1795990000000-OpenIncidentCounts.js';
 
 /**
  * The entity classes a data source maps. Each module lists its own (`INSTANCE_ENTITIES`, ...); the composition
@@ -54,6 +55,7 @@ export const migrations = [
   OpenOfferedTasksByGroup1795960000000,
   ElementIncidents1795970000000,
   IoMappingIncidents1795980000000,
+  OpenIncidentCounts1795990000000,
 ];
 
 /** A pool waits this long for a connection, then fails (503) instead of holding the request forever. */
