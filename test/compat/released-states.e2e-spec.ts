@@ -29,66 +29,53 @@ interface ReleasedVersion {
   readonly currentFlows: boolean;
 }
 
+/** The migrations in the order they were written; a released version had applied the first of them. */
+const MIGRATIONS = [
+  'InitialSchema1795500000000',
+  'UsersAndInbox1795550000000',
+  'ServiceTaskWork1795600000000',
+  'TokenGeneration1795700000000',
+  'InboxIndexes1795720000000',
+  'OutboxClaim1795800000000',
+  'DecisionDefinitions1795810000000',
+  'InstanceWaits1795820000000',
+  'Messages1795830000000',
+  'SignalSubscriptions1795840000000',
+  'ExternalJobLeases1795850000000',
+  'CalledInstances1795860000000',
+  'MessageStarts1795870000000',
+  'CamundaKeys1795900000000',
+  'TaskListAndEscalation1795930000000',
+  'OpenTasksByPriorityDescending1795931000000',
+  'FormDefinitions1795939100000',
+  'TimerStarts1795950000000',
+  'SignalStarts1795951000000',
+  'MessageStartKeys1795952000000',
+  'OpenOfferedTasksByGroup1795960000000',
+  'ElementIncidents1795970000000',
+];
+
+/** A released version that had applied the migrations up to `last`; the next one is newer than it. */
+function upTo(last: string): Pick<ReleasedVersion, 'migrations' | 'newerMigration'> {
+  const count = MIGRATIONS.indexOf(last) + 1;
+  if (count === 0) throw new Error(`no migration ${last}`);
+  return { migrations: MIGRATIONS.slice(0, count), newerMigration: MIGRATIONS[count]! };
+}
+
 const RELEASED_VERSIONS: readonly ReleasedVersion[] = [
-  {
-    commit: '67dfd62',
-    migrations: ['InitialSchema1795500000000', 'UsersAndInbox1795550000000', 'ServiceTaskWork1795600000000'],
-    newerMigration: 'TokenGeneration1795700000000',
-    currentFlows: false,
-  },
+  { commit: '67dfd62', ...upTo('ServiceTaskWork1795600000000'), currentFlows: false },
   {
     // Before scoped sub-process variables, timer and signal starts, message starts per key, the report made at
     // the close and the emergency flow's network-engineer steps.
     commit: 'dad034a',
-    migrations: [
-      'InitialSchema1795500000000',
-      'UsersAndInbox1795550000000',
-      'ServiceTaskWork1795600000000',
-      'TokenGeneration1795700000000',
-      'InboxIndexes1795720000000',
-      'OutboxClaim1795800000000',
-      'DecisionDefinitions1795810000000',
-      'InstanceWaits1795820000000',
-      'Messages1795830000000',
-      'SignalSubscriptions1795840000000',
-      'ExternalJobLeases1795850000000',
-      'CalledInstances1795860000000',
-      'MessageStarts1795870000000',
-      'CamundaKeys1795900000000',
-      'TaskListAndEscalation1795930000000',
-      'OpenTasksByPriorityDescending1795931000000',
-      'FormDefinitions1795939100000',
-    ],
-    newerMigration: 'TimerStarts1795950000000',
+    ...upTo('FormDefinitions1795939100000'),
     currentFlows: false,
   },
   {
     // Before event sub-processes inside sub-processes, several executable processes in one file, incidents at a
     // gateway with no way on and ended instances stored without an engine state.
     commit: '16baca8',
-    migrations: [
-      'InitialSchema1795500000000',
-      'UsersAndInbox1795550000000',
-      'ServiceTaskWork1795600000000',
-      'TokenGeneration1795700000000',
-      'InboxIndexes1795720000000',
-      'OutboxClaim1795800000000',
-      'DecisionDefinitions1795810000000',
-      'InstanceWaits1795820000000',
-      'Messages1795830000000',
-      'SignalSubscriptions1795840000000',
-      'ExternalJobLeases1795850000000',
-      'CalledInstances1795860000000',
-      'MessageStarts1795870000000',
-      'CamundaKeys1795900000000',
-      'TaskListAndEscalation1795930000000',
-      'OpenTasksByPriorityDescending1795931000000',
-      'FormDefinitions1795939100000',
-      'TimerStarts1795950000000',
-      'SignalStarts1795951000000',
-      'MessageStartKeys1795952000000',
-    ],
-    newerMigration: 'ElementIncidents1795970000000',
+    ...upTo('MessageStartKeys1795952000000'),
     currentFlows: true,
   },
 ];
