@@ -63,6 +63,16 @@ function scopeOfElement(process: Pick<ProcessModel, 'elements' | 'processId'>, e
   return process.elements.get(elementId)?.parentId ?? process.processId;
 }
 
+/** The event sub-process `id` (as its start event names it), or undefined when `id` is none. */
+function eventSubProcessNamed(
+  process: Pick<ProcessModel, 'elements'>,
+  id: string,
+): ElementInfo['eventSubProcess'] | undefined {
+  for (const element of process.elements.values())
+    if (element.eventSubProcess?.id === id) return element.eventSubProcess;
+  return undefined;
+}
+
 /**
  * Where a start event's subscription state is kept: a top-level one under its id (as states saved before nested
  * ones ran keep it), one inside a sub-process under its id and the execution of its sub-process.
@@ -220,7 +230,9 @@ export type NearestCatch =
  * What catches what is thrown at `elementId` first, from the inside out (Camunda 8): a boundary event on the element;
  * then, scope by scope, the event sub-processes of the sub-process it sits in (one naming the code before a
  * catch-all one), the boundary events on that sub-process, and so on up to the process's own event sub-processes.
- * Undefined: nothing catches it.
+ * Thrown inside a running event sub-process, it goes outward: that event sub-process does not catch it, nor, when it
+ * interrupted its scope (whose other subscriptions are then closed), the others of that scope. Undefined: nothing
+ * catches it.
  */
 export function nearestCatch(
   process: Pick<ProcessModel, 'elements' | 'processId'>,
@@ -236,13 +248,18 @@ export function nearestCatch(
   if (boundaryOn(elementId)) return { by: 'boundary' };
   const code = (s: ElementInfo) => (thrown.kind === 'error' ? s.errorCode : s.escalationCode);
   const seen = new Set<string>();
+  // The event sub-process the throw is leaving (an event sub-process has no boundary events of its own).
+  let leaving: NonNullable<ElementInfo['eventSubProcess']> | undefined;
   for (let scopeId = scopeOfElement(process, elementId); !seen.has(scopeId);) {
     seen.add(scopeId);
-    const starts = eventSubProcessStartsIn(process, scopeId).filter((s) => catches(s, thrown));
+    const open = (s: EventStart) =>
+      leaving === undefined || (!leaving.interrupting && s.eventSubProcess.id !== leaving.id);
+    const starts = eventSubProcessStartsIn(process, scopeId).filter((s) => open(s) && catches(s, thrown));
     const start = starts.find((s) => thrown.code !== undefined && code(s) === thrown.code) ?? starts[0];
     if (start) return { by: 'event', start, scopeId };
     if (scopeId === process.processId) return undefined;
-    if (boundaryOn(scopeId)) return { by: 'boundary' };
+    leaving = eventSubProcessNamed(process, scopeId);
+    if (!leaving && boundaryOn(scopeId)) return { by: 'boundary' };
     scopeId = scopeOfElement(process, scopeId);
   }
   return undefined;
