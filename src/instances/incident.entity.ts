@@ -4,10 +4,12 @@ import type { JsonObject } from '../platform/json.js';
 export type IncidentStatus = 'open' | 'resolved';
 
 /**
- * What went wrong, in Camunda 8's words: a job ran out of retries; a gateway found no outgoing flow to take; a
- * completion's output mappings failed (the completion was taken, the element waits).
+ * What went wrong, in Camunda 8's words: a job ran out of retries; a job threw a BPMN error nothing catches; a
+ * gateway found no outgoing flow to take; a completion's output mappings failed (the completion was taken, the
+ * element waits).
  */
-export type IncidentErrorType = 'JOB_NO_RETRIES' | 'CONDITION_ERROR' | 'IO_MAPPING_ERROR';
+export type IncidentErrorType =
+  'JOB_NO_RETRIES' | 'UNHANDLED_ERROR_EVENT' | 'CONDITION_ERROR' | 'IO_MAPPING_ERROR';
 
 /**
  * A job whose retries ran out, or an element that cannot go on (a gateway with no outgoing flow to take, a

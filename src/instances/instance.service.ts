@@ -565,7 +565,7 @@ export class InstanceService {
         executionId: job.executionId,
         elementId: job.elementId,
         jobType: job.jobType,
-        errorType: 'JOB_NO_RETRIES',
+        errorType: 'UNHANDLED_ERROR_EVENT',
         completion: null,
         error: job.error,
         attempts: job.attempts,

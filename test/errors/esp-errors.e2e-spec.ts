@@ -34,8 +34,8 @@ describe('errors thrown inside a running event sub-process', () => {
   const throwAt = async (instanceId: string, elementId: string, errorCode: string) =>
     instances().throwJobError(await pendingJob(instanceId, elementId), errorCode, errorCode.toLowerCase());
   const openIncidents = (instanceId: string) =>
-    s.t.dataSource.query<Array<{ element_id: string; error: string }>>(
-      `SELECT element_id, error FROM incident WHERE instance_id = $1 AND status = 'open'`,
+    s.t.dataSource.query<Array<{ element_id: string; error: string; error_type: string }>>(
+      `SELECT element_id, error, error_type FROM incident WHERE instance_id = $1 AND status = 'open'`,
       [instanceId],
     );
 
@@ -77,7 +77,7 @@ describe('errors thrown inside a running event sub-process', () => {
     expect(await throwAt(instance.id, 'rollback', 'ROLLBACK_FAILED')).toBe('incident');
 
     const [incident] = await openIncidents(instance.id);
-    expect(incident).toMatchObject({ element_id: 'rollback' });
+    expect(incident).toMatchObject({ element_id: 'rollback', error_type: 'UNHANDLED_ERROR_EVENT' });
     expect(incident!.error).toMatch(/ROLLBACK_FAILED/);
     await s.restart();
     expect((await s.row(instance.id)).status).toBe('running');

@@ -56,11 +56,12 @@ describe('BPMN errors thrown by jobs', () => {
     const outcome = await instances().throwJobError(install, 'NOBODY_CATCHES', 'unexpected');
 
     expect(outcome).toBe('incident');
-    const [incident] = await s.t.dataSource.query<Array<{ id: string; error: string }>>(
-      `SELECT id, error FROM incident WHERE instance_id = $1 AND status = 'open'`,
+    const [incident] = await s.t.dataSource.query<Array<{ id: string; error: string; error_type: string }>>(
+      `SELECT id, error, error_type FROM incident WHERE instance_id = $1 AND status = 'open'`,
       [instance.id],
     );
     expect(incident!.error).toMatch(/NOBODY_CATCHES/);
+    expect(incident!.error_type).toBe('UNHANDLED_ERROR_EVENT');
     expect(await waits(instance.id)).toContain('install');
     await instances().retryIncident(incident!.id, 'admin');
     await instances().completeJob(await pendingJob(instance.id, 'install'));
