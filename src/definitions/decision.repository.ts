@@ -39,8 +39,8 @@ export class DecisionRepository {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
   /**
-   * Run `fn` in a transaction that holds the file's key and every decision key in it, in one order (so two
-   * deployments sharing a decision cannot deadlock): one deployment per key at a time keeps versions gapless.
+   * Run `fn` in a transaction that holds the file's key and every decision key in it (`lockKeys`): one deployment
+   * per key at a time keeps versions gapless.
    */
   async withKeysLocked<T>(
     requirementsKey: string,
@@ -49,11 +49,26 @@ export class DecisionRepository {
     within?: EntityManager,
   ): Promise<T> {
     const locked = async (manager: EntityManager) => {
-      const keys = [`decision-requirements:${requirementsKey}`, ...decisionKeys.map((k) => `decision:${k}`)];
-      for (const key of keys.sort()) await lockForTransaction(manager, key);
+      await this.lockKeys([{ requirementsKey, decisionKeys }], manager);
       return fn(manager);
     };
     return within ? locked(within) : this.dataSource.transaction(locked);
+  }
+
+  /**
+   * Hold the file keys and decision keys of DMN files for the rest of the caller's transaction. Every caller takes
+   * them in this one order (sorted, each once), so two deployments sharing keys, in whatever files, never wait on
+   * each other; taking a key again in the same transaction is free.
+   */
+  async lockKeys(
+    files: ReadonlyArray<{ readonly requirementsKey: string; readonly decisionKeys: readonly string[] }>,
+    manager: EntityManager,
+  ): Promise<void> {
+    const keys = files.flatMap((f) => [
+      `decision-requirements:${f.requirementsKey}`,
+      ...f.decisionKeys.map((k) => `decision:${k}`),
+    ]);
+    for (const key of [...new Set(keys)].sort()) await lockForTransaction(manager, key);
   }
 
   async latestRequirements(manager: EntityManager, key: string): Promise<DecisionRequirementsEntity | null> {

@@ -41,6 +41,12 @@ export interface DecisionDeployResult {
   readonly created: boolean;
 }
 
+/** A DMN file checked for a deployment, not yet stored. */
+export interface CheckedDmn {
+  readonly document: DmnDocument;
+  readonly xml: string;
+}
+
 export interface DecisionValidationResult {
   readonly valid: boolean;
   readonly requirementsKey?: string;
@@ -116,57 +122,93 @@ export class DecisionService {
     deployedBy: string | null,
     within?: EntityManager,
   ): Promise<DecisionDeployResult> {
-    const document = await this.check(xml);
-    const keys = [...document.decisions.keys()];
+    const file = await this.checkForDeploy(xml);
     return this.decisions.withKeysLocked(
-      document.id,
-      keys,
-      async (manager) => {
-        // Compared with the latest version only: deploying an earlier file again makes it the latest.
-        let requirements = await this.decisions.latestRequirements(manager, document.id);
-        let fileCreated = false;
-        if (requirements?.checksum !== document.checksum) {
-          requirements = await this.decisions.insertRequirements(manager, {
-            key: document.id,
-            version: (requirements?.version ?? 0) + 1,
-            name: document.name,
-            checksum: document.checksum,
-            xml,
-            deployedBy,
-          });
-          fileCreated = true;
-        }
-        const deployed: DeployedDecision[] = [];
-        for (const decision of document.decisions.values()) {
-          const latest = await this.decisions.latest(decision.id, manager);
-          if (latest?.checksum === document.checksum && latest.requirementsId === requirements.id) {
-            deployed.push({
-              id: latest.id,
-              key: latest.key,
-              version: latest.version,
-              name: latest.name,
-              created: false,
-            });
-            continue;
-          }
-          const row = await this.decisions.insert(manager, {
-            key: decision.id,
-            version: (latest?.version ?? 0) + 1,
-            name: decision.name,
-            requirementsId: requirements.id,
-            checksum: document.checksum,
-            deployedBy,
-          });
-          deployed.push({ id: row.id, key: row.key, version: row.version, name: row.name, created: true });
-        }
-        return {
-          requirements: { key: requirements.key, version: requirements.version, name: requirements.name },
-          decisions: deployed,
-          created: fileCreated || deployed.some((d) => d.created),
-        };
-      },
+      file.document.id,
+      [...file.document.decisions.keys()],
+      (manager) => this.storeChecked(file, deployedBy, manager),
       within,
     );
+  }
+
+  /**
+   * The first half of a deploy inside a deployment of several files: check a DMN file, store nothing. The
+   * deployment locks the keys of all its files at once (`lockDecisionKeys`) before it stores any (`store`).
+   */
+  async checkForDeploy(xml: string): Promise<CheckedDmn> {
+    return { document: await this.check(xml), xml };
+  }
+
+  /**
+   * Hold the file and decision keys of every DMN file of a deployment for the rest of its transaction, all in one
+   * sorted order, before any is stored: two deployments with the same keys in crossed files then wait for each
+   * other instead of each holding what the other needs.
+   */
+  async lockDecisionKeys(files: readonly CheckedDmn[], manager: EntityManager): Promise<void> {
+    await this.decisions.lockKeys(
+      files.map((f) => ({ requirementsKey: f.document.id, decisionKeys: [...f.document.decisions.keys()] })),
+      manager,
+    );
+  }
+
+  /** The second half: store a checked file's decisions in the deployment's transaction, its keys locked. */
+  async store(
+    file: CheckedDmn,
+    deployedBy: string | null,
+    manager: EntityManager,
+  ): Promise<DecisionDeployResult> {
+    await this.lockDecisionKeys([file], manager);
+    return this.storeChecked(file, deployedBy, manager);
+  }
+
+  /** A checked file's next version and its decisions' (its keys locked by the caller). */
+  private async storeChecked(
+    { document, xml }: CheckedDmn,
+    deployedBy: string | null,
+    manager: EntityManager,
+  ): Promise<DecisionDeployResult> {
+    // Compared with the latest version only: deploying an earlier file again makes it the latest.
+    let requirements = await this.decisions.latestRequirements(manager, document.id);
+    let fileCreated = false;
+    if (requirements?.checksum !== document.checksum) {
+      requirements = await this.decisions.insertRequirements(manager, {
+        key: document.id,
+        version: (requirements?.version ?? 0) + 1,
+        name: document.name,
+        checksum: document.checksum,
+        xml,
+        deployedBy,
+      });
+      fileCreated = true;
+    }
+    const deployed: DeployedDecision[] = [];
+    for (const decision of document.decisions.values()) {
+      const latest = await this.decisions.latest(decision.id, manager);
+      if (latest?.checksum === document.checksum && latest.requirementsId === requirements.id) {
+        deployed.push({
+          id: latest.id,
+          key: latest.key,
+          version: latest.version,
+          name: latest.name,
+          created: false,
+        });
+        continue;
+      }
+      const row = await this.decisions.insert(manager, {
+        key: decision.id,
+        version: (latest?.version ?? 0) + 1,
+        name: decision.name,
+        requirementsId: requirements.id,
+        checksum: document.checksum,
+        deployedBy,
+      });
+      deployed.push({ id: row.id, key: row.key, version: row.version, name: row.name, created: true });
+    }
+    return {
+      requirements: { key: requirements.key, version: requirements.version, name: requirements.name },
+      decisions: deployed,
+      created: fileCreated || deployed.some((d) => d.created),
+    };
   }
 
   /** Deploy every .dmn file of a folder whose content changed (shipped decisions, on start). */

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { looksLikeDmn } from '../decisions/index.js';
 import { InvalidInputError, type FieldError } from '../platform/errors.js';
 import { decodeXml } from '../platform/xml-text.js';
-import { DecisionService, type DecisionDeployResult } from './decision.service.js';
+import { DecisionService, type CheckedDmn, type DecisionDeployResult } from './decision.service.js';
 import { DefinitionService, type CheckedBpmn, type DeployedProcess } from './definition.service.js';
 import { FormService, type FormDeployResult } from './form.service.js';
 
@@ -82,13 +82,26 @@ export class DeploymentService {
           resource: form.resource,
           ...(await this.forms.deploy(form.parsed, deployedBy, manager)),
         });
+      // Every DMN file checked first, then the file and decision keys of all of them locked in one sorted order (not
+      // file by file: two deployments of crossed files would each hold a key the other waits for), then stored. The
+      // same for BPMN files after them. Keys are taken kind by kind in one order for every deployment — forms,
+      // then decisions, then processes — and a lone deploy of one kind takes only that kind's, so no two
+      // deployments hold keys of one kind while waiting for keys of a kind taken before it.
+      const dmn: Array<{ name: string; checked: CheckedDmn }> = [];
       for (const r of read.filter((x) => x.kind === 'dmn').sort(byName))
-        result.decisions.push({
-          resource: r.name,
-          ...(await namedAsync(r.name, () => this.decisions.deploy(r.text, deployedBy, manager))),
+        dmn.push({
+          name: r.name,
+          checked: await namedAsync(r.name, () => this.decisions.checkForDeploy(r.text)),
         });
-      // Every BPMN file checked first, then the process keys of all of them locked in one sorted order (not file by
-      // file: two deployments of crossed files would each hold a key the other waits for), then stored.
+      await this.decisions.lockDecisionKeys(
+        dmn.map((f) => f.checked),
+        manager,
+      );
+      for (const file of dmn)
+        result.decisions.push({
+          resource: file.name,
+          ...(await namedAsync(file.name, () => this.decisions.store(file.checked, deployedBy, manager))),
+        });
       const bpmn: Array<{ name: string; checked: CheckedBpmn }> = [];
       for (const r of read.filter((x) => x.kind === 'bpmn').sort(byName))
         bpmn.push({

@@ -9,6 +9,11 @@ export async function storedDefinitions(t: TestApp): Promise<Array<{ key: string
   return t.dataSource.query('SELECT process_key AS key, version FROM process_definition ORDER BY 1, 2');
 }
 
+/** Every decision version a deployment could have stored. */
+export async function storedDecisions(t: TestApp): Promise<Array<{ key: string; version: number }>> {
+  return t.dataSource.query('SELECT decision_key AS key, version FROM decision_definition ORDER BY 1, 2');
+}
+
 /** POST BPMN as an XML body to deploy (or `/validate`), as a user. */
 export function postXml(t: TestApp, xml: string | Buffer, as = 'process-designer', path = '') {
   return t
