@@ -6,13 +6,13 @@ import { DecisionDefinitionEntity, DecisionRequirementsEntity } from './decision
 /** The fields of a new version of a DMN file. */
 export type NewRequirements = Pick<
   DecisionRequirementsEntity,
-  'key' | 'version' | 'name' | 'checksum' | 'xml' | 'deployedBy'
+  'key' | 'version' | 'name' | 'checksum' | 'xml' | 'deployedBy' | 'deployedAt'
 >;
 
 /** The fields of a new decision version. */
 export type NewDecision = Pick<
   DecisionDefinitionEntity,
-  'key' | 'version' | 'name' | 'requirementsId' | 'checksum' | 'deployedBy'
+  'key' | 'version' | 'name' | 'requirementsId' | 'checksum' | 'deployedBy' | 'deployedAt'
 >;
 
 /** A decision's latest version with the file it comes from (its id and key), without the XML. */

@@ -12,6 +12,7 @@ import {
   type DmnDocument,
 } from '../decisions/index.js';
 import type { FeelLimits } from '../engine/index.js';
+import { CLOCK, type Clock } from '../platform/clock.js';
 import {
   InvalidInputError,
   NotFoundError,
@@ -77,6 +78,7 @@ export class DecisionService {
   constructor(
     @Inject(DecisionRepository) private readonly decisions: DecisionRepository,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.limits = config.feel;
     this.maxBytes = config.definitions.maxBpmnBytes;
@@ -167,6 +169,7 @@ export class DecisionService {
     deployedBy: string | null,
     manager: EntityManager,
   ): Promise<DecisionDeployResult> {
+    const deployedAt = this.clock.now();
     // Compared with the latest version only: deploying an earlier file again makes it the latest.
     let requirements = await this.decisions.latestRequirements(manager, document.id);
     let fileCreated = false;
@@ -178,6 +181,7 @@ export class DecisionService {
         checksum: document.checksum,
         xml,
         deployedBy,
+        deployedAt,
       });
       fileCreated = true;
     }
@@ -201,6 +205,7 @@ export class DecisionService {
         requirementsId: requirements.id,
         checksum: document.checksum,
         deployedBy,
+        deployedAt,
       });
       deployed.push({ id: row.id, key: row.key, version: row.version, name: row.name, created: true });
     }

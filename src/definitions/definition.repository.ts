@@ -54,6 +54,7 @@ export type NewDefinition = Pick<
   | 'messageStarts'
   | 'signalStarts'
   | 'deployedBy'
+  | 'deployedAt'
 >;
 
 /** All SQL of process definitions (`process_definition`). */

@@ -236,6 +236,7 @@ export class DefinitionService {
       messageStarts: messageStartsOf(model),
       signalStarts: signalStartsOf(model),
       deployedBy,
+      deployedAt: this.clock.now(),
     });
     for (const listener of this.deploymentListeners) await listener.onDeployed(manager, definition, model);
     return { definition, created: true };

@@ -46,7 +46,7 @@ export class FormRepository {
 
   async insert(
     manager: EntityManager,
-    fields: Omit<FormDefinitionEntity, 'id' | 'deployedAt'>,
+    fields: Omit<FormDefinitionEntity, 'id'>,
   ): Promise<FormDefinitionEntity> {
     const repository = manager.getRepository(FormDefinitionEntity);
     const row = repository.create(fields);

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { CLOCK, type Clock } from '../platform/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { InvalidInputError, NotFoundError, PayloadTooLargeError } from '../platform/errors.js';
 import { fieldLabels, parseForm, validateFormData, type FormJsSchema, type ParsedForm } from './form-js.js';
@@ -28,6 +29,7 @@ export class FormService {
   constructor(
     @Inject(FormRepository) private readonly forms: FormRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.maxBytes = config.definitions.maxBpmnBytes;
   }
@@ -69,6 +71,7 @@ export class FormService {
           checksum: parsed.checksum,
           schema: parsed.schema,
           deployedBy,
+          deployedAt: this.clock.now(),
         });
         return { form: summary(row), created: true };
       },

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { shippedForm } from '../support/form-samples';
 import { ManualClock } from '../support/manual-clock';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { MINIMAL_REQUEST, ReleaseDriver, type Release, type Task } from '../support/release-driver';
@@ -5,7 +8,8 @@ import { MINIMAL_REQUEST, ReleaseDriver, type Release, type Task } from '../supp
 /**
  * The times the service stores are its clock's, the one timers and releases read: a clock a test stands at a
  * time of its choosing moves every stored time with it (instance start and end, task creation, claim and
- * completion, the history of each step), none of them is the system's or the database's.
+ * completion, the history of each step, when a process, decision or form was deployed), none of them is the
+ * system's or the database's.
  */
 describe('stored times come from the service clock', () => {
   const T = new Date('2031-03-04T05:06:07.000Z');
@@ -66,5 +70,25 @@ describe('stored times come from the service clock', () => {
     expect((await walk.instance(release.instanceId)).endedAt).toBe(aDayOn);
     const closed = await walk.get<Task>(`/api/tasks/${next.id}`, 'project-manager');
     expect(closed).toMatchObject({ status: 'cancelled', completedAt: aDayOn });
+  });
+
+  it('given the clock moved on another hour, when a process, a decision and a form are deployed together, then each version was deployed then', async () => {
+    await clock.advance(HOUR, t.resources);
+    const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures', name));
+    const form = { ...shippedForm('release-assessment'), id: 'deployed-at-form' };
+    const deployed = await t
+      .as('process-designer')
+      .post('/v2/deployments')
+      .attach('resources', fixture('deployed-at.bpmn'), 'deployed-at.bpmn')
+      .attach('resources', fixture('deployed-at.dmn'), 'deployed-at.dmn')
+      .attach('resources', Buffer.from(JSON.stringify(form)), 'deployed-at.form');
+    expect(deployed.status).toBe(200);
+
+    const then = new Date(T.getTime() + 27 * HOUR).toISOString();
+    const deployedAt = async (path: string) =>
+      (await walk.get<Array<{ deployedAt: string }>>(path, 'process-designer')).map((v) => v.deployedAt);
+    expect(await deployedAt('/api/process-definitions/deployed-at-flow/versions')).toEqual([then]);
+    expect(await deployedAt('/api/decision-definitions/deployed-at-decision/versions')).toEqual([then]);
+    expect(await deployedAt('/api/forms/deployed-at-form/versions')).toEqual([then]);
   });
 });
