@@ -53,7 +53,8 @@ export class UserRepository {
 
   /** Throws the driver's unique violation when the username is taken. */
   async insert(user: NewUser, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.getRepository(UserEntity).insert(user);
+    const now = this.clock.now();
+    await manager.getRepository(UserEntity).insert({ ...user, createdAt: now, updatedAt: now });
   }
 
   /** With the password hash, which other reads leave out. */

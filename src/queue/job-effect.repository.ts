@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { CLOCK, type Clock } from '../platform/clock.js';
 import type { JobContext, JobResult } from './job-handler.port.js';
 
 /** SQL over job_effect: the record that a job's handler finished, with the result it handed back. */
 @Injectable()
 export class JobEffectRepository {
+  constructor(@Inject(CLOCK) private readonly clock: Clock) {}
+
   /** The result recorded for the job; null when its handler has not finished. */
   async recorded(manager: EntityManager, jobId: string): Promise<JobResult | null> {
     const rows: Array<{ result: JobResult | null }> = await manager.query(
@@ -18,8 +21,8 @@ export class JobEffectRepository {
   /** Record the handler's result; false when a run of the same job recorded one first (that one stays). */
   async record(manager: EntityManager, context: JobContext, result: JobResult): Promise<boolean> {
     const inserted: unknown[] = await manager.query(
-      `INSERT INTO job_effect (job_id, job_type, instance_id, element_id, request, result)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING RETURNING job_id`,
+      `INSERT INTO job_effect (job_id, job_type, instance_id, element_id, request, result, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (job_id) DO NOTHING RETURNING job_id`,
       [
         context.jobId,
         context.jobType,
@@ -31,6 +34,7 @@ export class JobEffectRepository {
           attempt: context.attempt,
         }),
         JSON.stringify(result),
+        this.clock.now(),
       ],
     );
     return inserted.length > 0;

@@ -8,8 +8,8 @@ import { MINIMAL_REQUEST, ReleaseDriver, type Release, type Task } from '../supp
 /**
  * The times the service stores are its clock's, the one timers and releases read: a clock a test stands at a
  * time of its choosing moves every stored time with it (instance start and end, task creation, claim and
- * completion, the history of each step, when a process, decision or form was deployed), none of them is the
- * system's or the database's.
+ * completion, the history of each step, when a process, decision or form was deployed, when a user or a CMDB
+ * item was created), none of them is the system's or the database's.
  */
 describe('stored times come from the service clock', () => {
   const T = new Date('2031-03-04T05:06:07.000Z');
@@ -90,5 +90,38 @@ describe('stored times come from the service clock', () => {
     expect(await deployedAt('/api/process-definitions/deployed-at-flow/versions')).toEqual([then]);
     expect(await deployedAt('/api/decision-definitions/deployed-at-decision/versions')).toEqual([then]);
     expect(await deployedAt('/api/forms/deployed-at-form/versions')).toEqual([then]);
+  });
+
+  it('given the clock moved on another hour, when a user and a CMDB item are created and the item changed an hour later, then they were created then and the item updated later', async () => {
+    await clock.advance(HOUR, t.resources);
+    await t
+      .as('admin')
+      .post('/api/users')
+      .send({
+        username: 'clock.reader',
+        displayName: '时钟',
+        password: 'a long passphrase',
+        roles: ['applicant'],
+      })
+      .expect(201);
+    const item = { name: 'clock-item', type: 'service' };
+    const created = await t.as('network-engineer').post('/api/cmdb/items').send(item).expect(200);
+    await clock.advance(HOUR, t.resources);
+    const changed = await t
+      .as('network-engineer')
+      .post('/api/cmdb/items')
+      .send({ ...item, owner: 'ops' })
+      .expect(200);
+
+    const created28h = new Date(T.getTime() + 28 * HOUR);
+    const updated29h = new Date(T.getTime() + 29 * HOUR).toISOString();
+    expect(
+      await t.dataSource.query(`SELECT created_at, updated_at FROM app_user WHERE username = 'clock.reader'`),
+    ).toEqual([{ created_at: created28h, updated_at: created28h }]);
+    expect(created.body).toMatchObject({
+      createdAt: created28h.toISOString(),
+      updatedAt: created28h.toISOString(),
+    });
+    expect(changed.body).toMatchObject({ createdAt: created28h.toISOString(), updatedAt: updated29h });
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { CLOCK, type Clock } from '../../platform/clock.js';
 import type { JsonObject } from '../../platform/json.js';
 import type { CmdbChange } from './cmdb.entities.js';
 
@@ -47,15 +48,17 @@ const CHANGE_COLUMNS = `v.item_id AS "itemId", i.name, i.type, v.change, v.versi
 /** The built-in CMDB's SQL: items, their version history, baselines per release, relations. */
 @Injectable()
 export class CmdbRepository {
+  constructor(@Inject(CLOCK) private readonly clock: Clock) {}
+
   /** Create the items that do not exist yet, then lock and return all of them (in name order). */
   async ensureAndLock(manager: EntityManager, names: readonly string[], type: string): Promise<ItemRow[]> {
     if (names.length === 0) return [];
     const sorted = [...names].sort();
     await manager.query(
-      `INSERT INTO cmdb_item (id, type, name)
-       SELECT gen_random_uuid(), $1, n FROM unnest($2::text[]) AS n
+      `INSERT INTO cmdb_item (id, type, name, created_at, updated_at)
+       SELECT gen_random_uuid(), $1, n, $3::timestamptz, $3::timestamptz FROM unnest($2::text[]) AS n
        ON CONFLICT (name) DO NOTHING`,
-      [type, sorted],
+      [type, sorted, this.clock.now()],
     );
     return manager.query(
       `SELECT ${ITEM_COLUMNS} FROM cmdb_item i WHERE i.name = ANY($1::text[]) ORDER BY i.name FOR UPDATE`,
@@ -71,10 +74,10 @@ export class CmdbRepository {
     itemIds: readonly string[],
   ) {
     await manager.query(
-      `INSERT INTO cmdb_baseline (release_id, item_id, version, job_id)
-       SELECT $1, i.id, i.current_version, $2 FROM cmdb_item i WHERE i.id = ANY($3::uuid[])
+      `INSERT INTO cmdb_baseline (release_id, item_id, version, job_id, captured_at)
+       SELECT $1, i.id, i.current_version, $2, $4::timestamptz FROM cmdb_item i WHERE i.id = ANY($3::uuid[])
        ON CONFLICT (release_id, item_id) DO NOTHING`,
-      [releaseId, jobId, [...itemIds]],
+      [releaseId, jobId, [...itemIds], this.clock.now()],
     );
   }
 
@@ -93,8 +96,9 @@ export class CmdbRepository {
     },
   ): Promise<boolean> {
     const rows: unknown[] = await manager.query(
-      `INSERT INTO cmdb_item_version (item_id, change, version, previous_version, release_id, job_id, actor, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      `INSERT INTO cmdb_item_version
+         (item_id, change, version, previous_version, release_id, job_id, actor, details, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (job_id, item_id) WHERE job_id IS NOT NULL DO NOTHING
        RETURNING id`,
       [
@@ -106,15 +110,17 @@ export class CmdbRepository {
         change.jobId,
         change.actor,
         JSON.stringify(change.details),
+        this.clock.now(),
       ],
     );
     return rows.length > 0;
   }
 
   async setCurrentVersion(manager: EntityManager, itemId: string, version: string | null): Promise<void> {
-    await manager.query(`UPDATE cmdb_item SET current_version = $2, updated_at = now() WHERE id = $1`, [
+    await manager.query(`UPDATE cmdb_item SET current_version = $2, updated_at = $3 WHERE id = $1`, [
       itemId,
       version,
+      this.clock.now(),
     ]);
   }
 
@@ -243,10 +249,11 @@ export class CmdbRepository {
     item: { name: string; type: string; owner?: string | null; attributes?: JsonObject },
   ): Promise<ItemRow> {
     const rows: ItemRow[] = await manager.query(
-      `INSERT INTO cmdb_item AS i (id, type, name, owner, attributes) VALUES ($1, $2, $3, $4, coalesce($5::jsonb, '{}'))
+      `INSERT INTO cmdb_item AS i (id, type, name, owner, attributes, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, coalesce($5::jsonb, '{}'), $7, $7)
        ON CONFLICT (name) DO UPDATE SET type = EXCLUDED.type,
          owner = CASE WHEN $6 THEN EXCLUDED.owner ELSE i.owner END,
-         attributes = coalesce($5::jsonb, i.attributes), updated_at = now()
+         attributes = coalesce($5::jsonb, i.attributes), updated_at = $7
        RETURNING ${ITEM_COLUMNS}`,
       [
         randomUUID(),
@@ -255,6 +262,7 @@ export class CmdbRepository {
         item.owner ?? null,
         item.attributes === undefined ? null : JSON.stringify(item.attributes),
         item.owner !== undefined,
+        this.clock.now(),
       ],
     );
     return rows[0]!;
