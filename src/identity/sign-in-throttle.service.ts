@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { closeRedis } from '../platform/redis.js';
 
 /**
  * Where a password was offered: the JSON API's login, the queue board's HTTP Basic sign-in, or HTTP Basic on the
@@ -160,7 +161,7 @@ export class SignInThrottle implements OnApplicationShutdown {
     this.logger.warn(`sign-in ${scope.name} "${scope.key}" locked out for ${seconds} s`);
   }
 
-  onApplicationShutdown(): void {
-    this.redis.disconnect();
+  async onApplicationShutdown(): Promise<void> {
+    await closeRedis(this.redis, 1000);
   }
 }

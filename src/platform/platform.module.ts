@@ -11,9 +11,16 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { CLOCK, systemClock, type Clock } from './clock.js';
 import { FaultInjector } from './fault-injector.js';
-import { createDataSource, ensureDatabase, migrate, type EntityList } from './database/data-source.js';
+import {
+  createDataSource,
+  destroyDataSource,
+  ensureDatabase,
+  migrate,
+  type EntityList,
+} from './database/data-source.js';
 import { embeddedDataSource, stopZeroSetup } from './embedded/zero-setup.js';
-import { createRedis, REDIS } from './redis.js';
+import { closeRedis, createRedis, REDIS } from './redis.js';
+import { within } from './within.js';
 
 /**
  * Closes connections last, after workers and the relay have stopped (they stop in beforeApplicationShutdown).
@@ -36,25 +43,10 @@ export class ConnectionCloser implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     // An unreachable Redis must not hold the shutdown: give it a moment, then drop the connections.
     await within(3000, Promise.all(this.riders.map((close) => close())));
-    if (!(await within(2000, this.redis.quit()))) this.redis.disconnect();
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await closeRedis(this.redis, 2000);
+    await destroyDataSource(this.dataSource);
     await stopZeroSetup(); // the embedded PostgreSQL and child redis-server, if this process runs them
   }
-}
-
-/** true when the promise settled within the time; a rejection counts as settled. */
-async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const settled = promise.then(
-    () => true,
-    () => true,
-  );
-  const result = await Promise.race([
-    settled,
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-  ]);
-  clearTimeout(timer);
-  return result;
 }
 
 export interface PlatformOptions {

@@ -1,5 +1,6 @@
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { withSessionLock } from './advisory-lock.js';
+import { within } from '../within.js';
 import { InitialSchema1795500000000 } from './migrations/1795500000000-InitialSchema.js';
 import { UsersAndInbox1795550000000 } from './migrations/1795550000000-UsersAndInbox.js';
 import { ServiceTaskWork1795600000000 } from './migrations/1795600000000-ServiceTaskWork.js';
@@ -128,5 +129,36 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
     if (!/already exists/.test(String(err))) throw err;
   } finally {
     await admin.destroy();
+  }
+}
+
+interface PgPool {
+  readonly totalCount: number;
+  on(event: 'remove', listener: () => void): unknown;
+  off(event: 'remove', listener: () => void): unknown;
+}
+
+/**
+ * Destroys the data source and resolves once its pooled connections are closed (or after `ms`). The pool's end
+ * returns as soon as it has asked each connection to end, while their sockets still close; a process (a test
+ * file, a worker) meant to exit then stays up meanwhile, which on a loaded machine outlasts jest's half second
+ * for a worker to exit ("A worker process has failed to exit gracefully").
+ */
+export async function destroyDataSource(dataSource: DataSource, ms = 2000): Promise<void> {
+  if (!dataSource.isInitialized) return;
+  const pool = (dataSource.driver as { master?: PgPool }).master;
+  let open = pool?.totalCount ?? 0;
+  let allClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (allClosed = resolve));
+  const removed = () => {
+    open -= 1;
+    if (open <= 0) allClosed();
+  };
+  pool?.on('remove', removed);
+  try {
+    await dataSource.destroy();
+    if (open > 0) await within(ms, closed);
+  } finally {
+    pool?.off('remove', removed);
   }
 }
