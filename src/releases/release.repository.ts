@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { paginate } from '../platform/database/paginate.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import type { ReleaseQueryDto } from './release-query.dto.js';
-import { ReleaseEntity } from './release.entity.js';
+import { ReleaseEntity, type ReleaseStatus } from './release.entity.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -49,6 +49,19 @@ export async function findReleaseById(manager: EntityManager, id: string): Promi
   return UUID.test(id) ? manager.getRepository(ReleaseEntity).findOneBy({ id }) : null;
 }
 
+/** What an instance's pass says of its release (see ReleaseRepository.follow); undefined: says nothing. */
+export interface ReleaseFollowing {
+  readonly title?: string;
+  readonly source?: ReleaseEntity['source'];
+  readonly versionNumber?: string;
+  readonly plannedAt?: Date;
+  /** When it was installed, if its install succeeded (kept only if none is recorded yet). */
+  readonly installedAt?: Date;
+  readonly rolledBack?: boolean;
+  /** The status it ends with, if its flow ended (taken only while it is in progress). */
+  readonly endStatus?: ReleaseStatus;
+}
+
 /** All SQL of the release records; methods taking a manager run inside the caller's transaction. */
 @Injectable()
 export class ReleaseRepository {
@@ -91,6 +104,64 @@ export class ReleaseRepository {
     instanceId: string,
   ): Promise<ReleaseEntity | null> {
     return manager.getRepository(ReleaseEntity).findOneBy({ id: releaseId, instanceId });
+  }
+
+  /**
+   * Bring the release that follows this instance in step with it, in one statement: each value given replaces
+   * the record's when it differs; the install time is set only once, rolled back only ever turns on, and the
+   * end status (with the close time) only ends a release still in progress. The row is written, with
+   * `updatedAt`, only when something changes. Returns the row as written and whether this write ended it;
+   * null when nothing changed (or no release follows the instance).
+   */
+  async follow(
+    manager: EntityManager,
+    releaseId: string,
+    instanceId: string,
+    follow: ReleaseFollowing,
+    now: Date,
+  ): Promise<{ release: ReleaseEntity; ended: boolean } | null> {
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected count].
+    const [rows]: [Array<Record<string, unknown>>, number] = await manager.query(
+      `UPDATE release r SET
+         title = COALESCE($3, r.title),
+         source = COALESCE($4, r.source),
+         version_number = COALESCE($5, r.version_number),
+         planned_at = COALESCE($6, r.planned_at),
+         installed_at = COALESCE(r.installed_at, $7),
+         rolled_back = r.rolled_back OR $8,
+         status = CASE WHEN r.status = 'in-progress' THEN COALESCE($9, r.status) ELSE r.status END,
+         closed_at = CASE WHEN r.status = 'in-progress' AND $9::text IS NOT NULL THEN $10 ELSE r.closed_at END,
+         updated_at = $10
+       FROM (SELECT id, status FROM release WHERE id = $1 AND instance_id = $2 FOR UPDATE) was
+       WHERE r.id = was.id
+         AND (r.title IS DISTINCT FROM COALESCE($3, r.title)
+           OR r.source IS DISTINCT FROM COALESCE($4, r.source)
+           OR r.version_number IS DISTINCT FROM COALESCE($5, r.version_number)
+           OR r.planned_at IS DISTINCT FROM COALESCE($6, r.planned_at)
+           OR (r.installed_at IS NULL AND $7::timestamptz IS NOT NULL)
+           OR (NOT r.rolled_back AND $8)
+           OR (r.status = 'in-progress' AND $9::text IS NOT NULL))
+       RETURNING r.*, was.status AS previous_status`,
+      [
+        releaseId,
+        instanceId,
+        follow.title ?? null,
+        follow.source ?? null,
+        follow.versionNumber ?? null,
+        follow.plannedAt ?? null,
+        follow.installedAt ?? null,
+        follow.rolledBack ?? false,
+        follow.endStatus ?? null,
+        now,
+      ],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const release = new ReleaseEntity();
+    for (const column of manager.connection.getMetadata(ReleaseEntity).columns) {
+      (release as unknown as Record<string, unknown>)[column.propertyName] = row[column.databaseName];
+    }
+    return { release, ended: row.previous_status === 'in-progress' && release.status !== 'in-progress' };
   }
 
   async insert(manager: EntityManager, release: ReleaseEntity) {

@@ -147,43 +147,51 @@ export class ReleaseService implements OnModuleInit {
   private async followInstance(manager: EntityManager, instance: ProcessInstanceEntity): Promise<void> {
     // Other processes' business keys are their starters' own (not release ids).
     if (!instance.businessKey || !RELEASE_PROCESSES.has(instance.processKey)) return;
-    const release = await this.repository.findOfInstance(manager, instance.businessKey, instance.id);
-    if (!release) return;
     const v = instance.variables as Record<string, unknown>;
     const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value : undefined);
-    const changes: Partial<ReleaseEntity> = {};
     // The service's clock, as timers read it (tests move it), not the system time.
     const now = this.clock.now();
-    if (text(v.title) && v.title !== release.title) changes.title = v.title as string;
-    if (text(v.source) && v.source !== release.source) changes.source = v.source as ReleaseEntity['source'];
-    if (text(v.versionNumber) && v.versionNumber !== release.versionNumber)
-      changes.versionNumber = v.versionNumber as string;
     const planned = text(v.plannedEnd) ?? text(v.plannedStart);
-    if (planned && new Date(planned).getTime() !== release.plannedAt?.getTime())
-      changes.plannedAt = new Date(planned);
-    if (v.installResult === 'success' && !release.installedAt) {
+    let installedAt: Date | undefined;
+    if (v.installResult === 'success') {
       const reported = text(v.installedAt) ? new Date(v.installedAt as string) : undefined;
-      // A future install time would count as on time whatever happens: refused, and the pass with it.
+      // A future install time would count as on time whatever happens: refused, and the pass with it, unless
+      // the release already has its install time (then the reported one is not taken anyway).
       if (reported && reported.getTime() > now.getTime()) {
-        throw new InvalidInputError(`installedAt ${reported.toISOString()} is in the future`, [
-          { field: 'installedAt', message: `must not be after now (${now.toISOString()})` },
-        ]);
+        const release = await this.repository.findOfInstance(manager, instance.businessKey, instance.id);
+        if (release && !release.installedAt) {
+          throw new InvalidInputError(`installedAt ${reported.toISOString()} is in the future`, [
+            { field: 'installedAt', message: `must not be after now (${now.toISOString()})` },
+          ]);
+        }
       }
-      changes.installedAt = reported && !Number.isNaN(reported.getTime()) ? reported : now;
+      installedAt = reported && !Number.isNaN(reported.getTime()) ? reported : now;
     }
-    if (text(v.rollbackCause) && !release.rolledBack) changes.rolledBack = true;
-    if (instance.status !== 'running' && release.status === 'in-progress') {
-      changes.status = (
-        instance.endStatus && FINAL_STATUSES.has(instance.endStatus) ? instance.endStatus : 'closed'
-      ) as ReleaseStatus;
-      changes.closedAt = now;
-    }
-    if (Object.keys(changes).length === 0) return;
-    await this.repository.update(manager, release.id, { ...changes, updatedAt: now });
-    if (!changes.status) return;
-    // The row as just written, read under the instance's lock: not read again.
-    const ended = Object.assign(release, changes, { updatedAt: now });
-    for (const listener of this.endedListeners) await listener(manager, ended);
+    // One statement reads and writes the record: each rule (only a change is written, the install time once,
+    // the end status only from in-progress) is the update's own condition.
+    const followed = await this.repository.follow(
+      manager,
+      instance.businessKey,
+      instance.id,
+      {
+        title: text(v.title) as string | undefined,
+        source: text(v.source) as ReleaseEntity['source'] | undefined,
+        versionNumber: text(v.versionNumber) as string | undefined,
+        plannedAt: planned ? new Date(planned) : undefined,
+        installedAt,
+        rolledBack: text(v.rollbackCause) !== undefined,
+        endStatus:
+          instance.status === 'running'
+            ? undefined
+            : ((instance.endStatus && FINAL_STATUSES.has(instance.endStatus)
+                ? instance.endStatus
+                : 'closed') as ReleaseStatus),
+      },
+      now,
+    );
+    if (!followed?.ended) return;
+    // The row as the update returned it, under the instance's lock: not read again.
+    for (const listener of this.endedListeners) await listener(manager, followed.release);
   }
 }
 
