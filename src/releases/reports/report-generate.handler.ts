@@ -24,6 +24,7 @@ export class ReportGenerateJobHandler implements JobHandler {
       const generated = await this.reports.generate(manager, {
         jobId: context.jobId,
         releaseId: facts.release.id,
+        release: facts.release,
         kind: context.headers.kind ?? 'release-report',
       });
       return {

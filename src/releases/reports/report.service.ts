@@ -69,10 +69,13 @@ export class ReportService implements OnModuleInit {
     });
   }
 
-  /** report.generate: build and store the documents of `kind`; a job stores each document once. */
+  /**
+   * report.generate: build and store the documents of `kind`; a job stores each document once. `release`: the
+   * record as the caller already read it in this transaction (then it is not read again).
+   */
   async generate(
     manager: EntityManager,
-    job: { jobId: string; releaseId: string; kind: string },
+    job: { jobId: string; releaseId: string; kind: string; release?: ReleaseEntity },
   ): Promise<Array<{ kind: ReportKind; generatedAt: Date; bytes: number }>> {
     const kinds = GENERATED_BY_KIND[job.kind];
     if (!kinds) throw new UnknownReportKindError(`unknown report kind "${job.kind}"`);
@@ -80,7 +83,8 @@ export class ReportService implements OnModuleInit {
     const missing = kinds.filter((k) => !stored.some((s) => s.kind === k));
     if (missing.length > 0) {
       await manager.transaction(async (tx) => {
-        const release = await this.repository.release(tx, job.releaseId);
+        const release =
+          job.release?.id === job.releaseId ? job.release : await this.repository.release(tx, job.releaseId);
         if (!release) throw new Error(`release ${job.releaseId} does not exist`);
         await this.store(tx, release, missing, job.jobId);
       });
