@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import type { ReleaseEntity } from './release.entity.js';
-import { findReleaseById } from './release.repository.js';
+import { findReleaseById, UUID } from './release.repository.js';
 import type { JobContext } from '../queue/job-handler.port.js';
 
 /** What a service task knows of its release: the record as filed, updated by the process variables. */
@@ -46,6 +46,30 @@ export async function requireReleaseFacts(
   if (!facts)
     throw new UnrecoverableError(`${context.jobType}: the instance is not a release (no releaseId)`);
   return facts;
+}
+
+/** What a job needs to name its release's package: the release's id, source and version. */
+export interface ReleaseRef {
+  readonly id: string;
+  readonly source: ReleaseEntity['source'];
+  readonly version: string;
+}
+
+/**
+ * The release's id, source and version, from the job's variables when they carry all three (a release flow's
+ * read-only `releaseId`, and the `source` and `versionNumber` its record follows): then the release is not
+ * read. Otherwise from the record, as requireReleaseFacts finds it.
+ */
+export async function requireReleaseRef(context: JobContext, manager: EntityManager): Promise<ReleaseRef> {
+  const v = context.variables;
+  const id = text(v.releaseId);
+  const source = text(v.source);
+  const version = text(v.versionNumber);
+  if (id && UUID.test(id) && source && version) {
+    return { id, source: source as ReleaseEntity['source'], version };
+  }
+  const facts = await requireReleaseFacts(context, manager);
+  return { id: facts.release.id, source: facts.release.source, version: facts.version };
 }
 
 /** The version a release's package and CIs carry: the allocated version number, else the release number. */

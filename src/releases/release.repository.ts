@@ -5,7 +5,8 @@ import type { Page } from '../platform/http/page-query.dto.js';
 import type { ReleaseQueryDto } from './release-query.dto.js';
 import { ReleaseEntity, type ReleaseStatus } from './release.entity.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The shape of a release's id (a UUID); anything else is no release's. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SORT_COLUMNS = { createdAt: 'r.created_at', number: 'r.number', plannedAt: 'r.planned_at' } as const;
 

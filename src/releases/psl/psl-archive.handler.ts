@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { PslService } from './psl.service.js';
 import type { JobContext, JobHandler, JobResult } from '../../queue/job-handler.port.js';
 import { JobHandlerFor } from '../../queue/job-handler.decorators.js';
-import { requireReleaseFacts } from '../release-facts.js';
+import { requireReleaseRef } from '../release-facts.js';
 
 /**
  * psl.archive (产品入库): the release's uploaded package files become its approved, immutable version in the
@@ -18,12 +18,12 @@ export class PslArchiveJobHandler implements JobHandler {
   constructor(@Inject(PslService) private readonly psl: PslService) {}
 
   async handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
-    const facts = await requireReleaseFacts(context, manager);
+    const release = await requireReleaseRef(context, manager);
     const outcome = await this.psl.archive(manager, {
       jobId: context.jobId,
-      releaseId: facts.release.id,
-      version: facts.version,
-      source: facts.release.source,
+      releaseId: release.id,
+      version: release.version,
+      source: release.source,
     });
     return { outcome: { ...outcome } };
   }

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { PslService } from './psl.service.js';
 import type { JobContext, JobHandler, JobResult } from '../../queue/job-handler.port.js';
 import { JobHandlerFor } from '../../queue/job-handler.decorators.js';
-import { requireReleaseFacts } from '../release-facts.js';
+import { requireReleaseRef } from '../release-facts.js';
 
 /**
  * psl.verify (完整性校验): recomputes the SHA-256 of every archived file of the release from the library
@@ -18,11 +18,8 @@ export class PslVerifyJobHandler implements JobHandler {
   constructor(@Inject(PslService) private readonly psl: PslService) {}
 
   async handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
-    const facts = await requireReleaseFacts(context, manager);
-    const outcome = await this.psl.verify(manager, {
-      releaseId: facts.release.id,
-      source: facts.release.source,
-    });
+    const release = await requireReleaseRef(context, manager);
+    const outcome = await this.psl.verify(manager, { releaseId: release.id, source: release.source });
     return { outcome: { ...outcome } };
   }
 }
