@@ -37,7 +37,7 @@ export class IncidentEntity {
   @Column({ name: 'job_type', type: 'varchar', length: 255, nullable: true })
   jobType!: string | null;
 
-  @Column({ name: 'error_type', type: 'varchar', length: 32 })
+  @Column({ name: 'error_type', type: 'varchar', length: 32, default: 'JOB_NO_RETRIES' })
   errorType!: IncidentErrorType;
 
   @Column({ type: 'text' })
