@@ -21,7 +21,7 @@ import {
 } from '../engine/index.js';
 import { MetricsRegistry } from '../platform/metrics.js';
 import type { JsonObject } from '../platform/json.js';
-import type { IncidentEntity } from './incident.entity.js';
+import type { IncidentEntity, IncidentErrorType } from './incident.entity.js';
 import type { FollowUp, InstanceListener, OpenedUserTask, WaitChange } from './instance.events.js';
 import { InstanceRepository, type HistoryRecord } from './instance.repository.js';
 import type { JobEntity } from '../queue/job.entity.js';
@@ -467,27 +467,7 @@ export class InstanceService {
     ];
     if (final) {
       job.status = 'failed';
-      const incident = await this.repository.insertIncident(manager, {
-        instanceId: instance.id,
-        jobId: job.id,
-        executionId: job.executionId,
-        elementId: job.elementId,
-        jobType: job.jobType,
-        errorType: 'JOB_NO_RETRIES',
-        completion: null,
-        error: job.error,
-        attempts: attempt,
-        status: 'open',
-        resolvedAt: null,
-        resolvedBy: null,
-        comment: null,
-      });
-      history.push({
-        type: 'incident.created',
-        elementId: job.elementId,
-        executionId: job.executionId,
-        data: { incidentId: incident.id, jobType: job.jobType, error: job.error },
-      });
+      history.push(await this.openIncident(manager, instance, job, 'JOB_NO_RETRIES', job.error, attempt));
     }
     await this.jobs.save(manager, job);
     await this.repository.appendHistory(manager, instance.id, history);
@@ -559,31 +539,16 @@ export class InstanceService {
         `error code "${errorCode}" was thrown (${errorMessage}) but no error event catches it`.slice(0, 4000);
       job.result = null;
       job.completedAt = null;
-      const incident = await this.repository.insertIncident(manager, {
-        instanceId: instance.id,
-        jobId: job.id,
-        executionId: job.executionId,
-        elementId: job.elementId,
-        jobType: job.jobType,
-        errorType: 'UNHANDLED_ERROR_EVENT',
-        completion: null,
-        error: job.error,
-        attempts: job.attempts,
-        status: 'open',
-        resolvedAt: null,
-        resolvedBy: null,
-        comment: null,
-      });
+      const opened = await this.openIncident(
+        manager,
+        instance,
+        job,
+        'UNHANDLED_ERROR_EVENT',
+        job.error,
+        job.attempts,
+      );
       await this.jobs.save(manager, job);
-      await this.repository.appendHistory(manager, instance.id, [
-        thrown,
-        {
-          type: 'incident.created',
-          elementId: job.elementId,
-          executionId: job.executionId,
-          data: { incidentId: incident.id, jobType: job.jobType, error: job.error },
-        },
-      ]);
+      await this.repository.appendHistory(manager, instance.id, [thrown, opened]);
       return 'incident';
     }
   }
@@ -1139,6 +1104,39 @@ export class InstanceService {
    * An incident for each element the pass left waiting on one: a gateway with no outgoing flow to take, a completion
    * whose output mappings failed (with the completion's variables, to apply again when it is resolved).
    */
+  /** An incident at a job that cannot go on (its attempts ran out, or its BPMN error found no catch), and its history entry. */
+  private async openIncident(
+    manager: EntityManager,
+    instance: ProcessInstanceEntity,
+    job: JobEntity,
+    errorType: IncidentErrorType,
+    error: string,
+    attempts: number,
+  ): Promise<HistoryRecord> {
+    const incident = await this.repository.insertIncident(manager, {
+      instanceId: instance.id,
+      jobId: job.id,
+      executionId: job.executionId,
+      elementId: job.elementId,
+      jobType: job.jobType,
+      errorType,
+      completion: null,
+      error,
+      attempts,
+      status: 'open',
+      resolvedAt: null,
+      resolvedBy: null,
+      comment: null,
+    });
+    instance.openIncidents += 1;
+    return {
+      type: 'incident.created',
+      elementId: job.elementId,
+      executionId: job.executionId,
+      data: { incidentId: incident.id, jobType: job.jobType, error },
+    };
+  }
+
   private async raiseIncidents(
     manager: EntityManager,
     instance: ProcessInstanceEntity,
