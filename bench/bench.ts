@@ -31,7 +31,13 @@ import { EngineHost } from '../src/engine/engine-host.js';
 import { compileProcess } from '../src/engine/process-model.js';
 import { seedUsersOverHttp } from '../test/support/users.js';
 import { startScaleOut, startSingle, type Deployment, type ServiceEnvironment } from './deployments.js';
-import { engineHostOnce, measureSequential, plainEngineOnce, type RunFigures } from './in-memory.js';
+import {
+  engineHostOnce,
+  liveEngineHostOnce,
+  measureSequential,
+  plainEngineOnce,
+  type RunFigures,
+} from './in-memory.js';
 import { measureInbox, type InboxFigures } from './inbox.js';
 import { exclude, installCounters } from './instrument.js';
 import {
@@ -51,6 +57,14 @@ const BENCH_DIR = resolve(__dirname, '../../bench');
 const PROCESSES_DIR = resolve(__dirname, '../../processes');
 const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** How the service reaches PostgreSQL: a Unix socket (a host that is a path) or TCP. */
+function postgresTransport(url: string): 'unix socket' | 'tcp' {
+  const host = decodeURIComponent(new URL(url).hostname);
+  return host.startsWith('/') || new URL(url).searchParams.get('host')?.startsWith('/')
+    ? 'unix socket'
+    : 'tcp';
+}
+
 const ALL_SHAPES = ['a', 'b', 'c', 'inbox', 'scale-out'] as const;
 type Shape = (typeof ALL_SHAPES)[number];
 
@@ -461,7 +475,8 @@ async function main(): Promise<void> {
 
   // 1. In memory, before the service boots so its pollers do not disturb the figures.
   const serviceShapes = (['a', 'b'] as const).filter((s) => has(s) || has('scale-out'));
-  const baselines: Partial<Record<ServiceShape, { host: RunFigures; plain: RunFigures }>> = {};
+  const baselines: Partial<Record<ServiceShape, { host: RunFigures; live: RunFigures; plain: RunFigures }>> =
+    {};
   for (const shape of serviceShapes) {
     const { processKey } = SERVICE_SHAPES[shape];
     const xml = readFileSync(join(BENCH_DIR, 'fixtures', `${processKey}.bpmn`), 'utf8');
@@ -471,8 +486,13 @@ async function main(): Promise<void> {
       opts.warmup,
       engineHostOnce(new EngineHost(), await compileProcess(xml)),
     );
+    const live = await measureSequential(
+      n,
+      opts.warmup,
+      liveEngineHostOnce(new EngineHost(), await compileProcess(xml)),
+    );
     const plain = await measureSequential(n, opts.warmup, await plainEngineOnce(xml, processKey));
-    baselines[shape] = { host, plain };
+    baselines[shape] = { host, live, plain };
   }
 
   // 2. The durable path on a fresh database and queue prefix.
@@ -588,6 +608,14 @@ async function main(): Promise<void> {
         fmt(b.host.cpuMsPerInstance),
       ],
       [
+        `in-memory EngineHost, live ${shape}`,
+        String(b.live.instances),
+        fmt(b.live.perSecond, 1),
+        fmt(b.live.latency.p50, 2),
+        fmt(b.live.latency.p99, 2),
+        fmt(b.live.cpuMsPerInstance),
+      ],
+      [
         `in-memory plain bpmn-engine ${shape}`,
         String(b.plain.instances),
         fmt(b.plain.perSecond, 1),
@@ -598,7 +626,8 @@ async function main(): Promise<void> {
     ]);
     console.log(
       table(
-        'In-memory baselines (one instance at a time)',
+        'In-memory baselines (one instance at a time; EngineHost: rebuilt from the stored state at every command, ' +
+          'live: its engine kept between commands, as the durable path runs it on a cache hit)',
         ['run', 'n', 'inst/s', 'p50 ms', 'p99 ms', 'cpu ms/inst'],
         baselineRows,
       ),
@@ -613,12 +642,20 @@ async function main(): Promise<void> {
           fmt(f.latency.p50 / b.plain.latency.p50, 1),
           fmt(b.host.perSecond / f.perSecond, 1),
           fmt(f.latency.p50 / b.host.latency.p50, 1),
+          fmt(b.live.perSecond / f.perSecond, 1),
         ];
       });
     console.log(
       table(
         'Durable vs in memory (x slower)',
-        ['run', 'throughput vs plain', 'p50 vs plain', 'throughput vs EngineHost', 'p50 vs EngineHost'],
+        [
+          'run',
+          'throughput vs plain',
+          'p50 vs plain',
+          'throughput vs EngineHost',
+          'p50 vs EngineHost',
+          'throughput vs live EngineHost',
+        ],
         ratioRows,
       ),
     );
@@ -641,11 +678,19 @@ async function main(): Promise<void> {
         apis: opts.apis,
         workers: opts.workers,
       },
-      machine: { cores: availableParallelism(), loadBefore: round(load1, 2) },
+      machine: {
+        cores: availableParallelism(),
+        loadBefore: round(load1, 2),
+        postgres: postgresTransport(POSTGRES_ADMIN_URL),
+      },
       inMemory: Object.fromEntries(
         Object.entries(baselines).map(([shape, b]) => [
           shape,
-          { engineHost: baselineJson(b.host), plainEngine: baselineJson(b.plain) },
+          {
+            engineHost: baselineJson(b.host),
+            liveEngineHost: baselineJson(b.live),
+            plainEngine: baselineJson(b.plain),
+          },
         ]),
       ),
       single: byShape(single),
@@ -678,6 +723,7 @@ async function main(): Promise<void> {
             },
             ratio: {
               throughputVsEngineHost: round(baselines.a.host.perSecond / singleA.perSecond, 2),
+              throughputVsLiveEngineHost: round(baselines.a.live.perSecond / singleA.perSecond, 2),
               throughputVsPlainEngine: round(baselines.a.plain.perSecond / singleA.perSecond, 2),
               p50VsPlainEngine: round(singleA.latency.p50 / baselines.a.plain.latency.p50, 2),
             },

@@ -62,6 +62,36 @@ export function engineHostOnce(host: EngineHost, compiled: CompiledProcess) {
   };
 }
 
+/**
+ * The engine host as the durable path runs it when its live-engine cache hits: the engine of each instance is kept
+ * between commands (at the revision each command makes), so only the start builds one. This is the engine's share
+ * of a durable instance, without storage, queues or HTTP.
+ */
+export function liveEngineHostOnce(host: EngineHost, compiled: CompiledProcess) {
+  return async (i: number): Promise<void> => {
+    const instance = { id: `bench-${i}`, revision: 0 };
+    const start = { type: 'start', variables: { bench: true, seq: i } } as const;
+    let run = await host.run(compiled, null, start, new Set(), undefined, instance);
+    while (!run.finished) {
+      instance.revision += 1;
+      host.keep(run, instance.revision);
+      const wait = run.waits[0];
+      if (!wait || wait.kind !== 'service-task')
+        throw new Error(`expected a service-task wait, got ${JSON.stringify(run.waits)}`);
+      run = await host.run(
+        compiled,
+        run.state,
+        { type: 'complete', elementId: wait.elementId, executionId: wait.executionId, variables: {} },
+        new Set([wait.executionId]),
+        undefined,
+        instance,
+      );
+      if (run.cache !== 'hit') throw new Error(`expected the live engine to be used, got ${run.cache}`);
+    }
+    host.forget(instance.id);
+  };
+}
+
 /** Plain bpmn-engine: default service-task behaviour (dummy service, completes at once), one run, no state. */
 export async function plainEngineOnce(xml: string, name: string) {
   const parsed = await new BpmnModdle({ zeebe }).fromXML(xml);
