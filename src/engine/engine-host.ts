@@ -64,8 +64,10 @@ export type WaitKind =
 
 /**
  * An incident the run raised at a waiting element, with its reason: a gateway with no flow to take
- * (`CONDITION_ERROR`), or a completion whose output mappings failed (`IO_MAPPING_ERROR`): the completion is taken,
- * the element waits, and resolving the incident applies the completion (`completion`, its variables) again.
+ * (`CONDITION_ERROR`), a completion whose output mappings failed (`IO_MAPPING_ERROR`): the completion is taken,
+ * the element waits, and resolving the incident applies the completion (`completion`, its variables) again; or an
+ * error end event whose error nothing catches (`UNHANDLED_ERROR_EVENT`): it waits, and resolving the incident
+ * throws its error again.
  */
 export interface EngineIncident {
   readonly elementId: string;
@@ -75,7 +77,7 @@ export interface EngineIncident {
   readonly completion?: Record<string, unknown>;
 }
 
-export type EngineIncidentType = 'CONDITION_ERROR' | 'IO_MAPPING_ERROR';
+export type EngineIncidentType = 'CONDITION_ERROR' | 'IO_MAPPING_ERROR' | 'UNHANDLED_ERROR_EVENT';
 
 /** An activity the instance is waiting in after a run. */
 export interface EngineWait {
@@ -370,6 +372,7 @@ class LiveEngine {
     const execution = this.execution;
     if (!execution || this.finished) throw new EngineRunError('the instance has ended');
     const eventStart = this.eventStartOf(command);
+    let rethrow: string | undefined;
     if (eventStart) {
       await this.triggerEventSubProcess(
         eventStart.startId,
@@ -391,6 +394,9 @@ class LiveEngine {
         Object.assign(processes[0]?.environment.variables ?? {}, command.variables);
         // The task's own 'error' message: it fails with an error carrying the code the catching events match.
         waiting.sendApiMessage('error', { message: command.errorMessage, code: command.errorCode });
+      } else if (this.thrownHere.has(waiting.id)) {
+        // An error end event waiting with its incident: resolving it throws its error again (below).
+        rethrow = waiting.executionId;
       } else {
         const output = this.outputOrIncident(waiting, command);
         // To the waiting activity itself: a definition-wide signal is delegated to every activity, and while it is
@@ -404,29 +410,42 @@ class LiveEngine {
       }
     }
     await settle(this.engine);
-    await this.takeOverThrows();
+    await this.takeOverThrows(rethrow);
   }
 
   /**
    * Errors and escalations thrown where no boundary catches them wait at their throw or end event (`HostThrownEvent`):
    * the event sub-process that catches one runs (an interrupting one withdraws the rest, the throw with it; beside a
-   * non-interrupting one the throw passes on). An error nothing catches fails the run, naming its code; an escalation
-   * nothing catches passes on (Camunda 8).
+   * non-interrupting one the throw passes on). An error nothing catches stays there with an `UNHANDLED_ERROR_EVENT`
+   * incident naming its code (Camunda 8); an escalation nothing catches passes on. Such an end event, already waiting
+   * with its incident before this run, is thrown again only when its incident is being resolved (`rethrow`).
    */
-  private async takeOverThrows(): Promise<void> {
+  private async takeOverThrows(rethrow?: string): Promise<void> {
+    const unhandled = new Set<string>();
+    const due = (api: ElementApi) =>
+      this.thrownHere.has(api.id) &&
+      api.executionId !== undefined &&
+      !unhandled.has(api.executionId) &&
+      (!this.sink.known.has(api.executionId) || api.executionId === rethrow);
     for (let round = 0; round < MAX_THROWS_PER_RUN; round++) {
-      const waiting = this.postponed().find((api) => this.thrownHere.has(api.id));
-      if (!waiting) return;
+      const waiting = this.postponed().find(due);
+      if (!waiting?.executionId) return;
       const element = this.process.elements.get(waiting.id)!;
       const thrown = thrownBy(element)!;
       const caught = nearestCatch(this.process, waiting.id, thrown);
       const scope = caught?.by === 'event' ? this.scopeAround(waiting, caught.scopeId) : undefined;
       const start =
         caught?.by === 'event' && scope && !scopeInterrupted(this.events, scope) ? caught.start : undefined;
-      if (!start && thrown.kind === 'error')
-        throw new EngineRunError(
-          `the error end event "${element.name ?? element.id}" (${element.id}) threw the error ${thrown.code ? `"${thrown.code}"` : 'without a code'}, which no boundary or event sub-process catches`,
-        );
+      if (!start && thrown.kind === 'error') {
+        unhandled.add(waiting.executionId);
+        this.sink.incidents?.push({
+          elementId: element.id,
+          executionId: waiting.executionId,
+          reason: `the error end event "${element.name ?? element.id}" (${element.id}) threw the error ${thrown.code ? `"${thrown.code}"` : 'without a code'}, which no boundary or event sub-process catches; resolving the incident throws it again`,
+          type: 'UNHANDLED_ERROR_EVENT',
+        });
+        continue;
+      }
       if (start && scope && !scope.running.has(start.eventSubProcess.id)) {
         await this.triggerEventSubProcess(start.id, {}, scope);
         if (start.eventSubProcess.interrupting) continue;

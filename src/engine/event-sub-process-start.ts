@@ -32,8 +32,8 @@ export function EventSubProcessStartEvent(startIds: ReadonlySet<string>): Elemen
 
 /**
  * An error or escalation throw or end event whose throw the host takes over (`hostThrownEvents`): it waits, without
- * its event definitions, and the host runs the event sub-process that catches it (or fails the run for an error
- * nothing catches). Any other runs as `fallback` runs it.
+ * its event definitions, and the host runs the event sub-process that catches it (or, for an error nothing catches,
+ * leaves it waiting with an incident). Any other runs as `fallback` runs it.
  */
 export function HostThrownEvent(ids: ReadonlySet<string>, fallback: unknown): ElementFactory {
   const other = fallback as ElementFactory;

@@ -4,16 +4,17 @@ import type { JsonObject } from '../platform/json.js';
 export type IncidentStatus = 'open' | 'resolved';
 
 /**
- * What went wrong, in Camunda 8's words: a job ran out of retries; a job threw a BPMN error nothing catches; a
- * gateway found no outgoing flow to take; a completion's output mappings failed (the completion was taken, the
- * element waits).
+ * What went wrong, in Camunda 8's words: a job ran out of retries; a job or an error end event threw a BPMN error
+ * nothing catches; a gateway found no outgoing flow to take; a completion's output mappings failed (the completion
+ * was taken, the element waits).
  */
 export type IncidentErrorType =
   'JOB_NO_RETRIES' | 'UNHANDLED_ERROR_EVENT' | 'CONDITION_ERROR' | 'IO_MAPPING_ERROR';
 
 /**
  * A job whose retries ran out, or an element that cannot go on (a gateway with no outgoing flow to take, a
- * completion whose output mappings failed: neither has a job of its own): the instance waits until an operator retries or resolves it.
+ * completion whose output mappings failed, an error end event whose error nothing catches: none has a job of its
+ * own): the instance waits until an operator retries or resolves it.
  */
 @Entity('incident')
 export class IncidentEntity {

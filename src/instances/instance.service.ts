@@ -784,7 +784,7 @@ export class InstanceService {
   /**
    * Resolve the incident of an element that waits, on the variables as they are now (Camunda 8): a gateway no
    * outgoing flow of which could be taken is evaluated again; a completion whose output mappings failed is applied
-   * again with its stored variables. It goes on, or raises a new incident.
+   * again with its stored variables; an error end event throws its error again. It goes on, or raises a new incident.
    */
   private async evaluateAgain(
     manager: EntityManager,
@@ -1100,10 +1100,6 @@ export class InstanceService {
     );
   }
 
-  /**
-   * An incident for each element the pass left waiting on one: a gateway with no outgoing flow to take, a completion
-   * whose output mappings failed (with the completion's variables, to apply again when it is resolved).
-   */
   /** An incident at a job that cannot go on (its attempts ran out, or its BPMN error found no catch), and its history entry. */
   private async openIncident(
     manager: EntityManager,
@@ -1137,6 +1133,11 @@ export class InstanceService {
     };
   }
 
+  /**
+   * An incident for each element the pass left waiting on one: a gateway with no outgoing flow to take, a completion
+   * whose output mappings failed (with the completion's variables, to apply again when it is resolved), an error end
+   * event whose error nothing catches.
+   */
   private async raiseIncidents(
     manager: EntityManager,
     instance: ProcessInstanceEntity,
