@@ -15,7 +15,7 @@ import type {
   VariableSortField,
 } from '../instances/instance-query.service.js';
 import { InstanceQueryService } from '../instances/instance-query.service.js';
-import { InstanceService } from '../instances/instance.service.js';
+import { InstanceService, StaleIncidentError } from '../instances/instance.service.js';
 import { ProcessInstanceService } from '../instances/process-instance.service.js';
 import { MessageService } from '../messages/message.service.js';
 import {
@@ -785,10 +785,18 @@ export class CamundaApiService {
 
   /**
    * Resolving an incident of a job without retries activates the job again (the native retry); resolving a
-   * gateway's evaluates the gateway again, on the variables as they are now.
+   * gateway's evaluates the gateway again, on the variables as they are now. A stale incident (already resolved, or
+   * its element left) is not found, as in Camunda 8, where the engine no longer holds it.
    */
   async resolveIncident(user: AuthUser, key: string): Promise<void> {
-    await this.instances.retryIncident(await this.resolve('incident', key, 'incident'), user.username);
+    const incidentId = await this.resolve('incident', key, 'incident');
+    try {
+      await this.instances.retryIncident(incidentId, user.username);
+    } catch (err) {
+      if (err instanceof StaleIncidentError)
+        throw new NotFoundError(`incident with key ${key} was not found: ${err.message}`);
+      throw err;
+    }
   }
 
   private async incidentResults(incidents: readonly IncidentEntity[]) {

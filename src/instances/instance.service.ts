@@ -773,7 +773,7 @@ export class InstanceService {
     if (!instance) throw new NotFoundError(`process instance ${found.instanceId} does not exist`);
     const incident = await this.repository.findIncident(manager, incidentId);
     if (!incident || incident.status !== 'open')
-      throw new ConflictError(`incident ${incidentId} is already resolved`);
+      throw new StaleIncidentError(`incident ${incidentId} is already resolved`);
     // A gateway's incident has no job: the element itself waits.
     if (incident.jobId === null) return { instance, incident, job: undefined };
     const job = await this.jobs.find(manager, incident.jobId);
@@ -1307,9 +1307,15 @@ interface StaleIncident {
   readonly stale: string;
 }
 
+/**
+ * A retry or resolution of an incident that is stale: already resolved, or found with its element left (and resolved
+ * now). A conflict natively; Camunda's surface answers that the incident no longer exists.
+ */
+export class StaleIncidentError extends ConflictError {}
+
 /** A retry's or resolution's answer: the incident, or a conflict for one found stale (after its resolution committed). */
 function answerOf(outcome: IncidentEntity | StaleIncident): IncidentEntity {
-  if ('stale' in outcome) throw new ConflictError(outcome.stale);
+  if ('stale' in outcome) throw new StaleIncidentError(outcome.stale);
   return outcome;
 }
 

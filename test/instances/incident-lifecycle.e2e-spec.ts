@@ -148,7 +148,7 @@ describe('incidents that go with their element', () => {
     expect(await openCount(instanceId)).toBe(0);
   });
 
-  it('given an incident an older version left open on an instance that ended, when it is resolved through /v2, then it is resolved and the answer says why', async () => {
+  it('given an incident an older version left open on an instance that ended, when it is resolved through /v2, then it is resolved and the answer is a problem saying it is not found (Camunda 8: the incident no longer exists) and why', async () => {
     const { instanceId, incident } = await failedDeploy();
     await passDeadline(instanceId);
     await s.completeJob(instanceId, 'notify-late');
@@ -160,10 +160,27 @@ describe('incidents that go with their element', () => {
     const listed = await v2Incident(incident.id, 'deploy-with-deadline');
     expect(listed).toMatchObject({ state: 'ACTIVE' });
 
-    const res = await driver.call('POST', `/v2/incidents/${listed!.incidentKey}/resolution`, {}, 'admin');
+    const path = `/v2/incidents/${listed!.incidentKey}/resolution`;
+    const res = await driver.call('POST', path, {}, 'admin');
 
-    expect(res.status).toBe(409);
-    expect(JSON.stringify(res.body)).toContain('its process instance is completed');
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({
+      type: 'about:blank',
+      title: 'NOT_FOUND',
+      status: 404,
+      instance: path,
+      detail: expect.stringContaining('its process instance is completed'),
+    });
     expect(await openIncidents(instanceId)).toEqual([]);
+
+    // Resolved now: a second resolution finds nothing either, over /v2; the native API still answers a conflict.
+    const again = await driver.call('POST', path, {}, 'admin');
+    expect(again.status).toBe(404);
+    expect(again.body).toMatchObject({
+      title: 'NOT_FOUND',
+      detail: expect.stringContaining('already resolved'),
+    });
+    const native = await driver.call('POST', `/api/incidents/${incident.id}/retry`, undefined, 'admin');
+    expect(native.status).toBe(409);
   });
 });
