@@ -1,5 +1,6 @@
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { withSessionLock } from './advisory-lock.js';
+import { beginPipeliningPg } from './begin-pipelining-pg.js';
 import { within } from '../within.js';
 import { InitialSchema1795500000000 } from './migrations/1795500000000-InitialSchema.js';
 import { UsersAndInbox1795550000000 } from './migrations/1795550000000-UsersAndInbox.js';
@@ -81,6 +82,8 @@ export function createDataSource(
       : {};
   return new DataSource({
     type: 'postgres',
+    // A transaction's BEGIN travels with its first statement: one round trip fewer per transaction.
+    driver: beginPipeliningPg,
     url: databaseUrl,
     entities: [...entities],
     migrations,
