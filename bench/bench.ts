@@ -319,6 +319,7 @@ function perInstance(f: ShapeFigures) {
   const stored = Object.values(f.storedBytes).reduce((s, v) => s + v, 0);
   return {
     sqlStatements: f.cost.statements / n,
+    sqlRoundTrips: f.cost.roundTrips / n,
     poolCheckouts: f.cost.poolCheckouts / n,
     poolWaitMs: f.cost.poolWaitMs / n,
     redisRoundTrips: f.cost.redisCommands / n,
@@ -341,6 +342,7 @@ function shapeJson(f: ShapeFigures) {
     p99Ms: round(f.latency.p99, 1),
     perInstance: {
       sqlStatements: round(per.sqlStatements, 1),
+      sqlRoundTrips: round(per.sqlRoundTrips, 1),
       poolCheckouts: round(per.poolCheckouts, 1),
       poolWaitMs: round(per.poolWaitMs, 2),
       redisRoundTrips: round(per.redisRoundTrips, 1),
@@ -368,6 +370,7 @@ function shapeRows(figures: readonly ShapeFigures[]): string[][] {
       fmt(f.latency.p50, 0),
       fmt(f.latency.p99, 0),
       fmt(per.sqlStatements, 1),
+      fmt(per.sqlRoundTrips, 1),
       fmt(per.poolCheckouts, 1),
       fmt(per.poolWaitMs, 1),
       fmt(per.redisRoundTrips, 1),
@@ -393,6 +396,7 @@ function printShapes(figures: readonly ShapeFigures[]): void {
         'p50',
         'p99',
         'SQL',
+        'SQL RT',
         'pool',
         'pool wait',
         'Redis RT',
@@ -407,7 +411,8 @@ function printShapes(figures: readonly ShapeFigures[]): void {
   );
   console.log(
     `(a, b: ${POLL_MS} ms completion poll included in the latency; c: file → closed, every person step over HTTP, ` +
-      'tasks/s counts user tasks; single: node ms includes the bench driver in the same process; ' +
+      'tasks/s counts user tasks; SQL RT: round trips of those statements (a BEGIN rides with the next one); ' +
+      'single: node ms includes the bench driver in the same process; ' +
       'stored B: row bytes of the instance, its jobs, outbox, history, tasks and release, no indexes; ' +
       'cache: share of engine runs served by a live engine (the rest were rebuilt from the stored state))',
   );

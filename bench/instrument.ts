@@ -1,5 +1,5 @@
 /**
- * What one service process costs: SQL statements (by shape), pool checkouts and the wait for them, Redis round
+ * What one service process costs: SQL statements (by shape) and the round trips they took, pool checkouts and the wait for them, Redis round
  * trips, CPU and RSS. Installed in the bench's own process for the single-instance runs (`installCounters`),
  * and preloaded into the API and worker child processes of the scale-out run (`node --require instrument.js`),
  * where it answers the bench over the fork IPC channel:
@@ -14,9 +14,13 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { BeginPipeliningClient } from '../src/platform/database/begin-pipelining-pg.js';
 
 export interface Counters {
+  /** What the service asked to run, a held BEGIN included. */
   statements: number;
+  /** Round trips to PostgreSQL (one Sync each): a BEGIN sent with the next statement is no round trip of its own. */
+  roundTrips: number;
   byStatement: Record<string, number>;
   poolCheckouts: number;
   poolWaitMs: number;
@@ -40,6 +44,7 @@ export function countCacheOf(source: () => { hits: number; misses: number; stale
 const state = {
   installed: false,
   statements: 0,
+  roundTrips: 0,
   byStatement: new Map<string, number>(),
   poolCheckouts: 0,
   poolWaitMs: 0,
@@ -136,17 +141,31 @@ export function installCounters(): void {
   if (state.installed) return;
   state.installed = true;
 
+  const countStatement = (args: unknown[]) => {
+    state.statements += 1;
+    const kind = kindOf(args[0]);
+    bump(state.byStatement, kind);
+    if (TRACE?.test(kind)) traceStatement(kind);
+    if (captures.length > 0) capture(args);
+  };
+  // pg's own query is what reaches the wire: each call one round trip. The service's pooled clients answer a
+  // BEGIN themselves and send it with the next statement, so their statements are counted where they are asked.
   const clientProto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const query = clientProto.query;
   clientProto.query = function countedQuery(this: object, ...args: unknown[]): unknown {
     if (!excluded.has(this)) {
-      state.statements += 1;
-      const kind = kindOf(args[0]);
-      bump(state.byStatement, kind);
-      if (TRACE?.test(kind)) traceStatement(kind);
-      if (captures.length > 0) capture(args);
+      state.roundTrips += 1;
+      if (!(this instanceof BeginPipeliningClient)) countStatement(args);
     }
     return query.apply(this, args);
+  };
+  const pipeliningProto = BeginPipeliningClient.prototype as unknown as {
+    query: (...args: unknown[]) => unknown;
+  };
+  const pipeliningQuery = pipeliningProto.query;
+  pipeliningProto.query = function countedStatement(this: object, ...args: unknown[]): unknown {
+    if (!excluded.has(this)) countStatement(args);
+    return pipeliningQuery.apply(this, args);
   };
 
   // TypeORM takes connections with a callback; pg's own helpers with a promise.
@@ -197,6 +216,7 @@ export function readCounters(): Counters {
     cacheHits: cache.hits,
     cacheLookups: cache.hits + cache.misses + cache.stale,
     statements: state.statements,
+    roundTrips: state.roundTrips,
     byStatement: Object.fromEntries(state.byStatement),
     poolCheckouts: state.poolCheckouts,
     poolWaitMs: state.poolWaitMs,
@@ -221,6 +241,7 @@ export function diffCounters(before: Counters, after: Counters): Counters {
     );
   return {
     statements: after.statements - before.statements,
+    roundTrips: after.roundTrips - before.roundTrips,
     byStatement: diffMap(before.byStatement, after.byStatement),
     poolCheckouts: after.poolCheckouts - before.poolCheckouts,
     poolWaitMs: after.poolWaitMs - before.poolWaitMs,
@@ -244,6 +265,7 @@ export function sumCounters(all: readonly Counters[]): Counters {
   const sum = (pick: (c: Counters) => number) => all.reduce((s, c) => s + pick(c), 0);
   return {
     statements: sum((c) => c.statements),
+    roundTrips: sum((c) => c.roundTrips),
     byStatement: sumMap(all.map((c) => c.byStatement)),
     poolCheckouts: sum((c) => c.poolCheckouts),
     poolWaitMs: sum((c) => c.poolWaitMs),
