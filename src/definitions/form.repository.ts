@@ -10,11 +10,11 @@ export type FormVersionSummary = Pick<
 >;
 
 /**
- * SQL of the latest deployed version of the form id bound as the named parameter (NULL when none is): a task's
- * insert links it in the same statement, so creating a task reads no form row.
+ * SQL of the latest deployed version of the form id bound as `parameter` (`$3`; NULL when none is): a task's insert
+ * links it in the same statement, so creating a task reads no form row.
  */
 export function latestFormVersionSql(parameter: string): string {
-  return `(SELECT max(version) FROM form_definition WHERE form_id = :${parameter})`;
+  return `(SELECT max(version) FROM form_definition WHERE form_id = ${parameter})`;
 }
 
 /** All SQL of deployed forms (`form_definition`). */

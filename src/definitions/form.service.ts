@@ -97,7 +97,7 @@ export class FormService {
     return this.forms.formIds(manager);
   }
 
-  /** The version a task created now links (binding "latest") as SQL over a named parameter holding the form id, for a statement that is made anyway. */
+  /** The version a task created now links (binding "latest") as SQL over a bound parameter (`$3`) holding the form id, for a statement that is made anyway. */
   readonly latestVersionSql: (parameter: string) => string = latestFormVersionSql;
 
   async list(): Promise<FormVersionSummary[]> {
