@@ -17,6 +17,9 @@ export interface TokenSubject {
   readonly generation: number;
 }
 
+/** Checked tokens a process keeps in memory until they expire. */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
 /** Signs and checks access tokens (HS256 JWT with an expiry). */
 @Injectable()
 export class TokenService {
@@ -25,6 +28,12 @@ export class TokenService {
    * the failure, on every sign and check (about a millisecond each).
    */
   private readonly secret: KeyObject;
+  /**
+   * Tokens whose signature and claims were checked, with their expiry (seconds): a client sends the same token
+   * with every request, and checking it again (decode, HMAC, claims) cost more than a map lookup. The whole token
+   * is the key, so only that exact signed token hits; the oldest entry goes first past the bound.
+   */
+  private readonly verified = new Map<string, { subject: TokenSubject; exp: number }>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     if (config.jwtSecret) {
@@ -52,6 +61,13 @@ export class TokenService {
 
   /** Who the token was issued to, or undefined for a bad or expired token, or one without an expiry. */
   verify(token: string): TokenSubject | undefined {
+    const known = this.verified.get(token);
+    if (known) {
+      // jsonwebtoken's own expiry rule: expired from the second `exp` on.
+      if (Math.floor(Date.now() / 1000) < known.exp) return known.subject;
+      this.verified.delete(token);
+      return undefined;
+    }
     try {
       const claims = jwt.verify(token, this.secret, { algorithms: ['HS256'] });
       if (typeof claims !== 'object' || typeof claims.sub !== 'string') return undefined;
@@ -59,7 +75,14 @@ export class TokenService {
       if (typeof claims.exp !== 'number') return undefined;
       const generation = (claims as Partial<Claims>).gen ?? 0;
       if (!Number.isSafeInteger(generation)) return undefined;
-      return { userId: claims.sub, generation };
+      const subject = { userId: claims.sub, generation };
+      // A token with a start time (this service signs none) is checked every time.
+      if (claims.nbf === undefined) {
+        if (this.verified.size >= VERIFIED_TOKENS_KEPT)
+          this.verified.delete(this.verified.keys().next().value!);
+        this.verified.set(token, { subject, exp: claims.exp });
+      }
+      return subject;
     } catch {
       return undefined;
     }
