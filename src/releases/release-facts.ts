@@ -1,12 +1,16 @@
 import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
+import type { FiledReleases } from './filed-releases.js';
 import type { ReleaseEntity } from './release.entity.js';
 import { findReleaseById, UUID } from './release.repository.js';
 import type { JobContext } from '../queue/job-handler.port.js';
 
+/** What names a release to others (a CMDB, a notice): its id, number, title, class and source. */
+export type ReleaseNaming = Pick<ReleaseEntity, 'id' | 'number' | 'title' | 'releaseClass' | 'source'>;
+
 /** What a service task knows of its release: the record as filed, updated by the process variables. */
-export interface ReleaseFacts {
-  readonly release: ReleaseEntity;
+export interface ReleaseFacts<R extends ReleaseNaming = ReleaseEntity> {
+  readonly release: R;
   /** 版本号, else the release number until one is allocated. */
   readonly version: string;
   readonly configurationItems: readonly string[];
@@ -21,20 +25,10 @@ export async function loadReleaseFacts(
   context: JobContext,
   manager: EntityManager,
 ): Promise<ReleaseFacts | null> {
-  const v = context.variables;
-  const id = typeof v.releaseId === 'string' ? v.releaseId : context.businessKey;
+  const id = releaseIdOf(context);
   const release = id ? await findReleaseById(manager, id) : null;
   if (!release) return null;
-  const request = release.request as Record<string, unknown>;
-  return {
-    release,
-    version: versionOf(release, v),
-    configurationItems: strings(v.configurationItems) ?? strings(request.configurationItems) ?? [],
-    distributionMethods: strings(v.distributionMethods) ?? strings(request.distributionMethods) ?? [],
-    distributionScope: text(v.distributionScope) ?? text(request.distributionScope) ?? null,
-    rollbackPlan: text(v.rollbackPlan) ?? text(request.rollbackPlan) ?? null,
-    variables: v,
-  };
+  return factsOf(release, versionOf(release, context.variables), release.request, context.variables);
 }
 
 /** The release facts, or a failure that no retry can mend: the instance is not a release's. */
@@ -72,9 +66,62 @@ export async function requireReleaseRef(context: JobContext, manager: EntityMana
   return { id: facts.release.id, source: facts.release.source, version: facts.version };
 }
 
+/**
+ * The facts naming the release, without reading its record when this process knows the release's filing (see
+ * FiledReleases) and the job is of the release's own flow with its title, source and version number as variables:
+ * the record follows those variables of its flow in the transaction of each pass, and the request never changes
+ * once filed. Otherwise from the record, as requireReleaseFacts reads it (and its filing is kept).
+ */
+export async function requireReleaseNaming(
+  context: JobContext,
+  manager: EntityManager,
+  filed: FiledReleases,
+): Promise<ReleaseFacts<ReleaseNaming>> {
+  const v = context.variables;
+  const id = releaseIdOf(context);
+  const known = id ? filed.get(id) : undefined;
+  const title = text(v.title);
+  const source = text(v.source);
+  const version = text(v.versionNumber);
+  if (known && known.instanceId === context.instanceId && title && source && version) {
+    const release: ReleaseNaming = {
+      id: known.id,
+      number: known.number,
+      title,
+      releaseClass: known.releaseClass,
+      source: source as ReleaseEntity['source'],
+    };
+    return factsOf(release, version, known.request, v);
+  }
+  const facts = await requireReleaseFacts(context, manager);
+  filed.remember(facts.release);
+  return facts;
+}
+
 /** The version a release's package and CIs carry: the allocated version number, else the release number. */
 export function versionOf(release: ReleaseEntity, variables: Readonly<Record<string, unknown>> = {}): string {
   return text(variables.versionNumber) ?? release.versionNumber ?? release.number;
+}
+
+function releaseIdOf(context: JobContext): string | null {
+  return typeof context.variables.releaseId === 'string' ? context.variables.releaseId : context.businessKey;
+}
+
+function factsOf<R extends ReleaseNaming>(
+  release: R,
+  version: string,
+  request: Readonly<Record<string, unknown>>,
+  v: Readonly<Record<string, unknown>>,
+): ReleaseFacts<R> {
+  return {
+    release,
+    version,
+    configurationItems: strings(v.configurationItems) ?? strings(request.configurationItems) ?? [],
+    distributionMethods: strings(v.distributionMethods) ?? strings(request.distributionMethods) ?? [],
+    distributionScope: text(v.distributionScope) ?? text(request.distributionScope) ?? null,
+    rollbackPlan: text(v.rollbackPlan) ?? text(request.rollbackPlan) ?? null,
+    variables: v,
+  };
 }
 
 function strings(value: unknown): string[] | undefined {

@@ -9,6 +9,7 @@ import {
   type TaskEscalationListener,
 } from '../tasks/task-extensions.service.js';
 import type { UserTaskEntity } from '../tasks/user-task.entity.js';
+import { FiledReleases } from './filed-releases.js';
 import { RELEASE_CLASSES } from './release.entity.js';
 import {
   ReleaseRepository,
@@ -18,9 +19,6 @@ import {
   TASK_RELEASE_SUMMARY,
 } from './release.repository.js';
 
-/** Releases whose applicant a process keeps in memory. */
-const APPLICANT_CACHE_SIZE = 10_000;
-
 /**
  * What the inbox needs to know of releases, registered with it: the `class` and `release` filters and the
  * search of the task list, the release each task belongs to (number, title, class), the facts of segregation
@@ -29,13 +27,11 @@ const APPLICANT_CACHE_SIZE = 10_000;
  */
 @Injectable()
 export class ReleaseTaskPolicy implements TaskCompletionPolicy, TaskEscalationListener, OnModuleInit {
-  /** Release id → who filed it (see applicantOf); the oldest entry goes first past the bound. */
-  private readonly applicants = new Map<string, string | null>();
-
   constructor(
     @Inject(TaskExtensions) private readonly tasks: TaskExtensions,
     @Inject(ReleaseRepository) private readonly releases: ReleaseRepository,
     @Inject(InstanceQueryService) private readonly instances: InstanceQueryService,
+    @Inject(FiledReleases) private readonly filed: FiledReleases,
   ) {}
 
   onModuleInit(): void {
@@ -66,15 +62,14 @@ export class ReleaseTaskPolicy implements TaskCompletionPolicy, TaskEscalationLi
     return { applicant, builders };
   }
 
-  /** Who filed a release: set when it is filed and never changed, so kept per process (bounded). */
+  /** Who filed a release: set when it is filed and never changed, so kept per process (see FiledReleases). */
   private async applicantOf(releaseId: string): Promise<string | null> {
-    if (this.applicants.has(releaseId)) return this.applicants.get(releaseId)!;
+    const known = this.filed.get(releaseId);
+    if (known) return known.createdBy;
     const release = await this.releases.findById(releaseId);
     // A business key that is no release (yet) is not kept: a release filed later under it must be seen.
     if (!release) return null;
-    if (this.applicants.size >= APPLICANT_CACHE_SIZE)
-      this.applicants.delete(this.applicants.keys().next().value!);
-    this.applicants.set(releaseId, release.createdBy);
+    this.filed.remember(release);
     return release.createdBy;
   }
 }

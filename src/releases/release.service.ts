@@ -10,6 +10,7 @@ import type { ProcessInstanceEntity } from '../instances/process-instance.entity
 import type { InstanceBefore } from '../instances/instance.events.js';
 import type { ReleaseRequestDto } from './release.dto.js';
 import { ReleaseEntity, type ReleaseClass, type ReleaseStatus } from './release.entity.js';
+import { FiledReleases } from './filed-releases.js';
 import { ReleaseRepository } from './release.repository.js';
 
 /** The flow each class of release runs (release-procedure: the three flows). */
@@ -36,6 +37,7 @@ export class ReleaseService implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(ProcessInstanceService) private readonly processInstances: ProcessInstanceService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(FiledReleases) private readonly filed: FiledReleases,
   ) {}
 
   onModuleInit(): void {
@@ -73,7 +75,7 @@ export class ReleaseService implements OnModuleInit {
         { field: 'request.rollbackPlan', message: 'is required for standard and major releases' },
       ]);
     }
-    return this.instances.transaction(async (manager) => {
+    const filed = await this.instances.transaction(async (manager) => {
       const now = this.clock.now();
       const release = await this.repository.insert(manager, {
         id: randomUUID(),
@@ -113,6 +115,9 @@ export class ReleaseService implements OnModuleInit {
       // else wrote the row, and it is not read again.
       return release;
     });
+    // Committed: its applicant and request are this process's to know without reading them again.
+    this.filed.remember(filed);
+    return filed;
   }
 
   /** A release by its id or its number (REL-2026-0001, any case); 404 when there is none. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { InstancesModule } from '../instances/instances.module.js';
+import { FiledReleases } from './filed-releases.js';
 import { ReleaseRepository } from './release.repository.js';
 import { ReleaseService } from './release.service.js';
 import { ReleaseTaskPolicy } from './release-task-policy.js';
@@ -17,8 +18,8 @@ import { ReleaseReportEntity } from './reports/release-report.entity.js';
 /** Release records and their instance listener, without HTTP: the controllers are ReleasesApiModule's. */
 @Module({
   imports: [InstancesModule, TasksModule],
-  providers: [ReleaseService, ReleaseRepository, ReleaseTaskPolicy],
-  exports: [ReleaseService, ReleaseRepository],
+  providers: [ReleaseService, ReleaseRepository, ReleaseTaskPolicy, FiledReleases],
+  exports: [ReleaseService, ReleaseRepository, FiledReleases],
 })
 export class ReleasesModule {}
 

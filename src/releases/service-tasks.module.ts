@@ -12,6 +12,7 @@ import { ReleaseRollbackJobHandler } from './rollback/release-rollback.handler.j
 import { ReportGenerateJobHandler } from './reports/report-generate.handler.js';
 import { ExternalCmdbPusher } from './cmdb/external-cmdb.js';
 import { ServiceTaskSupportModule } from '../queue/job-effects.module.js';
+import { ReleasesModule } from './releases.module.js';
 
 /** The handlers of the release procedure's service tasks (release-procedure: service tasks). */
 const RELEASE_JOB_HANDLERS: ReadonlyArray<Type<JobHandler>> = [
@@ -25,7 +26,7 @@ const RELEASE_JOB_HANDLERS: ReadonlyArray<Type<JobHandler>> = [
 
 /** Provides the release procedure's job handlers; the queue finds them by their `@JobHandlerFor()` mark. */
 @Module({
-  imports: [ServiceTaskSupportModule, NotifyModule, CmdbModule, PslModule, ReportsModule],
+  imports: [ServiceTaskSupportModule, ReleasesModule, NotifyModule, CmdbModule, PslModule, ReportsModule],
   providers: [ExternalCmdbPusher, ...RELEASE_JOB_HANDLERS],
 })
 export class ServiceTaskHandlersModule {}

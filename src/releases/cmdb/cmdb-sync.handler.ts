@@ -7,7 +7,8 @@ import { PslService } from '../psl/psl.service.js';
 import type { JobContext, JobHandler, JobResult } from '../../queue/job-handler.port.js';
 import { ExternalCmdbPusher } from './external-cmdb.js';
 import { JobHandlerFor } from '../../queue/job-handler.decorators.js';
-import { requireReleaseFacts } from '../release-facts.js';
+import { FiledReleases } from '../filed-releases.js';
+import { requireReleaseNaming } from '../release-facts.js';
 
 const ACTIONS = ['build', 'install'] as const;
 
@@ -25,6 +26,7 @@ export class CmdbSyncJobHandler implements JobHandler {
     @Inject(CmdbService) private readonly cmdb: CmdbService,
     @Inject(PslService) private readonly psl: PslService,
     @Inject(ExternalCmdbPusher) private readonly external: ExternalCmdbPusher,
+    @Inject(FiledReleases) private readonly filed: FiledReleases,
   ) {}
 
   async handle(context: JobContext, manager: EntityManager): Promise<JobResult> {
@@ -32,7 +34,7 @@ export class CmdbSyncJobHandler implements JobHandler {
     if (!ACTIONS.includes(action)) {
       throw new UnrecoverableError(`cmdb.sync: unknown action "${action}" (build or install)`);
     }
-    const facts = await requireReleaseFacts(context, manager);
+    const facts = await requireReleaseNaming(context, manager, this.filed);
     const items = parseCiSpecs(facts.configurationItems);
     if (items.length === 0) {
       return {

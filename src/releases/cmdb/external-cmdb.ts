@@ -5,7 +5,7 @@ import type { JobContext } from '../../queue/job-handler.port.js';
 import { DeliveryLedger } from '../../queue/delivery-ledger.service.js';
 import { OutboundHttp, redact } from '../../platform/outbound-http.js';
 import { postToPeer } from '../peer-delivery.js';
-import type { ReleaseFacts } from '../release-facts.js';
+import type { ReleaseFacts, ReleaseNaming } from '../release-facts.js';
 
 export interface PushedItem {
   readonly name: string;
@@ -33,7 +33,7 @@ export class ExternalCmdbPusher {
   async push(
     manager: EntityManager,
     context: JobContext,
-    facts: ReleaseFacts,
+    facts: ReleaseFacts<ReleaseNaming>,
     action: 'build' | 'install' | 'rollback',
     items: readonly PushedItem[],
   ): Promise<PushOutcome> {
