@@ -5,6 +5,7 @@ import { JobEntity } from '../queue/job.entity.js';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity, type IncidentStatus } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
+import { entitiesOf, selectColumns } from '../platform/database/entity-rows.js';
 import { paginate, type PageRequest } from '../platform/database/paginate.js';
 import { orderBySql, orderTerms, type SortKey } from '../platform/database/sort.js';
 import type { Page } from '../platform/http/page-query.dto.js';
@@ -56,8 +57,18 @@ export interface IncidentFilter {
 export class InstanceQueryRepository {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
+  /**
+   * An instance without its engine state (`engineState` unset): what its view and the read side use. Plain SQL, as the
+   * other reads of a view: its pages and their clients' polls read these most, and the ORM's query building and
+   * hydration cost more than the statements.
+   */
   async findInstance(instanceId: string): Promise<ProcessInstanceEntity | null> {
-    return this.dataSource.getRepository(ProcessInstanceEntity).findOneBy({ id: instanceId });
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT ${selectColumns(this.dataSource, ProcessInstanceEntity, undefined, ['engine_state'])}
+         FROM process_instance WHERE id = $1`,
+      [instanceId],
+    );
+    return entitiesOf(this.dataSource, ProcessInstanceEntity, rows)[0] ?? null;
   }
 
   async variablesOf(
@@ -149,9 +160,12 @@ export class InstanceQueryRepository {
 
   /** The jobs and timers the instance waits for, oldest first. */
   async pendingJobs(instanceId: string): Promise<JobEntity[]> {
-    return this.dataSource
-      .getRepository(JobEntity)
-      .find({ where: { instanceId, status: 'pending' }, order: { createdAt: 'ASC' } });
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT ${selectColumns(this.dataSource, JobEntity)} FROM job
+        WHERE instance_id = $1 AND status = $2 ORDER BY created_at ASC`,
+      [instanceId, 'pending'],
+    );
+    return entitiesOf(this.dataSource, JobEntity, rows);
   }
 
   /** Jobs by id, in one statement (order not kept). */
@@ -162,9 +176,12 @@ export class InstanceQueryRepository {
 
   /** The instance's incidents, oldest first. */
   async incidentsOf(instanceId: string): Promise<IncidentEntity[]> {
-    return this.dataSource
-      .getRepository(IncidentEntity)
-      .find({ where: { instanceId }, order: { createdAt: 'ASC' } });
+    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+      `SELECT ${selectColumns(this.dataSource, IncidentEntity)} FROM incident
+        WHERE instance_id = $1 ORDER BY created_at ASC`,
+      [instanceId],
+    );
+    return entitiesOf(this.dataSource, IncidentEntity, rows);
   }
 
   /**
@@ -328,6 +345,41 @@ export class InstanceQueryRepository {
       .andWhere('h.type IN (:...types)', { types })
       .orderBy('h.id', 'ASC');
     return paginate(query, page);
+  }
+
+  /**
+   * What an instance's history tells of some of its elements and executions, without reading it all: the name the
+   * latest event of each element gave it, and when the latest event of each execution was written.
+   */
+  async historyFacts(
+    instanceId: string,
+    elementIds: readonly string[],
+    executionIds: readonly string[],
+  ): Promise<{ names: Map<string, string | null>; lastAt: Map<string, Date> }> {
+    const names = new Map<string, string | null>();
+    const lastAt = new Map<string, Date>();
+    if (elementIds.length === 0 && executionIds.length === 0) return { names, lastAt };
+    const rows: Array<{
+      element_id: string | null;
+      element_name: string | null;
+      execution_id: string | null;
+      at: Date | null;
+    }> = await this.dataSource.query(
+      `SELECT * FROM (SELECT DISTINCT ON (element_id) element_id, element_name, NULL AS execution_id,
+                                NULL::timestamptz AS at
+                           FROM history_event WHERE instance_id = $1 AND element_id = ANY($2::text[])
+                          ORDER BY element_id, id DESC) named
+         UNION ALL
+         SELECT * FROM (SELECT DISTINCT ON (execution_id) NULL, NULL, execution_id, created_at
+                           FROM history_event WHERE instance_id = $1 AND execution_id = ANY($3::text[])
+                          ORDER BY execution_id, id DESC) latest`,
+      [instanceId, [...new Set(elementIds)], [...new Set(executionIds)]],
+    );
+    for (const row of rows) {
+      if (row.element_id !== null) names.set(row.element_id, row.element_name);
+      else if (row.execution_id !== null && row.at !== null) lastAt.set(row.execution_id, row.at);
+    }
+    return { names, lastAt };
   }
 
   /** The instance's history in the order it was written. */

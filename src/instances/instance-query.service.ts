@@ -16,7 +16,8 @@ import type { PageRequest } from '../platform/database/paginate.js';
 import type { SortKey } from '../platform/database/sort.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import type { ProcessInstanceQueryDto, ProcessInstanceSummary } from './process-instance.dto.js';
-import type { StoredWait } from './process-instance.entity.js';
+import type { ProcessInstanceEntity, StoredWait } from './process-instance.entity.js';
+import type { JobEntity } from '../queue/job.entity.js';
 
 export type { IncidentSortField, InstanceSortField, VariableSortField } from './instance-query.repository.js';
 
@@ -52,6 +53,12 @@ export interface InstanceView {
   readonly childIncidents: ChildIncident[];
   readonly history: HistoryEventEntity[];
 }
+
+/** What a release's page shows of its instance (see InstanceQueryService.activity). */
+export type InstanceActivity = Pick<
+  InstanceView,
+  'processKey' | 'version' | 'activeActivities' | 'openTasks' | 'incidents'
+>;
 
 /** An incident in the operators' list: for a called instance's, the instance that called it and the call activity. */
 export type ListedIncident = IncidentEntity & {
@@ -116,64 +123,20 @@ export class InstanceQueryService {
       Object.assign(incident, { callElementId: callElements.get(incident.callExecutionId) ?? null }),
     );
     const names = new Map(history.filter((h) => h.elementId).map((h) => [h.elementId!, h.elementName]));
-    const activeActivities: ActiveActivity[] = [
-      ...openTasks.map((t) => ({
-        elementId: t.elementId,
-        executionId: t.executionId,
-        kind: 'user-task' as const,
-        name: t.name,
-        since: t.createdAt,
-        dueAt: t.dueAt,
-      })),
-      ...pendingJobs.map((j) => ({
-        elementId: j.elementId,
-        executionId: j.executionId,
-        kind: j.kind,
-        name: names.get(j.elementId) ?? null,
-        since: j.createdAt,
-        dueAt: j.dueAt,
-        jobType: j.kind === 'service-task' ? j.jobType : undefined,
-      })),
-    ];
-    // Failed jobs (incidents) still hold their activity.
-    const openIncidents = incidents.filter((i) => i.status === 'open');
-    const failedJobs = new Map(
-      (
-        await this.queries.jobsByIds(
-          openIncidents.map((i) => i.jobId).filter((id): id is string => id !== null),
-        )
-      ).map((j) => [j.id, j]),
+    const activeActivities = await this.activeActivities(
+      instance,
+      openTasks,
+      pendingJobs,
+      incidents,
+      async (_, executionIds) => {
+        const lastAt = new Map<string, Date>();
+        for (const executionId of executionIds) {
+          const at = history.findLast((h) => h.executionId === executionId)?.createdAt;
+          if (at) lastAt.set(executionId, at);
+        }
+        return { names, lastAt };
+      },
     );
-    for (const incident of openIncidents) {
-      const job = incident.jobId !== null ? failedJobs.get(incident.jobId) : undefined;
-      if (job) {
-        activeActivities.push({
-          elementId: job.elementId,
-          executionId: job.executionId,
-          kind: 'service-task',
-          name: names.get(job.elementId) ?? null,
-          since: job.createdAt,
-          jobType: job.jobType,
-        });
-      }
-    }
-    // Waits no task or job stands for: receive tasks, message and signal events, sub-processes, event gateways, and
-    // tasks whose completion waits on an incident (its output mappings failed: the task or job itself is done).
-    const shown = new Set(activeActivities.map((a) => a.executionId));
-    const atIncident = new Set(openIncidents.map((i) => (i.jobId === null ? i.executionId : null)));
-    for (const wait of instance.waits ?? []) {
-      const held = atIncident.has(wait.executionId);
-      if (shown.has(wait.executionId) || (!held && (wait.jobId !== undefined || wait.kind === 'user-task')))
-        continue;
-      const since = history.findLast((h) => h.executionId === wait.executionId)?.createdAt;
-      activeActivities.push({
-        elementId: wait.elementId,
-        executionId: wait.executionId,
-        kind: held ? 'incident' : wait.kind,
-        name: names.get(wait.elementId) ?? null,
-        since: since ?? instance.updatedAt,
-      });
-    }
     return {
       id: instance.id,
       processKey: instance.processKey,
@@ -194,6 +157,111 @@ export class InstanceQueryService {
       childIncidents,
       history,
     };
+  }
+
+  /**
+   * What an instance is at now, as its view shows it, without its history, variables and called instances: what a
+   * release's page shows beside the record (and its clients poll). The history is asked only for the names and times
+   * the current steps take from it.
+   */
+  async activity(instanceId: string): Promise<InstanceActivity> {
+    const instance = await this.queries.findInstance(instanceId);
+    if (!instance) throw new NotFoundError(`process instance ${instanceId} does not exist`);
+    const [version, openTasks, pendingJobs, incidents] = await Promise.all([
+      this.definitionVersion(instance.definitionId),
+      this.openTasks(instanceId),
+      this.queries.pendingJobs(instanceId),
+      this.queries.incidentsOf(instanceId),
+    ]);
+    const activeActivities = await this.activeActivities(
+      instance,
+      openTasks,
+      pendingJobs,
+      incidents,
+      (elementIds, executionIds) => this.queries.historyFacts(instanceId, elementIds, executionIds),
+    );
+    return { processKey: instance.processKey, version, activeActivities, openTasks, incidents };
+  }
+
+  /**
+   * The activities an instance is in: its open tasks, the jobs and timers it waits for, the failed jobs of its open
+   * incidents (they still hold their activity), and the waits none of those stands for. `history` tells the names of
+   * the elements (the latest event's) and when each execution's latest event was written.
+   */
+  private async activeActivities(
+    instance: ProcessInstanceEntity,
+    openTasks: readonly UserTaskSummary[],
+    pendingJobs: readonly JobEntity[],
+    incidents: readonly IncidentEntity[],
+    history: (
+      elementIds: readonly string[],
+      executionIds: readonly string[],
+    ) => Promise<{ names: ReadonlyMap<string, string | null>; lastAt: ReadonlyMap<string, Date> }>,
+  ): Promise<ActiveActivity[]> {
+    // Failed jobs (incidents) still hold their activity.
+    const openIncidents = incidents.filter((i) => i.status === 'open');
+    const failedJobs = new Map(
+      (
+        await this.queries.jobsByIds(
+          openIncidents.map((i) => i.jobId).filter((id): id is string => id !== null),
+        )
+      ).map((j) => [j.id, j]),
+    );
+    const failed = openIncidents.flatMap((incident) => {
+      const job = incident.jobId !== null ? failedJobs.get(incident.jobId) : undefined;
+      return job ? [job] : [];
+    });
+    // Waits no task or job stands for: receive tasks, message and signal events, sub-processes, event gateways, and
+    // tasks whose completion waits on an incident (its output mappings failed: the task or job itself is done).
+    const shown = new Set([
+      ...openTasks.map((t) => t.executionId),
+      ...pendingJobs.map((j) => j.executionId),
+      ...failed.map((j) => j.executionId),
+    ]);
+    const atIncident = new Set(openIncidents.map((i) => (i.jobId === null ? i.executionId : null)));
+    const waits = (instance.waits ?? []).filter(
+      (wait) =>
+        !shown.has(wait.executionId) &&
+        (atIncident.has(wait.executionId) || (wait.jobId === undefined && wait.kind !== 'user-task')),
+    );
+    const { names, lastAt } = await history(
+      [...pendingJobs, ...failed, ...waits].map((x) => x.elementId),
+      waits.map((w) => w.executionId),
+    );
+    return [
+      ...openTasks.map((t) => ({
+        elementId: t.elementId,
+        executionId: t.executionId,
+        kind: 'user-task' as const,
+        name: t.name,
+        since: t.createdAt,
+        dueAt: t.dueAt,
+      })),
+      ...pendingJobs.map((j) => ({
+        elementId: j.elementId,
+        executionId: j.executionId,
+        kind: j.kind,
+        name: names.get(j.elementId) ?? null,
+        since: j.createdAt,
+        dueAt: j.dueAt,
+        jobType: j.kind === 'service-task' ? j.jobType : undefined,
+      })),
+      ...failed.map((job) => ({
+        elementId: job.elementId,
+        executionId: job.executionId,
+        kind: 'service-task' as const,
+        name: names.get(job.elementId) ?? null,
+        since: job.createdAt,
+        jobType: job.jobType,
+      })),
+      ...waits.map((wait) => ({
+        elementId: wait.elementId,
+        executionId: wait.executionId,
+        kind: atIncident.has(wait.executionId) ? ('incident' as const) : wait.kind,
+        name: names.get(wait.elementId) ?? null,
+        since: lastAt.get(wait.executionId) ?? instance.updatedAt,
+      })),
+    ];
   }
 
   /** An instance's variables and the names among them set from a record at the start (read-only). */

@@ -37,7 +37,7 @@ export class ReleasesController {
   @Get(':idOrNumber')
   async get(@Param('idOrNumber') idOrNumber: string) {
     const release = await this.releases.find(idOrNumber);
-    const instance = release.instanceId ? await this.instances.view(release.instanceId) : null;
+    const instance = release.instanceId ? await this.instances.activity(release.instanceId) : null;
     return {
       ...release,
       // The process version this release runs on (it finishes on it, whatever is deployed later).

@@ -180,9 +180,11 @@ export class TaskRepository {
 
   /** The open tasks of an instance, oldest first. */
   async openOf(instanceId: string): Promise<UserTaskEntity[]> {
-    return this.dataSource
-      .getRepository(UserTaskEntity)
-      .find({ where: { instanceId, status: 'open' }, order: { createdAt: 'ASC' } });
+    const rows: TaskRow[] = await this.dataSource.query(
+      `SELECT ${TASK_COLUMNS} FROM user_task WHERE instance_id = $1 AND status = $2 ORDER BY created_at ASC`,
+      [instanceId, 'open'],
+    );
+    return rows.map(taskOf);
   }
 
   /** The instance's open tasks waiting in an element, inside the caller's transaction. */

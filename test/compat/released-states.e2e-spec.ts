@@ -322,6 +322,14 @@ describe.each(RELEASED_VERSIONS)('stored states of the released version $commit'
       const release = await fixtureRelease('standard: incident at archive-package');
       const [incident] = release.incidents.filter((i) => i.status === 'open');
       expect(incident).toMatchObject({ elementId: 'archive-package' });
+      // The failed job still holds its step, on the release's page as on the instance's.
+      const { activeActivities } = await flow.instance(release.instanceId);
+      expect(activeActivities).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ elementId: 'archive-package', kind: 'service-task' }),
+        ]),
+      );
+      expect(release.currentSteps).toEqual(activeActivities);
       const retried = await flow.call('POST', `/api/incidents/${incident!.id}/retry`, undefined, 'admin');
       expect(retried.status).toBe(200);
       await finish(release, [task('test-release', { testResult: 'pass' }), ...standardToClose()], 'closed');

@@ -99,6 +99,8 @@ describe('emergency release flow', () => {
           expect.objectContaining({ kind: 'timer' }),
         ]),
       );
+      // The release's page shows the same steps, named and timed alike, without reading the whole history.
+      expect((await flow.release(release.id)).currentSteps).toEqual(waiting.activeActivities);
       await flow.finish(approval, { approvalDecision: 'approve' });
       // The decision came in time: the escalation timer is withdrawn, nobody is escalated to.
       expect(await timerJobs(t, release.instanceId)).toEqual([
