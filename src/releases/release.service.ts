@@ -77,14 +77,31 @@ export class ReleaseService implements OnModuleInit {
     }
     const filed = await this.instances.transaction(async (manager) => {
       const now = this.clock.now();
-      const release = await this.repository.insert(manager, {
-        id: randomUUID(),
-        number: await this.nextNumber(manager, now.getUTCFullYear()),
+      const id = randomUUID();
+      const number = await this.nextNumber(manager, now.getUTCFullYear());
+      const variables: Record<string, unknown> = {
+        releaseId: id,
+        releaseNumber: number,
+        releaseClass,
+        source: request.source,
+        title: request.title,
+      };
+      if (releaseClass === 'emergency') variables.escalationTimeout = this.config.escalationTimeout;
+      const instance = await this.instances.startIn(manager, PROCESS_OF_CLASS[releaseClass], variables, {
+        businessKey: id,
+        actor,
+        readOnlyVariables: ['releaseId', 'releaseNumber', 'releaseClass', 'escalationTimeout'],
+      });
+      // The record is written once, with its instance, after the start: the start's pass had no record to follow
+      // (it is as filed), and it is not read again.
+      return this.repository.insert(manager, {
+        id,
+        number,
         releaseClass,
         source: request.source,
         title: request.title,
         status: 'in-progress',
-        instanceId: null,
+        instanceId: instance.id,
         request: { ...request },
         createdBy: actor,
         closedAt: null,
@@ -96,24 +113,6 @@ export class ReleaseService implements OnModuleInit {
         createdAt: now,
         updatedAt: now,
       });
-      const variables: Record<string, unknown> = {
-        releaseId: release.id,
-        releaseNumber: release.number,
-        releaseClass,
-        source: request.source,
-        title: request.title,
-      };
-      if (releaseClass === 'emergency') variables.escalationTimeout = this.config.escalationTimeout;
-      const instance = await this.instances.startIn(manager, PROCESS_OF_CLASS[releaseClass], variables, {
-        businessKey: release.id,
-        actor,
-        readOnlyVariables: ['releaseId', 'releaseNumber', 'releaseClass', 'escalationTimeout'],
-      });
-      release.instanceId = instance.id;
-      await this.repository.update(manager, release.id, { instanceId: instance.id });
-      // The record as inserted with its instance: the start's pass found no release following it yet, so nothing
-      // else wrote the row, and it is not read again.
-      return release;
     });
     // Committed: its applicant and request are this process's to know without reading them again.
     this.filed.remember(filed);
