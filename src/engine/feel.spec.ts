@@ -7,6 +7,7 @@ import {
   feelExpressions,
   measureFeel,
 } from './feel';
+import { evaluate } from 'feelin';
 
 describe('FEEL expressions', () => {
   it('evaluates a gateway condition against process variables', () => {
@@ -113,6 +114,86 @@ describe('FEEL bounds at run time', () => {
     expect(evaluateFeel('=release.risk >= 2 and approved', { release: { risk: 3 }, approved: true })).toBe(
       true,
     );
+  });
+
+  it('given plain comparisons over many sets of variables, then each answers what feelin answers over all of them', () => {
+    const expressions = [
+      'source = "document" or source = "project-info"',
+      'decision = "approve" and risk < 3',
+      'risk >= -1.5 and note != "say \\"no\\""',
+      'reExecute = true',
+      'reExecute',
+      'missing = null',
+      'release.risk > 2 or approved',
+      'approved and not_there',
+      'count = "1"',
+    ];
+    const values: unknown[] = [
+      null,
+      undefined,
+      true,
+      false,
+      0,
+      1,
+      2.5,
+      -1.5,
+      3,
+      '1',
+      'approve',
+      'document',
+      '',
+    ];
+    const padding = Object.fromEntries(
+      Array.from({ length: 30 }, (_, i) => [`answer${i}`, { list: [i, `${i}`], text: 'x'.repeat(i) }]),
+    );
+    const names = [
+      'source',
+      'decision',
+      'risk',
+      'note',
+      'reExecute',
+      'missing',
+      'approved',
+      'count',
+      'not_there',
+    ];
+    let compared = 0;
+    for (const [i, value] of values.entries()) {
+      for (const [j, name] of names.entries()) {
+        const other = values[(i + j) % values.length];
+        const variables: Record<string, unknown> = {
+          ...padding,
+          [name]: value,
+          [names[(j + 1) % names.length]!]: other,
+          release: j % 2 ? { risk: value } : value,
+        };
+        for (const expression of expressions) {
+          let expected: unknown;
+          try {
+            expected = evaluate(expression, variables).value;
+          } catch {
+            continue;
+          }
+          // Twice: the second may be a remembered result, which must be the same.
+          expect([expression, variables, evaluateFeel(`=${expression}`, variables)]).toEqual([
+            expression,
+            variables,
+            expected,
+          ]);
+          expect(evaluateFeel(`=${expression}`, variables)).toEqual(expected);
+          compared += 1;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(900);
+  });
+
+  it('given a remembered plain comparison, when a value it reads changes, then it is evaluated again', () => {
+    const condition = '=installResult = "success"';
+    expect(evaluateFeel(condition, { installResult: 'success', other: 1 })).toBe(true);
+    expect(evaluateFeel(condition, { installResult: 'failure', other: 1 })).toBe(false);
+    expect(evaluateFeel(condition, { installResult: 'success', other: 2 })).toBe(true);
+    expect(evaluateFeel(condition, { other: 1 })).toBe(false);
   });
 
   it('names the element an expression failed at, and refuses a value its check refuses', () => {

@@ -155,6 +155,46 @@ export function isPlainComparison(body: string): boolean {
   return plain;
 }
 
+/** Plain comparisons already evaluated, by expression and the values it can see (the map restarts past the cap). */
+const plainResults = new Map<string, unknown>();
+const PLAIN_RESULTS_KEPT = 10_000;
+
+/**
+ * A plain comparison (see isPlainComparison) evaluated in the context of only the variables whose names occur in
+ * its text: no other name can be read by it or change how it is parsed, and feelin's evaluation takes time with the
+ * size of its whole context (the process's variables, forms' answers included). When those variables are all
+ * primitive values the result is remembered: the same conditions meet the same decisions in release after release.
+ */
+function evaluatePlain(body: string, variables: Record<string, unknown>): unknown {
+  const seen: Record<string, unknown> = {};
+  const names: string[] = [];
+  let primitive = true;
+  for (const name in variables) {
+    if (!Object.hasOwn(variables, name) || !body.includes(name)) continue;
+    const value = variables[name];
+    seen[name] = value;
+    names.push(name);
+    if (value !== null && value !== undefined && !['string', 'number', 'boolean'].includes(typeof value))
+      primitive = false;
+  }
+  if (!primitive) return evaluate(body, seen).value;
+  // JSON of strings and type names: no two sets of values share a key (a number as text: NaN and Infinity too).
+  const key = JSON.stringify([
+    body,
+    ...names.sort().map((name) => {
+      const value = seen[name];
+      return [name, typeof value, typeof value === 'number' ? String(value) : (value ?? null)];
+    }),
+  ]);
+  if (plainResults.has(key)) return plainResults.get(key);
+  const value: unknown = evaluate(body, seen).value;
+  if (value === null || typeof value !== 'object') {
+    if (plainResults.size >= PLAIN_RESULTS_KEPT) plainResults.clear();
+    plainResults.set(key, value);
+  }
+  return value;
+}
+
 /**
  * Evaluate a FEEL expression (with or without its leading "=") against the given variables, within a time budget
  * (a plain comparison, see isPlainComparison, runs without one).
@@ -167,8 +207,8 @@ export function evaluateFeel(
   const body = expression.trimStart().replace(/^=/, '');
   const shown = body.length > 200 ? `${body.slice(0, 200)}…` : body;
   try {
-    const run = () => evaluate(body, variables).value;
-    return isPlainComparison(body) ? run() : runWithinTime(run, timeoutMs);
+    if (isPlainComparison(body)) return evaluatePlain(body, variables);
+    return runWithinTime(() => evaluate(body, variables).value, timeoutMs);
   } catch (err) {
     if (err instanceof TimeExceededError)
       throw new FeelError(`FEEL "${shown}" did not finish within ${timeoutMs} ms`);
