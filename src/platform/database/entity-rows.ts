@@ -8,9 +8,11 @@ const known = new WeakMap<object, Columns>();
 function columnsOf(dataSource: DataSource, target: EntityTarget<object>): Columns {
   let columns = known.get(target as object);
   if (!columns) {
+    // As the ORM reads an entity: a column marked not to be selected (a password hash) is left out.
     columns = dataSource
       .getMetadata(target)
-      .columns.map((c) => ({ property: c.propertyName, column: c.databaseName }));
+      .columns.filter((c) => c.isSelect)
+      .map((c) => ({ property: c.propertyName, column: c.databaseName }));
     known.set(target as object, columns);
   }
   return columns;
