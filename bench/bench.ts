@@ -31,13 +31,7 @@ import { EngineHost } from '../src/engine/engine-host.js';
 import { compileProcess } from '../src/engine/process-model.js';
 import { seedUsersOverHttp } from '../test/support/users.js';
 import { startScaleOut, startSingle, type Deployment, type ServiceEnvironment } from './deployments.js';
-import {
-  engineHostOnce,
-  liveEngineHostOnce,
-  measureSequential,
-  plainEngineOnce,
-  type RunFigures,
-} from './in-memory.js';
+import { engineHostOnce, measureSequential, plainEngineOnce, type RunFigures } from './in-memory.js';
 import { measureInbox, type InboxFigures } from './inbox.js';
 import { exclude, installCounters } from './instrument.js';
 import {
@@ -489,12 +483,12 @@ async function main(): Promise<void> {
     const host = await measureSequential(
       n,
       opts.warmup,
-      engineHostOnce(new EngineHost(), await compileProcess(xml)),
+      engineHostOnce(new EngineHost(), await compileProcess(xml), { live: false }),
     );
     const live = await measureSequential(
       n,
       opts.warmup,
-      liveEngineHostOnce(new EngineHost(), await compileProcess(xml)),
+      engineHostOnce(new EngineHost(), await compileProcess(xml), { live: true }),
     );
     const plain = await measureSequential(n, opts.warmup, await plainEngineOnce(xml, processKey));
     baselines[shape] = { host, live, plain };

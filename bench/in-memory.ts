@@ -43,38 +43,21 @@ export async function measureSequential(
 
 /**
  * The project's own engine host, the commands the durable path applies: start, then complete each service task
- * as its job would, until the instance ends.
+ * as its job would, until the instance ends. `live`: the engine of each instance is kept between commands (at the
+ * revision each command makes), as the durable path runs it when its live-engine cache hits, so only the start
+ * builds one: the engine's share of a durable instance, without storage, queues or HTTP. Otherwise it is rebuilt
+ * from the stored state at every command, as on a cache miss.
  */
-export function engineHostOnce(host: EngineHost, compiled: CompiledProcess) {
+export function engineHostOnce(host: EngineHost, compiled: CompiledProcess, { live }: { live: boolean }) {
   return async (i: number): Promise<void> => {
-    let run = await host.run(compiled, null, { type: 'start', variables: { bench: true, seq: i } });
-    while (!run.finished) {
-      const wait = run.waits[0];
-      if (!wait || wait.kind !== 'service-task')
-        throw new Error(`expected a service-task wait, got ${JSON.stringify(run.waits)}`);
-      run = await host.run(
-        compiled,
-        run.state,
-        { type: 'complete', elementId: wait.elementId, executionId: wait.executionId, variables: {} },
-        new Set([wait.executionId]),
-      );
-    }
-  };
-}
-
-/**
- * The engine host as the durable path runs it when its live-engine cache hits: the engine of each instance is kept
- * between commands (at the revision each command makes), so only the start builds one. This is the engine's share
- * of a durable instance, without storage, queues or HTTP.
- */
-export function liveEngineHostOnce(host: EngineHost, compiled: CompiledProcess) {
-  return async (i: number): Promise<void> => {
-    const instance = { id: `bench-${i}`, revision: 0 };
+    const instance = live ? { id: `bench-${i}`, revision: 0 } : undefined;
     const start = { type: 'start', variables: { bench: true, seq: i } } as const;
     let run = await host.run(compiled, null, start, new Set(), undefined, instance);
     while (!run.finished) {
-      instance.revision += 1;
-      host.keep(run, instance.revision);
+      if (instance) {
+        instance.revision += 1;
+        host.keep(run, instance.revision);
+      }
       const wait = run.waits[0];
       if (!wait || wait.kind !== 'service-task')
         throw new Error(`expected a service-task wait, got ${JSON.stringify(run.waits)}`);
@@ -86,9 +69,10 @@ export function liveEngineHostOnce(host: EngineHost, compiled: CompiledProcess) 
         undefined,
         instance,
       );
-      if (run.cache !== 'hit') throw new Error(`expected the live engine to be used, got ${run.cache}`);
+      if (instance && run.cache !== 'hit')
+        throw new Error(`expected the live engine to be used, got ${run.cache}`);
     }
-    host.forget(instance.id);
+    if (instance) host.forget(instance.id);
   };
 }
 

@@ -74,21 +74,6 @@ describe('an error end event nothing catches', () => {
 
   const view = (id: string) => driver().get<InstanceView>(`/api/process-instances/${id}`);
   const openIncidents = async (id: string) => (await view(id)).incidents.filter((i) => i.status === 'open');
-  /** The incident as /v2 lists it (searched by its process, then found by its key). */
-  const v2Incident = async (incidentId: string, processId: string) => {
-    const res = await driver().call(
-      'POST',
-      '/v2/incidents/search',
-      { filter: { processDefinitionId: processId } },
-      'admin',
-    );
-    expect(res.status).toBe(200);
-    const [key] = await s.t.dataSource.query<Array<{ key: string }>>(
-      `SELECT key::text AS key FROM camunda_key WHERE kind = 'incident' AND ref = $1`,
-      [incidentId],
-    );
-    return (res.body.items as Array<Record<string, unknown>>).find((i) => i.incidentKey === key?.key);
-  };
   /** The one open incident of the instance, at the check's uncaught error end event. */
   const brokenCheckIncident = async (id: string) => {
     const open = await openIncidents(id);
@@ -113,7 +98,7 @@ describe('an error end event nothing catches', () => {
     expect(await s.waitKinds(instance.id)).toContain('check-broken-end:incident');
     expect(await s.waitingAt(instance.id)).toEqual(['check-broken-end', 'deploy']);
     const first = await brokenCheckIncident(instance.id);
-    const listed = await v2Incident(first.id, 'verify-with-rollback');
+    const listed = await s.v2Incident(first.id, 'verify-with-rollback');
     expect(listed).toMatchObject({
       elementId: 'check-broken-end',
       errorType: 'UNHANDLED_ERROR_EVENT',
@@ -139,7 +124,7 @@ describe('an error end event nothing catches', () => {
 
     expect(cancelled.status).toBe(200);
     expect(await openIncidents(instance.id)).toEqual([]);
-    expect(await v2Incident(again.id, 'verify-with-rollback')).toMatchObject({ state: 'RESOLVED' });
+    expect(await s.v2Incident(again.id, 'verify-with-rollback')).toMatchObject({ state: 'RESOLVED' });
   });
 
   it('given a check reported after a restart into an error nothing catches, when the service restarts again and the incident is resolved over /v2, then the end event is resumed from the stored state and raises it again', async () => {
@@ -152,7 +137,7 @@ describe('an error end event nothing catches', () => {
     await s.restart();
     expect((await s.row(instance.id)).status).toBe('running');
     expect(await s.waitingAt(instance.id)).toEqual(['check-broken-end', 'deploy']);
-    const listed = await v2Incident(first.id, 'verify-with-rollback');
+    const listed = await s.v2Incident(first.id, 'verify-with-rollback');
 
     const res = await driver().call('POST', `/v2/incidents/${listed!.incidentKey}/resolution`, {}, 'admin');
 

@@ -36,21 +36,6 @@ describe('incidents that go with their element', () => {
   };
   const view = (id: string) => driver.get<InstanceView>(`/api/process-instances/${id}`);
   const openIncidents = async (id: string) => (await view(id)).incidents.filter((i) => i.status === 'open');
-  /** An incident as /v2 lists it (searched by its process: a few incidents here). */
-  const v2Incident = async (incidentId: string, processId: string) => {
-    const res = await driver.call(
-      'POST',
-      '/v2/incidents/search',
-      { filter: { processDefinitionId: processId } },
-      'admin',
-    );
-    expect(res.status).toBe(200);
-    const [key] = await s.t.dataSource.query<Array<{ key: string }>>(
-      `SELECT key::text AS key FROM camunda_key WHERE kind = 'incident' AND ref = $1`,
-      [incidentId],
-    );
-    return (res.body.items as Array<Record<string, unknown>>).find((i) => i.incidentKey === key?.key);
-  };
   const jobStatus = async (jobId: string) =>
     (
       await s.t.dataSource.query<Array<{ status: string }>>('SELECT status FROM job WHERE id = $1', [jobId])
@@ -96,7 +81,7 @@ describe('incidents that go with their element', () => {
         data: expect.objectContaining({ incidentId: incident.id, reason: 'element left' }),
       }),
     );
-    expect(await v2Incident(incident.id, 'deploy-with-deadline')).toMatchObject({
+    expect(await s.v2Incident(incident.id, 'deploy-with-deadline')).toMatchObject({
       elementId: 'deploy',
       state: 'RESOLVED',
     });
@@ -120,7 +105,7 @@ describe('incidents that go with their element', () => {
     expect(ended.incidents).toEqual([
       expect.objectContaining({ id: incident!.id, status: 'resolved', comment: 'element left' }),
     ]);
-    expect(await v2Incident(incident!.id, 'check-or-stop')).toMatchObject({
+    expect(await s.v2Incident(incident!.id, 'check-or-stop')).toMatchObject({
       elementId: 'by-risk',
       state: 'RESOLVED',
     });
@@ -157,7 +142,7 @@ describe('incidents that go with their element', () => {
       `UPDATE incident SET status = 'open', resolved_at = NULL, resolved_by = NULL, comment = NULL WHERE id = $1`,
       [incident.id],
     );
-    const listed = await v2Incident(incident.id, 'deploy-with-deadline');
+    const listed = await s.v2Incident(incident.id, 'deploy-with-deadline');
     expect(listed).toMatchObject({ state: 'ACTIVE' });
 
     const path = `/v2/incidents/${listed!.incidentKey}/resolution`;

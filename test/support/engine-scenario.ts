@@ -1,6 +1,7 @@
 import { InstanceJobRepository } from '../../src/instances/instance-job.repository';
 import { InstanceService } from '../../src/instances/instance.service';
 import type { Clock } from '../../src/platform/clock';
+import { ReleaseDriver } from './release-driver';
 import { startTestApp, type TestApp } from './test-app';
 import { newTestResources, type TestResources } from './test-env';
 
@@ -165,5 +166,21 @@ export class EngineScenario {
     );
     if (!task) throw new Error(`no open task at ${elementId} of instance ${instanceId}`);
     await this.current.as(as).post(`/api/tasks/${task.id}/complete`).send({ data }).expect(200);
+  }
+
+  /** An incident as `/v2` lists it: searched by its process as an administrator, found by the key it was given. */
+  async v2Incident(incidentId: string, processId: string): Promise<Record<string, unknown> | undefined> {
+    const res = await ReleaseDriver.forApp(this.current).call(
+      'POST',
+      '/v2/incidents/search',
+      { filter: { processDefinitionId: processId } },
+      'admin',
+    );
+    if (res.status !== 200) throw new Error(`incident search answered ${res.status}`);
+    const [key] = await this.current.dataSource.query<Array<{ key: string }>>(
+      `SELECT key::text AS key FROM camunda_key WHERE kind = 'incident' AND ref = $1`,
+      [incidentId],
+    );
+    return (res.body.items as Array<Record<string, unknown>>).find((i) => i.incidentKey === key?.key);
   }
 }
