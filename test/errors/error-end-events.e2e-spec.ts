@@ -5,6 +5,13 @@ import { ReleaseDriver, type InstanceView } from '../support/release-driver';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
 
+/** The fixtures' flows, with no workers running: the scenarios report the jobs by hand. */
+const SCENARIO = {
+  processesDir: join(__dirname, 'fixtures', 'error-end-events'),
+  jobTypes: ['test.check'],
+  workers: false,
+} as const;
+
 /**
  * Error end events inside a sub-process that no boundary catches (Camunda 8): the error event sub-process naming
  * the code takes over and interrupts the rest.
@@ -13,11 +20,7 @@ describe('error end events caught by an event sub-process', () => {
   let s: EngineScenario;
 
   beforeAll(async () => {
-    s = await EngineScenario.start({
-      processesDir: join(__dirname, 'fixtures', 'error-end-events'),
-      jobTypes: ['test.check'],
-      workers: false,
-    });
+    s = await EngineScenario.start(SCENARIO);
   });
   afterAll(() => s.close());
 
@@ -64,11 +67,7 @@ describe('an error end event nothing catches', () => {
   const driver = () => ReleaseDriver.forApp(s.t);
 
   beforeAll(async () => {
-    s = await EngineScenario.start({
-      processesDir: join(__dirname, 'fixtures', 'error-end-events'),
-      jobTypes: ['test.check'],
-      workers: false,
-    });
+    s = await EngineScenario.start(SCENARIO);
   });
   afterAll(() => s.close());
 
