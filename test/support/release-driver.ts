@@ -25,6 +25,13 @@ import { appTransport, httpTransport, type ApiResponse, type HttpMethod, type Tr
 import { seedUsers, TEST_JWT_SECRET, TEST_ROLES, type Tokens } from './users';
 
 /**
+ * How long a wait for the flow to move on may take: past service tasks whose jobs queue behind other test files'
+ * on a loaded 2-core machine (15 s was missed once with eight releases walking at once). A passing wait returns
+ * as soon as it passes; only a failing one takes this long.
+ */
+const FLOW_PROGRESS_MS = 60_000;
+
+/**
  * The one test driver: takes releases through the public API the way the people in the procedure would (file
  * a request, wait for a task in a group's inbox, complete it with form data) and reads back what happened.
  * Over a transport, so the same scenario runs against the in-process app (`ReleaseDriver.forApp(t)`) or a
@@ -310,7 +317,7 @@ export class ReleaseDriver {
         if (matching.length > 1) throw new Error(`${matching.length} open ${elementId} tasks`);
         return matching[0];
       },
-      { what: `task ${elementId} of release ${releaseId}` },
+      { timeoutMs: FLOW_PROGRESS_MS, what: `task ${elementId} of release ${releaseId}` },
     );
     for (const group of found.candidateGroups) {
       const inbox = await this.inbox({ candidateGroup: group, releaseId }, group);
@@ -428,7 +435,7 @@ export class ReleaseDriver {
         for (const open of release.openTasks) await this.finish(open, answers[open.elementId] ?? {});
         return undefined;
       },
-      { timeoutMs: 60_000, what: `release ${releaseId} to end` },
+      { timeoutMs: FLOW_PROGRESS_MS, what: `release ${releaseId} to end` },
     );
   }
 
@@ -509,7 +516,7 @@ export class ReleaseDriver {
         const release = await this.release(releaseId);
         return release.status === status ? release : undefined;
       },
-      { what: `release ${releaseId} to be ${status}` },
+      { timeoutMs: FLOW_PROGRESS_MS, what: `release ${releaseId} to be ${status}` },
     );
   }
 
@@ -524,7 +531,7 @@ export class ReleaseDriver {
         for (const flow of instance.takenFlows) this.flowsTaken.add(flow);
         return { release, instance };
       },
-      { what: `release ${releaseId} to end` },
+      { timeoutMs: FLOW_PROGRESS_MS, what: `release ${releaseId} to end` },
     );
   }
 
@@ -542,6 +549,7 @@ export class ReleaseDriver {
   /** Wait until the instance has completed the element. */
   async waitForActivity(instanceId: string, elementId: string): Promise<void> {
     await eventually(async () => (await this.pathTaken(instanceId)).includes(elementId), {
+      timeoutMs: FLOW_PROGRESS_MS,
       what: `activity ${elementId} of instance ${instanceId} to end`,
     });
   }
