@@ -8,6 +8,7 @@ import { InvalidInputError, NotFoundError, PayloadTooLargeError } from '../platf
 import { fieldLabels, parseForm, validateFormData, type FormJsSchema, type ParsedForm } from './form-js.js';
 import type { FormDefinitionEntity } from './form-definition.entity.js';
 import { FormRepository, latestFormVersionSql, type FormVersionSummary } from './form.repository.js';
+import { BoundedMap } from '../common/bounded-map.js';
 
 export interface FormDeployResult {
   readonly form: FormVersionSummary;
@@ -23,7 +24,7 @@ export interface FormDeployResult {
 export class FormService {
   private readonly logger = new Logger(FormService.name);
   /** Versions never change once stored: kept by (form id, version), the least recently used dropped past the bound. */
-  private readonly schemas = new Map<string, Promise<FormDefinitionEntity>>();
+  private readonly schemas = new BoundedMap<string, Promise<FormDefinitionEntity>>(FORM_VERSION_CACHE_SIZE);
   private readonly maxBytes: number;
 
   constructor(
@@ -134,7 +135,6 @@ export class FormService {
       });
       found.catch(() => this.schemas.delete(cacheKey));
       this.schemas.set(cacheKey, found);
-      if (this.schemas.size > FORM_VERSION_CACHE_SIZE) this.schemas.delete(this.schemas.keys().next().value!);
     }
     return found;
   }

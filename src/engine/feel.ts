@@ -1,5 +1,6 @@
 import { evaluate, parseExpression } from 'feelin';
 import { runWithinTime, TimeExceededError } from './within-time.js';
+import { BoundedMap } from '../common/bounded-map.js';
 
 /** Keys bpmn-elements writes into process variables from its own messages; never user data. */
 export const ENGINE_VARIABLE_KEYS: ReadonlySet<string> = new Set(['fields', 'content', 'properties']);
@@ -155,9 +156,9 @@ export function isPlainComparison(body: string): boolean {
   return plain;
 }
 
-/** Plain comparisons already evaluated, by expression and the values it can see (the map restarts past the cap). */
-const plainResults = new Map<string, unknown>();
+/** Plain comparisons already evaluated, by expression and the values it can see (the oldest go past the cap). */
 const PLAIN_RESULTS_KEPT = 10_000;
+const plainResults = new BoundedMap<string, unknown>(PLAIN_RESULTS_KEPT);
 
 /**
  * A plain comparison (see isPlainComparison) evaluated in the context of only the variables whose names occur in
@@ -189,7 +190,6 @@ function evaluatePlain(body: string, variables: Record<string, unknown>): unknow
   if (plainResults.has(key)) return plainResults.get(key);
   const value: unknown = evaluate(body, seen).value;
   if (value === null || typeof value !== 'object') {
-    if (plainResults.size >= PLAIN_RESULTS_KEPT) plainResults.clear();
     plainResults.set(key, value);
   }
   return value;

@@ -14,6 +14,7 @@ import type { SessionUser } from './session-cache.js';
 import { BASIC_ACCEPTED, IS_PUBLIC, REQUIRED_ROLES, type AuthUser } from './auth.decorators.js';
 import { SignInThrottle } from './sign-in-throttle.service.js';
 import { TokenService } from './token.service.js';
+import { BoundedMap } from '../common/bounded-map.js';
 
 /** A Basic credential checked once is trusted this long (its user is still re-read on every request). */
 const BASIC_CACHE_MS = 60_000;
@@ -37,7 +38,9 @@ interface HttpRequest {
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly basic = new Map<string, { userId: string; generation: number; until: number }>();
+  private readonly basic = new BoundedMap<string, { userId: string; generation: number; until: number }>(
+    BASIC_CACHE_SIZE,
+  );
 
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
@@ -102,7 +105,6 @@ export class AuthGuard implements CanActivate {
       throw signInThrottled(result.retryAfterSeconds);
     }
     if (result.outcome !== 'signed-in') return null;
-    if (this.basic.size >= BASIC_CACHE_SIZE) this.basic.delete(this.basic.keys().next().value!);
     this.basic.set(digest, {
       userId: result.user.id,
       generation: result.user.tokenGeneration,

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { UserEntity } from './user.entity.js';
+import { BoundedMap } from '../common/bounded-map.js';
 
 interface Claims {
   sub: string;
@@ -33,7 +34,9 @@ export class TokenService {
    * with every request, and checking it again (decode, HMAC, claims) cost more than a map lookup. The whole token
    * is the key, so only that exact signed token hits; the oldest entry goes first past the bound.
    */
-  private readonly verified = new Map<string, { subject: TokenSubject; exp: number }>();
+  private readonly verified = new BoundedMap<string, { subject: TokenSubject; exp: number }>(
+    VERIFIED_TOKENS_KEPT,
+  );
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     if (config.jwtSecret) {
@@ -77,11 +80,7 @@ export class TokenService {
       if (!Number.isSafeInteger(generation)) return undefined;
       const subject = { userId: claims.sub, generation };
       // A token with a start time (this service signs none) is checked every time.
-      if (claims.nbf === undefined) {
-        if (this.verified.size >= VERIFIED_TOKENS_KEPT)
-          this.verified.delete(this.verified.keys().next().value!);
-        this.verified.set(token, { subject, exp: claims.exp });
-      }
+      if (claims.nbf === undefined) this.verified.set(token, { subject, exp: claims.exp });
       return subject;
     } catch {
       return undefined;

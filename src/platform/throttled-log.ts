@@ -1,3 +1,5 @@
+import { BoundedMap } from '../common/bounded-map.js';
+
 const MAX_KINDS = 200;
 
 /**
@@ -6,7 +8,7 @@ const MAX_KINDS = 200;
  * lines, not thousands.
  */
 export class ThrottledLog {
-  private readonly kinds = new Map<string, { since: number; heldBack: number }>();
+  private readonly kinds = new BoundedMap<string, { since: number; heldBack: number }>(MAX_KINDS);
 
   constructor(
     private readonly write: (message: string) => void,
@@ -24,7 +26,6 @@ export class ThrottledLog {
     }
     this.kinds.delete(kind);
     this.kinds.set(kind, { since: at, heldBack: 0 });
-    if (this.kinds.size > MAX_KINDS) this.kinds.delete(this.kinds.keys().next().value as string);
     this.write(
       seen && seen.heldBack > 0
         ? `${message} (and ${seen.heldBack} more like it in the last ${Math.round((at - seen.since) / 1000)} s)`

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { JsonObject } from '../platform/json.js';
 import type { ReleaseClass, ReleaseEntity } from './release.entity.js';
+import { BoundedMap } from '../common/bounded-map.js';
 
 /** What a release record keeps from its filing: nothing writes these fields afterwards. */
 export interface FiledRelease {
@@ -23,7 +24,7 @@ const FILED_RELEASES_KEPT = 10_000;
  */
 @Injectable()
 export class FiledReleases {
-  private readonly kept = new Map<string, FiledRelease>();
+  private readonly kept = new BoundedMap<string, FiledRelease>(FILED_RELEASES_KEPT);
 
   get(releaseId: string): FiledRelease | undefined {
     return this.kept.get(releaseId);
@@ -32,7 +33,6 @@ export class FiledReleases {
   /** Keep a committed record's filing; one without its flow yet is passed over. */
   remember(release: ReleaseEntity): void {
     if (release.instanceId === null || this.kept.has(release.id)) return;
-    if (this.kept.size >= FILED_RELEASES_KEPT) this.kept.delete(this.kept.keys().next().value!);
     this.kept.set(release.id, {
       id: release.id,
       number: release.number,
