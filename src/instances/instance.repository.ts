@@ -2,6 +2,7 @@ import type { JsonObject } from '../platform/json.js';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '../platform/clock.js';
+import type { JobStatus } from '../queue/job.entity.js';
 import { HistoryEventEntity } from './history-event.entity.js';
 import { IncidentEntity } from './incident.entity.js';
 import { ProcessInstanceEntity } from './process-instance.entity.js';
@@ -25,6 +26,36 @@ export type MoreWrites = (
   first: number,
   condition?: string,
 ) => { sql: string; params: unknown[] };
+
+/**
+ * Several writes as the WITH clauses of one statement, each numbering its parameters after the one before; undefined
+ * when there are none.
+ */
+export function joinWrites(...writes: ReadonlyArray<MoreWrites | undefined>): MoreWrites | undefined {
+  const present = writes.filter((write): write is MoreWrites => write !== undefined);
+  if (present.length <= 1) return present[0];
+  return (instanceParam, first, condition) => {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    for (const write of present) {
+      const clause = write(instanceParam, first + params.length, condition);
+      clauses.push(clause.sql);
+      params.push(...clause.params);
+    }
+    return { sql: clauses.join(', '), params };
+  };
+}
+
+/** A job as it is read with its instance, under both row locks. */
+export interface LockedJob {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly jobType: string;
+  readonly elementId: string;
+  readonly executionId: string;
+  /** The attempts counted on the row so far. */
+  readonly attempts: number;
+}
 
 /** How many instances of a process and release class are in a status. */
 export interface InstanceCount {
@@ -69,6 +100,38 @@ export class InstanceRepository {
       [jobId],
     );
     return rows[0] ? instanceOf(rows[0]) : null;
+  }
+
+  /**
+   * Take the row locks of a job's instance and then of the job (the order every change of an instance takes) in one
+   * statement, and read both as they are once the locks are held: a job another transaction completed while this one
+   * waited reads as completed. Null when the job or its instance does not exist.
+   */
+  async lockWithJob(
+    manager: EntityManager,
+    jobId: string,
+  ): Promise<{ instance: ProcessInstanceEntity; job: LockedJob } | null> {
+    const rows: Array<InstanceRow & LockedJobRow> = await manager.query(
+      `SELECT ${INSTANCE_COLUMNS_OF_I}, j.id AS job_id, j.status AS job_status, j.job_type,
+              j.element_id AS job_element_id, j.execution_id AS job_execution_id, j.attempts AS job_attempts
+         FROM process_instance i JOIN job j ON j.instance_id = i.id
+        WHERE j.id = $1
+          FOR UPDATE OF i FOR NO KEY UPDATE OF j`,
+      [jobId],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      instance: instanceOf(row),
+      job: {
+        id: row.job_id,
+        status: row.job_status,
+        jobType: row.job_type,
+        elementId: row.job_element_id,
+        executionId: row.job_execution_id,
+        attempts: row.job_attempts,
+      },
+    };
   }
 
   /** The running child instances a call activity of this instance started (all of them, or the one of a wait). */
@@ -354,6 +417,20 @@ interface ResolvedIncidentRow {
 const INSTANCE_COLUMNS = `id, definition_id, process_key, business_key, status, end_status, engine_state, variables,
   waits, read_only_variables, revision, started_at, ended_at, updated_at, parent_instance_id, parent_execution_id,
   start_correlation_key, open_incidents`;
+
+/** The same, of the instance aliased `i` (in a join). */
+const INSTANCE_COLUMNS_OF_I = INSTANCE_COLUMNS.split(',')
+  .map((column) => `i.${column.trim()}`)
+  .join(', ');
+
+interface LockedJobRow {
+  job_id: string;
+  job_status: JobStatus;
+  job_type: string;
+  job_element_id: string;
+  job_execution_id: string;
+  job_attempts: number;
+}
 
 interface InstanceRow {
   id: string;

@@ -23,7 +23,12 @@ import { MetricsRegistry } from '../platform/metrics.js';
 import type { JsonObject } from '../platform/json.js';
 import type { IncidentEntity, IncidentErrorType } from './incident.entity.js';
 import type { FollowUp, InstanceListener, OpenedUserTask, WaitChange } from './instance.events.js';
-import { InstanceRepository, type HistoryRecord } from './instance.repository.js';
+import {
+  InstanceRepository,
+  joinWrites,
+  type HistoryRecord,
+  type MoreWrites,
+} from './instance.repository.js';
 import type { JobEntity } from '../queue/job.entity.js';
 import { JobRepository, OutboxRelay, type NewJob } from '../queue/index.js';
 import { ProcessInstanceEntity, type StoredWait } from './process-instance.entity.js';
@@ -412,26 +417,33 @@ export class InstanceService {
     variables: Record<string, unknown> = {},
     outcome: Record<string, unknown> = {},
   ): Promise<'completed' | 'duplicate'> {
-    const instance = await this.repository.lockOfJob(manager, jobId);
-    if (!instance) throw new NotFoundError(`job ${jobId} does not exist`);
-    if (instance.status !== 'running') return 'duplicate';
-    const job = await this.jobs.completePending(manager, jobId, { variables, outcome } as JsonObject);
-    if (!job) return 'duplicate';
-    // Checked after the job is claimed: a repeated report of a finished job is a duplicate, whatever it carries.
+    const locked = await this.repository.lockWithJob(manager, jobId);
+    if (!locked) throw new NotFoundError(`job ${jobId} does not exist`);
+    const { instance, job } = locked;
+    // Read under the job's row lock: of two reports, the second finds the job the first completed.
+    if (instance.status !== 'running' || job.status !== 'pending') return 'duplicate';
+    // Checked once the job is found pending: a repeated report of a finished job is a duplicate, whatever it carries.
     assertSize({ variables, outcome }, this.config.variablesMaxBytes, 'job result');
     assertWritable(instance, variables, 'job result');
     const completed: HistoryRecord = {
       type: 'job.completed',
       elementId: job.elementId,
       executionId: job.executionId,
-      data: { jobId: job.id, jobType: job.jobType, attempts: job.attempts, variables, outcome } as JsonObject,
+      data: {
+        jobId: job.id,
+        jobType: job.jobType,
+        attempts: job.attempts + 1,
+        variables,
+        outcome,
+      } as JsonObject,
     };
+    // The job's completion is written by the pass's own save statement: one round trip for both.
     await this.advance(
       manager,
       instance,
       { type: 'complete', elementId: job.elementId, executionId: job.executionId, variables },
       null,
-      { leading: [completed] },
+      { leading: [completed], also: this.jobs.completionWrite(job.id, { variables, outcome } as JsonObject) },
     );
     return 'completed';
   }
@@ -962,7 +974,7 @@ export class InstanceService {
     // The instance row (with the pass's history, in the same statement) first: the rows below refer to it.
     // The jobs the pass opened (and their outbox messages) are written by the instance's own statement.
     const jobsWrite = newJobs.length > 0 ? this.jobs.jobsWrite(newJobs) : undefined;
-    const more = jobsWrite?.clauses;
+    const more = joinWrites(options.also, jobsWrite?.clauses);
     if (options.isNew) {
       if (
         !(await this.repository.insertInstance(
@@ -1287,6 +1299,8 @@ export class InstanceService {
 interface AdvanceOptions {
   /** History records that come before the pass's own (what caused it). */
   readonly leading?: readonly HistoryRecord[];
+  /** Rows the command itself changes (a reported job's completion), written by the statement that saves the pass. */
+  readonly also?: MoreWrites;
   /** The instance is new: insert its row. */
   readonly isNew?: boolean;
   /** Follow-up passes chained so far in this transaction. */

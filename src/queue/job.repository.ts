@@ -230,33 +230,23 @@ export class JobRepository {
   }
 
   /**
-   * Complete a job that is still pending, counting the attempt, in one statement: null when it is not pending (done
-   * by another delivery, or withdrawn). Call under its instance's lock.
+   * Complete a job, counting the attempt, as a data-modifying WITH clause of another statement of the same transaction
+   * (its instance's save: one round trip for both); its parameters numbered from `first`. Call holding the job's row
+   * lock, having read it pending: whether it is done is decided there, not here.
    */
-  async completePending(
-    manager: EntityManager,
+  completionWrite(
     jobId: string,
     result: JsonObject,
-  ): Promise<Pick<JobEntity, 'id' | 'jobType' | 'elementId' | 'executionId' | 'attempts'> | null> {
-    const [rows]: [
-      Array<{ id: string; job_type: string; element_id: string; execution_id: string; attempts: number }>,
-      number,
-    ] = await manager.query(
-      `UPDATE job SET status = 'completed', result = $2, completed_at = $3, attempts = attempts + 1
-        WHERE id = $1 AND status = 'pending'
-        RETURNING id, job_type, element_id, execution_id, attempts`,
-      [jobId, JSON.stringify(result), this.clock.now()],
-    );
-    const row = rows[0];
-    return row
-      ? {
-          id: row.id,
-          jobType: row.job_type,
-          elementId: row.element_id,
-          executionId: row.execution_id,
-          attempts: row.attempts,
-        }
-      : null;
+  ): (instanceParam: number, first: number) => { sql: string; params: unknown[] } {
+    const completedAt = this.clock.now();
+    return (_instanceParam, first) => ({
+      sql: `completed_job AS (
+         UPDATE job SET status = 'completed', result = $${first + 1}::jsonb, completed_at = $${first + 2}::timestamptz,
+                        attempts = attempts + 1
+          WHERE id = $${first}::uuid
+       )`,
+      params: [jobId, JSON.stringify(result), completedAt],
+    });
   }
 
   /** Write back a job read in this transaction (an UPDATE by id: save() would read it again first). */

@@ -82,6 +82,13 @@ describe('run once: a job delivered again', () => {
       'test',
     );
     await definitions.deploy(serviceTaskProcess('peer-task', [{ id: 'tell', type: 'test.peer' }]), 'test');
+    await definitions.deploy(
+      serviceTaskProcess('peer-then-ledger', [
+        { id: 'tell', type: 'test.peer' },
+        { id: 'write', type: 'test.ledger' },
+      ]),
+      'test',
+    );
     events = await Promise.all(
       ['test.ledger', 'test.peer'].map(async (queue) => {
         const queueEvents = new QueueEvents(queue, {
@@ -141,8 +148,11 @@ describe('run once: a job delivered again', () => {
       [],
     );
 
-  async function completions(instanceId: string): Promise<number> {
-    return (await historyOf(t, instanceId)).filter((h) => h.type === 'job.completed').length;
+  /** The job completions an instance's history records (of one element, when named). */
+  async function completions(instanceId: string, elementId?: string): Promise<number> {
+    return (await historyOf(t, instanceId)).filter(
+      (h) => h.type === 'job.completed' && (elementId === undefined || h.element_id === elementId),
+    ).length;
   }
 
   it('given a database-only handler, when its message is delivered again while the first run is still in its transaction, then the second waits, finds the job done and repeats nothing', async () => {
@@ -199,48 +209,55 @@ describe('run once: a job delivered again', () => {
     expect((await instanceRow(t, instance.id)).variables).toMatchObject({ locked: 'as filed' });
   });
 
-  it('given a handler with peers whose effect is recorded, when its message is delivered again before the completion lands, then the attempt is counted once and the peer is told once', async () => {
-    const release = new Signal();
-    peer.gate = release.done;
-    const instance = await t.get<InstanceService>(InstanceService).start('peer-task', {});
-    const job = await waitForJob(t, instance.id, 'tell', 'pending');
-    await peer.entered.done;
+  // Where the instance goes on past the job, only the job's own row tells the second completion it came too late.
+  it.each([
+    ['ends the instance', 'peer-task'],
+    ['leaves the instance running at its next task', 'peer-then-ledger'],
+  ])(
+    'given a handler with peers whose effect is recorded and whose completion %s, when its message is delivered again before the completion lands, then the attempt is counted once and the peer is told once',
+    async (_case, processKey) => {
+      const release = new Signal();
+      peer.gate = release.done;
+      const instance = await t.get<InstanceService>(InstanceService).start(processKey, {});
+      const job = await waitForJob(t, instance.id, 'tell', 'pending');
+      await peer.entered.done;
 
-    // The test holds the instance's lock, so the completion that follows the recorded effect has to wait.
-    const holder = new Client({ connectionString: t.resources.databaseUrl });
-    await holder.connect();
-    try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT id FROM process_instance WHERE id = $1 FOR UPDATE', [instance.id]);
-      release.fire();
-      await eventually(
-        async () =>
-          (await scalar('SELECT count(*)::int AS n FROM job_effect WHERE job_id = $1', [job.id])) === 1,
-        { what: 'the effect to be recorded' },
-      );
-      await eventually(async () => (await waitingForLocks()) === 1, { what: 'the completion to wait' });
+      // The test holds the instance's lock, so the completion that follows the recorded effect has to wait.
+      const holder = new Client({ connectionString: t.resources.databaseUrl });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query('SELECT id FROM process_instance WHERE id = $1 FOR UPDATE', [instance.id]);
+        release.fire();
+        await eventually(
+          async () =>
+            (await scalar('SELECT count(*)::int AS n FROM job_effect WHERE job_id = $1', [job.id])) === 1,
+          { what: 'the effect to be recorded' },
+        );
+        await eventually(async () => (await waitingForLocks()) === 1, { what: 'the completion to wait' });
 
-      const again = await deliverAgain('test.peer', job.id);
-      // The second delivery finds the effect recorded and goes straight to the completion: it waits too.
-      await eventually(async () => (await waitingForLocks()) === 2, {
-        what: 'the second completion to wait',
-      });
-      await holder.query('COMMIT');
+        const again = await deliverAgain('test.peer', job.id);
+        // The second delivery finds the effect recorded and goes straight to the completion: it waits too.
+        await eventually(async () => (await waitingForLocks()) === 2, {
+          what: 'the second completion to wait',
+        });
+        await holder.query('COMMIT');
 
-      const answers = await Promise.all([
-        answerTo('test.peer', await firstMessageOf(job.id)),
-        answerTo('test.peer', again),
-      ]);
-      expect(answers.sort()).toEqual(['completed', 'duplicate']);
-    } finally {
-      await holder.end();
-    }
+        const answers = await Promise.all([
+          answerTo('test.peer', await firstMessageOf(job.id)),
+          answerTo('test.peer', again),
+        ]);
+        expect(answers.sort()).toEqual(['completed', 'duplicate']);
+      } finally {
+        await holder.end();
+      }
 
-    const done = await waitForInstanceEnd(t, instance.id);
-    expect(done.variables).toMatchObject({ told: true });
-    expect(peer.calls).toBe(1);
-    expect((await waitForJob(t, instance.id, 'tell')).attempts).toBe(1);
-    expect(await scalar('SELECT count(*)::int AS n FROM job_effect WHERE job_id = $1', [job.id])).toBe(1);
-    expect(await completions(instance.id)).toBe(1);
-  });
+      const done = await waitForInstanceEnd(t, instance.id);
+      expect(done.variables).toMatchObject({ told: true });
+      expect(peer.calls).toBe(1);
+      expect((await waitForJob(t, instance.id, 'tell')).attempts).toBe(1);
+      expect(await scalar('SELECT count(*)::int AS n FROM job_effect WHERE job_id = $1', [job.id])).toBe(1);
+      expect(await completions(instance.id, 'tell')).toBe(1);
+    },
+  );
 });
