@@ -25,6 +25,11 @@ export interface AppConfig {
   readonly queuePrefix: string;
   readonly runWorkers: boolean;
   readonly workerConcurrency: number;
+  /**
+   * A job this process's own workers run goes to them straight after its commit, without a round trip through
+   * Redis (LOCAL_JOB_DISPATCH); retries, timers and jobs for other processes still go through the queue.
+   */
+  readonly localJobDispatch: boolean;
   readonly jobAttempts: number;
   readonly jobBackoffMs: number;
   /** Live engines kept between an instance's commands (ENGINE_CACHE_SIZE, 0: none) and their estimated memory. */
@@ -332,6 +337,7 @@ const ENVIRONMENT = z
     ),
     RUN_WORKERS: boolean(true),
     WORKER_CONCURRENCY: integer(5, 1, 100),
+    LOCAL_JOB_DISPATCH: boolean(true),
     JOB_ATTEMPTS: integer(3, 1, 50),
     ENGINE_CACHE_SIZE: integer(2_000, 0, 1_000_000),
     ENGINE_CACHE_MAX_MB: integer(256, 1, 65_536),
@@ -467,6 +473,7 @@ function toAppConfig(env: Environment): AppConfig {
     queuePrefix: env.QUEUE_PREFIX,
     runWorkers: env.RUN_WORKERS,
     workerConcurrency: env.WORKER_CONCURRENCY,
+    localJobDispatch: env.LOCAL_JOB_DISPATCH,
     jobAttempts: env.JOB_ATTEMPTS,
     engineCache: { maxEntries: env.ENGINE_CACHE_SIZE, maxBytes: env.ENGINE_CACHE_MAX_MB * 1024 * 1024 },
     jobBackoffMs: env.JOB_BACKOFF_MS,

@@ -15,9 +15,17 @@ import { JobRunner } from './job-runner.service.js';
 import { QueueMetrics } from './queue.metrics.js';
 import { JobBpmnError, JobHandlerRegistry, JobNotReadyError } from './job-handler.port.js';
 import { TIMER_QUEUE, type QueueMessage } from './job-queue.port.js';
+import { LocalJobDispatch, type LocalJobRunner, type LocalRunOutcome } from './local-job-dispatch.js';
+import type { OutboxMessage } from './outbox.repository.js';
 import { logRedisErrors } from '../platform/redis.js';
 
 const NOT_READY_MARGIN_MS = 250;
+
+/** How one attempt at a job went: fed back (or skipped), not ready to run yet, or failed with attempts left. */
+type Attempt =
+  | { readonly outcome: 'done'; readonly fed: string }
+  | { readonly outcome: 'not-ready'; readonly error: JobNotReadyError }
+  | { readonly outcome: 'failed'; readonly error: unknown; readonly left: number };
 
 /**
  * Runs queued jobs: a handler per job type does the work, the result is reported to JOB_OUTCOMES (the instances).
@@ -27,11 +35,12 @@ const NOT_READY_MARGIN_MS = 250;
  * and spaces the retries.
  */
 @Injectable()
-export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicationShutdown, LocalJobRunner {
   private readonly logger = new Logger(JobWorkerService.name);
   private readonly workers: Worker[] = [];
   /** Jobs being run right now, so a shutdown can say how many it waited for. */
   private inFlight = 0;
+  private ownTypes: ReadonlySet<string> | undefined;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -42,7 +51,17 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(JobRunner) private readonly runner: JobRunner,
     @Inject(FaultInjector) private readonly faults: FaultInjector,
     @Inject(QueueMetrics) private readonly metrics: QueueMetrics,
+    @Inject(LocalJobDispatch) private readonly local: LocalJobDispatch,
   ) {}
+
+  get jobTypes(): ReadonlySet<string> {
+    this.ownTypes ??= new Set(this.handlers.jobTypes);
+    return this.ownTypes;
+  }
+
+  get concurrency(): number {
+    return this.config.workerConcurrency;
+  }
 
   onApplicationBootstrap(): void {
     if (!this.config.runWorkers) return;
@@ -80,15 +99,17 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
         new Worker<QueueMessage>(TIMER_QUEUE, (job) => this.counted(() => this.runTimer(job)), options),
       ),
     );
+    this.local.attach(this);
     this.logger.log(`workers started for ${[...this.handlers.jobTypes, TIMER_QUEUE].join(', ')}`);
   }
 
   /**
    * Stops taking jobs and lets the ones in flight finish, for at most SHUTDOWN_TIMEOUT_MS; what is still running
    * then is given back (its lock lapses and another worker takes it over, where the job row keeps it from
-   * taking effect twice).
+   * taking effect twice). Jobs handed over in this process are stopped alike (LocalJobDispatch.stop).
    */
   async beforeApplicationShutdown(): Promise<void> {
+    const localStopped = this.local.stop(this.config.shutdownTimeoutMs);
     const workers = this.workers.splice(0);
     const running = this.inFlight;
     let timer: NodeJS.Timeout | undefined;
@@ -106,6 +127,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     } else if (workers.length > 0) {
       this.logger.log(`workers stopped: every job in flight finished (${running} at the signal)`);
     }
+    await localStopped;
   }
 
   private async counted<T>(run: () => Promise<T>): Promise<T> {
@@ -129,16 +151,38 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     return worker;
   }
 
+  /** A delivery from the job type's queue (one queue per job type: the queue names the handler). */
   private async runServiceJob(message: Job<QueueMessage>, token: string | undefined): Promise<string> {
-    // One queue per job type: the queue names the handler before the job row is read.
     const jobType = message.queueName;
-    const jobId = message.data.jobId;
     if (!this.handlers.has(jobType)) throw new UnrecoverableError(`no handler for job type ${jobType}`);
+    const attempt = await this.attempt(jobType, message.data.jobId);
+    if (attempt.outcome === 'not-ready') return this.comeBackLater(message, token, jobType, attempt.error);
+    if (attempt.outcome === 'failed') throw attempt.error;
+    return attempt.fed;
+  }
+
+  /**
+   * A job handed over by LocalJobDispatch, run as a delivery from its queue would be. What a delivery leaves to
+   * BullMQ (spacing a retry, parking a job that cannot run yet) goes to the queue.
+   */
+  async runHere(message: OutboxMessage): Promise<LocalRunOutcome> {
+    const attempt = await this.counted(() => this.attempt(message.queue, message.jobId));
+    if (attempt.outcome === 'not-ready') {
+      const delayMs = Math.max(0, attempt.error.retryAt.getTime() - Date.now()) + NOT_READY_MARGIN_MS;
+      return { handOver: true, delayMs, attempts: message.maxAttempts };
+    }
+    if (attempt.outcome === 'failed' && attempt.left > 0)
+      return { handOver: true, delayMs: this.config.jobBackoffMs, attempts: attempt.left };
+    return { handOver: false };
+  }
+
+  /** One attempt at a job: run its handler (unless its recorded result stands) and feed the result back. */
+  private async attempt(jobType: string, jobId: string): Promise<Attempt> {
     const database = this.handlers.effectsOf(jobType) === 'database';
     // A handler with peers records its effect, then the completion follows: read the job (and any recorded
     // effect) first. A database-only one reads it under the instance's lock, in the transaction that completes it.
     const toRun = database ? null : await this.outcomes.context(jobId);
-    if (toRun && 'skipped' in toRun) return `skipped: ${toRun.skipped}`;
+    if (toRun && 'skipped' in toRun) return { outcome: 'done', fed: `skipped: ${toRun.skipped}` };
 
     const stopTimer = this.metrics.jobDuration.startTimer({ job_type: jobType });
     try {
@@ -150,37 +194,40 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
         fed = await this.outcomes.completed(jobId, result);
       } else {
         const done = await this.runner.runAndComplete(jobId);
-        if ('skipped' in done) return `skipped: ${done.skipped}`;
+        if ('skipped' in done) return { outcome: 'done', fed: `skipped: ${done.skipped}` };
         // Effect and completion are committed together: a crash from here on repeats nothing.
         this.faults.crashIfArmed('in-job', jobType);
         await this.faults.delayIfArmed('slow-job', jobType);
         fed = done.fed;
       }
       stopTimer({ outcome: 'completed' });
-      return fed;
+      return { outcome: 'done', fed };
     } catch (err) {
       if (err instanceof JobNotReadyError) {
         stopTimer({ outcome: 'delayed' });
-        return this.comeBackLater(message, token, jobType, err);
+        return { outcome: 'not-ready', error: err };
       }
       if (err instanceof JobBpmnError) {
         stopTimer({ outcome: 'bpmn-error' });
-        return this.outcomes.thrown(jobId, err.errorCode, err.message, err.variables);
+        return {
+          outcome: 'done',
+          fed: await this.outcomes.thrown(jobId, err.errorCode, err.message, err.variables),
+        };
       }
       stopTimer({ outcome: 'failed' });
-      await this.reportFailure(jobId, jobType, err);
-      throw err;
+      return { outcome: 'failed', error: err, left: await this.reportFailure(jobId, jobType, err) };
     }
   }
 
   /**
    * Count the failed attempt on the job row and report it; the row decides whether it was the last one. A job no
-   * longer pending (finished meanwhile by another delivery) has nothing to report.
+   * longer pending (finished meanwhile by another delivery) has nothing to report. Resolves with the attempts left.
    */
-  private async reportFailure(jobId: string, jobType: string, err: unknown): Promise<void> {
+  private async reportFailure(jobId: string, jobType: string, err: unknown): Promise<number> {
     const count = await this.jobs.countAttempt(this.dataSource.manager, jobId);
-    if (!count) return;
+    if (!count) return 0;
     const final = count.attempts >= count.maxAttempts || err instanceof UnrecoverableError;
+    const left = final ? 0 : count.maxAttempts - count.attempts;
     this.metrics.jobFailures.inc({ job_type: jobType, final: String(final) });
     await this.outcomes.failed(
       jobId,
@@ -188,6 +235,7 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
       count.attempts,
       final,
     );
+    return left;
   }
 
   /**

@@ -6,6 +6,7 @@ import type { JsonObject } from '../platform/json.js';
 import { JobEntity, type JobKind } from './job.entity.js';
 import { JobHandlerRegistry } from './job-handler.port.js';
 import { JOB_CREATED_CHANNEL, TIMER_QUEUE } from './job-queue.port.js';
+import { LocalJobDispatch } from './local-job-dispatch.js';
 import type { OutboxMessage } from './outbox.repository.js';
 
 export interface NewJob {
@@ -25,7 +26,13 @@ export interface NewJob {
 /** New jobs written by another statement's WITH clauses (see JobRepository.jobsWrite). */
 export interface JobsWrite {
   readonly rows: ReadonlyArray<
-    NewJob & { readonly id: string; readonly messageId: string; readonly queue: string | null }
+    NewJob & {
+      readonly id: string;
+      readonly messageId: string;
+      readonly queue: string | null;
+      /** Written claimed for this process's workers, which run it after the commit (LocalJobDispatch). */
+      readonly local: boolean;
+    }
   >;
   readonly createdAt: Date;
   /**
@@ -59,11 +66,12 @@ export class JobRepository {
    * `handlers`: which service-task types the service works itself. Jobs of the other types are for external
    * workers (POST /api/jobs/activate): they get no outbox message (nothing would consume it from the queue) and
    * their commit notifies JOB_CREATED_CHANNEL instead. Without it every type is queued. `clock`: when a job
-   * is finished.
+   * is finished. `local`: which new jobs this process's own workers take straight after the commit.
    */
   constructor(
     @Optional() @Inject(JobHandlerRegistry) private readonly handlers?: JobHandlerRegistry,
     @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
+    @Optional() @Inject(LocalJobDispatch) private readonly local?: LocalJobDispatch,
   ) {}
 
   /** A job and the outbox message that will put it on its queue after commit. */
@@ -87,7 +95,7 @@ export class JobRepository {
     await manager.query(`WITH ${sql} SELECT count(*) FROM new_jobs`, [instanceId, ...params]);
     await write.written(manager);
     const { rows, createdAt } = write;
-    return rows.map(({ messageId: _messageId, queue: _queue, definitionId, ...job }) =>
+    return rows.map(({ messageId: _messageId, queue: _queue, local: _local, definitionId, ...job }) =>
       Object.assign(new JobEntity(), {
         ...job,
         instanceId,
@@ -110,12 +118,11 @@ export class JobRepository {
    * transaction (an instance's save: one round trip for both). Run the statement, then `written`.
    */
   jobsWrite(jobs: readonly NewJob[]): JobsWrite {
-    const rows = jobs.map((job) => ({
-      ...job,
-      id: job.id ?? randomUUID(),
-      messageId: randomUUID(),
-      queue: this.isExternal(job) ? null : queueOf(job),
-    }));
+    const rows = jobs.map((job) => {
+      const queue = this.isExternal(job) ? null : queueOf(job);
+      const local = queue !== null && (this.local?.accepts(queue, job.dueAt) ?? false);
+      return { ...job, id: job.id ?? randomUUID(), messageId: randomUUID(), queue, local };
+    });
     const createdAt = this.clock.now();
     const input = JSON.stringify(
       rows.map((job) => ({
@@ -130,6 +137,7 @@ export class JobRepository {
         due_at: job.dueAt,
         queue: job.queue,
         definition_id: job.definitionId ?? null,
+        local: job.local,
       })),
     );
     return {
@@ -139,7 +147,7 @@ export class JobRepository {
         sql: `job_input AS (
          SELECT * FROM jsonb_to_recordset($${first}::jsonb) AS t(
            id uuid, message_id uuid, kind varchar, job_type varchar, element_id varchar, execution_id varchar,
-           headers jsonb, max_attempts int, due_at timestamptz, queue varchar, definition_id uuid)
+           headers jsonb, max_attempts int, due_at timestamptz, queue varchar, definition_id uuid, local boolean)
        ), new_jobs AS (
          INSERT INTO job (id, instance_id, definition_id, kind, job_type, element_id, execution_id, headers, status,
                           max_attempts, attempts, due_at, created_at)
@@ -148,8 +156,9 @@ export class JobRepository {
            FROM job_input${condition ? `\n          WHERE ${condition}` : ''}
          RETURNING id
        ), job_messages AS (
-         INSERT INTO outbox (id, job_id, queue, due_at, max_attempts)
-         SELECT job_input.message_id, new_jobs.id, job_input.queue, job_input.due_at, job_input.max_attempts
+         INSERT INTO outbox (id, job_id, queue, due_at, max_attempts, claimed_at)
+         SELECT job_input.message_id, new_jobs.id, job_input.queue, job_input.due_at, job_input.max_attempts,
+                CASE WHEN job_input.local THEN now() END
            FROM new_jobs JOIN job_input ON job_input.id = new_jobs.id
           WHERE job_input.queue IS NOT NULL
        )`,
@@ -165,6 +174,7 @@ export class JobRepository {
             queue: job.queue,
             dueAt: job.dueAt,
             maxAttempts: job.maxAttempts,
+            local: job.local,
           });
         }
         this.remember(manager, messages);
@@ -286,10 +296,14 @@ export class JobRepository {
 
   /**
    * Remember messages written in a transaction for the relay. Outside one (no transaction to follow) they are
-   * left to the relay's sweep.
+   * left to the relay's sweep, but for those written for this process's workers: they are committed, so they run.
    */
   private remember(manager: EntityManager, messages: readonly OutboxMessage[]): void {
-    if (!manager.queryRunner?.isTransactionActive) return;
+    if (!manager.queryRunner?.isTransactionActive) {
+      const local = messages.filter((m) => m.local);
+      if (local.length > 0) this.local?.start(local);
+      return;
+    }
     const written = this.written.get(manager);
     if (written) written.push(...messages);
     else this.written.set(manager, [...messages]);

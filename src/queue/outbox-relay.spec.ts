@@ -3,6 +3,8 @@ import type { AppConfig } from '../config/app-config';
 import type { JobQueuePort, QueuedMessage } from './job-queue.port';
 import { JobRepository } from './job.repository';
 import { OutboxRelay } from './outbox-relay';
+import { LocalJobDispatch } from './local-job-dispatch';
+import { RelayedMarks } from './relayed-marks';
 import type { OutboxRepository } from './outbox.repository';
 
 /**
@@ -49,7 +51,9 @@ describe('OutboxRelay after a commit', () => {
         marked.push([...ids]);
       },
     } as unknown as OutboxRepository;
-    relay = new OutboxRelay(outbox, jobs, queue, { outboxPollMs: 1000 } as AppConfig, { now: () => now });
+    const config = { outboxPollMs: 1000, jobLockMs: 30_000, localJobDispatch: false } as AppConfig;
+    const local = new LocalJobDispatch(config, outbox, queue, new RelayedMarks(outbox));
+    relay = new OutboxRelay(outbox, jobs, queue, config, { now: () => now }, new RelayedMarks(outbox), local);
   });
 
   /** Let the relays under way finish (a shutdown waits for them). */

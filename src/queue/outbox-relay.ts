@@ -10,18 +10,19 @@ import { CLOCK, type Clock } from '../platform/clock.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { JOB_QUEUE, type JobQueuePort, type QueuedMessage } from './job-queue.port.js';
 import { JobRepository } from './job.repository.js';
+import { LocalJobDispatch } from './local-job-dispatch.js';
 import { OutboxRepository, type OutboxMessage } from './outbox.repository.js';
+import { RelayedMarks } from './relayed-marks.js';
 
 const BATCH = 100;
 /** The sweep leaves messages younger than this to the relay after their commit. */
 export const SWEEP_GRACE_MS = 1000;
-/** A sweep's claim on messages lapses after this, for when its process died before relaying them. */
-const CLAIM_LEASE_MS = 30_000;
 
 /**
  * Puts committed outbox messages on their queues. Straight after a commit it relays what that transaction wrote
- * (one `enqueueBulk`, then one UPDATE shared with the commits relayed at the same time); a sweep on start and every OUTBOX_POLL_MS relays what a crash, or a
- * Redis that refused, left behind. Neither holds a database transaction while it talks to Redis. The message id
+ * (one `enqueueBulk`, then one UPDATE shared with the commits relayed at the same time), or hands the messages
+ * written for this process's own workers to them (LocalJobDispatch); a sweep on start and every OUTBOX_POLL_MS
+ * relays what a crash, or a Redis that refused, left behind. Neither holds a database transaction while it talks to Redis. The message id
  * is the queue job id: relaying twice adds once.
  */
 @Injectable()
@@ -35,9 +36,6 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private interval: NodeJS.Timeout | undefined;
   /** The first sweep after start re-offers what a lost Redis may have dropped; until it succeeds. */
   private reofferPending = true;
-  /** Relayed messages waiting for the next UPDATE that marks them (it starts once the one running ends). */
-  private nextMarks: { readonly ids: string[]; readonly done: Promise<void> } | null = null;
-  private marking: Promise<void> = Promise.resolve();
 
   constructor(
     @Inject(OutboxRepository) private readonly outbox: OutboxRepository,
@@ -45,6 +43,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(JOB_QUEUE) private readonly queue: JobQueuePort,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(RelayedMarks) private readonly marks: RelayedMarks,
+    @Inject(LocalJobDispatch) private readonly local: LocalJobDispatch,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -60,11 +60,16 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /**
-   * A transaction committed: put the outbox messages it wrote on their queues now. Nothing to do (no SQL, no
-   * Redis) when it wrote none. A failure leaves them to the sweep.
+   * A transaction committed: put the outbox messages it wrote on their queues now, or run them here when they
+   * were written for this process's workers. Nothing to do (no SQL, no Redis) when it wrote none. A failure
+   * leaves them to the sweep.
    */
   afterCommit(manager: EntityManager): void {
-    const messages = this.jobs.takeWritten(manager);
+    const written = this.jobs.takeWritten(manager);
+    if (written.length === 0) return;
+    const local = written.filter((m) => m.local);
+    if (local.length > 0) this.local.start(local);
+    const messages = local.length === 0 ? written : written.filter((m) => !m.local);
     if (messages.length === 0 || this.stopped) return;
     const relay: Promise<void> = this.relay(messages)
       .catch((err: unknown) => this.logger.warn(`outbox relay failed, the sweep will retry: ${String(err)}`))
@@ -100,7 +105,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       this.reofferPending = false;
     }
     while (!this.stopped) {
-      const claimed = await this.outbox.claimUnrelayed(SWEEP_GRACE_MS, CLAIM_LEASE_MS, BATCH);
+      // A claim (a sweep's, or a job held by its process's workers) lapses as a worker's hold on a job does.
+      const claimed = await this.outbox.claimUnrelayed(SWEEP_GRACE_MS, this.config.jobLockMs, BATCH);
       if (claimed.length === 0) return;
       const ids = claimed.map((m) => m.id);
       try {
@@ -116,28 +122,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async relay(messages: readonly OutboxMessage[]): Promise<void> {
     await this.queue.enqueueBulk(this.queued(messages));
-    await this.mark(messages.map((m) => m.id));
-  }
-
-  /**
-   * Mark relayed messages in one UPDATE with those of the other commits relayed meanwhile: one statement at a time,
-   * the next taking everything that arrived while the last ran. A message whose mark is lost (a crash, a failed
-   * UPDATE) is relayed again by the sweep, which adds nothing twice (the message id is the queue job id).
-   */
-  private mark(ids: readonly string[]): Promise<void> {
-    if (!this.nextMarks) {
-      const batch: string[] = [];
-      const done = this.marking
-        .catch(() => undefined)
-        .then(() => {
-          this.nextMarks = null;
-          return this.outbox.markRelayed(batch);
-        });
-      this.marking = done;
-      this.nextMarks = { ids: batch, done };
-    }
-    this.nextMarks.ids.push(...ids);
-    return this.nextMarks.done;
+    await this.marks.mark(messages.map((m) => m.id));
   }
 
   private queued(messages: readonly OutboxMessage[]): QueuedMessage[] {

@@ -9,6 +9,8 @@ export interface OutboxMessage {
   readonly queue: string;
   readonly dueAt: Date | null;
   readonly maxAttempts: number;
+  /** Written claimed for this process's own workers (LocalJobDispatch): run here after the commit. */
+  readonly local?: boolean;
 }
 
 interface OutboxRow {
@@ -64,6 +66,14 @@ export class OutboxRepository {
   async markRelayed(ids: readonly string[]): Promise<void> {
     await this.dataSource.query(
       'UPDATE outbox SET relayed_at = now(), claimed_at = NULL WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+  }
+
+  /** Messages still held by the process that claimed them: their claims start afresh. */
+  async renewClaims(ids: readonly string[]): Promise<void> {
+    await this.dataSource.query(
+      'UPDATE outbox SET claimed_at = now() WHERE id = ANY($1::uuid[]) AND relayed_at IS NULL',
       [ids],
     );
   }

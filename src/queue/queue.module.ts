@@ -13,6 +13,8 @@ import { OutboundDeliveryEntity } from './outbound-delivery.entity.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { OutboxEntity } from './outbox.entity.js';
 import { OutboxRepository } from './outbox.repository.js';
+import { LocalJobDispatch } from './local-job-dispatch.js';
+import { RelayedMarks } from './relayed-marks.js';
 import { QUEUE_INSPECTOR } from './queue-inspector.port.js';
 
 /** The queue's tables: the job row, the outbox, job effects and the delivery ledger. */
@@ -37,8 +39,10 @@ export const QUEUE_ENTITIES = [JobEntity, OutboxEntity, JobEffectEntity, Outboun
     JobRepository,
     OutboxRepository,
     OutboxRelay,
+    RelayedMarks,
+    LocalJobDispatch,
     { provide: QUEUE_INSPECTOR, useClass: BullMqQueueInspector },
   ],
-  exports: [JOB_QUEUE, QUEUE_INSPECTOR, JobRepository, OutboxRelay],
+  exports: [JOB_QUEUE, QUEUE_INSPECTOR, JobRepository, OutboxRelay, LocalJobDispatch],
 })
 export class QueueModule {}
