@@ -6,17 +6,22 @@ import type { JobContext, JobHandler, JobResult } from '../../src/queue/job-hand
 import { JOB_QUEUE } from '../../src/queue/job-queue.port';
 import { waitForInstanceEnd, waitForJob } from '../support/release-driver';
 import { startTestApp, type TestApp } from '../support/test-app';
+import { eventually } from '../support/test-env';
 import { serviceTaskProcess } from './support/worker-world';
 
-/** Counts its runs; fails the first `failures` of them. */
+/** Counts its runs; fails the first `failures` of them; a run waits at `gate` (open unless a scenario holds it). */
 class CountingHandler implements JobHandler {
   readonly effects = 'database';
   calls = 0;
   failures = 0;
+  gate: Promise<void> = Promise.resolve();
+  entered: () => void = () => undefined;
   constructor(readonly jobType: string) {}
 
   async handle(_context: JobContext, _manager: EntityManager): Promise<JobResult> {
     this.calls += 1;
+    this.entered();
+    await this.gate;
     if (this.calls <= this.failures) throw new Error(`run ${this.calls} fails on purpose`);
     return { variables: { ran: this.calls }, outcome: { ran: this.calls } };
   }
@@ -46,6 +51,8 @@ describe('local job dispatch: jobs run by the process that wrote them', () => {
   beforeEach(() => {
     counted.calls = 0;
     counted.failures = 0;
+    counted.gate = Promise.resolve();
+    counted.entered = () => undefined;
   });
 
   const queued = async () => {
@@ -102,5 +109,33 @@ describe('local job dispatch: jobs run by the process that wrote them', () => {
       [failed.id],
     );
     expect(unrelayed.n).toBe(0);
+  });
+
+  it('given a job run here, when its message also comes through the queue while the first run is in its transaction (a claim that lapsed), then the delivery waits, finds the job done and repeats nothing', async () => {
+    let open!: () => void;
+    counted.gate = new Promise((resolve) => (open = resolve));
+    const entered = new Promise<void>((resolve) => (counted.entered = resolve));
+    const instance = await t.get<InstanceService>(InstanceService).start('counted-task', {});
+    const job = await waitForJob(t, instance.id, 'count', 'pending');
+    await entered;
+    const [{ id: messageId }] = await t.dataSource.query('SELECT id FROM outbox WHERE job_id = $1', [job.id]);
+
+    // As a sweep would after the claim lapsed: the same message, through the queue.
+    const queue = t.get<BullMqJobQueue>(JOB_QUEUE);
+    await queue.enqueue('test.counted', messageId, { jobId: job.id }, { delayMs: 0, attempts: 1 });
+    const delivery = await eventually(async () => queue.queue('test.counted').getJob(messageId), {
+      what: 'the delivery through the queue',
+    });
+    await eventually(async () => (await delivery.getState()) === 'active', { what: 'the delivery to start' });
+    open();
+
+    const done = await waitForInstanceEnd(t, instance.id);
+    expect(done.variables).toMatchObject({ ran: 1 });
+    expect(counted.calls).toBe(1);
+    expect((await waitForJob(t, instance.id, 'count', 'completed')).attempts).toBe(1);
+    await eventually(async () => (await delivery.getState()) === 'completed', {
+      what: 'the delivery to end',
+    });
+    expect((await queue.queue('test.counted').getJob(messageId))?.returnvalue).toBe('skipped: already done');
   });
 });

@@ -74,7 +74,8 @@ describe('run once: a job delivered again', () => {
   let events: QueueEvents[];
 
   beforeAll(async () => {
-    t = await startTestApp({}, undefined, [ledger, peer]);
+    // Deliveries through the queue, the first one included (local-dispatch.e2e-spec covers a job run here).
+    t = await startTestApp({ LOCAL_JOB_DISPATCH: 'false' }, undefined, [ledger, peer]);
     await t.dataSource.query('CREATE TABLE test_ledger (id serial PRIMARY KEY, job_id uuid NOT NULL)');
     const definitions = t.get<DefinitionService>(DefinitionService);
     await definitions.deploy(
