@@ -1,8 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
 import type { BullMqJobQueue } from './bullmq-job-queue.js';
 import { JobHandlerRegistry } from './job-handler.port.js';
 import { JOB_QUEUE, TIMER_QUEUE } from './job-queue.port.js';
+import { JobRepository } from './job.repository.js';
+import { LocalJobDispatch } from './local-job-dispatch.js';
 import { OutboxRepository } from './outbox.repository.js';
 import type { FailedJobAction, FinishedQueueJob, QueueInspector } from './queue-inspector.port.js';
 
@@ -16,13 +19,19 @@ function finished(job: Job): FinishedQueueJob {
   };
 }
 
-/** The queue inspector over BullMQ and the outbox. */
+/**
+ * The queue inspector over BullMQ and the outbox. The jobs this process runs without the queue (LocalJobDispatch)
+ * are counted with the queue's own; a failed job shows the attempts counted on its row, wherever they ran.
+ */
 @Injectable()
 export class BullMqQueueInspector implements QueueInspector {
   constructor(
     @Inject(JOB_QUEUE) private readonly queues: BullMqJobQueue,
     @Inject(JobHandlerRegistry) private readonly handlers: JobHandlerRegistry,
     @Inject(OutboxRepository) private readonly outbox: OutboxRepository,
+    @Inject(LocalJobDispatch) private readonly local: LocalJobDispatch,
+    @Inject(JobRepository) private readonly jobs: JobRepository,
+    @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
   names(): string[] {
@@ -30,7 +39,12 @@ export class BullMqQueueInspector implements QueueInspector {
   }
 
   async counts(queue: string): Promise<Record<string, number>> {
-    return this.queues.queue(queue).getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed');
+    const counts = await this.queues
+      .queue(queue)
+      .getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed');
+    for (const [state, n] of Object.entries(this.local.counts(queue)))
+      counts[state] = (counts[state] ?? 0) + n;
+    return counts;
   }
 
   async completed(queue: string, limit: number): Promise<FinishedQueueJob[]> {
@@ -38,7 +52,15 @@ export class BullMqQueueInspector implements QueueInspector {
   }
 
   async failed(queue: string, limit: number): Promise<FinishedQueueJob[]> {
-    return (await this.queues.queue(queue).getFailed(0, limit - 1)).map(finished);
+    const failed = (await this.queues.queue(queue).getFailed(0, limit - 1)).map(finished);
+    const attempts = await this.jobs.attemptsOf(
+      this.dataSource.manager,
+      failed.map((job) => job.jobId).filter((id) => /^[0-9a-f-]{36}$/i.test(id)),
+    );
+    return failed.map((job) => ({
+      ...job,
+      attemptsMade: Math.max(job.attemptsMade, attempts.get(job.jobId) ?? 0),
+    }));
   }
 
   async retryFailed(queue: string, id: string): Promise<FailedJobAction> {

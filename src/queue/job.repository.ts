@@ -282,6 +282,16 @@ export class JobRepository {
     return row ? { attempts: row.attempts, maxAttempts: row.max_attempts } : null;
   }
 
+  /** The attempts counted on the rows of these jobs, by job id: the whole count, wherever the attempts ran. */
+  async attemptsOf(manager: EntityManager, jobIds: readonly string[]): Promise<Map<string, number>> {
+    if (jobIds.length === 0) return new Map();
+    const rows: Array<{ id: string; attempts: number }> = await manager.query(
+      'SELECT id, attempts FROM job WHERE id = ANY($1::uuid[])',
+      [jobIds],
+    );
+    return new Map(rows.map((row) => [row.id, row.attempts]));
+  }
+
   /** A service-task job no handler of this service works: external workers activate it. */
   isExternal(job: Pick<NewJob, 'kind' | 'jobType'>): boolean {
     return job.kind === 'service-task' && this.handlers !== undefined && !this.handlers.has(job.jobType);

@@ -35,6 +35,8 @@ export class LocalJobDispatch {
   private readonly held = new Map<string, OutboxMessage>();
   private readonly waiting: OutboxMessage[] = [];
   private running = 0;
+  /** Per queue, what operators see of the jobs run here beside the queue's own counts (since this process started). */
+  private readonly figures = new Map<string, { active: number; completed: number }>();
   private readonly runs = new Set<Promise<void>>();
   private renewal: NodeJS.Timeout | undefined;
 
@@ -102,9 +104,23 @@ export class LocalJobDispatch {
     this.renewal = undefined;
   }
 
-  /** Jobs held here: running, and waiting for a free worker slot. */
-  get holding(): number {
-    return this.held.size;
+  /**
+   * The jobs of a queue run here, as a queue counts them: waiting for a worker slot, active, and completed by this
+   * process since it started (handed over to the queue after a failure: counted there).
+   */
+  counts(queue: string): { waiting: number; active: number; completed: number } {
+    const figures = this.figures.get(queue);
+    return {
+      waiting: this.waiting.filter((m) => m.queue === queue).length,
+      active: figures?.active ?? 0,
+      completed: figures?.completed ?? 0,
+    };
+  }
+
+  private figuresOf(queue: string): { active: number; completed: number } {
+    let figures = this.figures.get(queue);
+    if (!figures) this.figures.set(queue, (figures = { active: 0, completed: 0 }));
+    return figures;
   }
 
   private pump(): void {
@@ -123,9 +139,12 @@ export class LocalJobDispatch {
   }
 
   private async runOne(runner: LocalJobRunner, message: OutboxMessage): Promise<void> {
+    const figures = this.figuresOf(message.queue);
+    figures.active += 1;
     try {
       const outcome = await runner.runHere(message);
-      if (outcome.handOver) {
+      if (!outcome.handOver) figures.completed += 1;
+      else {
         await this.queue.enqueueBulk([
           {
             queue: message.queue,
@@ -140,6 +159,8 @@ export class LocalJobDispatch {
       this.logger.warn(`job ${message.jobId} (${message.queue}) goes back to the relay: ${String(err)}`);
       if (this.held.delete(message.id)) await this.giveBack([message.id]);
       return;
+    } finally {
+      figures.active -= 1;
     }
     if (!this.held.delete(message.id)) return; // given back by a stop that timed out
     await this.marks.mark([message.id]).catch((err: unknown) => {

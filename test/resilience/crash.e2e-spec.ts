@@ -103,6 +103,32 @@ describe('crash recovery', () => {
     expect(notifies.n).toBe(notifyJobs.n);
   });
 
+  it('given a process dies in the middle of a job its own workers took straight after the commit, when another process starts, the job takes effect once after the claim lapses and the release ends', async () => {
+    const doomed = await start({ env: { FAULT_INJECTION: 'in-job:notify' } });
+    const tokens = await seedUsersOverHttp(doomed.url);
+    const filing = fetch(`${doomed.url}/api/releases`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.applicant}` },
+      body: JSON.stringify({ class: 'emergency', request: { title: 'Hotfix search', source: 'software' } }),
+    }).catch((err: unknown) => err);
+    expect(await doomed.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    await filing;
+
+    await connectDb();
+    const { id: releaseId } = await scalar('SELECT id FROM release');
+    // Run in the process that wrote it, never put on a queue: its message is still claimed by the dead process.
+    const held = await scalar(
+      `SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL AND claimed_at IS NOT NULL`,
+    );
+    expect(held.n).toBe(1);
+    expect((await scalar('SELECT count(*)::int AS n FROM job_effect')).n).toBe(1);
+
+    const revived = await start({});
+    const driver = new ReleaseDriver(revived.url, tokens);
+    expect(await driver.runToEnd(releaseId, EMERGENCY_HAPPY_PATH)).toBe('closed');
+    await assertEndedExactlyOnce([releaseId]);
+  });
+
   it('given an API process holding live engines mid-flow, when it is killed and another process goes on, every release ends once', async () => {
     const metricsToken = 'metrics-token-for-the-crash-test';
     const doomed = await start({ env: { METRICS_TOKEN: metricsToken } });
