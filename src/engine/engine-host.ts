@@ -110,6 +110,8 @@ export interface EngineRun {
    * instance has finished: an ended instance never runs again, and its history tells what it did.
    */
   readonly state: StoredEngineState | null;
+  /** `state` as JSON text, taken once per run: what is stored, and the live-engine cache's size estimate. */
+  readonly stateJson: string | null;
   readonly finished: boolean;
   /** The releaseStatus property of the last end event reached that carries one. */
   readonly endStatus?: string;
@@ -709,7 +711,7 @@ class LiveEngine {
     );
   }
 
-  async outcome(): Promise<Omit<EngineRun, 'cache'>> {
+  async outcome(): Promise<Omit<EngineRun, 'cache' | 'stateJson'>> {
     if (this.failure) throw new EngineRunError(describeFailure(this.failure));
     const execution = this.execution as RunningExecution;
     // An ended instance never runs again: its state is not taken (nor stored).
@@ -978,9 +980,12 @@ export class EngineHost {
         }
         await live.apply(command);
       }
-      const run: EngineRun = { ...(await live.outcome()), cache };
-      if (instance && run.state) {
-        live.bytes = approximateBytes(run.state);
+      const outcome = await live.outcome();
+      const stateJson = outcome.state ? JSON.stringify(outcome.state) : null;
+      const run: EngineRun = { ...outcome, stateJson, cache };
+      if (instance && stateJson !== null) {
+        // UTF-16 code units of the stored JSON: near enough its bytes for an estimate.
+        live.bytes = stateJson.length;
         this.pending.set(run, { live, instanceId: instance.id });
       }
       return run;
@@ -1081,11 +1086,6 @@ function propagate(waiting: ElementApi, variables: Record<string, unknown>): Rec
     else onward[key] = value;
   }
   return onward;
-}
-
-/** A state's size in UTF-16 code units of its JSON, near enough its bytes for an estimate. */
-function approximateBytes(state: StoredEngineState): number {
-  return JSON.stringify(state).length;
 }
 
 /** Tasks whose work is a job. */
