@@ -57,6 +57,15 @@ export interface LockedJob {
   readonly attempts: number;
 }
 
+/**
+ * The JSON texts of an instance's engine state and variables, already taken from the values set on the entity (an
+ * engine pass serialises them once): written as they are instead of being serialised again.
+ */
+export interface SerializedInstance {
+  readonly engineState: string | null;
+  readonly variables: string;
+}
+
 /** How many instances of a process and release class are in a status. */
 export interface InstanceCount {
   readonly process: string;
@@ -179,6 +188,7 @@ export class InstanceRepository {
     history: readonly HistoryRecord[] = [],
     latestVersion: number | null = null,
     more?: MoreWrites,
+    serialized?: SerializedInstance,
   ): Promise<boolean> {
     const now = this.clock.now();
     const also = more?.(1, 17 + historyParameterCount(history), 'EXISTS (SELECT 1 FROM inserted)');
@@ -203,8 +213,8 @@ export class InstanceRepository {
         instance.businessKey,
         instance.status,
         instance.endStatus,
-        json(instance.engineState),
-        json(instance.variables),
+        serialized ? serialized.engineState : json(instance.engineState),
+        serialized ? serialized.variables : json(instance.variables),
         json(instance.waits),
         instance.readOnlyVariables,
         instance.revision,
@@ -232,6 +242,7 @@ export class InstanceRepository {
     instance: ProcessInstanceEntity,
     history: readonly HistoryRecord[] = [],
     more?: MoreWrites,
+    serialized?: SerializedInstance,
   ): Promise<void> {
     instance.updatedAt = this.clock.now();
     const also = more?.(1, 10 + historyParameterCount(history));
@@ -243,8 +254,8 @@ export class InstanceRepository {
         instance.id,
         instance.status,
         instance.endStatus,
-        json(instance.engineState),
-        json(instance.variables),
+        serialized ? serialized.engineState : json(instance.engineState),
+        serialized ? serialized.variables : json(instance.variables),
         json(instance.waits),
         instance.revision,
         instance.endedAt,

@@ -903,7 +903,7 @@ export class InstanceService {
     const saved = this.savedRuns.get(manager);
     if (saved) saved.push({ run, revision: instance.revision + 1 });
     else this.engine.discard(run);
-    assertSize(run.variables, this.config.variablesMaxBytes, 'process variables');
+    const variablesJson = assertSize(run.variables, this.config.variablesMaxBytes, 'process variables');
 
     // The wait a completion names was closed by whoever completed it (the task's owner, the job's report); when its
     // output mappings failed, it still waits (with an incident).
@@ -975,6 +975,7 @@ export class InstanceService {
     // The jobs the pass opened (and their outbox messages) are written by the instance's own statement.
     const jobsWrite = newJobs.length > 0 ? this.jobs.jobsWrite(newJobs) : undefined;
     const more = joinWrites(options.also, jobsWrite?.clauses);
+    const serialized = { engineState: run.stateJson, variables: variablesJson };
     if (options.isNew) {
       if (
         !(await this.repository.insertInstance(
@@ -983,12 +984,13 @@ export class InstanceService {
           history,
           options.latestVersion ?? null,
           more,
+          serialized,
         ))
       ) {
         this.forgetRun(manager, run);
         throw new NewerDefinitionError();
       }
-    } else await this.repository.saveInstance(manager, instance, history, more);
+    } else await this.repository.saveInstance(manager, instance, history, more, serialized);
     await jobsWrite?.written(manager);
 
     await this.resolveLeftIncidents(

@@ -20,9 +20,12 @@ export function assertVariables(value: unknown, maxBytes: number, what = 'data')
   return value as Record<string, unknown>;
 }
 
-export function assertSize(value: unknown, maxBytes: number, what: string): void {
-  const size = Buffer.byteLength(JSON.stringify(value), 'utf8');
+/** Checks that `value` is within the size cap as JSON; the JSON text it measured comes back, to be stored as it is. */
+export function assertSize(value: unknown, maxBytes: number, what: string): string {
+  const text = JSON.stringify(value);
+  const size = Buffer.byteLength(text, 'utf8');
   if (size > maxBytes) {
     throw new PayloadTooLargeError(`${what} is ${size} bytes; the limit is ${maxBytes}`);
   }
+  return text;
 }
