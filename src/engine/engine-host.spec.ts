@@ -174,6 +174,46 @@ describe('EngineHost', () => {
       expect(cached.cacheStats()).toMatchObject({ hits: 1, misses: 0 });
     });
 
+    it('given a kept engine, when the next command comes, then the stored state is not read; rebuilt, it is read once', async () => {
+      const cached = new EngineHost();
+      const started = await startKept(cached);
+      const reads = { hit: 0, miss: 0 };
+      const reader = (key: keyof typeof reads) => () => {
+        reads[key] += 1;
+        return started.state;
+      };
+      const command = {
+        type: 'complete',
+        elementId: 'approve',
+        executionId: waitAt(started, 'approve').executionId,
+        variables: { decision: 'approve' },
+      } as const;
+      const known = new Set(started.waits.map((w) => w.executionId));
+
+      const hit = await cached.run(process, reader('hit'), command, known, undefined, {
+        id: instance.id,
+        revision: 1,
+      });
+      const miss = await new EngineHost().run(process, reader('miss'), command, known, undefined, {
+        id: instance.id,
+        revision: 1,
+      });
+
+      expect([hit.cache, miss.cache]).toEqual(['hit', 'miss']);
+      expect(reads).toEqual({ hit: 0, miss: 1 });
+    });
+
+    it('given a run that waits, then it carries the JSON text of its state, to be stored as it is', async () => {
+      const cached = new EngineHost();
+      const started = await startKept(cached);
+
+      const approved = await approve(cached, started, 1);
+
+      expect(started.stateJson).toBe(JSON.stringify(started.state));
+      expect(approved.stateJson).toBe(JSON.stringify(approved.state));
+      expect(JSON.parse(approved.stateJson!)).toMatchObject({ eventSubProcesses: expect.any(Object) });
+    });
+
     it('given a kept engine, when the stored revision has moved on (another process advanced it), then the engine is dropped and rebuilt from the stored state', async () => {
       const cached = new EngineHost();
       const started = await startKept(cached);
@@ -267,6 +307,7 @@ describe('EngineHost', () => {
       cached.keep(done, 3);
 
       expect(done.finished).toBe(true);
+      expect(done.stateJson).toBeNull();
       expect(cached.cacheStats()).toMatchObject({ hits: 2, entries: 0 });
     });
   });

@@ -934,13 +934,14 @@ export class EngineHost {
   }
 
   /**
-   * Apply `command`. `knownWaits`: the waits stored before it (their execution ids), which a resumed engine
-   * announces again. With `instance`, the run may use and feed the live-engine cache: then call `keep` after the
-   * transaction that saved the run commits, or `discard` when it does not.
+   * Apply `command`. `saved`: the stored state, or what reads it, called only when the engine is rebuilt from it.
+   * `knownWaits`: the waits stored before it (their execution ids), which a resumed engine announces again. With
+   * `instance`, the run may use and feed the live-engine cache: then call `keep` after the transaction that saved
+   * the run commits, or `discard` when it does not.
    */
   async run(
     process: CompiledProcess,
-    saved: StoredEngineState | null,
+    saved: StoredEngineState | null | (() => StoredEngineState | null),
     command: EngineCommand,
     knownWaits: ReadonlySet<string> = new Set(),
     now?: Date,
@@ -954,9 +955,10 @@ export class EngineHost {
     };
     let cache: EngineRun['cache'] = 'none';
     let live: LiveEngine | undefined;
+    const stored = () => (typeof saved === 'function' ? saved() : saved);
     try {
       if (command.type === 'start') {
-        if (saved) throw new EngineRunError('the instance has already started');
+        if (stored()) throw new EngineRunError('the instance has already started');
         live = new LiveEngine(process, this.expressionsFor(process), startContextOf(process, command));
         live.sink = sink;
         await live.start(command.variables);
@@ -967,16 +969,17 @@ export class EngineHost {
           cache = 'hit';
           live.sink = sink;
         } else {
-          if (!saved) throw new EngineRunError('the instance has no stored state');
+          const state = stored();
+          if (!state) throw new EngineRunError('the instance has no stored state');
           if (instance) cache = 'miss';
-          const { startEventId } = saved as { startEventId?: unknown };
+          const { startEventId } = state as { startEventId?: unknown };
           live = new LiveEngine(
             process,
             this.expressionsFor(process),
             typeof startEventId === 'string' ? startEventId : undefined,
           );
           live.sink = sink;
-          await live.resume(saved);
+          await live.resume(state);
         }
         await live.apply(command);
       }

@@ -424,8 +424,9 @@ interface ResolvedIncidentRow {
   error_type: IncidentEntity['errorType'];
 }
 
-/** The columns of process_instance as the entity reads them. */
-const INSTANCE_COLUMNS = `id, definition_id, process_key, business_key, status, end_status, engine_state, variables,
+/** The columns of process_instance as the entity reads them; the engine state as text (see lazyEngineState). */
+const INSTANCE_COLUMNS = `id, definition_id, process_key, business_key, status, end_status,
+  engine_state::text AS engine_state, variables,
   waits, read_only_variables, revision, started_at, ended_at, updated_at, parent_instance_id, parent_execution_id,
   start_correlation_key, open_incidents`;
 
@@ -450,7 +451,7 @@ interface InstanceRow {
   business_key: string | null;
   status: ProcessInstanceEntity['status'];
   end_status: string | null;
-  engine_state: JsonObject | null;
+  engine_state: string | null;
   variables: JsonObject;
   waits: ProcessInstanceEntity['waits'];
   read_only_variables: string[];
@@ -466,14 +467,13 @@ interface InstanceRow {
 
 /** A row read with plain SQL as the entity: the hot path skips the ORM's hydration. */
 function instanceOf(row: InstanceRow): ProcessInstanceEntity {
-  return Object.assign(new ProcessInstanceEntity(), {
+  const instance = Object.assign(new ProcessInstanceEntity(), {
     id: row.id,
     definitionId: row.definition_id,
     processKey: row.process_key,
     businessKey: row.business_key,
     status: row.status,
     endStatus: row.end_status,
-    engineState: row.engine_state,
     variables: row.variables,
     waits: row.waits,
     readOnlyVariables: row.read_only_variables,
@@ -486,6 +486,24 @@ function instanceOf(row: InstanceRow): ProcessInstanceEntity {
     startCorrelationKey: row.start_correlation_key,
     openIncidents: row.open_incidents,
   });
+  return lazyEngineState(instance, row.engine_state);
+}
+
+/**
+ * The engine state of a row locked for a pass is parsed when first read: a pass whose engine comes from the
+ * live-engine cache never reads it, and parsing it (about 7.5 KB at each of shape b's waits) would be wasted.
+ */
+function lazyEngineState(instance: ProcessInstanceEntity, text: string | null): ProcessInstanceEntity {
+  let value: JsonObject | null | undefined = text === null ? null : undefined;
+  Object.defineProperty(instance, 'engineState', {
+    configurable: true,
+    enumerable: true,
+    get: () => (value === undefined ? (value = JSON.parse(text as string) as JsonObject) : value),
+    set: (next: JsonObject | null) => {
+      value = next;
+    },
+  });
+  return instance;
 }
 
 /**

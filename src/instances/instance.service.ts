@@ -889,7 +889,8 @@ export class InstanceService {
     try {
       run = await this.engine.run(
         process,
-        instance.engineState as never,
+        // Read only when the engine is rebuilt: a live engine from the cache needs no stored state.
+        () => instance.engineState as never,
         applied,
         new Set(before.keys()),
         this.clock.now(),

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+import { InstanceRepository } from '../../src/instances/instance.repository';
 import { InstanceService } from '../../src/instances/instance.service';
+import { ProcessInstanceEntity } from '../../src/instances/process-instance.entity';
 import { EngineScenario } from '../support/engine-scenario';
 import type { TestApp } from '../support/test-app';
 
@@ -73,6 +75,32 @@ describe('the live-engine cache across processes', () => {
       'activity.end:done',
       'instance.completed:',
     ]);
+  });
+
+  it('given a waiting instance and an ended one, when a pass locks each (alone or through its job), then it reads as the ORM reads it, its engine state too', async () => {
+    const waiting = await instancesOf('first').start('two-service-tasks', {});
+    const ended = await instancesOf('first').start('two-service-tasks', {});
+    await instancesOf('first').completeJob(await pendingJob(ended.id, 'first'), { step: 1 });
+    await instancesOf('first').completeJob(await pendingJob(ended.id, 'second'), { step: 2 });
+    const repository = s.t.get<InstanceRepository>(InstanceRepository);
+
+    for (const { id } of [waiting, ended]) {
+      const locked = await s.t.dataSource.transaction((manager) => repository.lock(manager, id));
+      const orm = await s.t.dataSource.getRepository(ProcessInstanceEntity).findOneBy({ id });
+
+      expect(locked).toEqual(orm);
+      expect(JSON.stringify(locked)).toBe(JSON.stringify(orm));
+    }
+    const [locked, lockedEnded] = await s.t.dataSource.transaction(async (manager) => [
+      await repository.lock(manager, waiting.id),
+      await repository.lock(manager, ended.id),
+    ]);
+    expect(locked!.engineState).toMatchObject({ definitions: [expect.any(Object)] });
+    expect(lockedEnded!.engineState).toBeNull();
+    const withJob = await s.t.dataSource.transaction(async (manager) =>
+      repository.lockWithJob(manager, await pendingJob(waiting.id, 'first')),
+    );
+    expect(withJob!.instance).toEqual(locked);
   });
 
   it('given a completion whose transaction rolls back, when the job is reported again, then the instance goes on from the stored state', async () => {
