@@ -173,7 +173,8 @@ export class JobWorkerService implements OnApplicationBootstrap, BeforeApplicati
     }
     if (attempt.outcome === 'failed' && attempt.left > 0)
       return { handOver: true, delayMs: this.config.jobBackoffMs, attempts: attempt.left };
-    return { handOver: false };
+    // A completion that committed marked the job's messages relayed in its own statement.
+    return { handOver: false, marked: attempt.outcome === 'done' && attempt.fed === 'completed' };
   }
 
   /** One attempt at a job: run its handler (unless its recorded result stands) and feed the result back. */

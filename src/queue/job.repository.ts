@@ -250,10 +250,13 @@ export class JobRepository {
   ): (instanceParam: number, first: number) => { sql: string; params: unknown[] } {
     const completedAt = this.clock.now();
     return (_instanceParam, first) => ({
+      // A done job's messages still unrelayed (one its own process's workers ran) are done with too.
       sql: `completed_job AS (
          UPDATE job SET status = 'completed', result = $${first + 1}::jsonb, completed_at = $${first + 2}::timestamptz,
                         attempts = attempts + 1
           WHERE id = $${first}::uuid
+       ), done_messages AS (
+         UPDATE outbox SET relayed_at = now(), claimed_at = NULL WHERE job_id = $${first}::uuid AND relayed_at IS NULL
        )`,
       params: [jobId, JSON.stringify(result), completedAt],
     });

@@ -86,6 +86,15 @@ describe('LocalJobDispatch', () => {
     expect(marked).toEqual(['1']);
   });
 
+  it('given a run whose completion committed, when it ends, then its message is not marked again: the completion marked it', async () => {
+    dispatch.attach(runner);
+    dispatch.start([message('1')]);
+    runner.end('1', { handOver: false, marked: true });
+    await settle();
+    expect(marked).toEqual([]);
+    expect(dispatch.counts('notify')).toEqual({ waiting: 0, active: 0, completed: 1 });
+  });
+
   it('given a run that hands its job over (a retry), when it ends, then the message goes to its queue with the attempts left and is marked relayed', async () => {
     dispatch.attach(runner);
     dispatch.start([message('1')]);

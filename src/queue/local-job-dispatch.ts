@@ -4,9 +4,12 @@ import { JOB_QUEUE, type JobQueuePort } from './job-queue.port.js';
 import { OutboxRepository, type OutboxMessage } from './outbox.repository.js';
 import { RelayedMarks } from './relayed-marks.js';
 
-/** How a job run in this process leaves its message: done with, or handed to its queue (a retry, a wait). */
+/**
+ * How a job run in this process leaves its message: done with (`marked`: by the completion that committed, which
+ * marks its job's messages relayed), or handed to its queue (a retry, a wait).
+ */
 export type LocalRunOutcome =
-  | { readonly handOver: false }
+  | { readonly handOver: false; readonly marked?: boolean }
   | { readonly handOver: true; readonly delayMs: number; readonly attempts: number };
 
 /** The workers of this process, as the dispatch runs them: one job at a time, as a queue delivery would. */
@@ -141,10 +144,13 @@ export class LocalJobDispatch {
   private async runOne(runner: LocalJobRunner, message: OutboxMessage): Promise<void> {
     const figures = this.figuresOf(message.queue);
     figures.active += 1;
+    let marked = false;
     try {
       const outcome = await runner.runHere(message);
-      if (!outcome.handOver) figures.completed += 1;
-      else {
+      if (!outcome.handOver) {
+        figures.completed += 1;
+        marked = outcome.marked ?? false;
+      } else {
         await this.queue.enqueueBulk([
           {
             queue: message.queue,
@@ -162,7 +168,8 @@ export class LocalJobDispatch {
     } finally {
       figures.active -= 1;
     }
-    if (!this.held.delete(message.id)) return; // given back by a stop that timed out
+    // Given back by a stop that timed out, or marked by the job's completion: nothing left to mark.
+    if (!this.held.delete(message.id) || marked) return;
     await this.marks.mark([message.id]).catch((err: unknown) => {
       this.logger.warn(
         `marking job ${message.jobId} done failed, a sweep will deliver it again: ${String(err)}`,

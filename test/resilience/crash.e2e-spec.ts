@@ -53,8 +53,9 @@ describe('crash recovery', () => {
     expect(pending.n).toBe(0);
   };
 
-  it('given the API dies after committing a new release and before relaying its job, when it restarts, the job runs and the release ends', async () => {
-    const doomed = await start({ env: { FAULT_INJECTION: 'after-commit' } });
+  /** A process armed with `fault` files an emergency release and is killed by the fault; the database is open after. */
+  const fileEmergencyAndDie = async (fault: string) => {
+    const doomed = await start({ env: { FAULT_INJECTION: fault } });
     const tokens = await seedUsersOverHttp(doomed.url);
     const filing = fetch(`${doomed.url}/api/releases`, {
       method: 'POST',
@@ -63,9 +64,13 @@ describe('crash recovery', () => {
     }).catch((err: unknown) => err);
     expect(await doomed.exited).toEqual({ code: null, signal: 'SIGKILL' });
     await filing;
-
     await connectDb();
-    const { id: releaseId } = await scalar('SELECT id FROM release');
+    const { id: releaseId } = (await scalar('SELECT id FROM release')) as { id: string };
+    return { tokens, releaseId };
+  };
+
+  it('given the API dies after committing a new release and before relaying its job, when it restarts, the job runs and the release ends', async () => {
+    const { tokens, releaseId } = await fileEmergencyAndDie('after-commit');
     const stranded = await scalar('SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL');
     expect(stranded.n).toBe(1);
 
@@ -104,18 +109,7 @@ describe('crash recovery', () => {
   });
 
   it('given a process dies in the middle of a job its own workers took straight after the commit, when another process starts, the job takes effect once after the claim lapses and the release ends', async () => {
-    const doomed = await start({ env: { FAULT_INJECTION: 'in-job:notify' } });
-    const tokens = await seedUsersOverHttp(doomed.url);
-    const filing = fetch(`${doomed.url}/api/releases`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.applicant}` },
-      body: JSON.stringify({ class: 'emergency', request: { title: 'Hotfix search', source: 'software' } }),
-    }).catch((err: unknown) => err);
-    expect(await doomed.exited).toEqual({ code: null, signal: 'SIGKILL' });
-    await filing;
-
-    await connectDb();
-    const { id: releaseId } = await scalar('SELECT id FROM release');
+    const { tokens, releaseId } = await fileEmergencyAndDie('in-job:notify');
     // Run in the process that wrote it, never put on a queue: its message is still claimed by the dead process.
     const held = await scalar(
       `SELECT count(*)::int AS n FROM outbox WHERE relayed_at IS NULL AND claimed_at IS NOT NULL`,

@@ -4,6 +4,7 @@ import { InstanceService } from '../../src/instances/instance.service';
 import type { BullMqJobQueue } from '../../src/queue/bullmq-job-queue';
 import type { JobContext, JobHandler, JobResult } from '../../src/queue/job-handler.port';
 import { JOB_QUEUE } from '../../src/queue/job-queue.port';
+import { RelayedMarks } from '../../src/queue/relayed-marks';
 import { waitForInstanceEnd, waitForJob } from '../support/release-driver';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { eventually } from '../support/test-env';
@@ -65,8 +66,17 @@ describe('local job dispatch: jobs run by the process that wrote them', () => {
       [jobId],
     )) as Array<{ relayed: boolean; claimed: boolean }>;
 
-  it('given a process that runs the workers of a job type, when an instance reaches such a job, then the job runs there without a queue message and its outbox message is marked relayed', async () => {
+  it('given a process that runs the workers of a job type, when an instance reaches such a job, then the job runs there without a queue message and its completion marks its outbox message relayed', async () => {
     const before = await queued();
+    const marks = jest.spyOn(t.get<RelayedMarks>(RelayedMarks), 'mark');
+    let whileRunning: Promise<unknown> = Promise.resolve();
+    counted.entered = () => {
+      // Read while the handler waits for it (the handler reads its gate after this).
+      whileRunning = t.dataSource.query(
+        'SELECT o.relayed_at IS NOT NULL AS relayed, o.claimed_at IS NOT NULL AS claimed FROM outbox o',
+      );
+      counted.gate = whileRunning.then(() => undefined);
+    };
 
     const instance = await t.get<InstanceService>(InstanceService).start('counted-task', {});
 
@@ -76,7 +86,11 @@ describe('local job dispatch: jobs run by the process that wrote them', () => {
     expect(job.attempts).toBe(1);
     expect(await queued()).toBe(before);
     expect(counted.calls).toBe(1);
+    // Held claimed while it ran; marked by the job's own completion statement, not by a statement of its own.
+    expect(await whileRunning).toEqual([{ relayed: false, claimed: true }]);
     expect(await outboxOf(job.id)).toEqual([{ relayed: true, claimed: false }]);
+    expect(marks).not.toHaveBeenCalled();
+    marks.mockRestore();
   });
 
   it('given a job run here that fails, when it has attempts left, then its retry goes through the queue after the backoff and the instance ends with the attempts counted once each', async () => {
