@@ -34,6 +34,7 @@ describe('LocalJobDispatch', () => {
   let marked: string[];
   let released: string[];
   let queued: QueuedMessage[];
+  let redisRefuses: boolean;
   let runner: HeldRunner;
   let dispatch: LocalJobDispatch;
   const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -42,6 +43,7 @@ describe('LocalJobDispatch', () => {
     marked = [];
     released = [];
     queued = [];
+    redisRefuses = false;
     const outbox = {
       markRelayed: async (ids: readonly string[]) => void marked.push(...ids),
       releaseClaims: async (ids: readonly string[]) => void released.push(...ids),
@@ -49,7 +51,10 @@ describe('LocalJobDispatch', () => {
     } as unknown as OutboxRepository;
     const queue: JobQueuePort = {
       enqueue: async () => undefined,
-      enqueueBulk: async (messages) => void queued.push(...messages),
+      enqueueBulk: async (messages) => {
+        if (redisRefuses) throw new Error('Redis refused');
+        queued.push(...messages);
+      },
     };
     const config = { localJobDispatch: true, jobLockMs: 30_000 } as AppConfig;
     dispatch = new LocalJobDispatch(config, outbox, queue, new RelayedMarks(outbox));
@@ -109,6 +114,17 @@ describe('LocalJobDispatch', () => {
       },
     ]);
     expect(marked).toEqual(['1']);
+  });
+
+  it('given a run that hands its job over, when Redis refuses it, then its claim is given back for a sweep to relay, and it is not marked', async () => {
+    redisRefuses = true;
+    dispatch.attach(runner);
+    dispatch.start([message('1')]);
+    runner.end('1', { handOver: true, delayMs: 20, attempts: 2 });
+    await settle();
+    expect(released).toEqual(['1']);
+    expect(marked).toEqual([]);
+    expect(dispatch.counts('notify')).toEqual({ waiting: 0, active: 0, completed: 0 });
   });
 
   it('given jobs running and waiting, when the process stops and the runs outlast the timeout, then every claim is given back and nothing is marked', async () => {
