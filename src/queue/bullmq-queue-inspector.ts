@@ -7,6 +7,7 @@ import { JOB_QUEUE, TIMER_QUEUE } from './job-queue.port.js';
 import { JobRepository } from './job.repository.js';
 import { LocalJobDispatch } from './local-job-dispatch.js';
 import { OutboxRepository } from './outbox.repository.js';
+import { UUID } from '../platform/uuid.js';
 import type { FailedJobAction, FinishedQueueJob, QueueInspector } from './queue-inspector.port.js';
 
 function finished(job: Job): FinishedQueueJob {
@@ -55,7 +56,7 @@ export class BullMqQueueInspector implements QueueInspector {
     const failed = (await this.queues.queue(queue).getFailed(0, limit - 1)).map(finished);
     const attempts = await this.jobs.attemptsOf(
       this.dataSource.manager,
-      failed.map((job) => job.jobId).filter((id) => /^[0-9a-f-]{36}$/i.test(id)),
+      failed.map((job) => job.jobId).filter((id) => UUID.test(id)),
     );
     return failed.map((job) => ({
       ...job,

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { within } from '../platform/within.js';
 import { JOB_QUEUE, type JobQueuePort } from './job-queue.port.js';
 import { OutboxRepository, type OutboxMessage } from './outbox.repository.js';
 import { RelayedMarks } from './relayed-marks.js';
@@ -34,8 +35,8 @@ const HELD_PER_SLOT = 4;
 export class LocalJobDispatch {
   private readonly logger = new Logger(LocalJobDispatch.name);
   private runner: LocalJobRunner | undefined;
-  /** Claimed messages this process runs or will run: renewed while held, given back when it stops. */
-  private readonly held = new Map<string, OutboxMessage>();
+  /** The ids of the claimed messages this process runs or will run: renewed while held, given back when it stops. */
+  private readonly held = new Set<string>();
   private readonly waiting: OutboxMessage[] = [];
   private running = 0;
   /** Per queue, what operators see of the jobs run here beside the queue's own counts (since this process started). */
@@ -73,12 +74,12 @@ export class LocalJobDispatch {
   /** Committed messages written claimed for this process (see `accepts`): run them. */
   start(messages: readonly OutboxMessage[]): void {
     if (!this.runner) {
-      // Stopped between the write and the commit: the claims lapse and a sweep relays the messages.
+      // Stopped between the write and the commit: the claims go back, and a sweep relays the messages.
       void this.giveBack(messages.map((m) => m.id));
       return;
     }
     for (const message of messages) {
-      this.held.set(message.id, message);
+      this.held.add(message.id);
       this.waiting.push(message);
     }
     this.renewal ??= this.startRenewal();
@@ -94,13 +95,8 @@ export class LocalJobDispatch {
     const notStarted = this.waiting.splice(0).map((m) => m.id);
     for (const id of notStarted) this.held.delete(id);
     await this.giveBack(notStarted);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    await Promise.race([Promise.all(this.runs), timedOut]);
-    clearTimeout(timer);
-    const stillRunning = [...this.held.keys()];
+    await within(timeoutMs, Promise.all(this.runs));
+    const stillRunning = [...this.held];
     this.held.clear();
     await this.giveBack(stillRunning);
     if (this.renewal) clearInterval(this.renewal);
@@ -180,7 +176,7 @@ export class LocalJobDispatch {
   private startRenewal(): NodeJS.Timeout {
     const timer = setInterval(
       () => {
-        const ids = [...this.held.keys()];
+        const ids = [...this.held];
         if (ids.length === 0) return;
         this.outbox.renewClaims(ids).catch((err: unknown) => {
           this.logger.warn(`renewing the claims of ${ids.length} jobs run here failed: ${String(err)}`);

@@ -22,8 +22,8 @@ export const SWEEP_GRACE_MS = 1000;
  * Puts committed outbox messages on their queues. Straight after a commit it relays what that transaction wrote
  * (one `enqueueBulk`, then one UPDATE shared with the commits relayed at the same time), or hands the messages
  * written for this process's own workers to them (LocalJobDispatch); a sweep on start and every OUTBOX_POLL_MS
- * relays what a crash, or a Redis that refused, left behind. Neither holds a database transaction while it talks to Redis. The message id
- * is the queue job id: relaying twice adds once.
+ * relays what a crash, or a Redis that refused, left behind. Neither holds a database transaction while it talks
+ * to Redis. The message id is the queue job id: relaying twice adds once.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -69,7 +69,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (written.length === 0) return;
     const local = written.filter((m) => m.local);
     if (local.length > 0) this.local.start(local);
-    const messages = local.length === 0 ? written : written.filter((m) => !m.local);
+    const messages = written.filter((m) => !m.local);
     if (messages.length === 0 || this.stopped) return;
     const relay: Promise<void> = this.relay(messages)
       .catch((err: unknown) => this.logger.warn(`outbox relay failed, the sweep will retry: ${String(err)}`))

@@ -2,7 +2,8 @@ import { UnrecoverableError } from 'bullmq';
 import type { EntityManager } from 'typeorm';
 import type { FiledReleases } from './filed-releases.js';
 import type { ReleaseEntity } from './release.entity.js';
-import { findReleaseById, UUID } from './release.repository.js';
+import { UUID } from '../platform/uuid.js';
+import { findReleaseById } from './release.repository.js';
 import type { JobContext } from '../queue/job-handler.port.js';
 
 /** What names a release to others (a CMDB, a notice): its id, number, title, class and source. */

@@ -2,12 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { entitiesOf, selectColumns } from '../platform/database/entity-rows.js';
 import { paginate } from '../platform/database/paginate.js';
+import { UUID } from '../platform/uuid.js';
 import type { Page } from '../platform/http/page-query.dto.js';
 import type { ReleaseQueryDto } from './release-query.dto.js';
 import { ReleaseEntity, type ReleaseStatus } from './release.entity.js';
 
 /** The shape of a release's id (a UUID); anything else is no release's. */
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SORT_COLUMNS = { createdAt: 'r.created_at', number: 'r.number', plannedAt: 'r.planned_at' } as const;
 

@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { CLOCK, type Clock } from '../../platform/clock.js';
 import type { JsonObject } from '../../platform/json.js';
 import type { CmdbChange } from './cmdb.entities.js';
+import { UUID } from '../../platform/uuid.js';
 
 export interface ItemRow {
   readonly id: string;
@@ -189,7 +190,7 @@ export class CmdbRepository {
   }
 
   async findItem(manager: EntityManager, idOrName: string): Promise<ItemRow | undefined> {
-    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName);
+    const uuid = UUID.test(idOrName);
     const rows: ItemRow[] = await manager.query(
       `SELECT ${ITEM_COLUMNS} FROM cmdb_item i WHERE ${uuid ? 'i.id = $1::uuid' : 'i.name = $1'}`,
       [idOrName],

@@ -9,11 +9,10 @@ import { isUniqueViolation } from '../../platform/database/errors.js';
 import type { ReleaseEntity } from '../release.entity.js';
 import { ReleaseService } from '../release.service.js';
 import type { PslArtifactEntity } from './psl-artifact.entity.js';
+import { UUID } from '../../platform/uuid.js';
 import { PslRepository } from './psl.repository.js';
 import { PslStore } from './psl-store.js';
 import { receiveFiles } from './psl-upload.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A line of the delivery list (产品交付列表). */
 export interface ArtifactView {
