@@ -179,32 +179,26 @@ const MAX_THROWS_PER_RUN = 100;
 
 /**
  * Task outputs land in the process scope (Camunda 8 semantics): a completion carries `variables`, merged
- * into the process variables when the activity ends, so the gateways after it route on them.
+ * into the process variables when the activity ends, so the gateways after it route on them. The merge
+ * listens from the activity's construction on and the extension returns nothing: bpmn-elements then neither
+ * copies the run message for it nor subscribes and cancels at every run of every activity.
  */
 const taskOutputExtension = {
   mergeOutput(activity: {
-    id: string;
     environment: { variables: Record<string, unknown> };
     on(event: string, handler: (api: ElementApi) => void, options: { consumerTag: string }): void;
-    broker: { cancel(tag: string): void };
-  }) {
-    return {
-      activate() {
-        activity.on(
-          'end',
-          (api) => {
-            const output = api.content.output as { variables?: Record<string, unknown> } | undefined;
-            if (output?.variables && typeof output.variables === 'object') {
-              Object.assign(activity.environment.variables, output.variables);
-            }
-          },
-          { consumerTag: '_release-flow-output' },
-        );
+  }): undefined {
+    activity.on(
+      'end',
+      (api) => {
+        const output = api.content.output as { variables?: Record<string, unknown> } | undefined;
+        if (output?.variables && typeof output.variables === 'object') {
+          Object.assign(activity.environment.variables, output.variables);
+        }
       },
-      deactivate() {
-        activity.broker.cancel('_release-flow-output');
-      },
-    };
+      { consumerTag: '_release-flow-output' },
+    );
+    return undefined;
   },
 };
 
