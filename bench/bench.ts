@@ -6,7 +6,8 @@
  * Shapes (--shapes, any of a,b,c,inbox,scale-out; default all):
  *   a          one service task (bench/fixtures/bench-one-task.bpmn)
  *   b          ten sequential service tasks (bench/fixtures/bench-ten-tasks.bpmn)
- *   c          the standard release flow, filed and worked through the HTTP API by its role users
+ *   c          the standard release flow, filed and worked through the HTTP API by its role users, from a client
+ *              in a child process of its own (bench/release-client.ts), so the service's process counts only itself
  *   inbox      GET /api/tasks over 100,000 seeded open tasks, without and with the inbox index
  *   scale-out  a, b and c again on 2 API + 2 worker child processes sharing one PostgreSQL and one Redis
  *              (needs `npm run build`, which `npm run bench` does)
@@ -343,6 +344,9 @@ function shapeJson(f: ShapeFigures) {
     storedBytesPerInstanceByTable: Object.fromEntries(
       Object.entries(f.storedBytes).map(([t, b]) => [t, round(b / (f.instances || 1), 0)]),
     ),
+    ...(f.clientCpuMs === undefined
+      ? {}
+      : { clientNodeCpuMsPerRelease: round(f.clientCpuMs / (f.instances || 1), 2) }),
     engineCacheHitRate: f.cost.cacheLookups > 0 ? round(f.cost.cacheHits / f.cost.cacheLookups, 3) : null,
     maxRssMbByProcess: f.maxRssBytesByProcess.map((b) => round(b / MB, 0)),
   };
@@ -402,7 +406,8 @@ function printShapes(figures: readonly ShapeFigures[]): void {
   console.log(
     `(a, b: ${POLL_MS} ms completion poll included in the latency; c: file → closed, every person step over HTTP, ` +
       'tasks/s counts user tasks; SQL RT: round trips of those statements (a BEGIN rides with the next one); ' +
-      'single: node ms includes the bench driver in the same process; ' +
+      "node ms: the service's processes; single a, b: with the bench's driver (start calls, completion poll) in " +
+      'the same process; c: without its HTTP client, which runs in a child process of its own; ' +
       'stored B: row bytes of the instance, its jobs, outbox, history, tasks and release, no indexes; ' +
       'cache: share of engine runs served by a live engine (the rest were rebuilt from the stored state))',
   );
@@ -418,6 +423,11 @@ function printShapes(figures: readonly ShapeFigures[]): void {
       .map(([c, v]) => `${c} ${fmt(v / (f.instances || 1), 1)}`)
       .join(', ');
     console.log(`${f.deployment} ${f.shape}: SQL per instance: ${top}; Redis: ${redisTop}`);
+    if (f.clientCpuMs !== undefined)
+      console.log(
+        `${f.deployment} ${f.shape}: the release client, in its own process, used ` +
+          `${fmt(f.clientCpuMs / (f.instances || 1), 1)} ms Node CPU per release (not in node ms)`,
+      );
   }
 }
 

@@ -1,14 +1,17 @@
 /**
  * The measured shapes, each run on a deployment (single process or scale-out) and costed per instance:
  *   a: one service task         b: ten sequential service tasks
- *   c: the standard release flow, filed and worked through the HTTP API by its role users with valid forms
+ *   c: the standard release flow, filed and worked through the HTTP API by its role users with valid forms, from a
+ *      client in a child process of its own (release-client.ts)
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
-import { ReleaseDriver, STANDARD_HAPPY_PATH, type Release } from '../test/support/release-driver.js';
 import type { Tokens } from '../test/support/users.js';
 import type { Deployment } from './deployments.js';
 import { diffCounters, type Counters } from './instrument.js';
+import type { ClientReply, ClientRequest } from './release-client.js';
 import { Limiter, now, pool, sleep, summarize, type Summary } from './stats.js';
 
 export const SERVICE_SHAPES = {
@@ -35,6 +38,8 @@ export interface ShapeFigures {
   readonly storedBytes: Record<string, number>;
   readonly maxRssBytesByProcess: number[];
   readonly ids: string[];
+  /** Node CPU ms of the client in its own process (shape c), not part of `cost`. */
+  readonly clientCpuMs?: number;
 }
 
 interface RunResult {
@@ -263,37 +268,89 @@ export async function measureServiceShape(
   return { ...figures, samples };
 }
 
-/** Files a standard release and takes it through every person's step to its end; resolves with its latency. */
-async function oneRelease(driver: ReleaseDriver): Promise<{ release: Release; ms: number }> {
-  const t0 = now();
-  const release = await driver.file('standard');
-  for (const [elementId, data] of STANDARD_HAPPY_PATH) await driver.step(release.id, elementId, data);
-  const { release: ended } = await driver.waitForEnd(release.id);
-  if (ended.status !== 'closed') throw new Error(`release ${release.number} ended ${ended.status}`);
-  return { release, ms: now() - t0 };
+/**
+ * The release client of shape c: a child process (release-client.ts) so the bench's process counts only the
+ * service. One request at a time; a client that exits or fails rejects what is pending.
+ */
+class ReleaseClient {
+  private pending: { done(reply: ClientReply): void; fail(err: Error): void } | undefined;
+  private exited = false;
+  private readonly exit: Promise<void>;
+
+  private constructor(private readonly child: ChildProcess) {
+    this.exit = new Promise((done) =>
+      child.once('exit', (code, signal) => {
+        this.exited = true;
+        this.pending?.fail(new Error(`the release client exited (${signal ?? `code ${code}`})`));
+        this.pending = undefined;
+        done();
+      }),
+    );
+    child.on('message', (reply: ClientReply) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      if (reply.cmd === 'failed') pending?.fail(new Error(`the release client failed: ${reply.error}`));
+      else pending?.done(reply);
+    });
+  }
+
+  static start(): ReleaseClient {
+    // Its stdout and stderr are the bench's: a failure shows where it happened.
+    return new ReleaseClient(fork(join(__dirname, 'release-client.js'), [], { stdio: 'inherit' }));
+  }
+
+  async ask<C extends ClientReply['cmd']>(
+    request: ClientRequest,
+    expected: C,
+  ): Promise<Extract<ClientReply, { cmd: C }>> {
+    if (this.exited) throw new Error('the release client has exited');
+    const reply = await new Promise<ClientReply>((done, fail) => {
+      this.pending = { done, fail };
+      this.child.send(request);
+    });
+    if (reply.cmd !== expected) throw new Error(`the release client answered ${reply.cmd}, not ${expected}`);
+    return reply as Extract<ClientReply, { cmd: C }>;
+  }
+
+  /** Closing the channel ends the client; one that does not end in time is killed. */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    if (this.child.connected) this.child.disconnect();
+    const ended = await Promise.race([this.exit.then(() => true), sleep(5_000).then(() => false)]);
+    if (!ended) {
+      this.child.kill('SIGKILL');
+      await this.exit;
+    }
+  }
 }
 
-/** Shape c: `count` releases, `concurrency` at once, spread over the deployment's API processes. */
+/**
+ * Shape c: `count` releases, `concurrency` at once, spread over the deployment's API processes, filed and worked
+ * by a client in a child process of its own.
+ */
 export async function measureReleaseShape(
   deployment: Deployment,
   client: pg.Client,
   tokens: Tokens,
   sizes: { releases: number; warmup: number; concurrency: number },
 ): Promise<ShapeFigures> {
-  const drivers = deployment.apiUrls.map((url) => new ReleaseDriver(url, tokens));
-  // Warm-up also fills each driver's form cache, so the measured steps ask only what a person's client would.
-  await pool(Math.max(sizes.warmup, drivers.length), drivers.length, async (i) => {
-    await oneRelease(drivers[i % drivers.length]!);
-  });
-  return measured('c', deployment, client, async () => {
-    const ids: string[] = [];
-    const latencies: number[] = [];
-    const t0 = now();
-    await pool(sizes.releases, sizes.concurrency, async (i) => {
-      const { release, ms } = await oneRelease(drivers[i % drivers.length]!);
-      ids.push(release.instanceId);
-      latencies.push(ms);
+  const releaseClient = ReleaseClient.start();
+  try {
+    await releaseClient.ask(
+      { cmd: 'warm-up', apiUrls: deployment.apiUrls, tokens, releases: sizes.warmup },
+      'warmed-up',
+    );
+    let clientCpuMs = NaN;
+    const figures = await measured('c', deployment, client, async () => {
+      const run = await releaseClient.ask(
+        { cmd: 'measure', releases: sizes.releases, concurrency: sizes.concurrency },
+        'measured',
+      );
+      clientCpuMs = run.cpuMs;
+      return run;
     });
-    return { ids, latencies, wallMs: now() - t0, userTasks: sizes.releases * STANDARD_HAPPY_PATH.length };
-  });
+    return { ...figures, clientCpuMs };
+  } finally {
+    await releaseClient.close();
+  }
 }
