@@ -6,6 +6,8 @@
  * Shapes (--shapes, any of a,b,c,inbox,scale-out; default all):
  *   a          one service task (bench/fixtures/bench-one-task.bpmn)
  *   b          ten sequential service tasks (bench/fixtures/bench-ten-tasks.bpmn)
+ *   a sweep    after the single-process shapes, shape a again at each of --a-sweep's in-flight counts (default
+ *              4,8,16, --instances each): rate and latency against load
  *   c          the standard release flow, filed and worked through the HTTP API by its role users, from a client
  *              in a child process of its own (bench/release-client.ts), so the service's process counts only itself
  *   inbox      GET /api/tasks over 100,000 seeded open tasks, without and with the inbox index
@@ -14,6 +16,7 @@
  *
  *   npm run bench
  *   npm run bench -- --shapes a,b --instances 200 --concurrency 16
+ *   npm run bench -- --shapes a --a-sweep 2,4,8,16,32   (shape a again at each in-flight count; '' or 0: none)
  *   npm run bench -- --shapes inbox --inbox-tasks 20000 --inbox-releases 2000
  *
  * Each flag has an environment twin (BENCH_INSTANCES, ...). Everything it creates (database
@@ -73,6 +76,8 @@ interface Options {
   /** Instances of shape b (each runs ten service tasks). */
   readonly bInstances: number;
   readonly concurrency: number;
+  /** In-flight counts at which shape a runs again after the single-process shapes; empty: no sweep. */
+  readonly aSweep: readonly number[];
   readonly warmup: number;
   readonly releases: number;
   readonly releaseConcurrency: number;
@@ -115,11 +120,24 @@ function options(argv: readonly string[], env: NodeJS.ProcessEnv): Options {
       `--shapes / BENCH_SHAPES: a list of ${ALL_SHAPES.join(', ')}; unknown: ${unknown.join(', ')}`,
     );
   const instances = int('instances', 200, 1);
+  const sweepRaw = (arg('a-sweep') ?? env[envName('a-sweep')] ?? '4,8,16').trim();
+  const aSweep =
+    sweepRaw === '' || sweepRaw === '0'
+      ? []
+      : sweepRaw.split(',').map((part) => {
+          const value = Number(part.trim());
+          if (!Number.isInteger(value) || value < 1)
+            throw new Error(
+              `--a-sweep / ${envName('a-sweep')}: in-flight counts >= 1, e.g. 4,8,16; or '' / 0`,
+            );
+          return value;
+        });
   return {
     shapes: new Set(shapeList as Shape[]),
     instances,
     bInstances: int('b-instances', Math.max(1, Math.round(instances / 4)), 1),
     concurrency: int('concurrency', 16, 1),
+    aSweep: [...new Set(aSweep)].sort((x, y) => x - y),
     warmup: int('warmup', 20, 0),
     releases: int('releases', 12, 1),
     releaseConcurrency: int('release-concurrency', 4, 1),
@@ -466,7 +484,7 @@ async function main(): Promise<void> {
   const has = (s: Shape) => opts.shapes.has(s);
   console.log(
     `bench: shapes ${[...opts.shapes].join(',')}; a ${opts.instances} / b ${opts.bInstances} instances, ` +
-      `${opts.concurrency} in flight, warm-up ${opts.warmup}; c ${opts.releases} releases, ${opts.releaseConcurrency} at once; ` +
+      `${opts.concurrency} in flight, warm-up ${opts.warmup}, a sweep ${opts.aSweep.join(',') || 'off'}; c ${opts.releases} releases, ${opts.releaseConcurrency} at once; ` +
       `inbox ${opts.inboxTasks} tasks / ${opts.inboxReleases} releases; scale-out ${opts.apis} API + ${opts.workers} worker processes; ` +
       `worker concurrency ${opts.workerConcurrency}, outbox poll ${opts.outboxPollMs} ms; node ${process.version}`,
   );
@@ -526,10 +544,12 @@ async function main(): Promise<void> {
   let phaseTable = '';
   let profile = '';
   let tokens: Record<string, string> | undefined;
-  const startLimitFor = (poolMax: number) =>
-    opts.startLimit > 0 ? opts.startLimit : Math.max(1, Math.min(opts.concurrency, poolMax - 1));
+  const sweep: SweepPoint[] = [];
+  const startLimitFor = (poolMax: number, concurrency: number) =>
+    opts.startLimit > 0 ? opts.startLimit : Math.max(1, Math.min(concurrency, poolMax - 1));
 
-  const runShapes = async (target: Deployment, into: ShapeFigures[], startLimit: number) => {
+  const runShapes = async (target: Deployment, into: ShapeFigures[], poolMax: number) => {
+    const startLimit = startLimitFor(poolMax, opts.concurrency);
     if (!clientConnected) {
       await client.connect();
       clientConnected = true;
@@ -566,6 +586,21 @@ async function main(): Promise<void> {
       into.push(figures);
       console.log(`${target.name} c: ${figures.instances} releases in ${fmt(figures.wallMs, 0)} ms`);
     }
+    // After the other shapes, so their figures meet the database and process as runs without the sweep did.
+    if (target.name === 'single' && has('a')) {
+      for (const inFlight of opts.aSweep) {
+        const figures = await measureServiceShape('a', target, client, watcher, {
+          instances: opts.instances,
+          warmup: opts.warmup,
+          concurrency: inFlight,
+          startLimit: startLimitFor(poolMax, inFlight),
+        });
+        sweep.push({ inFlight, figures });
+        console.log(
+          `single a, ${inFlight} in flight: ${figures.instances} instances in ${fmt(figures.wallMs, 0)} ms`,
+        );
+      }
+    }
     await watcher.stop();
     watcher = undefined;
   };
@@ -576,7 +611,7 @@ async function main(): Promise<void> {
       deployment = app;
       const poolMax = poolMaxOf(app.app);
       console.log(`single process booted in ${fmt(app.bootMs, 0)} ms; pool max ${poolMax}`);
-      await runShapes(app, single, startLimitFor(poolMax));
+      await runShapes(app, single, poolMax);
       if (has('inbox')) {
         inbox = await measureInbox(client, app.apiUrls[0]!, tokens!, {
           releases: opts.inboxReleases,
@@ -586,6 +621,7 @@ async function main(): Promise<void> {
         await removeSeed(client);
       }
       printShapes(single);
+      if (sweep.length > 0) console.log(sweepReport(sweep));
       if (inbox) printInbox(inbox);
       await app.close();
       deployment = undefined;
@@ -596,7 +632,7 @@ async function main(): Promise<void> {
       console.log(
         `scale-out booted in ${fmt(cluster.bootMs, 0)} ms: ${opts.apis} API + ${opts.workers} worker processes`,
       );
-      await runShapes(cluster, scaled, startLimitFor(10));
+      await runShapes(cluster, scaled, 10);
       printShapes(scaled);
       await cluster.close();
       deployment = undefined;
@@ -677,6 +713,7 @@ async function main(): Promise<void> {
         instances: opts.instances,
         bInstances: opts.bInstances,
         concurrency: opts.concurrency,
+        aSweep: opts.aSweep,
         releases: opts.releases,
         releaseConcurrency: opts.releaseConcurrency,
         workerConcurrency: opts.workerConcurrency,
@@ -700,6 +737,8 @@ async function main(): Promise<void> {
       ),
       single: byShape(single),
       scaleOut: scaled.length > 0 ? { apis: opts.apis, workers: opts.workers, ...byShape(scaled) } : null,
+      aSweep: sweep.length > 0 ? sweep.map(sweepJson) : null,
+      aKnee: sweep.length > 0 ? kneeJson(kneeOf(sweep)) : null,
       inbox: inbox
         ? {
             openTasks: inbox.openTasks,
@@ -765,6 +804,61 @@ async function removeSeed(client: pg.Client): Promise<void> {
   await client.query(`DELETE FROM release WHERE id IN (SELECT id FROM seeded)`);
   await client.query(`DELETE FROM process_instance WHERE id IN (SELECT instance_id FROM seeded)`);
   await client.query('COMMIT');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Shape a against load
+
+interface SweepPoint {
+  readonly inFlight: number;
+  readonly figures: ShapeFigures;
+}
+
+/** The least load that still gets (nearly) the best rate: more in flight past it only queues. */
+function kneeOf(sweep: readonly SweepPoint[]): SweepPoint {
+  const best = Math.max(...sweep.map((p) => p.figures.perSecond));
+  const byLoad = [...sweep].sort((x, y) => x.inFlight - y.inFlight);
+  return byLoad.find((p) => p.figures.perSecond >= 0.9 * best) ?? byLoad[byLoad.length - 1]!;
+}
+
+function sweepJson({ inFlight, figures }: SweepPoint) {
+  return {
+    inFlight,
+    perSecond: round(figures.perSecond, 2),
+    p50Ms: round(figures.latency.p50, 1),
+    p99Ms: round(figures.latency.p99, 1),
+    nodeCpuMs: round(perInstance(figures).nodeCpuMs, 2),
+  };
+}
+
+function kneeJson({ inFlight, figures }: SweepPoint) {
+  return { inFlight, perSecond: round(figures.perSecond, 2), p99Ms: round(figures.latency.p99, 1) };
+}
+
+function sweepReport(sweep: readonly SweepPoint[]): string {
+  const knee = kneeOf(sweep);
+  return (
+    table(
+      'Shape a in one process: rate and latency by instances in flight',
+      ['in flight', 'n', 'inst/s', 'p50 ms', 'p99 ms', 'node ms/inst', 'SQL/inst', ''],
+      sweep.map((point) => {
+        const { figures } = point;
+        const per = perInstance(figures);
+        return [
+          String(point.inFlight),
+          String(figures.instances),
+          fmt(figures.perSecond, 1),
+          fmt(figures.latency.p50, 0),
+          fmt(figures.latency.p99, 0),
+          fmt(per.nodeCpuMs, 1),
+          fmt(per.sqlStatements, 1),
+          point === knee ? 'knee' : '',
+        ];
+      }),
+    ) +
+    `
+(knee: the fewest in flight with at least 90 % of the best rate; latency includes the ${POLL_MS} ms completion poll)`
+  );
 }
 
 function phaseReport(phase: Awaited<ReturnType<typeof phases>>): string {
