@@ -92,3 +92,47 @@ export async function plainEngineOnce(xml: string, name: string) {
     await ended;
   };
 }
+
+/**
+ * Shape c's engine share: the standard release flow through the engine host with its engine kept, each user task
+ * completed with `answers` (its element's happy-path data) and each service task as its job would, until the
+ * instance ends. No storage, no queues, no HTTP, no forms: what the engine alone costs per release.
+ */
+export function engineHostReleaseOnce(
+  host: EngineHost,
+  compiled: CompiledProcess,
+  startVariables: Readonly<Record<string, unknown>>,
+  answers: ReadonlyMap<string, Readonly<Record<string, unknown>>>,
+  counted: { userTasks: number },
+) {
+  return async (i: number): Promise<void> => {
+    const instance = { id: `bench-release-${i}`, revision: 0 };
+    let run = await host.run(
+      compiled,
+      null,
+      { type: 'start', variables: { ...startVariables, releaseId: instance.id } },
+      new Set(),
+      undefined,
+      instance,
+    );
+    while (!run.finished) {
+      instance.revision += 1;
+      host.keep(run, instance.revision);
+      const wait = run.waits.find((w) => w.kind === 'user-task' || w.kind === 'service-task');
+      if (!wait) throw new Error(`expected a task to wait, got ${JSON.stringify(run.waits)}`);
+      const variables = wait.kind === 'user-task' ? answers.get(wait.elementId) : {};
+      if (!variables) throw new Error(`no answer for the user task ${wait.elementId}`);
+      if (wait.kind === 'user-task' && i >= 0) counted.userTasks += 1;
+      run = await host.run(
+        compiled,
+        run.state,
+        { type: 'complete', elementId: wait.elementId, executionId: wait.executionId, variables: { ...variables } },
+        new Set(run.waits.map((w) => w.executionId)),
+        undefined,
+        instance,
+      );
+      if (run.cache !== 'hit') throw new Error(`expected the live engine to be used, got ${run.cache}`);
+    }
+    host.forget(instance.id);
+  };
+}
