@@ -34,8 +34,15 @@ import { DataSource } from 'typeorm';
 import { EngineHost } from '../src/engine/engine-host.js';
 import { compileProcess } from '../src/engine/process-model.js';
 import { seedUsersOverHttp } from '../test/support/users.js';
+import { DEFAULT_REQUEST, STANDARD_HAPPY_PATH } from '../test/support/release-driver.js';
 import { startScaleOut, startSingle, type Deployment, type ServiceEnvironment } from './deployments.js';
-import { engineHostOnce, measureSequential, plainEngineOnce, type RunFigures } from './in-memory.js';
+import {
+  engineHostOnce,
+  engineHostReleaseOnce,
+  measureSequential,
+  plainEngineOnce,
+  type RunFigures,
+} from './in-memory.js';
 import { measureInbox, type InboxFigures } from './inbox.js';
 import { exclude, installCounters } from './instrument.js';
 import {
@@ -518,6 +525,30 @@ async function main(): Promise<void> {
     baselines[shape] = { host, live, plain };
   }
 
+  // Shape c's engine share: the standard flow through the engine host alone, each task answered at once.
+  let releaseEngine: (RunFigures & { userTasksPerSecond: number }) | undefined;
+  if (has('c')) {
+    const counted = { userTasks: 0 };
+    const standard = DEFAULT_REQUEST.standard;
+    const runs = await measureSequential(
+      Math.max(opts.releases, 40),
+      opts.warmup > 0 ? 10 : 0,
+      engineHostReleaseOnce(
+        new EngineHost(),
+        await compileProcess(readFileSync(join(PROCESSES_DIR, 'standard-release.bpmn'), 'utf8')),
+        {
+          releaseNumber: 'BENCH-1',
+          releaseClass: 'standard',
+          source: standard.source,
+          title: standard.title,
+        },
+        new Map(STANDARD_HAPPY_PATH),
+        counted,
+      ),
+    );
+    releaseEngine = { ...runs, userTasksPerSecond: (counted.userTasks / runs.wallMs) * 1000 };
+  }
+
   // 2. The durable path on a fresh database and queue prefix.
   const resources = newResources();
   const env: ServiceEnvironment = {
@@ -665,14 +696,26 @@ async function main(): Promise<void> {
         fmt(b.plain.cpuMsPerInstance),
       ],
     ]);
-    console.log(
-      table(
-        'In-memory baselines (one instance at a time; EngineHost: rebuilt from the stored state at every command, ' +
-          'live: its engine kept between commands, as the durable path runs it on a cache hit)',
-        ['run', 'n', 'inst/s', 'p50 ms', 'p99 ms', 'cpu ms/inst'],
-        baselineRows,
-      ),
-    );
+    if (baselineRows.length > 0)
+      console.log(
+        table(
+          'In-memory baselines (one instance at a time; EngineHost: rebuilt from the stored state at every command, ' +
+            'live: its engine kept between commands, as the durable path runs it on a cache hit)',
+          ['run', 'n', 'inst/s', 'p50 ms', 'p99 ms', 'cpu ms/inst'],
+          baselineRows,
+        ),
+      );
+    if (releaseEngine) {
+      const durableC = single.find((f) => f.shape === 'c');
+      console.log(
+        `\nShape c's engine share in memory (the standard flow through the engine host, its engine kept, each task ` +
+          `answered at once; no storage, queues, HTTP or forms): ${fmt(releaseEngine.perSecond, 2)} releases/s, ` +
+          `${fmt(releaseEngine.userTasksPerSecond, 1)} user tasks/s, ${fmt(releaseEngine.cpuMsPerInstance)} ms of CPU per release` +
+          (durableC?.userTasksPerSecond
+            ? `; the durable run made ${fmt(durableC.userTasksPerSecond / releaseEngine.userTasksPerSecond, 2)}x of its tasks/s`
+            : ''),
+      );
+    }
     const ratioRows = [...single, ...scaled]
       .filter((f) => f.shape in baselines)
       .map((f) => {
@@ -686,20 +729,21 @@ async function main(): Promise<void> {
           fmt(b.live.perSecond / f.perSecond, 1),
         ];
       });
-    console.log(
-      table(
-        'Durable vs in memory (x slower)',
-        [
-          'run',
-          'throughput vs plain',
-          'p50 vs plain',
-          'throughput vs EngineHost',
-          'p50 vs EngineHost',
-          'throughput vs live EngineHost',
-        ],
-        ratioRows,
-      ),
-    );
+    if (ratioRows.length > 0)
+      console.log(
+        table(
+          'Durable vs in memory (x slower)',
+          [
+            'run',
+            'throughput vs plain',
+            'p50 vs plain',
+            'throughput vs EngineHost',
+            'p50 vs EngineHost',
+            'throughput vs live EngineHost',
+          ],
+          ratioRows,
+        ),
+      );
     if (phaseTable) console.log(phaseTable);
     if (profile) console.log(profile);
     console.log(`\n${availableParallelism()} cores; load average now ${fmt(loadavg()[0] ?? NaN)}`);
@@ -735,6 +779,9 @@ async function main(): Promise<void> {
           },
         ]),
       ),
+      releaseEngineInMemory: releaseEngine
+        ? { ...baselineJson(releaseEngine), userTasksPerSecond: round(releaseEngine.userTasksPerSecond, 1) }
+        : null,
       single: byShape(single),
       scaleOut: scaled.length > 0 ? { apis: opts.apis, workers: opts.workers, ...byShape(scaled) } : null,
       aSweep: sweep.length > 0 ? sweep.map(sweepJson) : null,
