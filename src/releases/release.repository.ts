@@ -7,8 +7,6 @@ import type { Page } from '../platform/http/page-query.dto.js';
 import type { ReleaseQueryDto } from './release-query.dto.js';
 import { ReleaseEntity, type ReleaseStatus } from './release.entity.js';
 
-/** The shape of a release's id (a UUID); anything else is no release's. */
-
 const SORT_COLUMNS = { createdAt: 'r.created_at', number: 'r.number', plannedAt: 'r.planned_at' } as const;
 
 /** The inbox's `class` filter: the task belongs to a release of that class (task row `t`, value `:value`). */
@@ -26,7 +24,7 @@ export const TASK_OF_RELEASE =
 export const TASK_RELEASE_SUMMARY = `SELECT json_build_object('id', r.id, 'number', r.number, 'title', r.title,
          'class', r.class, 'status', r.status)
     FROM release r
-   WHERE r.id = CASE WHEN t.business_key ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+   WHERE r.id = CASE WHEN t.business_key ~* '${UUID.source}'
                      THEN t.business_key::uuid END`;
 
 /** What the inbox's search (`q`, an ILIKE pattern) finds of a release: its number and title. */
